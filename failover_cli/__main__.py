@@ -1,0 +1,3 @@
+from failover_cli.cli.main import main
+
+main()

@@ -1,0 +1,87 @@
+"""One boto3 Session, one client per (service, region), botocore's retry config.
+
+Credentials, endpoints (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) and
+profiles come from boto3's standard chain. The factory is thread-safe: the
+engine and `status` fan out across regions from a thread pool.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import boto3
+
+# Lambda, IAM and API Gateway throttle readily; adaptive mode adds client-side
+# rate limiting on top of the standard exponential backoff.
+RETRY_CONFIG: dict[str, Any] = {"mode": "adaptive", "max_attempts": 10}
+
+# Called with (service, region, operation_name, params) before every request;
+# tests and benchmarks use it to record or count calls.
+CallHook = Callable[[str, str, str, dict[str, Any]], None]
+
+
+class ClientFactory:
+    """Builds and caches boto3 clients keyed by (service, region)."""
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        *,
+        session: boto3.Session | None = None,
+        call_hooks: list[CallHook] | None = None,
+        connect_timeout: float = 10,
+        read_timeout: float = 60,
+    ) -> None:
+        self._profile = profile
+        self._session = session
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._hooks: list[CallHook] = list(call_hooks or [])
+        self._timeouts = (connect_timeout, read_timeout)
+        self._account_id: str | None = None
+
+    @property
+    def session(self) -> boto3.Session:
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.Session(profile_name=self._profile)
+        return self._session
+
+    def add_hook(self, hook: CallHook) -> None:
+        self._hooks.append(hook)
+
+    def client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            existing = self._clients.get(key)
+            if existing is not None:
+                return existing
+            from botocore.config import Config
+
+            config = Config(
+                retries=dict(RETRY_CONFIG),
+                connect_timeout=self._timeouts[0],
+                read_timeout=self._timeouts[1],
+                max_pool_connections=20,
+            )
+            made = self.session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+            made.meta.events.register("before-call.*.*", self._before_call(service, region))
+            self._clients[key] = made
+            return made
+
+    def _before_call(self, service: str, region: str) -> Callable[..., None]:
+        def hook(model: Any, params: dict[str, Any], **_: Any) -> None:
+            for h in self._hooks:
+                h(service, region, model.name, params)
+
+        return hook
+
+    def account_id(self, region: str) -> str:
+        """The caller's account id (one STS call, cached)."""
+        if self._account_id is None:
+            self._account_id = self.client("sts", region).get_caller_identity()["Account"]
+        return self._account_id

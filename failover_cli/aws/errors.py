@@ -1,0 +1,116 @@
+"""The one boundary where botocore's errors become the tool's own errors."""
+
+from __future__ import annotations
+
+import re
+
+from failover_cli.errors import AwsError, CredentialsError, FailoverError
+
+# boto3 service name -> IAM action prefix (where they differ, the IAM name wins)
+_IAM_PREFIX = {
+    "apigateway": "apigateway",
+    "application-autoscaling": "application-autoscaling",
+    "cloudwatch": "cloudwatch",
+    "logs": "logs",
+    "lambda": "lambda",
+    "dynamodb": "dynamodb",
+}
+
+# API Gateway's IAM actions are HTTP verbs on resources, not operation names.
+_APIGATEWAY_VERB = {"Get": "GET", "Create": "POST", "Put": "PUT", "Update": "PATCH", "Delete": "DELETE"}
+
+_ACCESS_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "UnrecognizedClientException",
+}
+_BAD_CREDENTIALS = {
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidSignatureException",
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action a call needs, e.g. ('lambda', 'CreateFunction') -> lambda:CreateFunction."""
+    if service == "apigateway":
+        verb = next((v for p, v in _APIGATEWAY_VERB.items() if operation.startswith(p)), "GET")
+        return f"apigateway:{verb}"
+    return f"{_IAM_PREFIX.get(service, service)}:{operation}"
+
+
+def translate(
+    error: BaseException,
+    *,
+    region: str | None = None,
+    service: str | None = None,
+    operation: str | None = None,
+) -> FailoverError | None:
+    """Map a botocore exception to a FailoverError, or None if it is not an AWS error."""
+    from botocore import exceptions as bx
+
+    if isinstance(error, FailoverError):
+        return error
+    if isinstance(error, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return CredentialsError(
+            "No AWS credentials were found",
+            hint="Set AWS_PROFILE (or pass --profile), or export AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY; for the local sandbox, see `failover sandbox`.",
+        )
+    if isinstance(error, bx.ProfileNotFound):
+        return CredentialsError(
+            str(error), hint="List your profiles with `aws configure list-profiles`."
+        )
+    if isinstance(error, bx.EndpointConnectionError):
+        return AwsError(
+            f"Could not reach the AWS endpoint {error.kwargs.get('endpoint_url', '')}",
+            operation=operation or "",
+            region=region,
+            hint="Check your network, or AWS_ENDPOINT_URL if you meant to use the sandbox.",
+        )
+    if isinstance(error, bx.ClientError):
+        return _client_error(error, region=region, service=service, operation=operation)
+    if isinstance(error, bx.BotoCoreError):
+        return AwsError(str(error), operation=operation or "", region=region)
+    return None
+
+
+def _client_error(
+    error: BaseException,
+    *,
+    region: str | None,
+    service: str | None,
+    operation: str | None,
+) -> FailoverError:
+    response = getattr(error, "response", {}) or {}
+    err = response.get("Error", {})
+    code = str(err.get("Code", ""))
+    message = str(err.get("Message", "")) or str(error)
+    operation = operation or getattr(error, "operation_name", "") or ""
+    if code in _BAD_CREDENTIALS:
+        return CredentialsError(
+            f"AWS rejected the credentials while calling {operation} ({code}: {message})",
+            hint="Refresh or fix your credentials (profile, SSO login, or access keys).",
+        )
+    if code in _ACCESS_DENIED or "not authorized" in message:
+        found = re.search(r"perform: ([\w-]+:[\w*-]+)", message)
+        action = found.group(1) if found else iam_action(service or "", operation)
+        return AwsError(
+            f"Access denied calling {operation}: the identity in use lacks the IAM "
+            f"permission {action}",
+            operation=operation,
+            code=code,
+            region=region,
+            hint=f"Grant {action} to it (see the README's IAM section), then re-run.",
+        )
+    return AwsError(
+        f"{operation} failed: {code}: {message}",
+        operation=operation,
+        code=code,
+        region=region,
+        hint="Fix the cause and re-run the same command; it resumes where it stopped.",
+    )

@@ -1,0 +1,91 @@
+"""Retry for eventual consistency (IAM propagation, Lambda "update in progress").
+
+Throttling is botocore's job (adaptive retry mode); this helper covers the
+errors AWS returns while a change it just accepted is still spreading. The
+clock and sleep are injectable so tests never wait.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from failover_cli.errors import TimeoutExpired
+
+T = TypeVar("T")
+
+
+@dataclass
+class Clock:
+    """Time source and sleep, replaceable in tests."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class Backoff:
+    first: float = 1.0
+    factor: float = 2.0
+    cap: float = 15.0
+    budget: float = 120.0
+    jitter: Callable[[float], float] = field(default=lambda d: d * random.uniform(0.5, 1.0))
+
+
+def retry(
+    call: Callable[[], T],
+    *,
+    retryable: Callable[[Exception], bool],
+    backoff: Backoff | None = None,
+    clock: Clock | None = None,
+    on_retry: Callable[[Exception, float], None] | None = None,
+) -> T:
+    """Run `call`, retrying while `retryable(error)` and the time budget lasts."""
+    backoff = backoff or Backoff()
+    clock = clock or Clock()
+    deadline = clock.now() + backoff.budget
+    delay = backoff.first
+    while True:
+        try:
+            return call()
+        except Exception as error:
+            if not retryable(error):
+                raise
+            pause = backoff.jitter(delay)
+            if clock.now() + pause > deadline:
+                raise
+            if on_retry:
+                on_retry(error, pause)
+            clock.sleep(pause)
+            delay = min(delay * backoff.factor, backoff.cap)
+
+
+def wait_until(
+    check: Callable[[], T | None],
+    *,
+    what: str,
+    timeout: float,
+    interval: float = 2.0,
+    clock: Clock | None = None,
+    hint: str | None = None,
+    region: str | None = None,
+    on_poll: Callable[[float], None] | None = None,
+) -> T:
+    """Poll `check` until it returns something truthy; raise TimeoutExpired after `timeout`."""
+    clock = clock or Clock()
+    start = clock.now()
+    while True:
+        result = check()
+        if result:
+            return result
+        elapsed = clock.now() - start
+        if elapsed >= timeout:
+            raise TimeoutExpired(
+                f"Timed out after {int(timeout)}s waiting for {what}", hint=hint, region=region
+            )
+        if on_poll:
+            on_poll(elapsed)
+        clock.sleep(min(interval, max(timeout - elapsed, 0.01)))

@@ -1,0 +1,117 @@
+"""The `failover` command group: global options, lazy commands, one error boundary.
+
+Commands live one per module (`cmd_<name>.py`) and are imported only when
+invoked, so `failover --help` never imports boto3.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from failover_cli import __version__
+from failover_cli.errors import ExitCode, FailoverError
+
+# command name -> module under failover_cli.cli, and its one-line help for `--help`
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("cmd_init", "Write a starter config (prompts, or flags for every answer)."),
+    "validate": ("cmd_validate", "Check the config offline; no AWS call."),
+    "plan": ("cmd_plan", "Show what `up` would create, change or delete (read-only)."),
+    "up": ("cmd_up", "Converge AWS to the config; safe to re-run."),
+    "down": ("cmd_down", "Delete everything the stack owns, then verify nothing remains."),
+    "sandbox": ("cmd_sandbox", "Run the local two-region AWS emulation in the foreground."),
+    "demo": ("cmd_demo", "Start a sandbox in-process and run the whole tool against it."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module = importlib.import_module(f"failover_cli.cli.{entry[0]}")
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text without importing every command module.
+        rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    default="failover.yaml",
+    envvar="FAILOVER_CONFIG",
+    show_default=True,
+    help="Path of the stack's config file.",
+)
+@click.option("--profile", default=None, help="AWS named profile (else the standard chain).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and more progress detail.")
+@click.version_option(__version__, prog_name="failover")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str, profile: str | None, as_json: bool, verbose: bool) -> None:
+    """Provision and operate a small serverless application that survives the loss of an AWS region."""
+    from failover_cli.cli.state import AppState
+
+    ctx.obj = AppState(config_path=config_path, profile=profile, json=as_json, verbose=verbose)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the group and maps every error to one paragraph and an exit code."""
+    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="failover", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitCode.FAILURE)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ExitCode.BAD_INPUT)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except FailoverError as error:
+        if verbose:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"Error: {error.render()}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as error:
+        translated = _translate_unexpected(error)
+        if translated is None or verbose:
+            import traceback
+
+            traceback.print_exc()
+        if translated is None:
+            sys.exit(ExitCode.FAILURE)
+        click.echo(f"Error: {translated.render()}", err=True)
+        sys.exit(translated.exit_code)
+    sys.exit(ExitCode.OK)
+
+
+def _translate_unexpected(error: Exception) -> FailoverError | None:
+    """botocore errors that escaped a command become the tool's own errors."""
+    if "botocore" not in sys.modules:
+        return None
+    from failover_cli.aws.errors import translate
+
+    return translate(error)
+
+

@@ -1,0 +1,125 @@
+"""The config as typed, frozen data. Defaults here are the documented defaults (SPEC §3).
+
+Loading and validation live in `loader.py`; nothing here touches files or AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Billing = Literal["provisioned", "on-demand"]
+Routing = Literal["latency", "failover"]
+
+
+@dataclass(frozen=True)
+class Autoscaling:
+    min: int = 1
+    max: int = 10
+    target_percent: int = 50
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    name: str = "prod.Hello"
+    partition_key: str = "HelloKey"
+    billing: Billing = "provisioned"
+    autoscaling: Autoscaling = field(default_factory=Autoscaling)
+    seed_item: dict[str, str] = field(
+        default_factory=lambda: {"HelloKey": "Hello", "Hello": "Deep hello from "}
+    )
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str = "thelambda"
+    runtime: str = "python3.13"
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    memory_mb: int = 128
+    timeout_s: int = 5
+    source: Path = Path("lambda_bundle")  # resolved against the config file's folder
+    deep_ping_percent: int = 10
+    environment: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    stage: str = "prod"
+
+
+@dataclass(frozen=True)
+class DomainConfig:
+    name: str
+    hosted_zone: str
+    base_path: str = "v1"
+    routing: Routing = "latency"
+    ttl: int = 60
+
+
+@dataclass(frozen=True)
+class HealthCheckConfig:
+    interval_s: int = 10
+    failure_threshold: int = 2
+    search_string: str = "hello from"
+    checker_regions: tuple[str, ...] = ("us-east-1", "us-west-1", "us-west-2")
+
+
+@dataclass(frozen=True)
+class AlarmsConfig:
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class LogsConfig:
+    retention_days: int = 1
+
+
+@dataclass(frozen=True)
+class Config:
+    stack: str
+    regions: tuple[str, ...]
+    table: TableConfig = field(default_factory=TableConfig)
+    function: FunctionConfig = field(default_factory=FunctionConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    domain: DomainConfig | None = None
+    health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
+    alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
+    logs: LogsConfig = field(default_factory=LogsConfig)
+    tags: dict[str, str] = field(default_factory=dict)
+    path: Path = Path("failover.yaml")  # where it was loaded from
+
+    @property
+    def primary_region(self) -> str:
+        return self.regions[0]
+
+    @property
+    def role_name(self) -> str:
+        return f"{self.stack}-function"
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function.name}"
+
+    @property
+    def api_name(self) -> str:
+        return self.stack
+
+    def health_check_name(self, region: str) -> str:
+        return f"{self.stack}-{region}"
+
+    @property
+    def topic_name(self) -> str:
+        return f"{self.stack}-alarms"
+
+    def alarm_name(self, region: str) -> str:
+        return f"{self.stack}-{region}-health"
+
+    def ownership_tags(self) -> dict[str, str]:
+        """User tags plus the two ownership tags (which always win)."""
+        return {**self.tags, STACK_TAG: self.stack, MANAGED_BY_TAG: MANAGED_BY_VALUE}
+
+
+STACK_TAG = "failover:stack"
+MANAGED_BY_TAG = "failover:managed-by"
+MANAGED_BY_VALUE = "failover"

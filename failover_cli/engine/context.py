@@ -1,0 +1,62 @@
+"""What every resource handler gets: clients, config, clock, progress and a per-run memo."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from failover_cli.aws.retry import Clock
+
+if TYPE_CHECKING:
+    from failover_cli.aws.clients import ClientFactory
+    from failover_cli.config.schema import Config
+
+T = TypeVar("T")
+
+Progress = Callable[[str, str], None]  # (region or "", message)
+
+
+def _quiet(_region: str, _message: str) -> None:
+    pass
+
+
+@dataclass
+class Context:
+    config: Config
+    clients: ClientFactory
+    clock: Clock = field(default_factory=Clock)
+    progress: Progress = _quiet
+    # Values shared between handlers within one run (the health-checker secret,
+    # ids learnt while applying). Keys are free-form strings.
+    outputs: dict[str, Any] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
+    _memo_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str, region: str) -> Any:
+        return self.clients.client(service, self.aws_region(region))
+
+    def aws_region(self, region: str) -> str:
+        """Global resources (IAM) are called through the primary region."""
+        from failover_cli.engine.model import GLOBAL
+
+        return self.config.primary_region if region == GLOBAL else region
+
+    @property
+    def account_id(self) -> str:
+        return self.clients.account_id(self.config.primary_region)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Compute a read-only answer once per run (e.g. one GetFunction per region)."""
+        with self._memo_lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+        value = compute()
+        with self._memo_lock:
+            self._memo.setdefault(key, value)
+            return self._memo[key]  # type: ignore[no-any-return]
+
+    def forget(self, key: str) -> None:
+        with self._memo_lock:
+            self._memo.pop(key, None)

@@ -1,0 +1,86 @@
+"""The tool's own errors: each knows its exit code and renders as one paragraph.
+
+`main()` prints them without a traceback (unless -v). AWS errors are translated
+into these at one boundary (`failover_cli.aws.errors.translate`).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1  # an AWS error the tool could not get past
+    BAD_INPUT = 2  # usage, config, missing credentials; nothing changed in AWS
+    DEGRADED = 3  # status degraded / plan has pending changes
+
+
+class FailoverError(Exception):
+    """Base error: `message` says what failed, `hint` what to do about it."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None, region: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.region = region
+
+    def render(self) -> str:
+        where = f" (in {self.region})" if self.region else ""
+        text = f"{self.message}{where}."
+        text = text.replace("..", ".")
+        if self.hint:
+            text += f" {self.hint}"
+        return text
+
+
+class BadInput(FailoverError):
+    """Bad usage or arguments: exit 2, nothing changed."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class ConfigError(BadInput):
+    """A config problem, located as `file:line: key: what is wrong`."""
+
+    def __init__(self, path: str, line: int | None, key: str, problem: str):
+        loc = f"{path}:{line}" if line else path
+        super().__init__(f"{loc}: {key}: {problem}")
+        self.path = path
+        self.line = line
+        self.key = key
+        self.problem = problem
+
+    def render(self) -> str:
+        return self.message
+
+
+class CredentialsError(BadInput):
+    """No usable AWS credentials: exit 2."""
+
+
+class AwsError(FailoverError):
+    """An AWS call failed in a way the tool could not get past: exit 1."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        code: str = "",
+        region: str | None = None,
+        hint: str | None = None,
+    ):
+        super().__init__(message, hint=hint, region=region)
+        self.operation = operation
+        self.code = code
+
+
+class ConflictError(FailoverError):
+    """A resource with the stack's name exists but is not owned by the stack."""
+
+
+class TimeoutExpired(FailoverError):
+    """A wait did not finish within its budget."""
