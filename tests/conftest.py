@@ -12,8 +12,11 @@ from collections.abc import Iterator
 
 import pytest
 
+
 @pytest.fixture(autouse=True)
-def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _no_real_aws(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("AWS_") or name.startswith("FAILOVER_"):
             monkeypatch.delenv(name, raising=False)

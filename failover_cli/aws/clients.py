@@ -63,7 +63,7 @@ class ClientFactory:
             from botocore.config import Config
 
             config = Config(
-                retries=dict(RETRY_CONFIG),
+                retries=dict(RETRY_CONFIG),  # type: ignore[arg-type]
                 connect_timeout=self._timeouts[0],
                 read_timeout=self._timeouts[1],
                 max_pool_connections=20,

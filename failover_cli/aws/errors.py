@@ -17,7 +17,13 @@ _IAM_PREFIX = {
 }
 
 # API Gateway's IAM actions are HTTP verbs on resources, not operation names.
-_APIGATEWAY_VERB = {"Get": "GET", "Create": "POST", "Put": "PUT", "Update": "PATCH", "Delete": "DELETE"}
+_APIGATEWAY_VERB = {
+    "Get": "GET",
+    "Create": "POST",
+    "Put": "PUT",
+    "Update": "PATCH",
+    "Delete": "DELETE",
+}
 
 _ACCESS_DENIED = {
     "AccessDenied",

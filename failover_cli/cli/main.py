@@ -7,9 +7,7 @@ invoked, so `failover --help` never imports boto3.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from typing import Any
 
 import click
 
@@ -63,8 +61,10 @@ class LazyGroup(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and more progress detail.")
 @click.version_option(__version__, prog_name="failover")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str, profile: str | None, as_json: bool, verbose: bool) -> None:
-    """Provision and operate a small serverless application that survives the loss of an AWS region."""
+def cli(
+    ctx: click.Context, config_path: str, profile: str | None, as_json: bool, verbose: bool
+) -> None:
+    """Provision and operate a small serverless app that survives the loss of an AWS region."""
     from failover_cli.cli.state import AppState
 
     ctx.obj = AppState(config_path=config_path, profile=profile, json=as_json, verbose=verbose)
@@ -113,5 +113,3 @@ def _translate_unexpected(error: Exception) -> FailoverError | None:
     from failover_cli.aws.errors import translate
 
     return translate(error)
-
-

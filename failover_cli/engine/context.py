@@ -51,11 +51,11 @@ class Context:
         """Compute a read-only answer once per run (e.g. one GetFunction per region)."""
         with self._memo_lock:
             if key in self._memo:
-                return self._memo[key]  # type: ignore[no-any-return]
+                return self._memo[key]
         value = compute()
         with self._memo_lock:
             self._memo.setdefault(key, value)
-            return self._memo[key]  # type: ignore[no-any-return]
+            return self._memo[key]
 
     def forget(self, key: str) -> None:
         with self._memo_lock:

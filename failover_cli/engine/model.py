@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 GLOBAL = "global"  # pseudo-region of global resources (the IAM role)
@@ -61,7 +61,7 @@ class FieldChange:
         return f"{self.field}: {_short(self.old)} -> {_short(self.new)}"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"

@@ -69,10 +69,24 @@ def tag_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> li
     return [{key: k, value: v} for k, v in sorted(tags.items())]
 
 
-def tag_dict(items: list[dict[str, str]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
+def tag_dict(
+    items: list[dict[str, str]] | None, key: str = "Key", value: str = "Value"
+) -> dict[str, str]:
     return {item[key]: item[value] for item in items or []}
 
 
 def error_code(error: BaseException) -> str:
     response: dict[str, Any] = getattr(error, "response", {}) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def comparable_tags(
+    observed: dict[str, str], wanted: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    """The observed tags restricted to the keys the stack sets.
+
+    `up` makes sure its own tags are present with the right values; tags that
+    someone added by hand are left alone (never stripped).
+    """
+    keys = {k for k, _ in wanted}
+    return tuple(sorted((k, v) for k, v in observed.items() if k in keys))

@@ -1,0 +1,30 @@
+"""The desired state: every resource the config asks for, as frozen specs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from failover_cli.bundle import CodeBundle
+from failover_cli.config.schema import Config
+from failover_cli.engine.model import Spec
+from failover_cli.engine.registry import KINDS, module_for
+
+
+@dataclass(frozen=True)
+class DesiredInputs:
+    """What the spec builders need beyond the config."""
+
+    config: Config
+    secret: str  # the health-checker secret (see engine.secret)
+    code: CodeBundle
+
+
+def desired_specs(inputs: DesiredInputs) -> list[Spec]:
+    specs: list[Spec] = []
+    for kind in KINDS:
+        specs.extend(module_for(kind).desired(inputs))
+    keys = [s.key for s in specs]
+    duplicates = {k for k in keys if keys.count(k) > 1}
+    if duplicates:
+        raise RuntimeError(f"duplicate resource specs: {sorted(duplicates)}")
+    return specs

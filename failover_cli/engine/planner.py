@@ -1,0 +1,74 @@
+"""Observe what exists (read-only, in parallel) and diff it against the desired specs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from failover_cli.engine.context import Context
+from failover_cli.engine.model import Action, Change, Observed, Plan, Spec
+from failover_cli.engine.registry import handler_for
+from failover_cli.errors import ConflictError
+
+MAX_WORKERS = 16
+
+
+def observe_all(ctx: Context, specs: Sequence[Spec]) -> dict[str, Observed]:
+    """Observe every spec concurrently; read-only calls only."""
+    from failover_cli.engine.runner import call_translated
+
+    def one(spec: Spec) -> tuple[str, Observed]:
+        handler = handler_for(spec.kind)
+        return spec.key, call_translated(spec, "observe", lambda: handler.observe(ctx, spec))
+
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        return dict(pool.map(one, specs))
+
+
+def plan_up(specs: Sequence[Spec], observed: dict[str, Observed], stack: str) -> Plan:
+    """Create what is missing, update what differs, leave the rest alone."""
+    changes: list[Change] = []
+    for spec in specs:
+        seen = observed[spec.key]
+        if not seen.exists:
+            changes.append(Change(Action.CREATE, spec, seen))
+        elif not seen.owned:
+            changes.append(Change(Action.SKIP, spec, seen, reason=_not_owned(stack)))
+        else:
+            fields = handler_for(spec.kind).diff(spec, seen)
+            action = Action.UPDATE if fields else Action.NOOP
+            changes.append(Change(action, spec, seen, fields))
+    return Plan(changes)
+
+
+def plan_down(specs: Sequence[Spec], observed: dict[str, Observed], stack: str) -> Plan:
+    """Delete what exists and is owned; report (never touch) what is not owned."""
+    changes: list[Change] = []
+    for spec in specs:
+        seen = observed[spec.key]
+        if not seen.exists:
+            continue
+        if not seen.owned:
+            changes.append(Change(Action.SKIP, spec, seen, reason=_not_owned(stack)))
+        elif handler_for(spec.kind).deletes_separately(seen):
+            changes.append(Change(Action.DELETE, spec, seen))
+    return Plan(changes)
+
+
+def refuse_conflicts(plan: Plan, stack: str) -> None:
+    """`up` must not adopt or overwrite a look-alike that the stack does not own."""
+    if not plan.skipped:
+        return
+    names = ", ".join(
+        f"{c.spec.kind} {c.spec.name} ({c.spec.where or 'global'})" for c in plan.skipped
+    )
+    raise ConflictError(
+        f"These resources already exist but do not carry the tags failover:stack={stack} and "
+        f"failover:managed-by=failover: {names}. `up` will not take them over",
+        hint="Delete or rename them, pick other names in the config, or tag them to let this "
+        "stack manage them.",
+    )
+
+
+def _not_owned(stack: str) -> str:
+    return f"exists without the ownership tags of stack {stack}; left untouched"

@@ -1,0 +1,154 @@
+"""Apply a plan: creates and updates follow dependencies, deletes follow the teardown order.
+
+Independent changes run in parallel (regions within a wave never wait for each
+other). The first failure stops new work; what is running finishes, and the
+error is raised translated, naming region and operation. Re-running the same
+command resumes: every create is find-or-create, every delete accepts "gone".
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from failover_cli.engine.context import Context
+from failover_cli.engine.model import Action, Change, Plan, Spec
+from failover_cli.engine.registry import DELETE_ORDER, handler_for, is_serial
+from failover_cli.errors import FailoverError
+
+T = TypeVar("T")
+MAX_WORKERS = 16
+
+
+@dataclass
+class ApplyReport:
+    done: list[tuple[Change, float]] = field(default_factory=list)  # change, seconds
+
+    @property
+    def mutating(self) -> int:
+        return sum(1 for c, _ in self.done if c.mutating)
+
+
+# Called with (change, phase, seconds) where phase is "start", "done" or "failed".
+ChangeListener = Callable[[Change, str, float], None]
+
+
+def _nothing(_c: Change, _p: str, _s: float) -> None:
+    pass
+
+
+def call_translated(spec: Spec, what: str, call: Callable[[], T]) -> T:
+    """Run a handler call; botocore errors become FailoverErrors naming the region."""
+    try:
+        return call()
+    except FailoverError as error:
+        if error.region is None and spec.where:
+            error.region = spec.where
+        raise
+    except Exception as error:
+        from failover_cli.aws.errors import translate
+
+        translated = translate(error, region=spec.where or None, service=None)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def apply_plan(ctx: Context, plan: Plan, listener: ChangeListener = _nothing) -> ApplyReport:
+    """Creates/updates first (dependency order), then deletes (teardown order)."""
+    report = ApplyReport()
+    building = [c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.NOOP)]
+    deleting = [c for c in plan.changes if c.action is Action.DELETE]
+    _run_by_dependencies(ctx, building, listener, report)
+    _run_deletes(ctx, deleting, listener, report)
+    return report
+
+
+def _execute(ctx: Context, change: Change, listener: ChangeListener, report: ApplyReport) -> None:
+    if not change.mutating:
+        return
+    handler = handler_for(change.spec.kind)
+    listener(change, "start", 0.0)
+    started = time.monotonic()
+    try:
+        if change.action is Action.CREATE:
+            call_translated(change.spec, "create", lambda: handler.create(ctx, change.spec))
+        elif change.action is Action.UPDATE:
+            call_translated(
+                change.spec,
+                "update",
+                lambda: handler.update(ctx, change.spec, change.observed, change.fields),
+            )
+        else:
+            call_translated(
+                change.spec, "delete", lambda: handler.delete(ctx, change.spec, change.observed)
+            )
+    except BaseException:
+        listener(change, "failed", time.monotonic() - started)
+        raise
+    elapsed = time.monotonic() - started
+    report.done.append((change, elapsed))
+    listener(change, "done", elapsed)
+
+
+def _run_by_dependencies(
+    ctx: Context, changes: Sequence[Change], listener: ChangeListener, report: ApplyReport
+) -> None:
+    pending = {c.key: c for c in changes}
+    finished: set[str] = set()
+    known = set(pending)
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def ready(change: Change) -> bool:
+        # Dependencies outside this plan (not desired here) do not block.
+        return all(dep in finished or dep not in known for dep in change.spec.depends_on)
+
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        running: dict[Future[None], str] = {}
+        while pending or running:
+            if not errors:
+                for key in [k for k, c in pending.items() if ready(c)]:
+                    change = pending.pop(key)
+                    running[pool.submit(_execute, ctx, change, listener, report)] = key
+            if not running:
+                if pending and not errors:
+                    raise RuntimeError(f"dependency cycle among {sorted(pending)}")
+                break
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                key = running.pop(future)
+                error = future.exception()
+                with lock:
+                    if error is not None:
+                        errors.append(error)
+                    else:
+                        finished.add(key)
+    if errors:
+        raise errors[0]
+
+
+def _run_deletes(
+    ctx: Context, changes: Sequence[Change], listener: ChangeListener, report: ApplyReport
+) -> None:
+    """Kind by kind in DELETE_ORDER; regions of one kind in parallel unless the kind is serial."""
+
+    def rank(change: Change) -> int:
+        kind = change.spec.kind
+        return DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
+
+    for position in sorted({rank(c) for c in changes}):
+        batch = [c for c in changes if rank(c) == position]
+        if is_serial(batch[0].spec.kind):
+            for change in batch:
+                _execute(ctx, change, listener, report)
+            continue
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+            futures = [pool.submit(_execute, ctx, c, listener, report) for c in batch]
+            first_error = next((f.exception() for f in futures if f.exception()), None)
+        if first_error is not None:
+            raise first_error
