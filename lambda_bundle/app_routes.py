@@ -1,0 +1,15 @@
+"""Your application's routes. Add them here; the dispatcher picks them up.
+
+    @route("orders", methods=("GET", "POST"))
+    def orders(request: Request) -> Response:
+        return Response(200, {"orders": [], "region": request.region})
+
+A route is the last path segment (GET https://<domain>/<base-path>/orders).
+Return a Response, or a dict for a 200. `protected=True` requires the
+health-checker secret like /health. While FORCE_FAIL is set every route
+answers 503, so failover drills cover your routes too.
+"""
+
+from __future__ import annotations
+
+from routing import Request, Response, route  # noqa: F401  (used by your routes)

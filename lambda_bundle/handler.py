@@ -1,0 +1,100 @@
+"""Lambda entry point (Handler=handler.handler) for API Gateway REST proxy events (v1).
+
+Dispatch order, for every request:
+1. a protected route (health, hello) without the right ?healthCheckerId= -> 403;
+2. FORCE_FAIL set -> 503 on any route, known or not;
+3. unknown route -> 404; method not allowed -> 405 with Allow;
+4. the route's own answer.
+Routes live in builtin_routes.py and app_routes.py; this file never changes to add one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import builtin_routes  # noqa: F401  (registers health and hello)
+import settings
+from routing import Request, Response, router
+
+try:
+    import app_routes  # noqa: F401  (registers the application's routes)
+except ModuleNotFoundError as exc:  # the application removed the file: no extra routes
+    if exc.name != "app_routes":
+        raise
+
+_log = logging.getLogger("failover.handler")
+SECRET_PARAM = "healthCheckerId"
+
+
+def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    region = settings.region()
+    try:
+        request = parse_request(event, context, region)
+        return to_proxy_result(dispatch(request), region)
+    except Exception as exc:
+        # One line, no event data (its query string may carry the secret).
+        _log.error("unhandled %s in %s", type(exc).__name__, region)
+        return to_proxy_result(Response(500, {"message": "Internal error"}), region)
+
+
+def route_name(event: Mapping[str, Any]) -> str:
+    """Last path segment: pathParameters.proxy first, since `path` includes any base path."""
+    params = event.get("pathParameters") or {}
+    path = params.get("proxy") or event.get("path") or ""
+    return str(path).strip("/").rsplit("/", 1)[-1]
+
+
+def parse_request(event: Mapping[str, Any], context: Any, region: str) -> Request:
+    return Request(
+        method=str(event.get("httpMethod") or "GET").upper(),
+        route=route_name(event),
+        query=event.get("queryStringParameters") or {},
+        headers=event.get("headers") or {},
+        body=event.get("body"),
+        region=region,
+        event=event,
+        context=context,
+    )
+
+
+def secret_ok(candidate: str | None) -> bool:
+    """Constant-time check against every accepted secret (current and, if set, next)."""
+    given = (candidate or "").encode()
+    matched = False
+    for secret in settings.accepted_secrets():
+        matched |= hmac.compare_digest(given, secret)
+    return matched and bool(given)
+
+
+def dispatch(request: Request) -> Response:
+    found = router.get(request.route)
+    if found is not None and found.protected and not secret_ok(request.query.get(SECRET_PARAM)):
+        return Response(403, {"message": "Forbidden"})
+    if settings.force_fail():
+        return Response(503, {"message": f"Forced failure in {request.region}"})
+    if found is None:
+        return Response(404, {"message": "Not found"})
+    if request.method not in found.methods:
+        allow = ", ".join(sorted(found.methods))
+        return Response(405, {"message": "Method not allowed"}, {"Allow": allow})
+    result = found.func(request)
+    return result if isinstance(result, Response) else Response(200, result)
+
+
+def to_proxy_result(response: Response, region: str) -> dict[str, Any]:
+    headers = {
+        **response.headers,
+        "Content-Type": "application/json",
+        "Cache-Control": "no-store",
+        "X-Failover-Region": region,
+    }
+    return {
+        "statusCode": response.status,
+        "headers": headers,
+        "body": json.dumps(response.body),
+        "isBase64Encoded": False,
+    }
