@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -27,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, and the one error boundary."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -45,6 +46,35 @@ class LazyGroup(click.Group):
         rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Errors become one paragraph and an exit code here, so `main()` and
+        # click's CliRunner in tests behave the same.
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except FailoverError as error:
+            _show_error(ctx, error)
+            ctx.exit(error.exit_code)
+        except KeyboardInterrupt:
+            click.echo("Interrupted. Re-run the same command to resume where it stopped.", err=True)
+            ctx.exit(130)
+        except Exception as error:
+            translated = _translate_unexpected(error)
+            if translated is None:
+                raise
+            _show_error(ctx, translated)
+            ctx.exit(translated.exit_code)
+
+
+def _show_error(ctx: click.Context, error: FailoverError) -> None:
+    verbose = bool(getattr(ctx.obj, "verbose", False))
+    if verbose:
+        import traceback
+
+        traceback.print_exc()
+    click.echo(f"Error: {error.render()}", err=True)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,39 +101,16 @@ def cli(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: runs the group and maps every error to one paragraph and an exit code."""
-    verbose = "-v" in (argv or sys.argv[1:]) or "--verbose" in (argv or sys.argv[1:])
+    """Entry point. Usage errors exit 2; unexpected crashes print a traceback and exit 1."""
     try:
-        cli.main(args=argv, prog_name="failover", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
+        cli.main(args=argv, prog_name="failover")
+    except SystemExit:
+        raise
+    except Exception:  # a bug: show it, but keep the documented exit code
+        import traceback
+
+        traceback.print_exc()
         sys.exit(ExitCode.FAILURE)
-    except click.ClickException as error:
-        error.show()
-        sys.exit(ExitCode.BAD_INPUT)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
-    except FailoverError as error:
-        if verbose:
-            import traceback
-
-            traceback.print_exc()
-        click.echo(f"Error: {error.render()}", err=True)
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except Exception as error:
-        translated = _translate_unexpected(error)
-        if translated is None or verbose:
-            import traceback
-
-            traceback.print_exc()
-        if translated is None:
-            sys.exit(ExitCode.FAILURE)
-        click.echo(f"Error: {translated.render()}", err=True)
-        sys.exit(translated.exit_code)
-    sys.exit(ExitCode.OK)
 
 
 def _translate_unexpected(error: Exception) -> FailoverError | None:

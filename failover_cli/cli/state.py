@@ -24,6 +24,14 @@ class AppState:
         return load_config(Path(self.config_path))
 
     def clients(self) -> ClientFactory:
+        import os
+
         from failover_cli.aws.clients import ClientFactory
 
-        return ClientFactory(self.profile)
+        factory = ClientFactory(self.profile)
+        log_path = os.environ.get("FAILOVER_CALL_LOG")
+        if log_path:
+            from failover_cli.aws.calllog import CallLog
+
+            factory.add_hook(CallLog(Path(log_path)))
+        return factory

@@ -60,3 +60,8 @@ class Context:
     def forget(self, key: str) -> None:
         with self._memo_lock:
             self._memo.pop(key, None)
+
+    def forget_all(self) -> None:
+        """Drop every memoized answer (before re-observing after changes)."""
+        with self._memo_lock:
+            self._memo.clear()

@@ -1,0 +1,44 @@
+"""`failover up`: converge AWS to the config. Safe to re-run; progress on stderr."""
+
+from __future__ import annotations
+
+import click
+
+from failover_cli.cli.options import json_option, pass_state
+from failover_cli.cli.state import AppState
+
+
+@click.command("up")
+@json_option
+@pass_state
+def command(state: AppState) -> None:
+    """Converge AWS to the config; safe to re-run."""
+    from failover_cli.cli.render import emit_json
+    from failover_cli.cli.session import open_context
+    from failover_cli.engine.stack import plan_for_up, run_up
+
+    ctx, console, printer = open_context(state)
+    config = ctx.config
+    console.print(f"[bold]failover up[/bold]: stack {config.stack} in {', '.join(config.regions)}")
+    plan = plan_for_up(ctx)
+    if not plan.has_changes and not plan.skipped:
+        console.print("  Nothing to do: the stack already matches the config.")
+    report = run_up(ctx, plan, printer.listener())
+    endpoints = {
+        region: f"https://{api_id}.execute-api.{region}.amazonaws.com/{config.api.stage}"
+        for region in config.regions
+        if (api_id := ctx.outputs.get(f"api_id:{region}"))
+    }
+    if state.json:
+        emit_json(
+            {
+                "stack": config.stack,
+                "changed": report.mutating,
+                "changes": [c.to_json() for c, _ in report.done],
+                "endpoints": endpoints,
+            }
+        )
+        return
+    click.echo(f"Stack {config.stack} is up ({report.mutating} changes).")
+    for region, url in endpoints.items():
+        click.echo(f"  {region:<14} {url}/hello")

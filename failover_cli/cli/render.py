@@ -1,0 +1,88 @@
+"""Human output: progress and plans on stderr with rich, results on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from failover_cli.engine.context import Progress
+    from failover_cli.engine.model import Change, Plan
+    from failover_cli.engine.runner import ChangeListener
+
+_SYMBOL = {
+    "create": ("+", "green"),
+    "update": ("~", "yellow"),
+    "delete": ("-", "red"),
+    "skip": ("!", "magenta"),
+    "no-op": ("=", "dim"),
+}
+
+
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def print_plan(console: Console, plan: Plan, *, title: str) -> None:
+    shown = [c for c in plan.changes if c.mutating or c.action.value == "skip"]
+    console.print(f"[bold]{title}[/bold]")
+    if not shown:
+        console.print("  No changes: the stack matches the config.")
+        return
+    for change in shown:
+        console.print("  " + _line(change))
+    counts = {a: sum(1 for c in plan.changes if c.action.value == a) for a in _SYMBOL}
+    summary = ", ".join(f"{counts[a]} to {a}" for a in ("create", "update", "delete") if counts[a])
+    console.print(f"  Plan: {summary or 'nothing to change'}.")
+    if counts["skip"]:
+        console.print(f"  {counts['skip']} not owned by the stack: left untouched.")
+
+
+def _line(change: Change) -> str:
+    symbol, colour = _SYMBOL[change.action.value]
+    where = change.spec.where or "global"
+    return f"[{colour}]{symbol} {change.action.value:<6}[/{colour}] {where:<14} {change.describe()}"
+
+
+class ProgressPrinter:
+    """Progress lines for `up`/`down`: one when a change starts and one when it ends."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._lock = threading.Lock()
+
+    def progress(self) -> Progress:
+        def show(region: str, message: str) -> None:
+            with self._lock:
+                self.console.print(f"  [dim]… {region or 'global':<14} {message}[/dim]")
+
+        return show
+
+    def listener(self) -> ChangeListener:
+        def on_change(change: Change, phase: str, seconds: float) -> None:
+            with self._lock:
+                if phase == "start":
+                    self.console.print("  " + _line(change))
+                elif phase == "done":
+                    where = change.spec.where or "global"
+                    self.console.print(
+                        f"  [green]✓[/green] {where:<14} {change.spec.kind} {change.spec.name}"
+                        f" [dim]({seconds:.1f}s)[/dim]"
+                    )
+                else:
+                    self.console.print(
+                        f"  [red]✗[/red] {change.spec.where or 'global':<14} "
+                        f"{change.spec.kind} {change.spec.name} failed"
+                    )
+
+        return on_change

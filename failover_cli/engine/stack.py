@@ -1,0 +1,65 @@
+"""The stack-level operations behind `plan`, `up` and `down`."""
+
+from __future__ import annotations
+
+from failover_cli.bundle import CodeBundle, build_bundle
+from failover_cli.engine.context import Context
+from failover_cli.engine.desired import DesiredInputs, desired_specs
+from failover_cli.engine.model import Action, Plan, Spec
+from failover_cli.engine.planner import observe_all, plan_down, plan_up, refuse_conflicts
+from failover_cli.engine.runner import ApplyReport, ChangeListener, apply_plan
+from failover_cli.engine.secret import resolve_secret
+from failover_cli.errors import FailoverError
+
+# What `down --keep-table` leaves in place: the data and what keeps it healthy.
+TABLE_KINDS = frozenset({"table", "replica", "seed_item", "scaling"})
+
+# `down` needs identities, not code: a placeholder spares it reading the bundle.
+_NO_CODE = CodeBundle(zip_bytes=b"", sha256="")
+
+
+def build_specs(ctx: Context) -> list[Spec]:
+    """The desired state for `up`/`plan`: resolves the secret and zips the code."""
+    secret = resolve_secret(ctx)
+    code = build_bundle(ctx.config.function.source)
+    return desired_specs(DesiredInputs(ctx.config, secret, code))
+
+
+def plan_for_up(ctx: Context) -> Plan:
+    specs = build_specs(ctx)
+    return plan_up(specs, observe_all(ctx, specs), ctx.config.stack)
+
+
+def run_up(ctx: Context, plan: Plan, listener: ChangeListener) -> ApplyReport:
+    refuse_conflicts(plan, ctx.config.stack)
+    return apply_plan(ctx, plan, listener)
+
+
+def teardown_specs(ctx: Context, *, keep_table: bool) -> list[Spec]:
+    specs = desired_specs(DesiredInputs(ctx.config, "", _NO_CODE))
+    return [s for s in specs if not (keep_table and s.kind in TABLE_KINDS)]
+
+
+def plan_for_down(ctx: Context, *, keep_table: bool) -> Plan:
+    specs = teardown_specs(ctx, keep_table=keep_table)
+    return plan_down(specs, observe_all(ctx, specs), ctx.config.stack)
+
+
+def run_down(
+    ctx: Context, plan: Plan, listener: ChangeListener, *, keep_table: bool
+) -> ApplyReport:
+    """Delete, then re-scan: fail if anything the stack owns is still there."""
+    report = apply_plan(ctx, plan, listener)
+    ctx.forget_all()
+    remaining = [
+        c for c in plan_for_down(ctx, keep_table=keep_table).changes if c.action is Action.DELETE
+    ]
+    if remaining:
+        names = ", ".join(
+            f"{c.spec.kind} {c.spec.name} ({c.spec.where or 'global'})" for c in remaining
+        )
+        raise FailoverError(
+            f"`down` finished but these resources of the stack still exist: {names}",
+            hint="Re-run `failover down`; if they persist, check them in the console.",
+        )
+    return report
