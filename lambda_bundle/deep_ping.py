@@ -14,7 +14,7 @@ from typing import Any
 
 import settings
 
-_log = logging.getLogger("failover.deep_ping")
+_log = logging.getLogger(__name__)
 
 # Worst case about 2 attempts x (1 s connect + 1 s read) plus one short backoff.
 _CONNECT_TIMEOUT_S = 1.0

@@ -26,7 +26,7 @@ except ModuleNotFoundError as exc:  # the application removed the file: no extra
     if exc.name != "app_routes":
         raise
 
-_log = logging.getLogger("failover.handler")
+_log = logging.getLogger(__name__)
 SECRET_PARAM = "healthCheckerId"
 
 
