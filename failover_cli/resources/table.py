@@ -1,0 +1,248 @@
+"""The DynamoDB table in the primary region.
+
+HASH key (string), streams NEW_AND_OLD_IMAGES (global tables need them),
+on-demand or provisioned billing, default encryption (a KMS key would make
+every deep ping a KMS request), ownership tags. The key cannot change in
+place; deleting refuses protected tables and explains the 24-hour rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from failover_cli.engine.context import Context
+from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.model import FieldChange, Observed, Spec
+from failover_cli.errors import ConflictError, FailoverError
+from failover_cli.resources.base import Handler, comparable_tags, is_owned, tag_list
+from failover_cli.resources.dynamodb import (
+    ACTIVE,
+    describe,
+    forget_table,
+    is_protected_error,
+    is_source_region_error,
+    read_table,
+    replica_statuses,
+    wait_table_active,
+    wait_table_gone,
+    when_not_busy,
+)
+
+KIND = "table"
+STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+STREAM_OFF = "off"
+PROVISIONED = "PROVISIONED"
+PAY_PER_REQUEST = "PAY_PER_REQUEST"
+
+
+@dataclass(frozen=True)
+class TableProps:
+    partition_key: str
+    billing: str  # PAY_PER_REQUEST | PROVISIONED
+    stream: str  # the stream view type, or "off"
+    status: str  # always ACTIVE: a table an interrupted run left CREATING/UPDATING is waited for
+    tags: tuple[tuple[str, str], ...]
+    capacity: int | None = None  # initial units when provisioned; auto scaling owns them after
+
+
+def desired(inputs: DesiredInputs) -> list[Spec]:
+    config = inputs.config
+    table = config.table
+    provisioned = table.billing == "provisioned"
+    props = TableProps(
+        partition_key=table.partition_key,
+        billing=PROVISIONED if provisioned else PAY_PER_REQUEST,
+        stream=STREAM_VIEW,
+        status=ACTIVE,
+        tags=tuple(sorted(config.ownership_tags().items())),
+        capacity=table.autoscaling.min if provisioned else None,
+    )
+    return [Spec(KIND, config.primary_region, table.name, props)]
+
+
+def _key_description(description: dict[str, Any]) -> str:
+    """The key schema in the desired form: the HASH attribute name, anything else spelled out."""
+    types = {a["AttributeName"]: a["AttributeType"] for a in description["AttributeDefinitions"]}
+    hash_key = next(k["AttributeName"] for k in description["KeySchema"] if k["KeyType"] == "HASH")
+    text = hash_key if types.get(hash_key) == "S" else f"{hash_key} (type {types.get(hash_key)})"
+    for key in description["KeySchema"]:
+        if key["KeyType"] == "RANGE":
+            text += f" + sort key {key['AttributeName']}"
+    return text
+
+
+def _throughput(props: TableProps) -> dict[str, Any]:
+    if props.billing != PROVISIONED:
+        return {}
+    units = props.capacity or 1
+    return {"ProvisionedThroughput": {"ReadCapacityUnits": units, "WriteCapacityUnits": units}}
+
+
+def _stream(description: dict[str, Any]) -> str:
+    stream = description.get("StreamSpecification") or {}
+    return str(stream["StreamViewType"]) if stream.get("StreamEnabled") else STREAM_OFF
+
+
+class TableHandler(Handler):
+    kind = KIND
+    compared_fields = ("partition_key", "billing", "stream", "status", "tags")
+
+    def observe(self, ctx: Context, spec: Spec) -> Observed:
+        facts = read_table(ctx, spec.region, spec.name)
+        if facts is None or facts.status == "DELETING":
+            return Observed.missing()
+        description = facts.description
+        summary = description.get("BillingModeSummary") or {}
+        return Observed(
+            exists=True,
+            owned=is_owned(facts.tags, ctx.config.stack),
+            props={
+                "partition_key": _key_description(description),
+                # Tables created before on-demand existed have no summary: provisioned.
+                "billing": summary.get("BillingMode", PROVISIONED),
+                "stream": _stream(description),
+                "status": facts.status,
+                "tags": comparable_tags(facts.tags, spec.props.tags),
+            },
+            raw={"arn": facts.arn},
+        )
+
+    def create(self, ctx: Context, spec: Spec) -> None:
+        props: TableProps = spec.props
+        dynamo = ctx.client("dynamodb", spec.region)
+        args: dict[str, Any] = {
+            "TableName": spec.name,
+            "AttributeDefinitions": [{"AttributeName": props.partition_key, "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": props.partition_key, "KeyType": "HASH"}],
+            "BillingMode": props.billing,
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": props.stream},
+            "Tags": tag_list(dict(props.tags)),
+            **_throughput(props),
+        }
+        try:
+            dynamo.create_table(**args)
+        except dynamo.exceptions.ResourceInUseException:
+            # Created meanwhile (an interrupted run) or still being deleted by a `down`.
+            current = describe(ctx, spec.region, spec.name)
+            if current is None or current["TableStatus"] == "DELETING":
+                wait_table_gone(ctx, spec.region, spec.name)
+                dynamo.create_table(**args)
+            else:
+                forget_table(ctx, spec.region, spec.name)
+                facts = read_table(ctx, spec.region, spec.name)
+                if facts is None or not is_owned(facts.tags, ctx.config.stack):
+                    raise ConflictError(
+                        f"Table {spec.name} appeared meanwhile without the stack's tags",
+                        hint="Another tool or person created it; pick another table.name.",
+                    ) from None
+        ctx.progress(spec.region, f"creating table {spec.name}")
+        wait_table_active(ctx, spec.region, spec.name)
+        forget_table(ctx, spec.region, spec.name)
+
+    def update(
+        self, ctx: Context, spec: Spec, observed: Observed, changes: list[FieldChange]
+    ) -> None:
+        props: TableProps = spec.props
+        changed = {c.field for c in changes}
+        if "partition_key" in changed:
+            raise FailoverError(
+                f"Table {spec.name} has the key {observed.props['partition_key']}, the config "
+                f"says {props.partition_key}; DynamoDB cannot change a table's key in place",
+                hint=f"Set table.partition_key back to {observed.props['partition_key']}, or use "
+                "a new table.name (the old table is left alone), or run `failover down` (which "
+                "deletes the table and its data) before `up`.",
+                region=spec.region,
+            )
+        dynamo = ctx.client("dynamodb", spec.region)
+        wait_table_active(ctx, spec.region, spec.name)
+        # DynamoDB takes one kind of table change per UpdateTable: billing, then streams.
+        if "billing" in changed:
+            args = {"TableName": spec.name, "BillingMode": props.billing, **_throughput(props)}
+            when_not_busy(ctx, spec.region, "billing change", lambda: dynamo.update_table(**args))
+            wait_table_active(ctx, spec.region, spec.name)
+        if "stream" in changed:
+            if observed.props.get("stream") != STREAM_OFF:
+                # The view type of an existing stream cannot change: turn it off first.
+                self._set_stream(ctx, spec, {"StreamEnabled": False})
+            self._set_stream(ctx, spec, {"StreamEnabled": True, "StreamViewType": props.stream})
+        if "tags" in changed:
+            dynamo.tag_resource(ResourceArn=observed.raw["arn"], Tags=tag_list(dict(props.tags)))
+        forget_table(ctx, spec.region, spec.name)
+
+    def _set_stream(self, ctx: Context, spec: Spec, stream: dict[str, Any]) -> None:
+        dynamo = ctx.client("dynamodb", spec.region)
+        when_not_busy(
+            ctx,
+            spec.region,
+            "stream change",
+            lambda: dynamo.update_table(TableName=spec.name, StreamSpecification=stream),
+        )
+        wait_table_active(ctx, spec.region, spec.name)
+
+    def delete(self, ctx: Context, spec: Spec, observed: Observed) -> None:
+        from botocore.exceptions import ClientError
+
+        dynamo = ctx.client("dynamodb", spec.region)
+        current = describe(ctx, spec.region, spec.name)
+        if current is None:
+            return
+        _refuse_protected_or_replicated(spec, current)
+        if current["TableStatus"] != "DELETING":
+            try:
+                when_not_busy(
+                    ctx, spec.region, "delete", lambda: dynamo.delete_table(TableName=spec.name)
+                )
+            except dynamo.exceptions.ResourceNotFoundException:
+                pass
+            except ClientError as error:
+                translated = _delete_error(spec, error)
+                if translated is None:
+                    raise
+                raise translated from error
+        ctx.progress(spec.region, f"deleting table {spec.name}")
+        wait_table_gone(ctx, spec.region, spec.name)
+        forget_table(ctx, spec.region, spec.name)
+
+
+def _refuse_protected_or_replicated(spec: Spec, table: dict[str, Any]) -> None:
+    if table.get("DeletionProtectionEnabled"):
+        raise FailoverError(
+            f"Table {spec.name} has deletion protection enabled; `down` will not delete it",
+            hint="Keep it with `down --keep-table`, or turn protection off (aws dynamodb "
+            f"update-table --table-name {spec.name} --no-deletion-protection-enabled "
+            f"--region {spec.region}) and re-run `down`.",
+            region=spec.region,
+        )
+    # Deleting the table would leave these replicas running on their own, orphaned.
+    others = sorted(
+        r for r, s in replica_statuses(table).items() if r != spec.region and s != "DELETING"
+    )
+    if others:
+        raise FailoverError(
+            f"Table {spec.name} still has replicas in {', '.join(others)}, which the config "
+            "does not list; `down` removes only the replicas of the configured regions",
+            hint="Add those regions back to `regions` and re-run `failover down`.",
+            region=spec.region,
+        )
+
+
+def _delete_error(spec: Spec, error: Exception) -> FailoverError | None:
+    if is_source_region_error(error):
+        return FailoverError(
+            f"Table {spec.name} cannot be deleted yet: it seeded a replica in the last 24 hours, "
+            "and DynamoDB keeps such a table for a day",
+            hint="Everything else is removed. Re-run `failover down` after 24 hours to delete "
+            "the table (or keep it with --keep-table).",
+            region=spec.region,
+        )
+    if is_protected_error(error):
+        return FailoverError(
+            f"Table {spec.name} has deletion protection enabled; `down` will not delete it",
+            hint="Turn deletion protection off and re-run `down`, or keep it with --keep-table.",
+            region=spec.region,
+        )
+    return None
+
+
+HANDLER = TableHandler()
