@@ -168,7 +168,10 @@ class _Loader:
         for region in regions:
             shallow = f"Shallow hello from {region}"
             deep = f"{table.seed_item[deep_attribute]}{region}"
-            failures = (f"Forced failure in {region}", f"Deep ping failed in {region}", "Forbidden")
+            failures = (
+                f"Forced failure in {region}", f"Deep ping failed in {region}", "Forbidden",
+                "Internal error",
+            )  # fmt: skip
             if wanted not in shallow:
                 problem = (
                     f"is {show(wanted)}, which the shallow health answer {show(shallow)} does "
