@@ -1,0 +1,59 @@
+"""`failover sandbox`: run the local multi-region AWS emulation in the foreground."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+from types import FrameType
+
+import click
+
+from failover_cli.cli.options import json_option, pass_state
+from failover_cli.cli.state import AppState
+
+
+@click.command("sandbox")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=4566,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on (0 picks a free one).",
+)
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Run the emulated clocks N times faster (replicas, health checkers, alarms).",
+)
+@json_option
+@pass_state
+def command(state: AppState, port: int, time_scale: float) -> None:
+    """Run the local two-region AWS emulation in the foreground until Ctrl-C."""
+    from failover_cli.sandbox import Sandbox
+
+    sandbox = Sandbox(port=port, time_scale=time_scale, log_requests=state.verbose)
+    sandbox.start()  # a taken port raises PortInUse: one line, exit 2
+    # SIGTERM (kill, docker stop, CI) stops as cleanly as Ctrl-C; SIGINT is set
+    # explicitly because a shell starts background jobs with it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    environment = sandbox.environment()
+    if state.json:
+        click.echo(json.dumps({"endpoint": sandbox.endpoint, "environment": environment}))
+    else:
+        for name, value in environment.items():
+            click.echo(f"export {name}={shlex.quote(value)}")
+    click.echo(
+        f"failover sandbox listening on {sandbox.endpoint} (time scale {time_scale:g}). "
+        "Run the export lines above in your shell; Ctrl-C stops the sandbox.",
+        err=True,
+    )
+    sandbox.serve_forever()
+    click.echo("Sandbox stopped.", err=True)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

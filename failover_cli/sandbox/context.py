@@ -1,0 +1,26 @@
+"""What a sandbox feature gets to plug itself in: the layer, the scheduler, the endpoint.
+
+A *feature* fills one gap in moto (replicas, running functions, health
+checkers, ...). It is a function `install(context)` that registers its
+interceptors with `context.layer.add(...)` and its timed work with
+`context.scheduler.call_later/call_every(...)`; `server.FEATURES` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from failover_cli.sandbox.layer import Layer
+from failover_cli.sandbox.scheduler import Scheduler
+
+
+@dataclass(frozen=True)
+class SandboxContext:
+    layer: Layer
+    scheduler: Scheduler
+    endpoint: str  # http://127.0.0.1:PORT, for features that call the sandbox itself
+    time_scale: float
+
+
+Feature = Callable[[SandboxContext], None]

@@ -1,0 +1,211 @@
+"""`Sandbox`: moto's server app behind the layer, served threaded on loopback.
+
+Usage::
+
+    with Sandbox(port=0, time_scale=10) as sandbox:
+        os.environ.update(sandbox.environment())
+        ...  # boto3 clients now talk to the sandbox
+
+`failover sandbox` runs one in the foreground; `failover demo` in-process.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import threading
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from failover_cli.errors import BadInput, FailoverError
+from failover_cli.sandbox import dynamodb_global_tables
+from failover_cli.sandbox.context import Feature, SandboxContext
+from failover_cli.sandbox.layer import Layer
+from failover_cli.sandbox.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+# The gaps in moto the sandbox fills, installed in this order: one line per feature.
+FEATURES: tuple[Feature, ...] = (dynamodb_global_tables.install,)
+
+# Set before moto builds its backends; an explicit environment value wins.
+MOTO_SETTINGS = {
+    # The AWS managed policies (AWSLambdaBasicExecutionRole ...) exist on AWS too.
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    # Certificates issue after this many seconds, not moto's 60.
+    # TODO: issue once the validation CNAME exists in the hosted zone.
+    "MOTO_ACM_VALIDATION_WAIT": "1",
+}
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+DEFAULT_REGION = "us-east-1"
+
+
+class SandboxError(FailoverError):
+    """The sandbox could not start."""
+
+
+class PortInUse(SandboxError, BadInput):
+    pass
+
+
+class Sandbox:
+    """A two-(or more-)region AWS on 127.0.0.1: moto plus the layer's features."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        time_scale: float = 1.0,
+        host: str = "127.0.0.1",
+        *,
+        features: Sequence[Feature] = FEATURES,
+        log_requests: bool = False,
+    ):
+        if time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        self.host = host
+        self.time_scale = time_scale
+        self._requested_port = port
+        self._features = tuple(features)
+        self._log_requests = log_requests
+        self._server: Any = None  # werkzeug's ThreadedWSGIServer while running
+        self._bound_port: int | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self.scheduler = Scheduler(time_scale)
+        self.context: SandboxContext | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port once started (port 0 picks a free one), else the requested one."""
+        return self._bound_port if self._bound_port is not None else self._requested_port
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def environment(self) -> dict[str, str]:
+        """The variables a client needs to use this sandbox instead of AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            **FAKE_CREDENTIALS,
+            "AWS_DEFAULT_REGION": DEFAULT_REGION,
+            # The tool's own HTTP requests (API URLs, custom domains) land here too.
+            "FAILOVER_RESOLVE": f"*.amazonaws.com={self.endpoint},*.localhost={self.endpoint}",
+        }
+
+    def start(self) -> Sandbox:
+        """Bind, install the features and serve from a background thread; returns at once."""
+        if self._server is not None:
+            return self
+        listener = self._bind()
+        _configure_moto()
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        layer = Layer(DomainDispatcherApplication(create_backend_app))
+        try:
+            # werkzeug binds by itself and sys.exit()s when the port is taken:
+            # hand it our already-bound socket instead.
+            self._server = make_server(
+                self.host,
+                listener.getsockname()[1],
+                layer,
+                threaded=True,
+                request_handler=_request_handler(self._log_requests),
+                fd=listener.fileno(),
+            )
+        finally:
+            listener.close()  # the server holds its own duplicate of the socket
+        self._bound_port = int(self._server.port)
+        self.context = SandboxContext(layer, self.scheduler, self.endpoint, self.time_scale)
+        for install in self._features:
+            install(self.context)
+        self.scheduler.start()
+        self._stopped.clear()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"sandbox-{self.port}", daemon=True
+        )
+        self._thread.start()
+        log.info("sandbox listening on %s", self.endpoint)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and the background jobs; safe to call twice."""
+        server, thread = self._server, self._thread
+        if server is not None and thread is not None:
+            server.shutdown()  # returns once serve_forever has left its loop
+            thread.join(timeout=5)
+        self.scheduler.stop()
+        self._server = self._thread = None
+        self._stopped.set()
+
+    def serve_forever(self) -> None:
+        """Serve in the foreground until `stop()` (from another thread) or Ctrl-C."""
+        self.start()
+        try:
+            self._stopped.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _bind(self) -> socket.socket:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Restarting right after a stop must not wait for TIME_WAIT sockets.
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((self.host, self._requested_port))
+            listener.listen(128)
+        except OSError as error:
+            listener.close()
+            where = f"{self.host}:{self._requested_port}"
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUse(
+                    f"Port {self._requested_port} on {self.host} is already in use",
+                    hint="Stop what is using it, or choose another port with --port.",
+                ) from None
+            raise SandboxError(f"Cannot listen on {where}: {error.strerror}") from None
+        return listener
+
+
+def _configure_moto() -> None:
+    for name, value in MOTO_SETTINGS.items():
+        os.environ.setdefault(name, value)
+    import moto.settings
+
+    # moto reads this one at import time; it may have been imported already.
+    moto.settings.ACM_VALIDATION_WAIT = int(os.environ["MOTO_ACM_VALIDATION_WAIT"])
+
+
+def _request_handler(log_requests: bool) -> type[Any]:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    if log_requests:
+        return MotoRequestHandler
+
+    class QuietHandler(MotoRequestHandler):
+        """One log line per request drowns the export lines: only with -v."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
+
+    return QuietHandler
