@@ -35,7 +35,16 @@ def read_function(ctx: Context, region: str) -> dict[str, Any] | None:
             return None
         return answer
 
-    return ctx.memo(f"get_function:{region}", read)
+    return ctx.memo(_function_key(region), read)
+
+
+def forget_function(ctx: Context, region: str) -> None:
+    """Drop the memoized GetFunction answer after changing the function."""
+    ctx.forget(_function_key(region))
+
+
+def _function_key(region: str) -> str:
+    return f"get_function:{region}"
 
 
 def existing_environment(ctx: Context, region: str) -> dict[str, str] | None:

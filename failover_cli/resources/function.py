@@ -25,7 +25,7 @@ from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
-from failover_cli.engine.secret import SECRET_VARIABLE, read_function
+from failover_cli.engine.secret import SECRET_VARIABLE, forget_function, read_function
 from failover_cli.errors import ConflictError
 from failover_cli.resources.base import Handler, comparable_tags, error_code, is_owned
 from failover_cli.resources.role import role_arn, with_account, without_account
@@ -199,12 +199,12 @@ class FunctionHandler(Handler):
             self._converge_existing(ctx, spec)
             return
         finally:
-            _forget(ctx, spec.region)
+            forget_function(ctx, spec.region)
         lam.get_waiter("function_active_v2").wait(FunctionName=spec.name)
 
     def _converge_existing(self, ctx: Context, spec: Spec) -> None:
         """CreateFunction found it already there (an interrupted run): converge if ours."""
-        _forget(ctx, spec.region)
+        forget_function(ctx, spec.region)
         seen = self.observe(ctx, spec)
         if not seen.owned:
             raise ConflictError(
@@ -239,7 +239,7 @@ class FunctionHandler(Handler):
             if "tags" in changed:
                 lam.tag_resource(Resource=observed.raw["arn"], Tags=dict(props.tags))
         finally:
-            _forget(ctx, spec.region)
+            forget_function(ctx, spec.region)
 
     def _update_configuration(self, ctx: Context, lam: Any, spec: Spec) -> None:
         props: FunctionProps = spec.props
@@ -264,18 +264,13 @@ class FunctionHandler(Handler):
         except lam.exceptions.ResourceNotFoundException:
             pass  # already gone
         finally:
-            _forget(ctx, spec.region)
+            forget_function(ctx, spec.region)
 
 
 def _zip(props: FunctionProps) -> bytes:
     if props.code is None:
         raise RuntimeError("the function spec was built without a code bundle")
     return props.code.zip_bytes
-
-
-def _forget(ctx: Context, region: str) -> None:
-    # read_function (engine/secret.py) memoizes GetFunction under this key; a change makes it stale.
-    ctx.forget(f"get_function:{region}")
 
 
 HANDLER = FunctionHandler()
