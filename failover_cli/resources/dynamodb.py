@@ -20,7 +20,7 @@ from failover_cli.resources.base import error_code, is_owned
 T = TypeVar("T")
 
 ACTIVE = "ACTIVE"
-POLL_INTERVAL = 3.0
+POLL_INTERVAL = 2.0
 TABLE_TIMEOUT = 600.0  # creating or updating a table takes seconds to a few minutes
 BUSY_BUDGET = 900.0  # a table stays UPDATING while a replica is added elsewhere
 
