@@ -147,8 +147,9 @@ class _Loader:
         primary = items[0][1]
         for item, value in items[1:]:
             if known[value] != known[primary]:
-                self.reader.fail(item, f"is in the {known[value]} partition but the primary "
-                                 f"{primary} is in {known[primary]}; use regions of one partition")
+                self.reader.fail(item, f"is {show(value)}, in the {known[value]} partition, "
+                                 f"but the primary {primary} is in {known[primary]}; use "
+                                 "regions of one partition")
                 return None
         return tuple(value for _, value in items)
 

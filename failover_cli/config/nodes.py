@@ -141,7 +141,7 @@ def read_document(path: Path) -> yaml.Node | None:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         at = mark.line + 1 if mark is not None else None
-        problem = " ".join(str(part) for part in (error.context, error.problem) if part)
+        problem = ": ".join(str(part) for part in (error.context, error.problem) if part)
         raise ConfigError(str(path), at, "(syntax)", f"is not valid YAML: {problem}") from error
     except yaml.reader.ReaderError as error:
         line = text[: error.position].count("\n") + 1

@@ -53,7 +53,9 @@ _TAG_TEXT = re.compile(r"[\w .:/=+\-@]*")
 def one_of(value: object, choices: Sequence[object]) -> str | None:
     if value in choices:
         return None
-    hint = suggest(value, [str(c) for c in choices]) if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return f"is {value}; allowed: {', '.join(str(c) for c in choices)}"
+    hint = suggest(value, [str(c) for c in choices])
     return f"is {show(value)}{hint}; allowed: {', '.join(str(c) for c in choices)}"
 
 

@@ -96,6 +96,8 @@ class SectionBuilder(FieldReader):
             if problem:
                 self.reader.fail(child, problem)
         item = {name: value for _, name, value in pairs}
+        if not self._ok(start):
+            return None  # judge the item as a whole only once each attribute is right
         if key not in item:
             self.reader.fail(
                 entry,
