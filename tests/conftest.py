@@ -36,3 +36,157 @@ def _no_real_aws(
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost,.localhost")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     yield
+
+
+# ---------------------------------------------------------------------------
+# Sandbox fixtures
+#
+# A sandbox always runs in a subprocess (`python -m failover_cli sandbox`),
+# never in the pytest process: other tests use moto's in-process `mock_aws`,
+# which resets moto's global backends and would wipe a sandbox living here.
+# One sandbox serves the whole session, so tests use unique resource names.
+# ---------------------------------------------------------------------------
+
+import signal  # noqa: E402  (this section's imports stay with the section)
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SANDBOX_READY_TIMEOUT = 30.0  # seconds; a cold start takes well under 2
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class SandboxProcess:
+    """A `failover sandbox` subprocess; its stdout and stderr go to files."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    stdout_path: Path
+    stderr_path: Path
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stdout(self) -> str:
+        return self.stdout_path.read_text()
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    def answers(self) -> bool:
+        # Bypass the test-wide proxy settings: this talks to loopback only.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            opener.open(f"{self.endpoint}/moto-api/data.json", timeout=2).close()
+        except urllib.error.HTTPError:
+            return True  # any HTTP answer means it is serving
+        except OSError:
+            return False
+        return True
+
+    def wait_until_ready(self, timeout: float = SANDBOX_READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                raise RuntimeError(f"sandbox exited with {code}:\n{self.stderr()}")
+            if self.answers():
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"sandbox did not answer within {timeout}s:\n{self.stderr()}")
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
+        """Signal the process (by its pid) and reap it; kill it if it hangs."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return int(self.process.returncode)
+
+
+def launch_sandbox_process(
+    folder: Path, *args: str, port: int | None = None, global_args: tuple[str, ...] = ()
+) -> SandboxProcess:
+    """Start `python -m failover_cli [global_args] sandbox --port P [args]`; no waiting."""
+    port = free_loopback_port() if port is None else port
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AWS_", "FAILOVER_", "MOTO_"))
+    }
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(REPO_ROOT), *filter(None, [environment.get("PYTHONPATH")])]
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    stdout_path, stderr_path = folder / f"sandbox-{port}.out", folder / f"sandbox-{port}.err"
+    command = [sys.executable, "-m", "failover_cli", *global_args, "sandbox", "--port", str(port)]
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        process = subprocess.Popen(
+            [*command, *args],
+            cwd=REPO_ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+        )
+    return SandboxProcess(process, port, stdout_path, stderr_path)
+
+
+@pytest.fixture(scope="session")
+def sandbox_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint URL of one sandbox subprocess shared by the whole session."""
+    sandbox = launch_sandbox_process(tmp_path_factory.mktemp("sandbox"))
+    try:
+        sandbox.wait_until_ready()
+        yield sandbox.endpoint
+    finally:
+        sandbox.stop()
+
+
+@pytest.fixture
+def sandbox_env(monkeypatch: pytest.MonkeyPatch, sandbox_endpoint: str) -> str:
+    """Point boto3 (and the tool's own HTTP requests) at the session sandbox."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_endpoint)
+    monkeypatch.setenv(
+        "FAILOVER_RESOLVE", f"*.amazonaws.com={sandbox_endpoint},*.localhost={sandbox_endpoint}"
+    )
+    return sandbox_endpoint
+
+
+@pytest.fixture
+def launch_sandbox(tmp_path: Path) -> Iterator[Callable[..., SandboxProcess]]:
+    """Start extra sandbox subprocesses (own port, own options); all stopped at teardown.
+
+    `launch_sandbox("--time-scale", "0.01")`, `launch_sandbox(port=P)`,
+    `launch_sandbox(global_args=("--json",))`.
+    """
+    started: list[SandboxProcess] = []
+
+    def launch(
+        *args: str, port: int | None = None, global_args: tuple[str, ...] = ()
+    ) -> SandboxProcess:
+        folder = tmp_path / f"sandbox{len(started)}"
+        sandbox = launch_sandbox_process(folder, *args, port=port, global_args=global_args)
+        started.append(sandbox)
+        return sandbox
+
+    yield launch
+    for sandbox in started:
+        sandbox.stop()

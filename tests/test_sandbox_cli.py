@@ -1,0 +1,95 @@
+"""`failover sandbox` as a user runs it: export lines, clean stops, a taken port."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.sandbox
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for_output(read: Any, lines: int, deadline_s: float = 30) -> list[str]:
+    end = time.monotonic() + deadline_s
+    while True:
+        text = read()
+        if text.count("\n") >= lines or time.monotonic() > end:
+            return str(text).splitlines()
+        time.sleep(0.05)
+
+
+def expected_exports(port: int) -> list[str]:
+    endpoint = f"http://127.0.0.1:{port}"
+    return [
+        f"export AWS_ENDPOINT_URL={endpoint}",
+        "export AWS_ACCESS_KEY_ID=testing",
+        "export AWS_SECRET_ACCESS_KEY=testing",
+        "export AWS_DEFAULT_REGION=us-east-1",
+        f"export FAILOVER_RESOLVE='*.amazonaws.com={endpoint},*.localhost={endpoint}'",
+    ]
+
+
+def test_prints_the_export_lines_and_stops_on_sigterm(launch_sandbox: Any) -> None:
+    sandbox = launch_sandbox()
+    sandbox.wait_until_ready()
+
+    assert wait_for_output(sandbox.stdout, 5) == expected_exports(sandbox.port)
+    assert sandbox.endpoint in sandbox.stderr()
+    assert sandbox.stop(signal.SIGTERM) == 0
+    assert "Sandbox stopped." in sandbox.stderr()
+    assert "Traceback" not in sandbox.stderr()
+
+
+def test_ctrl_c_stops_cleanly(launch_sandbox: Any) -> None:
+    sandbox = launch_sandbox("--time-scale", "10")
+    sandbox.wait_until_ready()
+
+    assert sandbox.stop(signal.SIGINT) == 0
+    assert "Sandbox stopped." in sandbox.stderr()
+    assert "Traceback" not in sandbox.stderr()
+
+
+def test_json_flag_prints_the_environment_as_json(launch_sandbox: Any) -> None:
+    sandbox = launch_sandbox(global_args=("--json",))
+    sandbox.wait_until_ready()
+
+    printed = json.loads(wait_for_output(sandbox.stdout, 1)[0])
+    assert printed["endpoint"] == sandbox.endpoint
+    assert printed["environment"]["AWS_ENDPOINT_URL"] == sandbox.endpoint
+    assert set(printed["environment"]) == {
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "FAILOVER_RESOLVE",
+    }
+
+
+def test_a_taken_port_is_one_clear_line_and_a_nonzero_exit() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "failover_cli", "sandbox", "--port", str(port)],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"Port {port}" in lines[0] and "already in use" in lines[0]
+    assert "--port" in lines[0]
