@@ -247,3 +247,15 @@ def test_a_busy_table_is_retried_until_it_can_be_deleted(aws: None) -> None:
         ctx.clients.add_hook(busy_twice)
         HANDLER.delete(ctx, spec, HANDLER.observe(ctx, spec))
         assert not HANDLER.observe(ctx, spec).exists
+
+
+def test_making_a_replicated_table_provisioned_is_refused_with_a_way_out(aws: None) -> None:
+    message = "Table write capacity should either be Pay-Per-Request or AutoScaled."
+    with context() as (ctx, _):
+        HANDLER.create(ctx, _spec(billing="PAY_PER_REQUEST", capacity=None))
+        ctx.clients.add_hook(_fail_on("UpdateTable", "ValidationException", message))
+        wanted = _spec()
+        seen = HANDLER.observe(ctx, wanted)
+        with pytest.raises(FailoverError) as raised:
+            HANDLER.update(ctx, wanted, seen, HANDLER.diff(wanted, seen))
+    assert "replicas" in raised.value.message and "on-demand" in (raised.value.hint or "")

@@ -158,9 +158,7 @@ class TableHandler(Handler):
         wait_table_active(ctx, spec.region, spec.name)
         # DynamoDB takes one kind of table change per UpdateTable: billing, then streams.
         if "billing" in changed:
-            args = {"TableName": spec.name, "BillingMode": props.billing, **_throughput(props)}
-            when_not_busy(ctx, spec.region, "billing change", lambda: dynamo.update_table(**args))
-            wait_table_active(ctx, spec.region, spec.name)
+            self._set_billing(ctx, spec)
         if "stream" in changed:
             if observed.props.get("stream") != STREAM_OFF:
                 # The view type of an existing stream cannot change: turn it off first.
@@ -169,6 +167,27 @@ class TableHandler(Handler):
         if "tags" in changed:
             dynamo.tag_resource(ResourceArn=observed.raw["arn"], Tags=tag_list(dict(props.tags)))
         forget_table(ctx, spec.region, spec.name)
+
+    def _set_billing(self, ctx: Context, spec: Spec) -> None:
+        from botocore.exceptions import ClientError
+
+        props: TableProps = spec.props
+        dynamo = ctx.client("dynamodb", spec.region)
+        args = {"TableName": spec.name, "BillingMode": props.billing, **_throughput(props)}
+        try:
+            when_not_busy(ctx, spec.region, "billing change", lambda: dynamo.update_table(**args))
+        except ClientError as error:
+            if "AutoScaled" not in str(error):
+                raise
+            # Replicas need auto-scaled writes, and auto scaling needs a provisioned table.
+            raise FailoverError(
+                f"Table {spec.name} has replicas, so DynamoDB will not make it provisioned "
+                "before its writes are auto-scaled",
+                hint="Keep table.billing: on-demand, or rebuild the table with `failover down` "
+                "then `up` (this deletes its data).",
+                region=spec.region,
+            ) from error
+        wait_table_active(ctx, spec.region, spec.name)
 
     def _set_stream(self, ctx: Context, spec: Spec, stream: dict[str, Any]) -> None:
         dynamo = ctx.client("dynamodb", spec.region)
