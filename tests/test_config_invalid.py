@@ -158,6 +158,10 @@ CASES: list[tuple[str, str | bytes, str, int | None, str]] = [
     ("two-documents", BASE + "---\nstack: other\n", "(syntax)", 3, "single document"),
     ("not-utf8", b"stack: hello\nregions: [us-east-1, us-west-2]\ntags: {a: \xff}\n", "(file)", 3,
      "UTF-8"),
+    ("huge-list", "stack: hello\nregions: [" + ", ".join(["us-east-9"] * 5000) + "]\n", "regions",
+     2, "at most 256"),
+    ("huge-mapping", BASE + "tags:\n" + "".join(f"  k{i}: v\n" for i in range(300)), "tags", 3,
+     "at most 256"),
     ("deep-nesting", BASE + "tags: " + "[" * 20000 + "\n", "(syntax)", None, "too deeply"),
 ]
 

@@ -78,8 +78,7 @@ class _Loader:
     def load(self, root: yaml.MappingNode) -> Config | None:
         from failover_cli.bundle import shipped_bundle_path
 
-        lines = self.lines
-        sections = self.sections
+        lines, sections = self.lines, self.sections
         top = sections.fields(Entry("", line_of(root), root), TOP_LEVEL_KEYS)
         if top is None:
             return None
@@ -120,15 +119,13 @@ class _Loader:
         )  # fmt: skip
         return Config(**built, path=self.path.absolute())
 
-    def _required(self, entry: Entry | None, key: str, example: str) -> Entry | None:
-        if entry is None:
-            self.reader.problems.add(None, key, f"is required, e.g. `{example}`")
-        return entry
+    def _missing(self, key: str, example: str) -> None:
+        self.reader.problems.add(None, key, f"is required, e.g. `{example}`")
 
     def _stack(self, entry: Entry | None) -> str | None:
-        if self._required(entry, "stack", "stack: hello") is None:
+        if entry is None:
+            self._missing("stack", "stack: hello")
             return None
-        assert entry is not None
         value = self.reader.string(entry)
         problem = None if value is None else rules.stack_name(value)
         if problem:
@@ -137,9 +134,9 @@ class _Loader:
         return value
 
     def _regions(self, entry: Entry | None) -> tuple[str, ...] | None:
-        if self._required(entry, "regions", "regions: [us-east-1, us-west-2]") is None:
+        if entry is None:
+            self._missing("regions", "regions: [us-east-1, us-west-2]")
             return None
-        assert entry is not None
         known = lambda_regions()
         items = self.sections.region_list(entry, known, 2, "an AWS region with Lambda")
         if items is None:

@@ -22,6 +22,7 @@ from failover_cli.errors import BadInput, ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_STRING = 4096  # no single value in the config has a reason to be longer
+MAX_ENTRIES = 256  # nor any list or mapping (tags stop at 40, regions at a few dozen)
 MAX_SHOWN = 20  # problems printed before "and N more"
 
 _STR = "tag:yaml.org,2002:str"
@@ -194,6 +195,8 @@ class Reader:
         if not isinstance(node, yaml.MappingNode):
             self.fail(entry, f"must be {what}, not {type_name(node)}")
             return None
+        if not self._few(entry, len(node.value)):
+            return None
         seen: set[str] = set()
         out: list[tuple[str, Entry]] = []
         for key_node, value_node in node.value:
@@ -247,6 +250,8 @@ class Reader:
         if not isinstance(node, yaml.SequenceNode):
             self.fail(entry, f"must be {what}, not {type_name(node)}")
             return None
+        if not self._few(entry, len(node.value)):
+            return None
         return [
             Entry(f"{entry.key}[{index}]", line_of(item), item)
             for index, item in enumerate(node.value)
@@ -274,6 +279,13 @@ class Reader:
             if value is not None:
                 out.append((child, name, value))
         return out
+
+    def _few(self, entry: Entry, count: int) -> bool:
+        """Refuse absurdly large lists and mappings before checking their entries one by one."""
+        if count > MAX_ENTRIES:
+            self.fail(entry, f"has {count} entries; at most {MAX_ENTRIES} are allowed here")
+            return False
+        return True
 
     def _clean(self, entry: Entry, text: str, what: str) -> bool:
         """Reject control characters and absurd lengths before any other rule sees the text."""
