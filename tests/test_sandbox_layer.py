@@ -240,7 +240,12 @@ def scheduler() -> Any:
 def test_jobs_run_in_due_order_and_cancelled_ones_never(scheduler: Scheduler) -> None:
     ran: list[str] = []
     done = threading.Event()
-    scheduler.call_later(20, lambda: (ran.append("late"), done.set()))
+
+    def late() -> None:
+        ran.append("late")
+        done.set()
+
+    scheduler.call_later(20, late)
     scheduler.call_later(10, lambda: ran.append("early"))
     scheduler.call_later(5, lambda: ran.append("cancelled")).cancel()
     assert done.wait(timeout=10)
@@ -272,7 +277,11 @@ def test_repeating_job_repeats_until_cancelled(scheduler: Scheduler) -> None:
 
 def test_a_failing_job_does_not_stop_the_others(scheduler: Scheduler) -> None:
     done = threading.Event()
-    scheduler.call_later(1, lambda: 1 / 0)  # type: ignore[func-returns-value]
+
+    def broken() -> None:
+        raise RuntimeError("a bug in a background job")
+
+    scheduler.call_later(1, broken)
     scheduler.call_later(2, done.set)
     assert done.wait(timeout=10)
 

@@ -189,6 +189,16 @@ def test_batch_and_transaction_writes_replicate(sandbox_env: str) -> None:
     }
 
 
+def test_partiql_writes_replicate(sandbox_env: str) -> None:
+    east, west = dynamodb(EAST), dynamodb(WEST)
+    name = replicated_table()
+
+    east.execute_statement(Statement=f"INSERT INTO \"{name}\" VALUE {{'pk': 'partiql'}}")
+    west.execute_statement(Statement=f'SELECT * FROM "{name}"')  # reads change nothing
+
+    eventually(lambda: item(west, name, {"pk": {"S": "partiql"}}), "the PartiQL insert to arrive")
+
+
 def test_replica_delete_removes_the_table_and_the_listing(sandbox_env: str) -> None:
     east, west = dynamodb(EAST), dynamodb(WEST)
     name = replicated_table()

@@ -23,6 +23,8 @@ from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error
 
 ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
+# Which items a PartiQL statement changed is not worth parsing: whole tables are synced.
+PARTIQL = frozenset({"ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"})
 Write = tuple[str, Mapping[str, Any]]  # (table name or ARN, item or key attributes)
 
 
@@ -42,10 +44,7 @@ class GlobalTablesInterceptor(OperationInterceptor):
             "DeleteItem",
             "BatchWriteItem",
             "TransactWriteItems",
-            # PartiQL: which items changed is not worth parsing; whole tables are synced.
-            "ExecuteStatement",
-            "BatchExecuteStatement",
-            "ExecuteTransaction",
+            *PARTIQL,
         }
     )
 
@@ -102,8 +101,9 @@ class GlobalTablesInterceptor(OperationInterceptor):
         response = forward(request)
         if not response.ok:
             return response
-        if request.operation in ("ExecuteStatement", "BatchExecuteStatement", "ExecuteTransaction"):
-            self.tables.replicate_region(request.account_id, request.region)
+        if request.operation in PARTIQL:
+            if _partiql_writes(request.json()):
+                self.tables.replicate_region(request.account_id, request.region)
         else:
             writes = _writes(request.operation or "", request.json())
             self.tables.replicate_items(request.account_id, request.region, writes)
@@ -140,3 +140,11 @@ def _writes(operation: str, body: Mapping[str, Any]) -> Iterator[Write]:
             for kind, field in (("Put", "Item"), ("Update", "Key"), ("Delete", "Key")):
                 if kind in entry:
                     yield entry[kind]["TableName"], entry[kind][field]
+
+
+def _partiql_writes(body: Mapping[str, Any]) -> bool:
+    """Whether a PartiQL request holds anything but SELECTs."""
+    statements = [body.get("Statement", "")]
+    statements += [s.get("Statement", "") for s in body.get("Statements", [])]
+    statements += [s.get("Statement", "") for s in body.get("TransactStatements", [])]
+    return any(not str(text).lstrip().upper().startswith("SELECT") for text in statements if text)

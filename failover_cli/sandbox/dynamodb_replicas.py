@@ -145,8 +145,7 @@ class GlobalTables:
         updates: list[dict[str, Any]],
         stream_spec: Mapping[str, Any] | None,
     ) -> None:
-        """Everything AWS checks before it accepts `ReplicaUpdates`; raises ReplicaError."""
-        self.check_not_busy(account_id, region, table)
+        """What AWS checks before it accepts `ReplicaUpdates` (after `check_not_busy`)."""
         group = self.group(account_id, region, table.name)
         members = set(group.replicas) if group else {region}
         spec = stream_spec if stream_spec is not None else (table.stream_specification or {})
@@ -245,10 +244,12 @@ class GlobalTables:
     def replicate_region(self, account_id: str, region: str) -> None:
         """Make every group table in `region` the truth for its replicas (writes we cannot key)."""
         for (account, name), group in list(self._groups.items()):
-            if account == account_id and self.group(account_id, region, name) is not None:
-                source = group.replicas[region].table
+            if self.group(account, region, name) is None or account != account_id:
+                continue
+            source = group.replicas[region]
+            if source.status is not ReplicaStatus.DELETING:
                 for receiver in group.receivers(region):
-                    _copy_table(source, receiver.table)
+                    _copy_table(source.table, receiver.table)
 
     # -- transitions ---------------------------------------------------------
 

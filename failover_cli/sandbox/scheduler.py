@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class Job:
     """A scheduled callback; `cancel()` stops it (and its repeats)."""
 
-    callback: Callable[[], None]
+    callback: Callable[[], object]
     every: float | None  # real seconds between repeats, None for a one-shot
     cancelled: bool = field(default=False)
 
@@ -46,14 +46,14 @@ class Scheduler:
     def real_seconds(self, emulated_seconds: float) -> float:
         return max(0.0, emulated_seconds) / self.time_scale
 
-    def call_later(self, seconds: float, callback: Callable[[], None]) -> Job:
+    def call_later(self, seconds: float, callback: Callable[[], object]) -> Job:
         """Run `callback` once, `seconds` emulated seconds from now."""
         job = Job(callback, every=None)
         self._push(self._clock() + self.real_seconds(seconds), job)
         return job
 
     def call_every(
-        self, seconds: float, callback: Callable[[], None], *, first_after: float | None = None
+        self, seconds: float, callback: Callable[[], object], *, first_after: float | None = None
     ) -> Job:
         """Run `callback` every `seconds` emulated seconds; the first run after `first_after`."""
         if seconds <= 0:
