@@ -15,7 +15,7 @@ from failover_cli.aws.retry import Backoff, retry, wait_until
 from failover_cli.config.schema import STACK_TAG, Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Spec
-from failover_cli.resources.base import error_code, is_owned
+from failover_cli.resources.base import error_code, is_owned, tag_dict
 
 T = TypeVar("T")
 
@@ -81,7 +81,7 @@ def _read(ctx: Context, region: str, name: str) -> TableFacts | None:
             page = dynamo.list_tags_of_resource(**kwargs)
         except dynamo.exceptions.ResourceNotFoundException:
             return TableFacts(description, tags)  # a replica still being created has no tags yet
-        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
+        tags.update(tag_dict(page.get("Tags")))
         if not page.get("NextToken"):
             return TableFacts(description, tags)
         kwargs["NextToken"] = page["NextToken"]
