@@ -1,0 +1,71 @@
+"""Helpers for end-to-end CLI tests: configs, running `failover` in-process, reading call logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from click.testing import CliRunner, Result
+
+from failover_cli.cli.main import cli
+from tests.engine_helpers import is_mutating
+
+
+def unique_stack(prefix: str = "e2e") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def write_config(folder: Path, stack: str, extra: str = "") -> Path:
+    """A config whose table and function names are unique to the stack (the sandbox is shared)."""
+    path = folder / "failover.yaml"
+    path.write_text(
+        f"stack: {stack}\n"
+        "regions: [us-east-1, us-west-2]\n"
+        f"table:\n  name: {stack}.Hello\n"
+        f"function:\n  name: {stack}-fn\n" + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+@dataclass
+class Run:
+    result: Result
+    calls: list[dict[str, Any]]
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.result.exit_code)
+
+    @property
+    def stdout(self) -> str:
+        return self.result.stdout
+
+    @property
+    def stderr(self) -> str:
+        return self.result.stderr
+
+    @property
+    def mutating(self) -> list[str]:
+        return [f"{c['service']}:{c['op']}" for c in self.calls if is_mutating(c["op"])]
+
+
+def failover(config: Path, *args: str, input: str | None = None) -> Run:
+    """Run `failover --config <config> <args>` in-process; record every AWS call it makes."""
+    log = config.parent / f"calls-{uuid.uuid4().hex[:6]}.jsonl"
+    os.environ["FAILOVER_CALL_LOG"] = str(log)
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(config), *args], input=input)
+    finally:
+        os.environ.pop("FAILOVER_CALL_LOG", None)
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return Run(result, calls)
+
+
+def client(service: str, region: str, endpoint: str) -> Any:
+    return boto3.client(service, region_name=region, endpoint_url=endpoint)
