@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import dynamodb_global_tables
+from failover_cli.sandbox import acm_validation, dynamodb_global_tables
 from failover_cli.sandbox.context import Feature, SandboxContext
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.scheduler import Scheduler
@@ -29,15 +29,15 @@ from failover_cli.sandbox.scheduler import Scheduler
 log = logging.getLogger(__name__)
 
 # The gaps in moto the sandbox fills, installed in this order: one line per feature.
-FEATURES: tuple[Feature, ...] = (dynamodb_global_tables.install,)
+FEATURES: tuple[Feature, ...] = (dynamodb_global_tables.install, acm_validation.install)
 
 # Set before moto builds its backends; an explicit environment value wins.
 MOTO_SETTINGS = {
     # The AWS managed policies (AWSLambdaBasicExecutionRole ...) exist on AWS too.
     "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
-    # Certificates issue after this many seconds, not moto's 60.
-    # TODO: issue once the validation CNAME exists in the hosted zone.
-    "MOTO_ACM_VALIDATION_WAIT": "1",
+    # moto's timer never issues a certificate: acm_validation does, once the
+    # validation CNAME is in the hosted zone (a year outlives any sandbox).
+    "MOTO_ACM_VALIDATION_WAIT": "31536000",
 }
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
