@@ -51,6 +51,7 @@ def command(state: AppState, port: int, time_scale: float) -> None:
         "Run the export lines above in your shell; Ctrl-C stops the sandbox.",
         err=True,
     )
+    click.echo(f"Watch it fail over in a browser: {sandbox.endpoint}/_sandbox/", err=True)
     sandbox.serve_forever()
     click.echo("Sandbox stopped.", err=True)
 

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import acm_validation, dynamodb_global_tables
+from failover_cli.sandbox import acm_validation, dynamodb_global_tables, watch_page
 from failover_cli.sandbox.context import Feature, SandboxContext
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.scheduler import Scheduler
@@ -29,7 +29,11 @@ from failover_cli.sandbox.scheduler import Scheduler
 log = logging.getLogger(__name__)
 
 # The gaps in moto the sandbox fills, installed in this order: one line per feature.
-FEATURES: tuple[Feature, ...] = (dynamodb_global_tables.install, acm_validation.install)
+FEATURES: tuple[Feature, ...] = (
+    dynamodb_global_tables.install,
+    acm_validation.install,
+    watch_page.install,
+)
 
 # Set before moto builds its backends; an explicit environment value wins.
 MOTO_SETTINGS = {
