@@ -8,22 +8,48 @@ clock and sleep are injectable so tests never wait.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from failover_cli.errors import TimeoutExpired
+from failover_cli.errors import FailoverError, TimeoutExpired
 
 T = TypeVar("T")
 
 
+class Cancelled(FailoverError):
+    """A wait was abandoned because the user interrupted the command."""
+
+
 @dataclass
 class Clock:
-    """Time source and sleep, replaceable in tests."""
+    """Time source and sleep, replaceable in tests; `cancel()` ends every wait early.
+
+    On Ctrl-C the runner cancels the clock so that threads polling a replica or
+    certificate stop at their next poll instead of holding the exit for minutes.
+    """
 
     now: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, raising Cancelled if the clock is (or gets) cancelled meanwhile."""
+        self._check()
+        if self.sleep is time.sleep:
+            self._cancelled.wait(seconds)  # wakes at once on cancel()
+        else:
+            self.sleep(seconds)  # an injected test clock
+        self._check()
+
+    def _check(self) -> None:
+        if self._cancelled.is_set():
+            raise Cancelled("Interrupted while waiting", hint="Re-run the same command.")
 
 
 @dataclass
@@ -59,7 +85,7 @@ def retry(
                 raise
             if on_retry:
                 on_retry(error, pause)
-            clock.sleep(pause)
+            clock.pause(pause)
             delay = min(delay * backoff.factor, backoff.cap)
 
 
@@ -88,4 +114,4 @@ def wait_until(
             )
         if on_poll:
             on_poll(elapsed)
-        clock.sleep(min(interval, max(timeout - elapsed, 0.01)))
+        clock.pause(min(interval, max(timeout - elapsed, 0.01)))

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -95,6 +96,16 @@ def _execute(ctx: Context, change: Change, listener: ChangeListener, report: App
     listener(change, "done", elapsed)
 
 
+@contextmanager
+def _cancel_on_interrupt(ctx: Context) -> Iterator[None]:
+    """On Ctrl-C, end the workers' waits so the pool can shut down promptly."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        ctx.clock.cancel()
+        raise
+
+
 def _run_by_dependencies(
     ctx: Context, changes: Sequence[Change], listener: ChangeListener, report: ApplyReport
 ) -> None:
@@ -108,7 +119,7 @@ def _run_by_dependencies(
         # Dependencies outside this plan (not desired here) do not block.
         return all(dep in finished or dep not in known for dep in change.spec.depends_on)
 
-    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool, _cancel_on_interrupt(ctx):
         running: dict[Future[None], str] = {}
         while pending or running:
             if not errors:
@@ -147,7 +158,7 @@ def _run_deletes(
             for change in batch:
                 _execute(ctx, change, listener, report)
             continue
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool, _cancel_on_interrupt(ctx):
             futures = [pool.submit(_execute, ctx, c, listener, report) for c in batch]
             first_error = next((f.exception() for f in futures if f.exception()), None)
         if first_error is not None:
