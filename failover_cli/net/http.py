@@ -1,0 +1,114 @@
+"""The tool's own HTTP requests (status probes, drill phases), with FAILOVER_RESOLVE.
+
+FAILOVER_RESOLVE is a comma-separated list of `HOST_PATTERN=ADDRESS` pairs,
+e.g. `*.amazonaws.com=http://127.0.0.1:4566,hello.example.com=http://127.0.0.1:4566`.
+A request whose host matches a pattern is sent to that address instead, with
+the original Host header — like curl's --resolve, and useful with split-horizon
+DNS. Nothing here knows about the sandbox; it is one general override.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+from failover_cli.errors import BadInput
+
+RESOLVE_VARIABLE = "FAILOVER_RESOLVE"
+
+
+@dataclass(frozen=True)
+class Override:
+    pattern: str
+    address: str  # scheme://host[:port]
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int  # 0 when no HTTP answer came back
+    body: str
+    headers: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 400
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+
+def parse_overrides(text: str | None) -> list[Override]:
+    overrides = []
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        pattern, sep, address = item.partition("=")
+        parsed = urllib.parse.urlsplit(address.strip())
+        if (
+            not sep
+            or not pattern.strip()
+            or parsed.scheme not in ("http", "https")
+            or not parsed.netloc
+        ):
+            raise BadInput(
+                f"{RESOLVE_VARIABLE} has an entry that is not "
+                f"HOST_PATTERN=http(s)://ADDRESS[:PORT]: {item!r}",
+                hint="Example: *.amazonaws.com=http://127.0.0.1:4566",
+            )
+        overrides.append(Override(pattern.strip().lower(), f"{parsed.scheme}://{parsed.netloc}"))
+    return overrides
+
+
+def route(url: str, overrides: list[Override]) -> tuple[str, str | None]:
+    """(URL to connect to, Host header to send or None)."""
+    parts = urllib.parse.urlsplit(url)
+    host = (parts.hostname or "").lower()
+    for override in overrides:
+        if fnmatch.fnmatchcase(host, override.pattern):
+            target = urllib.parse.urlsplit(override.address)
+            rewritten = parts._replace(scheme=target.scheme, netloc=target.netloc)
+            return urllib.parse.urlunsplit(rewritten), parts.netloc
+    return url, None
+
+
+class HttpClient:
+    """GET with a timeout, honouring FAILOVER_RESOLVE; never raises for HTTP or network errors."""
+
+    def __init__(self, overrides: list[Override] | None = None) -> None:
+        self.overrides = (
+            overrides
+            if overrides is not None
+            else parse_overrides(os.environ.get(RESOLVE_VARIABLE))
+        )
+        # Proxies from the environment still apply to hosts that are not overridden;
+        # overridden ones go straight to their address (it is usually loopback).
+        self._direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self._default = urllib.request.build_opener()
+
+    def get(self, url: str, *, timeout: float = 5.0) -> HttpAnswer:
+        target, host = route(url, self.overrides)
+        request = urllib.request.Request(target, method="GET")
+        if host:
+            request.add_header("Host", host)
+        opener = self._direct if host else self._default
+        started = time.monotonic()
+        try:
+            with opener.open(request, timeout=timeout) as answer:
+                body = answer.read(65536).decode("utf-8", "replace")
+                return HttpAnswer(
+                    answer.status, body, dict(answer.headers), time.monotonic() - started
+                )
+        except urllib.error.HTTPError as error:
+            body = error.read(65536).decode("utf-8", "replace") if error.fp else ""
+            return HttpAnswer(
+                error.code, body, dict(error.headers or {}), time.monotonic() - started
+            )
+        except (urllib.error.URLError, OSError, TimeoutError) as error:
+            reason = getattr(error, "reason", error)
+            return HttpAnswer(0, "", {}, time.monotonic() - started, error=str(reason))

@@ -1,0 +1,76 @@
+"""FAILOVER_RESOLVE: the tool's HTTP requests go where the user says, with the original Host."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from failover_cli.errors import BadInput
+from failover_cli.net.http import HttpClient, Override, parse_overrides, route
+
+
+class EchoHost(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = f"{self.headers['Host']} {self.path}".encode()
+        self.send_response(503 if "fail" in self.path else 200)
+        self.send_header("X-Failover-Region", "us-west-2")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def echo_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHost)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_parse_and_route_match_host_patterns() -> None:
+    overrides = parse_overrides(
+        " *.amazonaws.com=http://127.0.0.1:4566 , hello.example.com=https://10.0.0.1:8443"
+    )
+    assert overrides == [
+        Override("*.amazonaws.com", "http://127.0.0.1:4566"),
+        Override("hello.example.com", "https://10.0.0.1:8443"),
+    ]
+    url = "https://abc.execute-api.us-east-1.amazonaws.com/prod/health?x=1"
+    assert route(url, overrides) == (
+        "http://127.0.0.1:4566/prod/health?x=1",
+        "abc.execute-api.us-east-1.amazonaws.com",
+    )
+    assert route("https://other.org/a", overrides) == ("https://other.org/a", None)
+
+
+@pytest.mark.parametrize("bad", ["nohost", "*.x.com=ftp://1.2.3.4", "=http://1.2.3.4", "a=b"])
+def test_a_malformed_override_is_bad_input_naming_the_variable(bad: str) -> None:
+    with pytest.raises(BadInput) as raised:
+        parse_overrides(bad)
+    assert "FAILOVER_RESOLVE" in raised.value.render()
+
+
+def test_get_sends_the_original_host_to_the_override_address(echo_server: str) -> None:
+    client = HttpClient(parse_overrides(f"hello.example.com={echo_server}"))
+    answer = client.get("https://hello.example.com/v1/hello?healthCheckerId=s")
+    assert answer.status == 200 and answer.ok
+    assert answer.body == "hello.example.com /v1/hello?healthCheckerId=s"
+    assert answer.header("x-failover-region") == "us-west-2"
+
+
+def test_http_errors_and_unreachable_hosts_are_answers_not_exceptions(echo_server: str) -> None:
+    client = HttpClient(
+        parse_overrides(f"*.example.com={echo_server},dead.test=http://127.0.0.1:9")
+    )
+    failing = client.get("https://api.example.com/fail")
+    assert failing.status == 503 and not failing.ok and "fail" in failing.body
+    dead = client.get("https://dead.test/x", timeout=2)
+    assert dead.status == 0 and dead.error
