@@ -56,9 +56,11 @@ class FieldChange:
     field: str
     old: Any
     new: Any
+    note: str = ""  # how the change is applied when that is not obvious ("replaces the check")
 
     def describe(self) -> str:
-        return f"{self.field}: {_short(self.old)} -> {_short(self.new)}"
+        text = f"{self.field}: {_short(self.old)} -> {_short(self.new)}"
+        return f"{text}, {self.note}" if self.note else text
 
 
 class Action(StrEnum):

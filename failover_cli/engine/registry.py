@@ -25,6 +25,10 @@ KINDS: dict[str, str] = {
     "log_group": "log_group",
     "function": "function",
     "api": "api",
+    "health_check": "health_check",
+    "topic": "topic",
+    "subscription": "subscription",
+    "alarm": "alarm",
 }
 
 # SPEC §4: down removes records -> alarms -> health checks -> base path mappings ->
