@@ -27,6 +27,7 @@ from failover_cli.sandbox.responses import Response
 PENDING = "PENDING_VALIDATION"
 ISSUED = "ISSUED"
 _ESCAPE = re.compile(r"\\(\d{3})")
+_LOCK = threading.Lock()
 
 
 def install(context: SandboxContext) -> None:
@@ -36,23 +37,25 @@ def install(context: SandboxContext) -> None:
 class AcmValidationInterceptor(Interceptor):
     """Before any ACM request: issue the region's pending certificates that DNS now proves."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # requests run on many threads; moto's state is plain dicts
-
     def wants(self, request: AwsRequest) -> bool:
         return request.service == "acm"
 
     def handle(self, request: AwsRequest, forward: Forward) -> Response:
-        with self._lock:
-            issue_validated(request.account_id, request.region)
+        issue_validated(request.account_id, request.region)
         return forward(request)
 
 
 def issue_validated(account_id: str, region: str) -> list[str]:
     """Issue the pending certificates of (account, region) whose CNAMEs are published.
 
-    Returns the ARNs it issued.
+    Returns the ARNs it issued. Other features that read certificate states from
+    moto directly call this first, so they see what ACM would.
     """
+    with _LOCK:  # requests run on many threads; moto's state is plain dicts
+        return _issue_validated(account_id, region)
+
+
+def _issue_validated(account_id: str, region: str) -> list[str]:
     from moto.acm.models import acm_backends
 
     backend = acm_backends[account_id][region]

@@ -21,7 +21,12 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import acm_validation, dynamodb_global_tables, watch_page
+from failover_cli.sandbox import (
+    acm_validation,
+    apigateway_domains,
+    dynamodb_global_tables,
+    watch_page,
+)
 from failover_cli.sandbox.context import Feature, SandboxContext
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.scheduler import Scheduler
@@ -32,6 +37,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[Feature, ...] = (
     dynamodb_global_tables.install,
     acm_validation.install,
+    apigateway_domains.install,
     watch_page.install,
 )
 

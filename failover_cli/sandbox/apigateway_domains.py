@@ -1,0 +1,78 @@
+"""API Gateway custom domain names as AWS treats them, where moto 5.2.5 does not.
+
+- CreateDomainName refuses a name that already exists in the region (moto
+  silently replaces it, losing its mappings and target) and a regional
+  certificate that is not ISSUED (moto accepts anything);
+- base path mapping calls on a domain name that never had a mapping answer
+  like any other (moto fails with a KeyError, i.e. HTTP 500).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import unquote
+
+from failover_cli.sandbox.acm_validation import issue_validated
+from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.layer import Forward, Interceptor
+from failover_cli.sandbox.requests import AwsRequest
+from failover_cli.sandbox.responses import Response, json_error
+
+_DOMAINS = re.compile(r"^/domainnames/?$")
+_MAPPINGS = re.compile(r"^/domainnames/(?P<domain>[^/]+)/basepathmappings(?:/[^/]*)?/?$")
+
+
+def install(context: SandboxContext) -> None:
+    context.layer.add(DomainNamesInterceptor())
+
+
+class DomainNamesInterceptor(Interceptor):
+    def wants(self, request: AwsRequest) -> bool:
+        if request.service != "apigateway":
+            return False
+        return bool(
+            (request.method == "POST" and _DOMAINS.match(request.path))
+            or _MAPPINGS.match(request.path)
+        )
+
+    def handle(self, request: AwsRequest, forward: Forward) -> Response:
+        backend = _backend(request)
+        mappings = _MAPPINGS.match(request.path)
+        if mappings:
+            prepare_mappings(backend, unquote(mappings.group("domain")))
+            return forward(request)
+        body = request.json()
+        name = str(body.get("domainName", ""))
+        if name in backend.domain_names:
+            return json_error(
+                "ConflictException", f"The domain name you provided already exists: {name}", 409
+            )
+        arn = body.get("regionalCertificateArn")
+        if arn and certificate_status(request.account_id, request.region, str(arn)) != "ISSUED":
+            return json_error(
+                "BadRequestException",
+                f"Certificate {arn} in account {request.account_id} is not yet issued",
+            )
+        return forward(request)
+
+
+def prepare_mappings(backend: Any, domain: str) -> None:
+    """Give an existing domain name moto's (empty) mapping table, which moto only makes on
+    the first CreateBasePathMapping."""
+    if domain in backend.domain_names:
+        backend.base_path_mappings.setdefault(domain, {})
+
+
+def certificate_status(account_id: str, region: str, arn: str) -> str | None:
+    from moto.acm.models import acm_backends
+
+    issue_validated(account_id, region)  # what ACM would say right now
+    certificate = acm_backends[account_id][region]._certificates.get(arn)
+    return None if certificate is None else str(certificate.status)
+
+
+def _backend(request: AwsRequest) -> Any:
+    from moto.apigateway.models import apigateway_backends
+
+    return apigateway_backends[request.account_id][request.region]
