@@ -126,8 +126,7 @@ class SubscriptionHandler(Handler):
                 Endpoint=email,
                 ReturnSubscriptionArn=True,
             )["SubscriptionArn"]
-            attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
-            if str(attributes.get(PENDING, "false")).lower() == "true":
+            if arn == PENDING or _is_pending(ctx, arn):
                 _remind(ctx, email)
         # The new address first, then the old one goes: alerts never stop.
         for email, arn in confirmed.items():
@@ -149,6 +148,12 @@ def _raw(topic_arn: str, subs: list[EmailSubscription]) -> dict[str, Any]:
         "confirmed": {s.endpoint: s.arn for s in subs if s.arn is not None},
         "pending": [s.endpoint for s in subs if s.pending],
     }
+
+
+def _is_pending(ctx: Context, arn: str) -> bool:
+    sns = ctx.client("sns", ALARM_REGION)
+    attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    return str(attributes.get(PENDING, "false")).lower() == "true"
 
 
 def _remind(ctx: Context, email: str) -> None:
