@@ -16,6 +16,7 @@ def command(state: AppState) -> None:
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
+    from failover_cli.resources.subscription import PENDING_OUTPUT
 
     ctx, console, printer = open_context(state)
     config = ctx.config
@@ -29,6 +30,7 @@ def command(state: AppState) -> None:
         for region in config.regions
         if (api_id := ctx.outputs.get(f"api_id:{region}"))
     }
+    pending = ctx.outputs.get(PENDING_OUTPUT)  # the alarm e-mail awaiting its confirmation click
     if state.json:
         emit_json(
             {
@@ -36,9 +38,15 @@ def command(state: AppState) -> None:
                 "changed": report.mutating,
                 "changes": [c.to_json() for c, _ in report.done],
                 "endpoints": endpoints,
+                "pending_subscription": pending,
             }
         )
         return
     click.echo(f"Stack {config.stack} is up ({report.mutating} changes).")
     for region, url in endpoints.items():
         click.echo(f"  {region:<14} {url}/hello")
+    if pending:
+        click.echo(
+            f"Confirm the alarm subscription: AWS sent a confirmation link to {pending}; "
+            "alarm e-mails are not delivered until it is clicked."
+        )
