@@ -9,8 +9,9 @@ interceptors with `context.layer.add(...)` and its timed work with
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from failover_cli.sandbox.health_state import HealthState
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.scheduler import Scheduler
 
@@ -21,6 +22,9 @@ class SandboxContext:
     scheduler: Scheduler
     endpoint: str  # http://127.0.0.1:PORT, for features that call the sandbox itself
     time_scale: float
+    # Route 53 health as the sandbox's checkers see it (written by health_checkers,
+    # read by GetHealthCheckStatus, DNS answers, the HealthCheckStatus metric ...).
+    health: HealthState = field(default_factory=HealthState)
 
 
 Feature = Callable[[SandboxContext], None]

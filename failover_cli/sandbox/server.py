@@ -25,6 +25,9 @@ from failover_cli.sandbox import (
     acm_validation,
     apigateway_domains,
     dynamodb_global_tables,
+    execute_api,
+    health_checkers,
+    route53_status,
     watch_page,
 )
 from failover_cli.sandbox.context import Feature, SandboxContext
@@ -38,6 +41,9 @@ FEATURES: tuple[Feature, ...] = (
     dynamodb_global_tables.install,
     acm_validation.install,
     apigateway_domains.install,
+    execute_api.install,
+    health_checkers.install,
+    route53_status.install,
     watch_page.install,
 )
 

@@ -1,0 +1,356 @@
+"""HTTP requests to REST APIs: `<api-id>.execute-api.<region>.(amazonaws.com|localhost)`.
+
+moto stores APIs but never serves them. Here a request to an API's host (by
+name, or by Host header on 127.0.0.1) goes API -> stage -> the stage's
+deployment -> resource and method -> AWS_PROXY integration -> the function,
+which is invoked through the sandbox's own public Lambda `Invoke` (so it runs
+exactly as any other invocation does). Errors are API Gateway's:
+
+- unknown API or stage: 403 {"message": "Forbidden"};
+- no resource or method for the path: 403 {"message": "Missing Authentication Token"}
+  (what REST APIs really answer, not a 404);
+- API Gateway may not invoke the function (no permission), or it is gone: 500;
+- the function failed or its answer is not a valid proxy answer: 502;
+- no answer within the integration timeout (29 s by default): 504.
+
+`dispatch_execute_api` is the entry point for other features (custom domains
+call it after resolving the base path mapping).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import re
+import uuid
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from failover_cli.sandbox import loopback
+from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.execute_api_routes import Deployments, Match, match
+from failover_cli.sandbox.layer import Forward, Interceptor
+from failover_cli.sandbox.proxy_event import (
+    HttpRequest,
+    MalformedProxyAnswer,
+    RouteContext,
+    build_event,
+    parse_proxy_answer,
+    trace_id,
+)
+from failover_cli.sandbox.requests import AwsRequest
+from failover_cli.sandbox.responses import Response
+
+if TYPE_CHECKING:
+    from moto.apigateway.models import RestAPI
+
+log = logging.getLogger(__name__)
+
+# API ids are 10 lower-case letters and digits; "d-…" hosts are custom-domain targets.
+EXECUTE_API_HOST = re.compile(
+    r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.(?:amazonaws\.com|localhost)$"
+)
+_FUNCTION_ARN = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>arn:[^/]+)/invocations$")
+_STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
+_DEPLOYMENTS_PATH = re.compile(r"^/restapis/(?P<api>[^/]+)/deployments/?$")
+APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
+
+# One deployment store per running sandbox (a process may start several, one after another).
+_warned: set[tuple[str, str]] = set()  # (route, kind of problem) already logged
+_deployments: weakref.WeakKeyDictionary[SandboxContext, Deployments] = weakref.WeakKeyDictionary()
+
+
+def install(context: SandboxContext) -> None:
+    deployments = _deployments.setdefault(context, Deployments())
+    context.layer.add(DeploymentSnapshots(deployments))
+    context.layer.add(ExecuteApiInterceptor(context))
+
+
+class ExecuteApiInterceptor(Interceptor):
+    """Serves every request whose host names a REST API."""
+
+    def __init__(self, context: SandboxContext):
+        self.context = context
+
+    def wants(self, request: AwsRequest) -> bool:
+        return EXECUTE_API_HOST.match(request.hostname) is not None
+
+    def handle(self, request: AwsRequest, forward: Forward) -> Response:
+        host = EXECUTE_API_HOST.match(request.hostname)
+        assert host is not None
+        # WSGI hands the path over as latin-1 text: get the client's UTF-8 back.
+        path = request.path.encode("latin-1", "replace").decode("utf-8", "replace")
+        stage, _, rest = path.lstrip("/").partition("/")
+        if not stage:
+            return gateway_error(403, "Forbidden")
+        return dispatch_execute_api(
+            self.context,
+            host["api"],
+            host["region"],
+            stage,
+            "/" + rest,
+            request.method,
+            request.query,
+            request.headers,
+            request.body,
+            source_ip=str(request.environ.get("REMOTE_ADDR") or "127.0.0.1"),
+        )
+
+
+class DeploymentSnapshots(Interceptor):
+    """Snapshots an API's routes when CreateDeployment succeeds (API Gateway serves those)."""
+
+    def __init__(self, deployments: Deployments):
+        self.deployments = deployments
+
+    def wants(self, request: AwsRequest) -> bool:
+        return (
+            request.service == "apigateway"
+            and request.method == "POST"
+            and _DEPLOYMENTS_PATH.match(request.path) is not None
+        )
+
+    def handle(self, request: AwsRequest, forward: Forward) -> Response:
+        response = forward(request)
+        found = _DEPLOYMENTS_PATH.match(request.path)
+        if response.ok and found is not None:
+            api = _api(request.account_id, request.region, found["api"])
+            deployment_id = response.json().get("id")
+            if api is not None and isinstance(deployment_id, str):
+                self.deployments.record(request.account_id, request.region, api, deployment_id)
+        return response
+
+
+def dispatch_execute_api(
+    context: SandboxContext,
+    api_id: str,
+    region: str,
+    stage: str,
+    path: str,
+    method: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    domain_name: str | None = None,
+    base_path: str | None = None,
+    source_ip: str = "127.0.0.1",
+) -> Response:
+    """Answer one request to `stage` of REST API `api_id` in `region`, as API Gateway would.
+
+    `path` is the path within the stage ("/health"); `query` the raw query
+    string. Behind a custom domain pass `domain_name` and the mapping's
+    `base_path` ("" for the empty mapping): the event's `path` then includes
+    the base path, while `pathParameters` do not, as on AWS.
+    """
+    found = find_api(api_id, region)
+    if found is None:
+        return gateway_error(403, "Forbidden")
+    account_id, api = found
+    stage_object = api.stages.get(stage)
+    if stage_object is None:
+        return gateway_error(403, "Forbidden")
+    store = _deployments.get(context) or Deployments()
+    table = store.table(account_id, region, api, stage_object.deployment_id)
+    route = match(table, path, method)
+    if route is None:
+        return gateway_error(403, "Missing Authentication Token")
+    variables = {str(k): str(v) for k, v in (stage_object.variables or {}).items()}
+    request = HttpRequest(method.upper(), path, query, headers, body, source_ip)
+    where = RouteContext(
+        account_id=account_id,
+        api_id=api_id,
+        region=region,
+        stage=stage,
+        resource_id=route.route.resource_id,
+        resource_path=route.route.path,
+        path_parameters=route.path_parameters,
+        stage_variables=variables,
+        deployment_id=stage_object.deployment_id,
+        binary_media_types=table.binary_media_types,
+        domain_name=domain_name,
+        base_path=base_path.strip("/") if base_path is not None else None,
+    )
+    return _integrate(context, request, where, route, variables)
+
+
+def find_api(api_id: str, region: str) -> tuple[str, RestAPI] | None:
+    """(account id, moto's RestAPI) for an API id in `region`, whichever account owns it."""
+    from moto.apigateway.models import apigateway_backends
+
+    for account_id, regions in list(apigateway_backends.items()):
+        backend = dict.get(regions, region)  # plain lookup: never creates a backend
+        api = backend.apis.get(api_id) if backend is not None else None
+        if api is not None:
+            return account_id, api
+    return None
+
+
+@dataclass(frozen=True)
+class _Call:
+    request_id: str
+    function_arn: str
+    timeout_s: float
+
+
+def _integrate(
+    context: SandboxContext,
+    request: HttpRequest,
+    where: RouteContext,
+    route: Match,
+    variables: Mapping[str, str],
+) -> Response:
+    integration = route.integration
+    request_id = str(uuid.uuid4())
+    label = f"{where.api_id}/{where.stage} {request.method} {where.resource_path}"
+    if integration is None or integration.type != "AWS_PROXY":
+        kind = integration.type if integration else "no integration"
+        _warn(label, "integration", "%s is not served by the sandbox", kind)
+        return gateway_error(500, "Internal server error", request_id=request_id)
+    uri = _STAGE_VARIABLE.sub(lambda m: variables.get(m.group(1), ""), integration.uri)
+    function = _FUNCTION_ARN.search(uri)
+    if function is None:
+        _warn(label, "uri", "integration uri is not a Lambda function: %s", uri)
+        return gateway_error(500, "Internal server error", request_id=request_id)
+    call = _Call(request_id, function["arn"], integration.timeout_ms / 1000)
+    source_arn = (
+        f"arn:aws:execute-api:{where.region}:{where.account_id}:{where.api_id}/"
+        f"{where.stage}/{request.method}{request.path}"
+    )
+    if not _may_invoke(call.function_arn, source_arn):
+        _warn(label, "permission", "API Gateway may not invoke %s", call.function_arn)
+        return gateway_error(500, "Internal server error", request_id=request_id)
+    event = build_event(request, where, request_id=request_id)
+    return _invoke(context, call, event, where.account_id, label)
+
+
+def _invoke(
+    context: SandboxContext, call: _Call, event: dict[str, Any], account_id: str, label: str
+) -> Response:
+    from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
+
+    region = call.function_arn.split(":")[3]
+    lam = loopback.client(
+        context.endpoint, "lambda", region, account_id=account_id, read_timeout=call.timeout_s
+    )
+    try:
+        answer = lam.invoke(
+            FunctionName=call.function_arn,
+            InvocationType="RequestResponse",
+            Payload=json.dumps(event).encode(),
+        )
+        payload = answer["Payload"].read()
+    except ReadTimeoutError:
+        _warn(label, "timeout", "no answer within %.0f s", call.timeout_s)
+        return gateway_error(504, "Endpoint request timed out", request_id=call.request_id)
+    except (ClientError, BotoCoreError) as error:
+        _warn(label, "invoke", "invoking %s failed: %s", call.function_arn, error)
+        return gateway_error(500, "Internal server error", request_id=call.request_id)
+    if answer.get("FunctionError"):
+        _warn(label, "function", "the function failed: %s", payload[:500])
+        return gateway_error(502, "Internal server error", request_id=call.request_id)
+    try:
+        proxy = parse_proxy_answer(payload)
+    except MalformedProxyAnswer as error:
+        _warn(label, "malformed", "malformed Lambda proxy response: %s", error)
+        return gateway_error(502, "Internal server error", request_id=call.request_id)
+    headers = list(proxy.headers)
+    names = {name.lower() for name, _ in headers}
+    if "content-type" not in names:
+        headers.append(("Content-Type", "application/json"))
+    headers.extend(_gateway_headers(call.request_id))
+    headers.append(("Content-Length", str(len(proxy.body))))
+    return Response(status=proxy.status, headers=tuple(headers), body=proxy.body)
+
+
+def _may_invoke(function_arn: str, source_arn: str) -> bool:
+    """Whether the function's resource policy lets API Gateway invoke it from `source_arn`.
+
+    A missing function counts as allowed here: `Invoke` then says it is missing.
+    """
+    from moto.awslambda.models import lambda_backends
+
+    parts = function_arn.split(":")
+    if len(parts) < 7:
+        return True
+    account_id, region = parts[4], parts[3]
+    qualifier = parts[7] if len(parts) > 7 else None
+    backend = dict.get(lambda_backends.get(account_id) or {}, region)
+    if backend is None:
+        return True
+    try:
+        function = backend.get_function(function_arn, qualifier)
+    except Exception:  # moto's not-found errors: let Invoke report it
+        return True
+    statements = list(function.policy.statements)
+    return any(_allows(statement, source_arn) for statement in statements)
+
+
+def _allows(statement: Mapping[str, Any], source_arn: str) -> bool:
+    if statement.get("Effect", "Allow") != "Allow":
+        return False
+    principal = statement.get("Principal")
+    service = principal.get("Service") if isinstance(principal, dict) else principal
+    if service not in (APIGATEWAY_PRINCIPAL, "*"):
+        return False
+    actions = statement.get("Action")
+    actions = actions if isinstance(actions, list) else [actions]
+    if not any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in actions):
+        return False
+    # Every condition on the source must hold (AddPermission's SourceArn, SourceAccount).
+    facts = {"aws:sourcearn": source_arn, "aws:sourceaccount": source_arn.split(":")[4]}
+    for operator, tests in (statement.get("Condition") or {}).items():
+        for key, expected in (tests or {}).items():
+            value = facts.get(str(key).lower())
+            if value is None:
+                continue  # a condition on something API Gateway's call does not carry
+            patterns = expected if isinstance(expected, list) else [expected]
+            like = str(operator).endswith("Like")
+            if not any(
+                fnmatch.fnmatchcase(value, str(p)) if like else value == str(p) for p in patterns
+            ):
+                return False
+    return True
+
+
+def _warn(label: str, kind: str, message: str, *args: Any) -> None:
+    """Log a problem of a route once at WARNING (health checkers repeat requests), then DEBUG."""
+    key = (label, kind)
+    level = logging.DEBUG if key in _warned else logging.WARNING
+    _warned.add(key)
+    log.log(level, "execute-api %s: " + message, label, *args)
+
+
+def _gateway_headers(request_id: str) -> list[tuple[str, str]]:
+    return [
+        ("x-amzn-RequestId", request_id),
+        ("x-amz-apigw-id", uuid.uuid4().hex[:16]),
+        ("X-Amzn-Trace-Id", trace_id()),
+    ]
+
+
+_ERROR_TYPES = {
+    "Forbidden": "ForbiddenException",
+    "Missing Authentication Token": "MissingAuthenticationTokenException",
+    "Internal server error": "InternalServerErrorException",
+}
+
+
+def gateway_error(status: int, message: str, *, request_id: str | None = None) -> Response:
+    """An error answered by API Gateway itself (not the function), in its JSON shape."""
+    body = json.dumps({"message": message}).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    headers.extend(_gateway_headers(request_id or str(uuid.uuid4())))
+    if message in _ERROR_TYPES:
+        headers.append(("x-amzn-ErrorType", _ERROR_TYPES[message]))
+    return Response(status=status, headers=tuple(headers), body=body)
+
+
+def _api(account_id: str, region: str, api_id: str) -> RestAPI | None:
+    from moto.apigateway.models import apigateway_backends
+
+    backend = dict.get(apigateway_backends.get(account_id) or {}, region)
+    return backend.apis.get(api_id) if backend is not None else None

@@ -1,0 +1,140 @@
+"""One Route 53 health checker request: where it goes, what it sends, how it is judged.
+
+The sandbox never leaves loopback. Targets it serves itself (REST API hosts
+`*.execute-api.*.amazonaws.com`, custom domain names, `*.localhost`, or its own
+port on a loopback IPAddress) are requested from the sandbox with the Host
+header Route 53 would send; every other target is reported the way Route 53
+reports an endpoint it cannot reach, without any connection attempt.
+
+Judged as Route 53 does: connected within 4 s, answered within 2 s more, a
+2xx/3xx status, and for *_STR_MATCH the search string in the first 5,120
+bytes of the body. TLS is not emulated: HTTPS checks talk plain HTTP to the
+sandbox (which is what serves those hosts).
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CONNECT_TIMEOUT_S = 4.0  # Route 53: the TCP connection within four seconds
+RESPONSE_TIMEOUT_S = 2.0  # ... and the answer within two seconds after that
+SEARCH_BYTES = 5120
+HTTP_TYPES = frozenset({"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH"})
+PROBED_TYPES = HTTP_TYPES | {"TCP"}
+USER_AGENT = "Amazon-Route53-Health-Check-Service (ref {ref}; report http://amzn.to/1vsZADi)"
+UNREACHABLE = (
+    "Failure: Connection timed out. The endpoint or the internet connection is down, or "
+    "requests are being blocked by your firewall. See "
+    "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-router-firewall-rules.html"
+)
+RESPONSE_TIMED_OUT = (
+    "Failure: Response timed out. The endpoint did not respond within 2 seconds after the "
+    "connection was established."
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The endpoint part of a HealthCheckConfig."""
+
+    type: str
+    fqdn: str | None
+    ip_address: str | None
+    port: int
+    resource_path: str | None
+    search_string: str | None = None
+
+    @property
+    def host_header(self) -> str:
+        """Route 53's Host header: the name (or IP), plus the port unless it is the default."""
+        host = (self.fqdn or self.ip_address or "").rstrip(".")
+        default = 443 if self.type.startswith("HTTPS") else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+    @property
+    def path(self) -> str:
+        path = self.resource_path or "/"
+        return path if path.startswith("/") else "/" + path
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    success: bool
+    status: str  # the StatusReport text
+
+
+def served_by_sandbox(target: Target, sandbox_port: int, serves: Callable[[str], bool]) -> bool:
+    """Whether Route 53's request for `target` would land on this sandbox."""
+    if target.ip_address:
+        # Route 53 connects to IPAddress when one is given, whatever the name says.
+        try:
+            loopback = ipaddress.ip_address(target.ip_address).is_loopback
+        except ValueError:
+            return False
+        return loopback and target.port == sandbox_port
+    host = (target.fqdn or "").rstrip(".").lower()
+    return bool(host) and serves(host)
+
+
+def probe(
+    target: Target,
+    sandbox: tuple[str, int],
+    serves: Callable[[str], bool],
+    *,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+    response_timeout: float = RESPONSE_TIMEOUT_S,
+) -> ProbeResult:
+    """Run one check of `target`; `sandbox` is the (host, port) the sandbox listens on."""
+    if not served_by_sandbox(target, sandbox[1], serves):
+        return ProbeResult(False, UNREACHABLE)
+    resolved = f" Resolved IP: {sandbox[0]}." if not target.ip_address else ""
+    if target.type == "TCP":
+        try:
+            socket.create_connection(sandbox, timeout=connect_timeout).close()
+        except OSError:
+            return ProbeResult(False, UNREACHABLE)
+        return ProbeResult(True, "Success: TCP connection established." + resolved)
+    connection = http.client.HTTPConnection(*sandbox, timeout=connect_timeout)
+    try:
+        try:
+            connection.connect()
+        except OSError:
+            return ProbeResult(False, UNREACHABLE)
+        assert connection.sock is not None
+        connection.sock.settimeout(response_timeout)
+        headers = {
+            "Host": target.host_header,
+            "User-Agent": USER_AGENT.format(ref=uuid.uuid4()),
+            "Accept": "*/*",
+        }
+        connection.request("GET", target.path, headers=headers)
+        response = connection.getresponse()
+        head = response.read(SEARCH_BYTES) if target.type.endswith("_STR_MATCH") else b""
+    except TimeoutError:
+        return ProbeResult(False, RESPONSE_TIMED_OUT)
+    except (OSError, http.client.HTTPException):
+        return ProbeResult(False, UNREACHABLE)
+    finally:
+        connection.close()
+    return judge(target, response.status, response.reason, head, resolved)
+
+
+def judge(target: Target, status: int, reason: str, head: bytes, resolved: str = "") -> ProbeResult:
+    """Route 53's verdict on an HTTP answer (`head`: the body's first 5,120 bytes)."""
+    code = f"HTTP Status Code {status}, {reason or 'Unknown'}."
+    if not 200 <= status < 400:
+        return ProbeResult(False, f"Failure: {code}{resolved}")
+    if target.type.endswith("_STR_MATCH"):
+        wanted = (target.search_string or "").encode()
+        if wanted not in head[:SEARCH_BYTES]:
+            return ProbeResult(
+                False,
+                "Failure: Search string not found in the first 5120 bytes of the response "
+                f"body. {code}{resolved}",
+            )
+    return ProbeResult(True, f"Success: {code}{resolved}")

@@ -1,0 +1,65 @@
+"""GetHealthCheckStatus from the sandbox's own checkers (moto always says Success).
+
+moto still answers first, so an unknown id gets its NoSuchHealthCheck error;
+the observations in a successful answer are replaced by each checker's last
+report from `context.health`. A check whose checkers have not reported yet
+has no observations, as on Route 53 right after creation.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import escape
+
+from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.health_state import HealthState, Observation
+from failover_cli.sandbox.layer import Forward, Interceptor
+from failover_cli.sandbox.requests import AwsRequest
+from failover_cli.sandbox.responses import Response
+
+XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
+_STATUS_PATH = re.compile(r"^/2013-04-01/healthcheck/(?P<id>[^/]+)/status/?$")
+
+
+def install(context: SandboxContext) -> None:
+    context.layer.add(HealthCheckStatus(context.health))
+
+
+class HealthCheckStatus(Interceptor):
+    def __init__(self, health: HealthState):
+        self.health = health
+
+    def wants(self, request: AwsRequest) -> bool:
+        return (
+            request.service == "route53"
+            and request.method == "GET"
+            and _STATUS_PATH.match(request.path) is not None
+        )
+
+    def handle(self, request: AwsRequest, forward: Forward) -> Response:
+        response = forward(request)
+        found = _STATUS_PATH.match(request.path)
+        if not response.ok or found is None:
+            return response
+        return response.with_body(status_xml(self.health.observations(found["id"])))
+
+
+def status_xml(observations: list[Observation]) -> bytes:
+    """A GetHealthCheckStatusResponse document, in the shape of botocore's route53 model."""
+    items = "".join(
+        "<HealthCheckObservation>"
+        f"<Region>{escape(o.region)}</Region>"
+        f"<IPAddress>{escape(o.ip_address)}</IPAddress>"
+        "<StatusReport>"
+        f"<Status>{escape(o.status)}</Status>"
+        f"<CheckedTime>{o.checked_at.strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z</CheckedTime>"
+        "</StatusReport>"
+        "</HealthCheckObservation>"
+        for o in sorted(observations, key=lambda o: o.region)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<GetHealthCheckStatusResponse xmlns="{XMLNS}">'
+        f"<HealthCheckObservations>{items}</HealthCheckObservations>"
+        "</GetHealthCheckStatusResponse>"
+    ).encode()
