@@ -24,9 +24,11 @@ from failover_cli.errors import BadInput, FailoverError
 from failover_cli.sandbox import (
     acm_validation,
     apigateway_domains,
+    apigateway_gaps,
     dynamodb_global_tables,
     execute_api,
     health_checkers,
+    lambda_invoke,
     route53_status,
     watch_page,
 )
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 # The gaps in moto the sandbox fills, installed in this order: one line per feature.
 FEATURES: tuple[Feature, ...] = (
     dynamodb_global_tables.install,
+    lambda_invoke.install,
+    apigateway_gaps.install,
     acm_validation.install,
     apigateway_domains.install,
     execute_api.install,

@@ -1,0 +1,423 @@
+"""Execution environments for the sandbox's functions: a small pool of workers per function.
+
+Concurrency: each function version has a pool of at most `max_environments`
+workers (fewer when ReservedConcurrentExecutions is lower). A worker serves
+one invocation at a time, as a Lambda execution environment does, so calls
+run in parallel up to the pool size; more wait for a free worker and are
+throttled (429) if none frees up within the function's timeout. A warm
+worker is reused only while the function's code and configuration are
+unchanged (`FunctionSpec.fingerprint`, compared at every invoke); stale ones
+are discarded. Timeouts kill the worker; the next invoke starts a new one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from failover_cli.sandbox import lambda_logs
+from failover_cli.sandbox.lambda_functions import FunctionSpec, LambdaApiError
+from failover_cli.sandbox.lambda_logs import InvocationLog, LogSink
+from failover_cli.sandbox.lambda_process import WorkerExited, WorkerProcess
+from failover_cli.sandbox.lambda_store import extract
+from failover_cli.sandbox.lambda_worker import error_payload
+
+_log = logging.getLogger(__name__)
+
+MAX_ENVIRONMENTS = 4  # per function version; health checkers call from several regions at once
+INIT_LIMIT_S = 10.0  # Lambda's limit for the init phase (imports, module-level code)
+IDLE_LIMIT_S = 600.0  # real seconds an unused worker stays warm
+UNHANDLED = "Unhandled"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+class Throttled(LambdaApiError):
+    def __init__(self, reason: str = "ConcurrentInvocationLimitExceeded"):
+        super().__init__("TooManyRequestsException", "Rate Exceeded.", status=429)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    payload: bytes
+    function_error: str | None  # "Unhandled" when the function failed, as X-Amz-Function-Error
+    executed_version: str
+    log: InvocationLog
+
+
+@dataclass(eq=False)
+class Worker:
+    process: WorkerProcess
+    fingerprint: tuple[Any, ...]
+    stream: str
+    init_ms: float | None  # reported once, on the worker's first REPORT line
+    last_used: float = field(default_factory=time.monotonic)
+
+
+class _Pool:
+    """The workers of one function version. All state under `_cond`."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._idle: list[Worker] = []
+        self._count = 0  # idle + busy + starting
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._closed = False
+
+    def acquire(
+        self, fingerprint: tuple[Any, ...], limit: int, wait_s: float
+    ) -> tuple[Worker | None, list[Worker]]:
+        """(a warm worker or None = "start one, the slot is yours", stale workers to dispose)."""
+        deadline = time.monotonic() + wait_s
+        stale: list[Worker] = []
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise LambdaApiError("ServiceException", "The sandbox is stopping.", 500)
+                if fingerprint != self._fingerprint:
+                    stale += self._idle
+                    self._count -= len(self._idle)
+                    self._idle = []
+                    self._fingerprint = fingerprint
+                if self._idle:
+                    return self._idle.pop(), stale  # the most recently used: warmest
+                if self._count < limit:
+                    self._count += 1
+                    return None, stale
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Throttled()
+                self._cond.wait(remaining)
+
+    def release(self, worker: Worker | None, reusable: bool) -> Worker | None:
+        """Put a worker back, or give it back to the caller to dispose (returned)."""
+        with self._cond:
+            self._cond.notify()
+            if (
+                worker is not None
+                and reusable
+                and not self._closed
+                and worker.fingerprint == self._fingerprint
+            ):
+                worker.last_used = time.monotonic()
+                self._idle.append(worker)
+                return None
+            self._count -= 1
+            return worker
+
+    def take_idle(self, older_than: float | None = None) -> list[Worker]:
+        with self._cond:
+            taken = [w for w in self._idle if older_than is None or w.last_used < older_than]
+            self._idle = [w for w in self._idle if w not in taken]
+            self._count -= len(taken)
+            return taken
+
+    def close(self) -> list[Worker]:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        return self.take_idle()
+
+
+class LambdaRuntime:
+    """Runs functions; thread-safe. `stop()` kills every worker and deletes their folders."""
+
+    def __init__(
+        self,
+        logs: LogSink,
+        endpoint: str,
+        *,
+        max_environments: int = MAX_ENVIRONMENTS,
+        root: Path | None = None,
+    ):
+        self.logs = logs
+        self.endpoint = endpoint
+        self.max_environments = max_environments
+        self.root = root or Path(tempfile.mkdtemp(prefix="failover-sandbox-lambda-"))
+        self._pools: dict[tuple[str, str, str, str], _Pool] = {}
+        self._workers: set[Worker] = set()
+        self._background: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    # -- invoking -------------------------------------------------------------
+
+    def invoke(
+        self, spec: FunctionSpec, code: bytes, event: Any, client_context: Any = None
+    ) -> InvokeResult:
+        """Run the handler once (RequestResponse) and write its log."""
+        if spec.reserved_concurrency == 0:
+            raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
+        limit = min(self.max_environments, spec.reserved_concurrency or self.max_environments)
+        pool = self._pool(spec)
+        worker, stale = pool.acquire(spec.fingerprint, limit, spec.timeout_s + INIT_LIMIT_S)
+        self._dispose(*stale)
+        request_id = str(uuid.uuid4())
+        log = InvocationLog()
+        reusable = False
+        try:
+            if worker is None:
+                worker, failure = self._start(spec, code, log)
+                if failure is not None:
+                    return self._init_failed(spec, worker, request_id, log, failure)
+            payload, error, reusable = self._run(
+                worker, spec, request_id, event, client_context, log
+            )
+            return InvokeResult(payload, error, spec.version, log)
+        finally:
+            disposable = pool.release(worker, reusable)
+            if worker is not None:
+                self._write_log(spec, worker, log)
+            self._dispose(*([disposable] if disposable else []))
+
+    def invoke_async(self, spec: FunctionSpec, code: bytes, event: Any) -> None:
+        """InvocationType=Event: accepted at once, run on a background thread."""
+
+        def run() -> None:
+            try:
+                self.invoke(spec, code, event)
+            except LambdaApiError:
+                pass  # throttled or stopping: Lambda would retry later; the sandbox drops it
+            finally:
+                with self._lock:
+                    self._background.discard(threading.current_thread())
+
+        thread = threading.Thread(target=run, name=f"lambda-event-{spec.name}", daemon=True)
+        with self._lock:
+            if self._stopped:
+                raise LambdaApiError("ServiceException", "The sandbox is stopping.", 500)
+            self._background.add(thread)
+        thread.start()
+
+    def _run(
+        self,
+        worker: Worker,
+        spec: FunctionSpec,
+        request_id: str,
+        event: Any,
+        client_context: Any,
+        log: InvocationLog,
+    ) -> tuple[bytes, str | None, bool]:
+        """(payload, function error, worker still usable)."""
+        log.add(lambda_logs.start_line(request_id, spec.version))
+        began = time.monotonic()
+        deadline = began + spec.timeout_s
+        status: str | None = None
+        try:
+            worker.process.send(
+                {
+                    "type": "invoke",
+                    "id": request_id,
+                    "event": event,
+                    "deadline_ms": lambda_logs.now_ms() + spec.timeout_s * 1000,
+                    "arn": spec.arn if spec.version == "$LATEST" else spec.qualified_arn,
+                    "client_context": client_context,
+                }
+            )
+            while True:
+                frame = worker.process.receive(deadline)
+                if frame is None:
+                    worker.process.kill()
+                    status = "timeout"
+                    log.add(lambda_logs.timeout_line(request_id, spec.timeout_s))
+                    message = f"RequestId: {request_id} Error: Task timed out after "
+                    message += f"{spec.timeout_s:.2f} seconds"
+                    payload = json.dumps(error_payload("Sandbox.Timedout", message)).encode()
+                    result: tuple[bytes, str | None, bool] = (payload, UNHANDLED, False)
+                    break
+                if frame.get("type") == "log":
+                    log.extend(frame.get("events", []))
+                elif frame.get("type") == "result" and frame.get("id") == request_id:
+                    ok = bool(frame.get("ok"))
+                    payload = str(frame.get("payload", "null")).encode()
+                    result = (payload, None if ok else UNHANDLED, True)
+                    break
+        except WorkerExited as exited:
+            status = "error"
+            code = exited.returncode
+            why = f"signal: {-code}" if code is not None and code < 0 else f"exit status {code}"
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {why}"
+            log.add(message)
+            payload = json.dumps(error_payload("Runtime.ExitError", message)).encode()
+            result = (payload, UNHANDLED, False)
+        for line in worker.process.stderr_lines(final=not result[2]):
+            log.add(line)
+        duration_ms = (time.monotonic() - began) * 1000
+        log.add(lambda_logs.end_line(request_id))
+        log.add(
+            lambda_logs.report_line(
+                request_id,
+                duration_ms,
+                spec.memory_mb,
+                worker.process.max_memory_mb(),
+                worker.init_ms,
+                status,
+            )
+        )
+        worker.init_ms = None
+        return result
+
+    # -- starting workers -----------------------------------------------------
+
+    def _start(
+        self, spec: FunctionSpec, code: bytes, log: InvocationLog
+    ) -> tuple[Worker, dict[str, Any] | None]:
+        """A new worker, ready to run, or with the init error Lambda would report."""
+        folder = Path(tempfile.mkdtemp(prefix=f"{spec.name[:40]}-", dir=self.root))
+        task_root = folder / "task"
+        extract(code, task_root)
+        stream = lambda_logs.stream_name(spec.version)
+        process = WorkerProcess(folder, task_root, self._environment(spec, task_root, stream))
+        worker = Worker(process, spec.fingerprint, stream, init_ms=None)
+        with self._lock:
+            self._workers.add(worker)
+            stopped = self._stopped
+        if stopped:
+            process.kill()
+        log.add(lambda_logs.init_start_line())
+        began = time.monotonic()
+        failure: dict[str, Any] | None = None
+        try:
+            while True:
+                frame = process.receive(began + INIT_LIMIT_S)
+                if frame is None:
+                    message = f"Init phase timed out after {INIT_LIMIT_S:.2f} seconds"
+                    failure = error_payload("Sandbox.Timedout", message)
+                    break
+                if frame.get("type") == "log":
+                    log.extend(frame.get("events", []))
+                elif frame.get("type") == "init_error":
+                    failure = dict(frame.get("error") or {})
+                    break
+                elif frame.get("type") == "ready":
+                    break
+        except WorkerExited as exited:
+            message = f"Runtime exited with error: exit status {exited.returncode}"
+            failure = error_payload("Runtime.ExitError", message)
+        for line in process.stderr_lines(final=failure is not None):
+            log.add(line)
+        worker.init_ms = (time.monotonic() - began) * 1000
+        return worker, failure
+
+    def _init_failed(
+        self,
+        spec: FunctionSpec,
+        worker: Worker,
+        request_id: str,
+        log: InvocationLog,
+        failure: dict[str, Any],
+    ) -> InvokeResult:
+        """Lambda reports an init failure on the invoke and retries init on the next one."""
+        worker.process.kill()
+        failure.setdefault("requestId", request_id)
+        log.add(lambda_logs.start_line(request_id, spec.version))
+        log.add(lambda_logs.end_line(request_id))
+        init_ms = worker.init_ms or 0.0
+        log.add(
+            lambda_logs.report_line(
+                request_id, init_ms, spec.memory_mb, None, worker.init_ms, "error"
+            )
+        )
+        return InvokeResult(json.dumps(failure).encode(), UNHANDLED, spec.version, log)
+
+    def _environment(self, spec: FunctionSpec, task_root: Path, stream: str) -> dict[str, str]:
+        """The function's variables, then what Lambda itself sets (users cannot override those)."""
+        return {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            **dict(spec.environment),
+            "_HANDLER": spec.handler,
+            "LAMBDA_TASK_ROOT": str(task_root),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_REGION": spec.region,
+            "AWS_DEFAULT_REGION": spec.region,
+            **FAKE_CREDENTIALS,
+            # The function's AWS calls (the deep ping) come back to the sandbox.
+            "AWS_ENDPOINT_URL": self.endpoint,
+            # No user or machine AWS config may leak in.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    # -- housekeeping ---------------------------------------------------------
+
+    def _pool(self, spec: FunctionSpec) -> _Pool:
+        with self._lock:
+            if self._stopped:
+                raise LambdaApiError("ServiceException", "The sandbox is stopping.", 500)
+            pool = self._pools.get(spec.key)
+            if pool is None:
+                pool = self._pools[spec.key] = _Pool()
+            return pool
+
+    def _write_log(self, spec: FunctionSpec, worker: Worker, log: InvocationLog) -> None:
+        try:
+            self.logs.write(spec.account, spec.region, spec.log_group, worker.stream, log.events)
+        except Exception:  # a lost log line must not fail the invocation
+            _log.exception("writing the log of %s failed", spec.name)
+
+    def _dispose(self, *workers: Worker) -> None:
+        for worker in workers:
+            worker.process.dispose()
+            with self._lock:
+                self._workers.discard(worker)
+
+    def forget(self, account: str, region: str, name: str) -> None:
+        """The function was deleted: drop its idle workers (busy ones go when they finish)."""
+        with self._lock:
+            keys = [k for k in self._pools if k[:3] == (account, region, name)]
+            pools = [self._pools.pop(k) for k in keys]
+        for pool in pools:
+            self._dispose(*pool.close())
+
+    def reap(self, idle_s: float = IDLE_LIMIT_S) -> None:
+        """Stop workers unused for `idle_s` real seconds."""
+        cutoff = time.monotonic() - idle_s
+        with self._lock:
+            pools = list(self._pools.values())
+        for pool in pools:
+            self._dispose(*pool.take_idle(older_than=cutoff))
+
+    @property
+    def worker_pids(self) -> list[int]:
+        with self._lock:
+            return sorted(w.process.pid for w in self._workers)
+
+    def stop(self) -> None:
+        """Kill every worker, wait for in-flight invocations, delete the folders; idempotent."""
+        with self._lock:
+            self._stopped = True
+            pools = list(self._pools.values())
+            self._pools.clear()
+            busy = list(self._workers)
+            background = list(self._background)
+        for pool in pools:
+            self._dispose(*pool.close())
+        for worker in busy:
+            worker.process.kill()  # their invoking threads see the exit and dispose them
+        for thread in background:
+            thread.join(timeout=5)
+        with self._lock:
+            leftover = list(self._workers)
+        self._dispose(*leftover)
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,185 @@
+"""How the sandbox runs functions: errors, timeouts, warm reuse, concurrency, clean stop."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import SandboxProcess
+from tests.test_sandbox_lambda import (
+    EAST,
+    WEST,
+    client,
+    create_function,
+    invoke,
+    log_events,
+    make_zip,
+)
+
+pytestmark = pytest.mark.sandbox
+
+APP = make_zip(
+    {
+        "app.py": """
+        import os
+        import time
+
+        def handler(event, context):
+            action = event.get("action")
+            if action == "raise":
+                raise ValueError("boom " + str(event.get("n")))
+            if action == "sleep":
+                time.sleep(event["seconds"])
+            if action == "exit":
+                os._exit(3)
+            if action == "unserialisable":
+                return {"when": object()}
+            return {
+                "pid": os.getpid(),
+                "region": os.environ["AWS_REGION"],
+                "default_region": os.environ["AWS_DEFAULT_REGION"],
+                "name": os.environ["AWS_LAMBDA_FUNCTION_NAME"],
+                "endpoint": os.environ.get("AWS_ENDPOINT_URL"),
+                "color": os.environ.get("COLOR"),
+                "remaining_ms": context.get_remaining_time_in_millis(),
+                "cwd": os.getcwd(),
+            }
+        """
+    }
+)
+
+
+def app(region: str = EAST, timeout: int = 5, **variables: str) -> str:
+    return create_function(region, APP, handler="app.handler", timeout=timeout, variables=variables)
+
+
+def test_the_handler_sees_a_lambda_environment(sandbox_env: str) -> None:
+    function = app(WEST, timeout=7)
+    body = invoke(WEST, function)["Body"]
+    assert body["region"] == body["default_region"] == WEST
+    assert body["name"] == function
+    assert body["endpoint"] == sandbox_env  # its AWS calls come back to the sandbox
+    assert 0 < body["remaining_ms"] <= 7000
+    assert body["pid"] != os.getpid()
+
+
+def test_handler_exceptions_are_unhandled_function_errors(sandbox_env: str) -> None:
+    function = app()
+    answer = invoke(EAST, function, {"action": "raise", "n": 7})
+    assert answer["StatusCode"] == 200 and answer["FunctionError"] == "Unhandled"
+    error = answer["Body"]
+    assert error["errorType"] == "ValueError" and error["errorMessage"] == "boom 7"
+    assert any("app.py" in line and "in handler" in line for line in error["stackTrace"])
+    messages = [m for ms in log_events(EAST, function).values() for m in ms]
+    assert any(m.startswith("[ERROR] ValueError: boom 7") for m in messages)
+    # The environment survives an exception in the handler: it answers again.
+    assert "pid" in invoke(EAST, function)["Body"]
+
+
+def test_unserialisable_results_and_runtime_exits(sandbox_env: str) -> None:
+    function = app()
+    marshal = invoke(EAST, function, {"action": "unserialisable"})
+    assert marshal["FunctionError"] == "Unhandled"
+    assert marshal["Body"]["errorType"] == "Runtime.MarshalError"
+    exited = invoke(EAST, function, {"action": "exit"})
+    assert exited["FunctionError"] == "Unhandled"
+    assert exited["Body"]["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in exited["Body"]["errorMessage"]
+    assert "pid" in invoke(EAST, function)["Body"]  # a fresh worker takes over
+
+
+def test_timeouts_kill_the_worker_and_the_next_invoke_works(sandbox_env: str) -> None:
+    function = app(timeout=1)
+    first = invoke(EAST, function)["Body"]["pid"]
+    answer = invoke(EAST, function, {"action": "sleep", "seconds": 30})
+    assert answer["FunctionError"] == "Unhandled"
+    assert answer["Body"]["errorType"] == "Sandbox.Timedout"
+    assert answer["Body"]["errorMessage"].endswith("Task timed out after 1.00 seconds")
+    with pytest.raises(ProcessLookupError):
+        os.kill(first, 0)  # the timed-out environment is gone ...
+    after = invoke(EAST, function)["Body"]["pid"]  # ... and a new one answers
+    assert after != first
+    messages = [m for ms in log_events(EAST, function).values() for m in ms]
+    assert any(m.endswith("Task timed out after 1.00 seconds") for m in messages)
+    assert any(m.startswith("REPORT") and "Status: timeout" in m for m in messages)
+
+
+def test_init_errors_are_reported_and_retried(sandbox_env: str) -> None:
+    broken = make_zip({"app.py": "import no_such_module\n\ndef handler(e, c):\n    return 1\n"})
+    function = create_function(EAST, broken, handler="app.handler")
+    for _ in range(2):  # init is retried on each invoke, as Lambda does
+        answer = invoke(EAST, function)
+        assert answer["FunctionError"] == "Unhandled"
+        assert answer["Body"]["errorType"] == "Runtime.ImportModuleError"
+        assert "no_such_module" in answer["Body"]["errorMessage"]
+    missing = create_function(EAST, APP, handler="app.nothing_here")
+    assert invoke(EAST, missing)["Body"]["errorType"] == "Runtime.HandlerNotFound"
+
+
+def test_warm_workers_are_reused_until_code_or_configuration_changes(sandbox_env: str) -> None:
+    function = app(COLOR="blue")
+    lam = client("lambda", EAST)
+    first = invoke(EAST, function)["Body"]
+    assert invoke(EAST, function)["Body"]["pid"] == first["pid"]  # warm
+    lam.update_function_configuration(
+        FunctionName=function, Environment={"Variables": {"COLOR": "green"}}
+    )
+    second = invoke(EAST, function)["Body"]
+    assert second["color"] == "green" and second["pid"] != first["pid"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(first["pid"], 0)  # the stale worker was stopped
+    lam.update_function_code(FunctionName=function, ZipFile=APP)  # same code: still warm
+    assert invoke(EAST, function)["Body"]["pid"] == second["pid"]
+
+
+def test_concurrent_invokes_run_side_by_side(sandbox_env: str) -> None:
+    function = app()
+
+    def call(_: int) -> dict[str, Any]:
+        answer = invoke(EAST, function, {"action": "sleep", "seconds": 0.5})
+        assert answer.get("FunctionError") is None, answer["Body"]
+        return dict(answer["Body"])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        bodies = list(pool.map(call, range(6)))
+    assert all(b["name"] == function for b in bodies)
+    assert len({b["pid"] for b in bodies}) > 1  # several environments, not one queue
+    streams = log_events(EAST, function)
+    assert len(streams) == len({b["pid"] for b in bodies})  # one stream per environment
+
+
+def test_reserved_concurrency_zero_throttles(sandbox_env: str) -> None:
+    function = app()
+    client("lambda", EAST).put_function_concurrency(
+        FunctionName=function, ReservedConcurrentExecutions=0
+    )
+    with pytest.raises(ClientError) as throttled:
+        invoke(EAST, function)
+    assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
+
+
+def test_stopping_the_sandbox_stops_its_workers(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = launch_sandbox()
+    sandbox.wait_until_ready()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint)
+    pids = []
+    for region in (EAST, WEST):
+        pids.append(invoke(region, app(region))["Body"]["pid"])
+    assert sandbox.stop() == 0
+    for pid in pids:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, f"worker {pid} outlived its sandbox"
+            time.sleep(0.05)
