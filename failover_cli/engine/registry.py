@@ -25,10 +25,14 @@ KINDS: dict[str, str] = {
     "log_group": "log_group",
     "function": "function",
     "api": "api",
+    "certificate": "certificate",
+    "domain_name": "domain_name",
+    "base_path_mapping": "base_path_mapping",
     "health_check": "health_check",
     "topic": "topic",
     "subscription": "subscription",
     "alarm": "alarm",
+    "record": "record",
 }
 
 # SPEC §4: down removes records -> alarms -> health checks -> base path mappings ->

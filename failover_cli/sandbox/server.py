@@ -29,6 +29,7 @@ from failover_cli.sandbox import (
     execute_api,
     health_checkers,
     lambda_invoke,
+    route53_changes,
     route53_status,
     watch_page,
 )
@@ -47,6 +48,7 @@ FEATURES: tuple[Feature, ...] = (
     apigateway_domains.install,
     execute_api.install,
     health_checkers.install,
+    route53_changes.install,
     route53_status.install,
     watch_page.install,
 )
