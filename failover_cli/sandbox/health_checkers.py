@@ -157,6 +157,15 @@ class HealthCheckers:
                             first_after=random.uniform(0, FIRST_PROBE_WITHIN),
                         )
 
+    def close(self) -> None:
+        """Stop every checker and let the pool's threads end (probes running finish first)."""
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancel()
+            self._jobs.clear()
+            self._configs.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
     def _stop(self, check_id: str, keep: Iterable[str]) -> None:
         """Cancel the check's checker jobs except those of the regions in `keep`."""
         kept = set(keep)
@@ -202,7 +211,12 @@ class HealthCheckers:
 
 def serves_host(host: str) -> bool:
     """Whether a request for `host` is answered by the sandbox (and not the internet)."""
-    return _SANDBOX_HOST.search(host) is not None or host in custom_domain_names()
+    return is_sandbox_host(host) or host in custom_domain_names()
+
+
+def is_sandbox_host(host: str) -> bool:
+    """REST API hosts, regional domain names and *.localhost: the sandbox's by their name."""
+    return _SANDBOX_HOST.search(host) is not None
 
 
 def custom_domain_names() -> set[str]:
