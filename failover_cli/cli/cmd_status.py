@@ -1,0 +1,115 @@
+"""`failover status`: one view per region, the DNS answer and the serving region.
+
+Exit 0 when every region is healthy, 3 when degraded or not deployed, 1 on an
+AWS error (through the group's error boundary). `--watch` redraws in place
+until Ctrl-C and exits with the last refresh's code; with `--json` it prints
+one JSON object per line per refresh instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+from failover_cli.cli.durations import DURATION
+from failover_cli.cli.options import json_option, pass_state
+from failover_cli.cli.state import AppState
+
+if TYPE_CHECKING:
+    from rich.live import Live
+
+    from failover_cli.ops.status_model import StackStatus
+
+MIN_INTERVAL = 1.0  # seconds; faster only hammers the APIs (and their throttles)
+
+
+@click.command("status")
+@click.option("--watch", is_flag=True, help="Refresh in place until Ctrl-C.")
+@click.option(
+    "--interval",
+    type=DURATION,
+    default="5s",
+    show_default=True,
+    help="Time between refreshes with --watch (e.g. 5s, 1m).",
+)
+@json_option
+@pass_state
+def command(state: AppState, watch: bool, interval: float) -> None:
+    """One view per region: health, checks, alarms, DNS and a live probe."""
+    from failover_cli.cli.session import open_context
+    from failover_cli.net.http import HttpClient
+    from failover_cli.ops.status import gather
+
+    if interval < MIN_INTERVAL:
+        raise click.BadParameter(f"must be at least {MIN_INTERVAL:g}s", param_hint="--interval")
+    ctx, _console, _printer = open_context(state)
+    http = HttpClient()  # parses FAILOVER_RESOLVE once: a bad value is exit 2 before any call
+    click_ctx = click.get_current_context()
+    if not watch:
+        status = gather(ctx, http)
+        _show(state, status)
+        click_ctx.exit(int(status.exit_code))
+    code = 0
+    try:
+        with _Screen(state) as screen:
+            while True:
+                status = gather(ctx, http)
+                code = int(status.exit_code)
+                screen.show(status)
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass  # the way to stop watching: exit with what the last refresh saw
+    click_ctx.exit(code)
+
+
+def _show(state: AppState, status: StackStatus) -> None:
+    from datetime import datetime
+
+    from failover_cli.cli.render import emit_json, err_console
+
+    if state.json:
+        emit_json(status.to_json())
+        if not status.deployed:
+            err_console().print(f"Stack {status.stack} is not deployed: run `failover up`.")
+        return
+    from rich.console import Console
+
+    from failover_cli.cli.status_view import render_status
+
+    Console(highlight=False).print(render_status(status, checked_at=datetime.now()))
+
+
+class _Screen:
+    """Where --watch draws: a rich Live region redrawn in place, or JSON lines with --json."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self._live: Live | None = None
+
+    def __enter__(self) -> _Screen:
+        if not self.state.json:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(console=Console(highlight=False), auto_refresh=False)
+            self._live.start()
+        return self
+
+    def show(self, status: StackStatus) -> None:
+        from datetime import datetime
+
+        if self._live is None:
+            sys.stdout.write(json.dumps(status.to_json(), default=str) + "\n")
+            sys.stdout.flush()
+            return
+        from failover_cli.cli.status_view import render_status
+
+        self._live.update(render_status(status, checked_at=datetime.now()), refresh=True)
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()

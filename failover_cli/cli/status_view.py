@@ -1,0 +1,159 @@
+"""Human output of `failover status`: one rich table per region, then alarms, DNS and serving.
+
+A table per region (label | value) rather than a column per region: API URLs
+and failure reasons are long, and two labelled rows stay readable at 80
+columns and in CI logs. Green is healthy, red is what makes a region unhealthy,
+yellow is worth a look but does not count against health.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from failover_cli.ops.status_model import (
+    ACTIVE_STATE,
+    HEALTHY,
+    MISSING,
+    UNHEALTHY,
+    ProbeView,
+    RegionStatus,
+    StackStatus,
+)
+
+_ALARM_STYLE = {"OK": "green", "ALARM": "red", "INSUFFICIENT_DATA": "yellow", MISSING: "red"}
+_CHECK_STYLE = {HEALTHY: "green", UNHEALTHY: "red", MISSING: "yellow"}
+
+
+def render_status(status: StackStatus, *, checked_at: datetime | None = None) -> RenderableType:
+    """Everything `status` shows, as one renderable (printed once, or refreshed by --watch)."""
+    when = f" [dim]at {checked_at:%H:%M:%S}[/dim]" if checked_at else ""
+    if not status.deployed:
+        regions = ", ".join(r.region for r in status.regions)
+        return Text.from_markup(
+            f"Stack [bold]{status.stack}[/bold] is [red]not deployed[/red]: no table, function, "
+            f"API, health check, alarm or topic of it exists in {regions}.{when}\n"
+            "Run `failover up` to create it."
+        )
+    unhealthy = ", ".join(r.region for r in status.regions if not r.healthy)
+    headline = (
+        "[green]✓ healthy[/green]" if status.healthy else f"[red]✗ degraded[/red] ({unhealthy})"
+    )
+    parts: list[RenderableType] = [
+        Text.from_markup(f"Stack [bold]{status.stack}[/bold]: {headline}{when}")
+    ]
+    parts.extend(_region_table(r) for r in status.regions)
+    parts.append(_stack_table(status))
+    return Group(*parts)
+
+
+def _region_table(region: RegionStatus) -> Table:
+    title = f"[bold]{region.region}[/bold]" + (" (primary)" if region.primary else "")
+    verdict = (
+        "[green]✓ healthy[/green]"
+        if region.healthy
+        else "[red]✗ unhealthy[/red]: " + "; ".join(region.problems)
+    )
+    table = _table(f"{title} — {verdict}")
+    t = region.table
+    table_text = _coloured(t.status, t.status == "ACTIVE")
+    if t.replica_status is not None:
+        replica_ok = t.replica_status == "ACTIVE"
+        table_text += " · replica " + _coloured(t.replica_status, replica_ok)
+    table.add_row("Table", f"{t.name}  {table_text}")
+
+    fn = region.function
+    fn_text = f"{fn.name}  " + _coloured(fn.state, fn.state == ACTIVE_STATE, bad="red")
+    if fn.last_update_status:
+        fn_text += f" [dim](last update {fn.last_update_status})[/dim]"
+    table.add_row("Function", fn_text)
+    if fn.exists:
+        table.add_row("FORCE_FAIL", "[red]on[/red]" if fn.force_fail else "[green]off[/green]")
+
+    api = region.api
+    table.add_row("API", f"{api.id}  {api.url}" if api.id else "[red]missing[/red]")
+
+    check = region.health_check
+    style = _CHECK_STYLE.get(check.status, "yellow")
+    check_text = f"[{style}]{check.status}[/{style}]"
+    if check.id:
+        check_text += f" {check.healthy_checkers}/{check.checkers} checkers [dim]({check.id})[/dim]"
+    table.add_row("Health check", check_text)
+    if check.last_failure:
+        table.add_row("Last failure", Text(check.last_failure, style="yellow"))
+
+    alarm = region.alarm
+    style = _ALARM_STYLE.get(alarm.state, "yellow")
+    table.add_row("Alarm", f"{alarm.name}  [{style}]{alarm.state}[/{style}]")
+    for probe in region.probes:
+        table.add_row(f"Probe {probe.kind}", _probe_text(probe))
+    return table
+
+
+def _stack_table(status: StackStatus) -> Table:
+    table = _table("[bold]Stack-wide[/bold]")
+    if status.topic_arn is None:
+        table.add_row("Alarm topic", "[yellow]missing[/yellow]")
+    elif not status.subscriptions:
+        table.add_row("Alarm e-mail", "[dim]no e-mail subscription[/dim]")
+    for sub in status.subscriptions:
+        state = (
+            "[yellow]pending confirmation: click the link in the e-mail[/yellow]"
+            if sub.pending
+            else "[green]confirmed[/green]"
+        )
+        table.add_row("Alarm e-mail", f"{sub.endpoint}  {state}")
+
+    if status.dns is None:
+        table.add_row("Domain", "[dim]none configured: no DNS answer or serving region[/dim]")
+    elif status.dns.zone_id is None:
+        table.add_row("DNS answer", f"{status.dns.name}: [red]hosted zone missing[/red]")
+    elif status.dns.error:
+        table.add_row("DNS answer", f"{status.dns.name}: [yellow]{status.dns.error}[/yellow]")
+    else:
+        dns = status.dns
+        data = ", ".join(dns.record_data) or "(no records)"
+        table.add_row(
+            "DNS answer",
+            f"{dns.name} {dns.record_type} → {data} [dim]({dns.response_code or '?'}, "
+            f"zone {dns.zone_id})[/dim]",
+        )
+    if status.serving is not None:
+        s = status.serving
+        serving = f"[bold green]{s.region}[/bold green]" if s.region else "[red]nobody[/red]"
+        detail = f"HTTP {s.status}" if s.status else (s.message or "no answer")
+        table.add_row("Serving region", f"{serving} [dim]({detail}, {s.latency_ms:.0f} ms)[/dim]")
+        table.add_row("", Text(s.url, style="dim"))
+    return table
+
+
+def _probe_text(probe: ProbeView) -> Text:
+    status = f"HTTP {probe.status}" if probe.status else "no answer"
+    text = Text(f"{status}  {probe.latency_ms:.0f} ms", style="green" if probe.ok else "red")
+    if probe.message:
+        text.append(f"  {probe.message}")
+    text.append(f"\n{probe.url}", style="dim")
+    return text
+
+
+def _table(title: str) -> Table:
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_header=False,
+        box=box.SIMPLE,
+        padding=(0, 1),
+    )
+    table.add_column("what", style="dim", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    return table
+
+
+def _coloured(value: str, good: bool, *, bad: str = "yellow") -> str:
+    if value == MISSING:
+        return "[red]missing[/red]"
+    return f"[green]{value}[/green]" if good else f"[{bad}]{value}[/{bad}]"

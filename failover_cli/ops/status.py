@@ -1,0 +1,334 @@
+"""Gather `failover status`: every read of every region at once, then one frozen model.
+
+All calls go to one thread pool as soon as what they need is known: the
+independent reads (tables, functions, APIs, health checks, alarms, topic, zone)
+start together, and the few that depend on an answer (checker observations
+after the check list, probes after the function's secret and the API id, the
+DNS answer after the zone) start the moment it arrives. Two regions cost about
+three sequential round trips, however many calls that is.
+
+The health-checker secret is read from the functions' environment to probe
+`/health` and is never part of the result: URLs are masked and any text from
+the network is scrubbed of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from failover_cli.aws.errors import translate
+from failover_cli.config.schema import Config
+from failover_cli.engine.context import Context
+from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
+from failover_cli.net.http import HttpAnswer, HttpClient
+from failover_cli.ops.status_model import (
+    MISSING,
+    AlarmView,
+    ApiView,
+    CheckerReport,
+    DnsView,
+    FunctionView,
+    HealthCheckView,
+    ProbeView,
+    RegionStatus,
+    ServingView,
+    StackStatus,
+    Subscription,
+    TableView,
+    missing_check,
+    summarise_check,
+)
+from failover_cli.resources.api import find_api
+from failover_cli.resources.base import error_code, is_owned
+from failover_cli.resources.dynamodb import describe, replica_statuses
+from failover_cli.resources.health_check import ROUTE53_REGION, SECRET_PARAMETER, find_health_check
+from failover_cli.resources.hosted_zone import find_zone
+from failover_cli.resources.subscription import email_subscriptions
+from failover_cli.resources.topic import ALARM_REGION, read_topic
+
+T = TypeVar("T")
+
+REGION_HEADER = "X-Failover-Region"
+PROBE_TIMEOUT = 5.0  # seconds; API Gateway's own limit is 29 s, a health check's 4 s
+_UNSUPPORTED = {"404", "NotImplemented", "NotImplementedException", "InvalidAction"}
+_GONE = {"NoSuchHealthCheck", "ResourceNotFoundException", "NotFound", "NotFoundException"}
+
+
+def api_url(api_id: str, region: str, stage: str) -> str:
+    return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
+
+
+def health_url(base: str, secret: str, *, deep: bool) -> str:
+    return f"{base}/health?{SECRET_PARAMETER}={secret}" + ("&deep=true" if deep else "")
+
+
+def serving_url(config: Config, secret: str) -> str:
+    domain = config.domain
+    assert domain is not None
+    prefix = f"/{domain.base_path}" if domain.base_path else ""
+    return f"https://{domain.name}{prefix}/hello?{SECRET_PARAMETER}={secret}"
+
+
+def gather(ctx: Context, http: HttpClient | None = None) -> StackStatus:
+    """One fresh look at the whole stack (safe to call again: nothing is remembered)."""
+    ctx.forget_all()  # `--watch` reuses the Context: every refresh reads afresh
+    http = http or HttpClient()
+    config = ctx.config
+    # Enough workers for every task at once: tasks that wait on another task's
+    # answer then never starve the pool.
+    pool = ThreadPoolExecutor(max_workers=12 * len(config.regions) + 8, thread_name_prefix="status")
+    try:
+        result = _Gather(ctx, http, pool).run()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C or an error: do not linger
+        raise
+    pool.shutdown(wait=True)
+    return result
+
+
+class _Gather:
+    def __init__(self, ctx: Context, http: HttpClient, pool: ThreadPoolExecutor) -> None:
+        self.ctx = ctx
+        self.config = ctx.config
+        self.http = http
+        self.pool = pool
+        self.secrets: set[str] = set()  # every secret seen, to scrub from any text shown
+
+    def submit(self, fn: Callable[..., T], *args: Any, region: str | None = None) -> Future[T]:
+        def call() -> T:
+            try:
+                return fn(*args)
+            except Exception as error:
+                # Name the region here: once re-raised in the main thread it is lost.
+                translated = translate(error, region=region)
+                if translated is None or translated is error:
+                    raise
+                raise translated from error
+
+        return self.pool.submit(call)
+
+    def run(self) -> StackStatus:
+        config, regions = self.config, self.config.regions
+        checks = self.submit(lambda: {r: find_health_check(self.ctx, r) for r in regions})
+        alarms = self.submit(self._alarm_states)
+        topic = self.submit(self._topic)
+        tables = {
+            r: self.submit(describe, self.ctx, r, config.table.name, region=r) for r in regions
+        }
+        functions = {r: self.submit(self._function, r, region=r) for r in regions}
+        apis = {r: self.submit(self._api, r, region=r) for r in regions}
+        observed = {r: self.submit(self._check_status, checks, r, region=r) for r in regions}
+        probes = {
+            r: [
+                self.submit(self._probe, r, functions[r], apis[r], deep, region=r)
+                for deep in (False, True)
+            ]
+            for r in regions
+        }
+        dns = self.submit(self._dns) if config.domain else None
+        serving = self.submit(self._serving, functions) if config.domain else None
+
+        primary = tables[config.primary_region].result()
+        replicas = replica_statuses(primary) if primary else {}
+        views = []
+        for r in regions:
+            table = tables[r].result()
+            fn_view, _ = functions[r].result()
+            api = apis[r].result()
+            views.append(
+                RegionStatus(
+                    region=r,
+                    primary=r == config.primary_region,
+                    table=TableView(
+                        config.table.name,
+                        str(table["TableStatus"]) if table else MISSING,
+                        None if r == config.primary_region else replicas.get(r, MISSING),
+                    ),
+                    function=fn_view,
+                    api=ApiView(api, api_url(api, r, config.api.stage)) if api else ApiView(),
+                    health_check=self._scrubbed(observed[r].result()),
+                    alarm=AlarmView(config.alarm_name(r), alarms.result().get(r, MISSING)),
+                    probes=tuple(p for f in probes[r] if (p := f.result()) is not None),
+                )
+            )
+        topic_arn, subscriptions = topic.result()
+        return StackStatus(
+            stack=config.stack,
+            regions=tuple(views),
+            dns=dns.result() if dns else None,
+            serving=serving.result() if serving else None,
+            topic_arn=topic_arn,
+            subscriptions=subscriptions,
+        )
+
+    # -- AWS reads -------------------------------------------------------------
+
+    def _function(self, region: str) -> tuple[FunctionView, str | None]:
+        """The function's view and its health-checker secret (kept out of the view)."""
+        name = self.config.function.name
+        client = self.ctx.client("lambda", region)
+        try:
+            cfg = client.get_function_configuration(FunctionName=name)
+        except client.exceptions.ResourceNotFoundException:
+            return FunctionView(name, MISSING), None
+        env: dict[str, str] = (cfg.get("Environment") or {}).get("Variables") or {}
+        secret = env.get(SECRET_VARIABLE)
+        self.secrets.update(s for s in (secret, env.get(NEXT_SECRET_VARIABLE)) if s)
+        view = FunctionView(
+            name,
+            str(cfg.get("State") or "Active"),  # older answers carry no State: it is serving
+            cfg.get("LastUpdateStatus"),
+            env.get("FORCE_FAIL", "false").strip().lower() == "true",
+        )
+        return view, secret
+
+    def _api(self, region: str) -> str | None:
+        api = find_api(self.ctx, region)
+        if api is None or not is_owned(api.get("tags") or {}, self.config.stack):
+            return None  # a look-alike that is not the stack's is not the stack's API
+        return str(api["id"])
+
+    def _check_status(
+        self, checks: Future[dict[str, dict[str, Any] | None]], region: str
+    ) -> HealthCheckView:
+        check = checks.result()[region]
+        if check is None:
+            return missing_check()
+        r53 = self.ctx.client("route53", ROUTE53_REGION)
+        try:
+            answer = r53.get_health_check_status(HealthCheckId=check["Id"])
+        except Exception as error:
+            if error_code(error) in _GONE:  # deleted since it was listed
+                return missing_check()
+            raise
+        reports = [
+            CheckerReport(
+                o.get("Region", ""),
+                (o.get("StatusReport") or {}).get("Status", ""),
+                (o.get("StatusReport") or {}).get("CheckedTime"),
+            )
+            for o in answer.get("HealthCheckObservations", [])
+        ]
+        cfg = check.get("HealthCheckConfig") or {}
+        return summarise_check(
+            check["Id"],
+            reports,
+            disabled=bool(cfg.get("Disabled")),
+            inverted=bool(cfg.get("Inverted")),
+        )
+
+    def _alarm_states(self) -> dict[str, str]:
+        """{region: StateValue} of the stack's alarms: one DescribeAlarms for all regions."""
+        names = {self.config.alarm_name(r): r for r in self.config.regions}
+        cw = self.ctx.client("cloudwatch", ALARM_REGION)
+        found = cw.describe_alarms(AlarmNames=list(names), AlarmTypes=["MetricAlarm"])
+        return {
+            names[a["AlarmName"]]: str(a.get("StateValue", ""))
+            for a in found.get("MetricAlarms", [])
+            if a.get("AlarmName") in names
+        }
+
+    def _topic(self) -> tuple[str | None, tuple[Subscription, ...]]:
+        topic = read_topic(self.ctx, self.config.topic_name)
+        if topic is None or not is_owned(topic[1], self.config.stack):
+            return None, ()
+        try:
+            subs = email_subscriptions(self.ctx, topic[0])
+        except Exception as error:
+            if error_code(error) in _GONE:  # deleted between the two calls
+                return None, ()
+            raise
+        return topic[0], tuple(Subscription(s.endpoint, s.pending) for s in subs)
+
+    def _dns(self) -> DnsView:
+        domain = self.config.domain
+        assert domain is not None
+        zone = find_zone(self.ctx)
+        if zone is None:
+            return DnsView(domain.name, None)
+        r53 = self.ctx.client("route53", ROUTE53_REGION)
+        try:
+            answer = r53.test_dns_answer(
+                HostedZoneId=zone.id, RecordName=domain.name, RecordType="A"
+            )
+        except Exception as error:
+            # An endpoint without TestDNSAnswer (an emulator, a proxy) leaves a gap in
+            # the view, not a failed status; real errors (AccessDenied...) still raise.
+            if error_code(error) not in _UNSUPPORTED:
+                raise
+            return DnsView(domain.name, zone.id, error="TestDNSAnswer unavailable here")
+        return DnsView(
+            domain.name,
+            zone.id,
+            "A",
+            tuple(str(d) for d in answer.get("RecordData", [])),
+            answer.get("ResponseCode"),
+        )
+
+    # -- live HTTP -------------------------------------------------------------
+
+    def _probe(
+        self,
+        region: str,
+        function: Future[tuple[FunctionView, str | None]],
+        api: Future[str | None],
+        deep: bool,
+    ) -> ProbeView | None:
+        view, secret = function.result()
+        api_id = api.result()
+        if not view.exists or api_id is None:
+            return None  # nothing to probe: the missing piece is reported instead
+        base = api_url(api_id, region, self.config.api.stage)
+        url = health_url(base, secret or "", deep=deep)
+        answer = self.http.get(url, timeout=PROBE_TIMEOUT)
+        return ProbeView(
+            "deep" if deep else "shallow",
+            health_url(base, mask(secret or ""), deep=deep),
+            answer.status,
+            round(answer.seconds * 1000, 1),
+            self._message(answer),
+            answer.header(REGION_HEADER),
+        )
+
+    def _serving(
+        self, functions: dict[str, Future[tuple[FunctionView, str | None]]]
+    ) -> ServingView:
+        # The primary's secret first: during a rotation every function accepts it.
+        secret = next((s for f in functions.values() if (s := f.result()[1])), "")
+        answer = self.http.get(serving_url(self.config, secret), timeout=PROBE_TIMEOUT)
+        region = answer.header(REGION_HEADER) or _body_field(answer, "region")
+        return ServingView(
+            serving_url(self.config, mask(secret)),
+            answer.status,
+            round(answer.seconds * 1000, 1),
+            region if answer.ok else None,  # an error page names no serving region
+            self._message(answer),
+        )
+
+    def _message(self, answer: HttpAnswer) -> str | None:
+        text = answer.error or _body_field(answer, "message") or answer.body[:200] or None
+        return self._scrub(text) if text else None
+
+    def _scrubbed(self, check: HealthCheckView) -> HealthCheckView:
+        # Called once every function (hence every secret) is known.
+        if check.last_failure is None:
+            return check
+        return replace(check, last_failure=self._scrub(check.last_failure))
+
+    def _scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, mask(secret))
+        return text
+
+
+def _body_field(answer: HttpAnswer, name: str) -> str | None:
+    try:
+        body = json.loads(answer.body)
+    except ValueError:
+        return None
+    value = body.get(name) if isinstance(body, dict) else None
+    return str(value) if value is not None else None
