@@ -333,3 +333,27 @@ def test_uploads_are_checked_and_architectures_stick(sandbox_env: str) -> None:
     configuration = lam.get_function_configuration(FunctionName=function)
     assert configuration["Architectures"] == ["arm64"]
     assert configuration["CodeSha256"] == BUNDLE.sha256
+
+
+def test_published_versions_and_aliases_run_their_own_code(sandbox_env: str) -> None:
+    lam = client("lambda", EAST)
+    version = "def handler(event, context):\n    return {{'code': {n}}}\n"
+    function = create_function(
+        EAST, make_zip({"app.py": version.format(n=1)}), handler="app.handler"
+    )
+    published = lam.publish_version(FunctionName=function)["Version"]
+    lam.create_alias(FunctionName=function, Name="live", FunctionVersion=published)
+    lam.update_function_code(
+        FunctionName=function,
+        ZipFile=make_zip({"app.py": version.format(n=2)}),
+        Architectures=["arm64"],
+        Publish=True,
+    )
+    assert invoke(EAST, function)["Body"] == {"code": 2}
+    old = invoke(EAST, function, Qualifier=published)
+    assert old["Body"] == {"code": 1} and old["ExecutedVersion"] == published
+    assert invoke(EAST, f"{function}:live")["Body"] == {"code": 1}
+    versions = lam.list_versions_by_function(FunctionName=function)["Versions"]
+    newest = max(versions, key=lambda v: 0 if v["Version"] == "$LATEST" else int(v["Version"]))
+    assert newest["Version"] != published and newest["Architectures"] == ["arm64"]
+    assert invoke(EAST, function, Qualifier=newest["Version"])["Body"] == {"code": 2}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -164,18 +165,19 @@ def test_reserved_concurrency_zero_throttles(sandbox_env: str) -> None:
     assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
 
 
-def test_stopping_the_sandbox_stops_its_workers(
-    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _worker_pids(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: Any
+) -> tuple[SandboxProcess, list[int]]:
+    """A fresh sandbox with one warm worker in each region, and those workers' pids."""
     sandbox = launch_sandbox()
     sandbox.wait_until_ready()
     monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox.endpoint)
-    pids = []
-    for region in (EAST, WEST):
-        pids.append(invoke(region, app(region))["Body"]["pid"])
-    assert sandbox.stop() == 0
+    return sandbox, [invoke(region, app(region))["Body"]["pid"] for region in (EAST, WEST)]
+
+
+def _gone(pids: list[int], deadline_s: float = 10.0) -> None:
+    deadline = time.monotonic() + deadline_s
     for pid in pids:
-        deadline = time.monotonic() + 10
         while True:
             try:
                 os.kill(pid, 0)
@@ -183,3 +185,19 @@ def test_stopping_the_sandbox_stops_its_workers(
                 break
             assert time.monotonic() < deadline, f"worker {pid} outlived its sandbox"
             time.sleep(0.05)
+
+
+def test_stopping_the_sandbox_stops_its_workers(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, pids = _worker_pids(launch_sandbox, monkeypatch)
+    assert sandbox.stop() == 0
+    _gone(pids)
+
+
+def test_workers_leave_by_themselves_when_the_sandbox_is_killed(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, pids = _worker_pids(launch_sandbox, monkeypatch)
+    sandbox.stop(signal.SIGKILL)  # no cleanup runs in the sandbox
+    _gone(pids)
