@@ -279,20 +279,7 @@ class Watcher:
             observations: list[dict[str, Any]] = []
         else:
             observations = answer.get("HealthCheckObservations", [])
-        statuses = [o.get("StatusReport", {}).get("Status", "") for o in observations]
-        good = sum(1 for s in statuses if s.startswith("Success"))
-        healthy = bool(statuses) and good / len(statuses) > HEALTHY_SHARE
-        if ref.inverted:
-            healthy = not healthy
-        if ref.disabled:  # Route 53 counts a disabled check as healthy
-            healthy = True
-        return {
-            "region": ref.region,
-            "check_id": ref.check_id,
-            "healthy": healthy,
-            "healthy_checkers": good,
-            "checkers": len(statuses),
-        }
+        return health_summary(ref, observations)
 
     # -- clients -------------------------------------------------------------
 
@@ -321,6 +308,24 @@ class Watcher:
         return self._session.client(
             service, region_name=region, endpoint_url=self.endpoint, config=config
         )
+
+
+def health_summary(ref: HealthCheckRef, observations: list[dict[str, Any]]) -> dict[str, Any]:
+    """Healthy or not as Route 53 decides it, from GetHealthCheckStatus's observations."""
+    statuses = [str(o.get("StatusReport", {}).get("Status", "")) for o in observations]
+    good = sum(1 for status in statuses if status.startswith("Success"))
+    healthy = bool(statuses) and good / len(statuses) > HEALTHY_SHARE
+    if ref.inverted:
+        healthy = not healthy
+    if ref.disabled:  # Route 53 counts a disabled check as healthy
+        healthy = True
+    return {
+        "region": ref.region,
+        "check_id": ref.check_id,
+        "healthy": healthy,
+        "healthy_checkers": good,
+        "checkers": len(statuses),
+    }
 
 
 def _check_region(config: dict[str, Any], tags: dict[str, str], stack: str | None) -> str | None:

@@ -6,6 +6,7 @@
 (function () {
   const POLL_MS = 1000;
   const STACKS_RETRY_MS = 2000;
+  const STACKS_REFRESH_MS = 10000;
   const STRIP_BARS = 120; // two minutes at one answer a second
   const LOG_ROWS = 300;
   const PALETTE = ["#2563eb", "#ea580c", "#7c3aed", "#0d9488", "#be185d"];
@@ -25,7 +26,8 @@
   let stacks = [];
   let lastRegion = null;
   let failingSince = null; // time of the first failed answer of the current run of them
-  let timer = null;
+  let polling = false; // one probe loop at most
+  let stacksTimer = null;
 
   function colourOf(region) {
     if (!region) return "#94a3b8";
@@ -108,31 +110,42 @@
 
   // -- stacks -----------------------------------------------------------------
 
+  // Asked again now and then: a domain added or a stack deployed after the page opened.
+  function scheduleStacks(ms) {
+    clearTimeout(stacksTimer);
+    stacksTimer = setTimeout(loadStacks, ms);
+  }
+
   async function loadStacks() {
     let answer;
     try {
       answer = await getJson("api/stacks");
     } catch (error) {
-      offline(error);
-      setTimeout(loadStacks, STACKS_RETRY_MS);
+      if (!watch.stack) offline(error); // while watching, the probes say so themselves
+      scheduleStacks(STACKS_RETRY_MS);
       return;
     }
     const sandbox = answer.sandbox || {};
     $("sandbox-info").textContent = `${sandbox.endpoint || ""} · time ×${sandbox.time_scale ?? 1}`;
     stacks = answer.stacks || [];
     if (!stacks.length) {
+      watch.stack = null;
       document.body.dataset.state = "no-stack";
       noStackNotice();
-      setTimeout(loadStacks, STACKS_RETRY_MS);
+      scheduleStacks(STACKS_RETRY_MS);
       return;
     }
     const wanted = new URLSearchParams(window.location.search).get("stack");
-    const pick = stacks.find((s) => s.name === (watch.stack || wanted)) || stacks[0];
+    const pick =
+      stacks.find((s) => s.name === (watch.stack || wanted)) ||
+      stacks.find((s) => s.domain) || // the one that can fail over
+      stacks[0];
     const select = $("stack-select");
     select.replaceChildren(...stacks.map((s) => el("option", null, s.name)));
     select.value = pick.name;
     $("stack-picker").hidden = stacks.length < 2;
     chooseStack(pick);
+    scheduleStacks(STACKS_REFRESH_MS);
   }
 
   function chooseStack(stack) {
@@ -143,14 +156,18 @@
       $("log").replaceChildren();
       $("strip").replaceChildren();
       $("last-switch").hidden = true;
+      $("failing").hidden = true;
+      notice(null);
+      document.body.dataset.state = "watching";
     }
     watch.stack = stack.name;
     stack.regions.forEach(colourOf);
     $("hello-url").textContent = stack.hello_url ? `· ${stack.hello_url}` : "";
     drawLegend(stack);
-    notice(null);
-    document.body.dataset.state = "watching";
-    if (timer === null) poll();
+    if (!polling) {
+      polling = true;
+      poll();
+    }
   }
 
   $("stack-select").addEventListener("change", (event) => {
@@ -165,26 +182,31 @@
   // -- polling ------------------------------------------------------------------
 
   async function poll() {
-    timer = null;
     const stack = current();
-    if (!stack) return;
+    if (!stack) {
+      polling = false;
+      return;
+    }
     const started = performance.now();
     try {
       const answer = await getJson(`api/probe?stack=${encodeURIComponent(stack.name)}`);
-      watch.polls += 1;
-      if (answer.problem === "no-stack") {
-        problemNotice(stack.name, "no-stack");
-        watch.stack = null;
-        setTimeout(loadStacks, STACKS_RETRY_MS);
-        return;
+      if (watch.stack === stack.name) {
+        // (else another stack was picked meanwhile: this answer is stale)
+        watch.polls += 1;
+        if (answer.problem === "no-stack") {
+          problemNotice(stack.name, "no-stack");
+          watch.stack = null;
+          polling = false;
+          scheduleStacks(STACKS_RETRY_MS);
+          return;
+        }
+        show(current() || stack, answer);
       }
-      show(stack, answer);
     } catch (error) {
       offline(error);
     }
     // One second between the starts of two probes, never two at once.
-    const wait = Math.max(100, POLL_MS - (performance.now() - started));
-    timer = setTimeout(poll, wait);
+    setTimeout(poll, Math.max(100, POLL_MS - (performance.now() - started)));
   }
 
   function offline(error) {
@@ -196,6 +218,7 @@
 
   function show(stack, answer) {
     problemNotice(stack.name, answer.problem);
+    document.body.dataset.state = answer.problem || "watching";
     drawRegions(stack, answer);
     if (answer.problem) {
       setServing(null, null, answer.problem === "no-domain" ? "no domain to call" : "nothing to call", null);
@@ -209,6 +232,7 @@
     }
     if (region) lastRegion = region;
     failingSince = ok ? null : failingSince || answer.time;
+    showFailing(answer.time);
     showSwitchAge();
     addBar(region, ok);
     addLogRow(answer, ok);
@@ -220,7 +244,9 @@
     document.body.dataset.region = region || "";
     hero.style.setProperty("--region", colourOf(region));
     hero.classList.toggle("failing", Boolean(status) && (status < 200 || status >= 300));
-    $("serving-region").textContent = region || "—";
+    const big = $("serving-region");
+    big.textContent = region || (answer ? "no region answered" : "—");
+    big.classList.toggle("none", !region);
     const badge = $("answer-status");
     badge.textContent = status ?? "";
     badge.className = `status ${status >= 200 && status < 300 ? "ok" : status ? "bad" : ""}`;
@@ -253,6 +279,15 @@
     row.appendChild(document.createTextNode(`⇄ serving region switched from ${from} to ${to}${outage}`));
     $("log").prepend(row);
     $("strip").dataset.pendingSwitch = "1";
+  }
+
+  function showFailing(now) {
+    const banner = $("failing");
+    banner.hidden = !failingSince;
+    if (failingSince) {
+      const wait = watch.region ? " · waiting for Route 53 to switch" : "";
+      banner.textContent = `✕ failing for ${seconds(failingSince, now)} s${wait}`;
+    }
   }
 
   function showSwitchAge() {
