@@ -1,6 +1,12 @@
-"""`failover plan`: what `up` would do, read-only. Exit 3 when changes are pending."""
+"""`failover plan`: what `up` would do, read-only, and what the stack costs a month.
+
+Exit 3 when changes are pending. The cost estimate comes from the config alone,
+so it is shown with every plan, next to the changes, on the same stream.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
@@ -8,20 +14,76 @@ from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 from failover_cli.errors import ExitCode
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from failover_cli.cost import CostEstimate
+
 
 @click.command("plan")
 @json_option
 @pass_state
 def command(state: AppState) -> None:
-    """Show what `up` would create, change or delete (read-only)."""
+    """Show what `up` would create, change or delete (read-only), and the monthly cost."""
     from failover_cli.cli.render import emit_json, print_plan
     from failover_cli.cli.session import open_context
+    from failover_cli.cost import estimate
     from failover_cli.engine.stack import plan_for_up
 
     ctx, console, _ = open_context(state)
     plan = plan_for_up(ctx)
+    cost = estimate(ctx.config)
     if state.json:
-        emit_json({"stack": ctx.config.stack, **plan.to_json()})
+        emit_json({"stack": ctx.config.stack, **plan.to_json(), "cost": cost.to_json()})
     else:
         print_plan(console, plan, title=f"Plan for stack {ctx.config.stack}")
+        print_cost(console, cost)
     raise click.exceptions.Exit(ExitCode.DEGRADED if plan.has_changes else ExitCode.OK)
+
+
+def print_cost(console: Console, cost: CostEstimate) -> None:
+    """The itemised estimate as a table, then the free-tier allowances and assumptions."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=f"Estimated monthly cost in USD (list prices of {cost.prices_taken})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_footer=True,
+        pad_edge=False,
+    )
+    table.add_column("item", footer="total", no_wrap=True)
+    table.add_column("usage", justify="right", no_wrap=True)
+    table.add_column("list", justify="right", footer=_usd(cost.monthly_usd), no_wrap=True)
+    table.add_column("free tier", justify="right", footer=_usd(-cost.free_usd), no_wrap=True)
+    table.add_column("to pay", justify="right", footer=_usd(cost.net_usd), no_wrap=True)
+    for line in cost.lines:
+        table.add_row(
+            line.item,
+            f"{_amount(line.quantity)} {line.unit}",
+            _usd(line.monthly_usd),
+            _usd(-line.free_usd) if line.free_usd else "",
+            _usd(line.net_usd),
+        )
+    console.print(table)
+    allowances = [f"{line.item} {line.free_tier}" for line in cost.lines if line.free_tier]
+    for label, parts in (
+        ("Free tier", allowances),
+        ("Assumes", list(cost.assumptions)),
+        ("Not included", list(cost.excluded)),
+    ):
+        console.print(f"  {label}: " + "; ".join(parts) + ".", style="dim")
+
+
+def _usd(value: float) -> str:
+    return f"{value:,.2f}" if abs(value) >= 0.005 or value == 0 else f"{value:,.4f}"
+
+
+def _amount(value: float) -> str:
+    """Short enough for an 80-column table: 3.11M, 156k, 1,440, 1.16."""
+    if value >= 1e6:
+        return f"{value / 1e6:.2f}M"
+    if value >= 1e4:
+        return f"{value / 1e3:.0f}k"
+    return f"{value:,.0f}" if value >= 100 or value == int(value) else f"{value:,.2f}"
