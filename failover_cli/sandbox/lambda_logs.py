@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 TAIL_BYTES = 4096  # X-Amz-Log-Result carries the last 4 KB of an invocation's log
 
@@ -89,9 +89,10 @@ class InvocationLog:
             stamp = self.events[-1][0]
         self.events.append((stamp, message))
 
-    def extend(self, events: Sequence[Sequence[object]]) -> None:
+    def extend(self, events: Sequence[Sequence[Any]]) -> None:
+        """Add a worker's `log` frame: [[epoch ms, message], ...]."""
         for stamp, message in events:
-            self.add(str(message), int(str(stamp)))
+            self.add(str(message), int(stamp))
 
     def tail(self) -> str:
         """Base64 of the last 4 KB, for `LogType=Tail`."""

@@ -20,13 +20,14 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from failover_cli.sandbox import lambda_logs
 from failover_cli.sandbox.lambda_functions import FunctionSpec, LambdaApiError
 from failover_cli.sandbox.lambda_logs import InvocationLog, LogSink
+from failover_cli.sandbox.lambda_pool import Grant, Worker, WorkerPool
 from failover_cli.sandbox.lambda_process import WorkerExited, WorkerProcess
 from failover_cli.sandbox.lambda_store import extract
 from failover_cli.sandbox.lambda_worker import error_payload
@@ -50,86 +51,16 @@ class Throttled(LambdaApiError):
         self.reason = reason
 
 
+def _stopping() -> LambdaApiError:
+    return LambdaApiError("ServiceException", "The sandbox is stopping.", 500)
+
+
 @dataclass(frozen=True)
 class InvokeResult:
     payload: bytes
     function_error: str | None  # "Unhandled" when the function failed, as X-Amz-Function-Error
     executed_version: str
     log: InvocationLog
-
-
-@dataclass(eq=False)
-class Worker:
-    process: WorkerProcess
-    fingerprint: tuple[Any, ...]
-    stream: str
-    init_ms: float | None  # reported once, on the worker's first REPORT line
-    last_used: float = field(default_factory=time.monotonic)
-
-
-class _Pool:
-    """The workers of one function version. All state under `_cond`."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._idle: list[Worker] = []
-        self._count = 0  # idle + busy + starting
-        self._fingerprint: tuple[Any, ...] | None = None
-        self._closed = False
-
-    def acquire(
-        self, fingerprint: tuple[Any, ...], limit: int, wait_s: float
-    ) -> tuple[Worker | None, list[Worker]]:
-        """(a warm worker or None = "start one, the slot is yours", stale workers to dispose)."""
-        deadline = time.monotonic() + wait_s
-        stale: list[Worker] = []
-        with self._cond:
-            while True:
-                if self._closed:
-                    raise LambdaApiError("ServiceException", "The sandbox is stopping.", 500)
-                if fingerprint != self._fingerprint:
-                    stale += self._idle
-                    self._count -= len(self._idle)
-                    self._idle = []
-                    self._fingerprint = fingerprint
-                if self._idle:
-                    return self._idle.pop(), stale  # the most recently used: warmest
-                if self._count < limit:
-                    self._count += 1
-                    return None, stale
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise Throttled()
-                self._cond.wait(remaining)
-
-    def release(self, worker: Worker | None, reusable: bool) -> Worker | None:
-        """Put a worker back, or give it back to the caller to dispose (returned)."""
-        with self._cond:
-            self._cond.notify()
-            if (
-                worker is not None
-                and reusable
-                and not self._closed
-                and worker.fingerprint == self._fingerprint
-            ):
-                worker.last_used = time.monotonic()
-                self._idle.append(worker)
-                return None
-            self._count -= 1
-            return worker
-
-    def take_idle(self, older_than: float | None = None) -> list[Worker]:
-        with self._cond:
-            taken = [w for w in self._idle if older_than is None or w.last_used < older_than]
-            self._idle = [w for w in self._idle if w not in taken]
-            self._count -= len(taken)
-            return taken
-
-    def close(self) -> list[Worker]:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        return self.take_idle()
 
 
 class LambdaRuntime:
@@ -147,7 +78,7 @@ class LambdaRuntime:
         self.endpoint = endpoint
         self.max_environments = max_environments
         self.root = root or Path(tempfile.mkdtemp(prefix="failover-sandbox-lambda-"))
-        self._pools: dict[tuple[str, str, str, str], _Pool] = {}
+        self._pools: dict[tuple[str, str, str, str], WorkerPool] = {}
         self._workers: set[Worker] = set()
         self._background: set[threading.Thread] = set()
         self._lock = threading.Lock()
@@ -163,8 +94,13 @@ class LambdaRuntime:
             raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         limit = min(self.max_environments, spec.reserved_concurrency or self.max_environments)
         pool = self._pool(spec)
-        worker, stale = pool.acquire(spec.fingerprint, limit, spec.timeout_s + INIT_LIMIT_S)
-        self._dispose(*stale)
+        lease = pool.acquire(spec.fingerprint, limit, spec.timeout_s + INIT_LIMIT_S)
+        self._dispose(*lease.stale)
+        if lease.grant is Grant.THROTTLED:
+            raise Throttled()
+        if lease.grant is Grant.CLOSED:
+            raise _stopping()
+        worker = lease.worker
         request_id = str(uuid.uuid4())
         log = InvocationLog()
         reusable = False
@@ -191,6 +127,8 @@ class LambdaRuntime:
                 self.invoke(spec, code, event)
             except LambdaApiError:
                 pass  # throttled or stopping: Lambda would retry later; the sandbox drops it
+            except Exception:
+                _log.exception("event invocation of %s failed", spec.name)
             finally:
                 with self._lock:
                     self._background.discard(threading.current_thread())
@@ -198,7 +136,7 @@ class LambdaRuntime:
         thread = threading.Thread(target=run, name=f"lambda-event-{spec.name}", daemon=True)
         with self._lock:
             if self._stopped:
-                raise LambdaApiError("ServiceException", "The sandbox is stopping.", 500)
+                raise _stopping()
             self._background.add(thread)
         thread.start()
 
@@ -278,9 +216,13 @@ class LambdaRuntime:
         """A new worker, ready to run, or with the init error Lambda would report."""
         folder = Path(tempfile.mkdtemp(prefix=f"{spec.name[:40]}-", dir=self.root))
         task_root = folder / "task"
-        extract(code, task_root)
         stream = lambda_logs.stream_name(spec.version)
-        process = WorkerProcess(folder, task_root, self._environment(spec, task_root, stream))
+        try:
+            extract(code, task_root)
+            process = WorkerProcess(folder, task_root, self._environment(spec, task_root, stream))
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         worker = Worker(process, spec.fingerprint, stream, init_ms=None)
         with self._lock:
             self._workers.add(worker)
@@ -361,13 +303,13 @@ class LambdaRuntime:
 
     # -- housekeeping ---------------------------------------------------------
 
-    def _pool(self, spec: FunctionSpec) -> _Pool:
+    def _pool(self, spec: FunctionSpec) -> WorkerPool:
         with self._lock:
             if self._stopped:
-                raise LambdaApiError("ServiceException", "The sandbox is stopping.", 500)
+                raise _stopping()
             pool = self._pools.get(spec.key)
             if pool is None:
-                pool = self._pools[spec.key] = _Pool()
+                pool = self._pools[spec.key] = WorkerPool()
             return pool
 
     def _write_log(self, spec: FunctionSpec, worker: Worker, log: InvocationLog) -> None:
