@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import signal
 from types import FrameType
@@ -11,6 +12,8 @@ import click
 
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
+
+_REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
 
 
 @click.command("sandbox")
@@ -28,13 +31,35 @@ from failover_cli.cli.state import AppState
     show_default=True,
     help="Run the emulated clocks N times faster (replicas, health checkers, alarms).",
 )
+@click.option(
+    "--client-region",
+    default="us-east-1",
+    show_default=True,
+    callback=lambda _ctx, _param, value: _region(value),
+    help="Where the emulated DNS client sits: latency routing picks the nearest region to it.",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, dir_okay=True, writable=True),
+    default=None,
+    help="Folder where SNS e-mails are written, one file per message "
+    "[default: sandbox-outbox in the system temp folder].",
+)
 @json_option
 @pass_state
-def command(state: AppState, port: int, time_scale: float) -> None:
+def command(
+    state: AppState, port: int, time_scale: float, client_region: str, outbox: str | None
+) -> None:
     """Run the local two-region AWS emulation in the foreground until Ctrl-C."""
     from failover_cli.sandbox import Sandbox
 
-    sandbox = Sandbox(port=port, time_scale=time_scale, log_requests=state.verbose)
+    sandbox = Sandbox(
+        port=port,
+        time_scale=time_scale,
+        log_requests=state.verbose,
+        client_region=client_region,
+        outbox=outbox,
+    )
     sandbox.start()  # a taken port raises PortInUse: one line, exit 2
     # SIGTERM (kill, docker stop, CI) stops as cleanly as Ctrl-C; SIGINT is set
     # explicitly because a shell starts background jobs with it ignored.
@@ -42,7 +67,16 @@ def command(state: AppState, port: int, time_scale: float) -> None:
         signal.signal(signum, _interrupt)
     environment = sandbox.environment()
     if state.json:
-        click.echo(json.dumps({"endpoint": sandbox.endpoint, "environment": environment}))
+        click.echo(
+            json.dumps(
+                {
+                    "endpoint": sandbox.endpoint,
+                    "environment": environment,
+                    "outbox": str(sandbox.outbox),
+                    "client_region": sandbox.client_region,
+                }
+            )
+        )
     else:
         for name, value in environment.items():
             click.echo(f"export {name}={shlex.quote(value)}")
@@ -52,8 +86,16 @@ def command(state: AppState, port: int, time_scale: float) -> None:
         err=True,
     )
     click.echo(f"Watch it fail over in a browser: {sandbox.endpoint}/_sandbox/", err=True)
+    click.echo(f"SNS e-mail is written to {sandbox.outbox}", err=True)
+    click.echo(f"DNS answers as seen from {sandbox.client_region}", err=True)
     sandbox.serve_forever()
     click.echo("Sandbox stopped.", err=True)
+
+
+def _region(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not an AWS region name (like us-west-2)")
+    return value
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from failover_cli.sandbox.health_state import HealthState
 from failover_cli.sandbox.layer import Layer
@@ -25,6 +26,10 @@ class SandboxContext:
     # Route 53 health as the sandbox's checkers see it (written by health_checkers,
     # read by GetHealthCheckStatus, DNS answers, the HealthCheckStatus metric ...).
     health: HealthState = field(default_factory=HealthState)
+    # Where the emulated DNS client sits: latency routing answers from here.
+    client_region: str = "us-east-1"
+    # Folder where SNS e-mail deliveries are written (None: e-mail is not delivered).
+    outbox: Path | None = None
 
 
 Feature = Callable[[SandboxContext], None]

@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -25,17 +26,24 @@ from failover_cli.sandbox import (
     acm_validation,
     apigateway_domains,
     apigateway_gaps,
+    cloudwatch_alarms,
+    custom_domains,
     dynamodb_global_tables,
     execute_api,
     health_checkers,
     lambda_invoke,
     route53_changes,
+    route53_metrics,
     route53_status,
+    route53_test_dns,
+    sns_email,
     watch_page,
 )
 from failover_cli.sandbox.context import Feature, SandboxContext
 from failover_cli.sandbox.layer import Layer
+from failover_cli.sandbox.route53_dns import DEFAULT_CLIENT_REGION
 from failover_cli.sandbox.scheduler import Scheduler
+from failover_cli.sandbox.sns_outbox import default_outbox
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,11 @@ FEATURES: tuple[Feature, ...] = (
     health_checkers.install,
     route53_changes.install,
     route53_status.install,
+    route53_test_dns.install,
+    custom_domains.install,
+    route53_metrics.install,
+    cloudwatch_alarms.install,
+    sns_email.install,  # before watch_page: its links live under /_sandbox/
     watch_page.install,
 )
 
@@ -85,6 +98,8 @@ class Sandbox:
         *,
         features: Sequence[Feature] = FEATURES,
         log_requests: bool = False,
+        client_region: str = DEFAULT_CLIENT_REGION,
+        outbox: str | os.PathLike[str] | None = None,
     ):
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -93,6 +108,9 @@ class Sandbox:
         self._requested_port = port
         self._features = tuple(features)
         self._log_requests = log_requests
+        # Where DNS answers are computed from (latency routing) and SNS e-mail goes.
+        self.client_region = client_region
+        self.outbox = Path(outbox) if outbox is not None else default_outbox()
         self._server: Any = None  # werkzeug's ThreadedWSGIServer while running
         self._bound_port: int | None = None
         self._thread: threading.Thread | None = None
@@ -127,6 +145,11 @@ class Sandbox:
         """Bind, install the features and serve from a background thread; returns at once."""
         if self._server is not None:
             return self
+        try:
+            self.outbox.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            message = f"Cannot create the outbox {self.outbox}: {error.strerror}"
+            raise SandboxError(message, hint="Choose another folder with --outbox.") from None
         listener = self._bind()
         _configure_moto()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -147,7 +170,14 @@ class Sandbox:
         finally:
             listener.close()  # the server holds its own duplicate of the socket
         self._bound_port = int(self._server.port)
-        self.context = SandboxContext(layer, self.scheduler, self.endpoint, self.time_scale)
+        self.context = SandboxContext(
+            layer,
+            self.scheduler,
+            self.endpoint,
+            self.time_scale,
+            client_region=self.client_region,
+            outbox=self.outbox,
+        )
         for install in self._features:
             install(self.context)
         self.scheduler.start()
