@@ -1,0 +1,61 @@
+"""`failover drill --region R`: fail, time the failover, restore, time the failback."""
+
+from __future__ import annotations
+
+import click
+
+from failover_cli.cli.durations import DURATION
+from failover_cli.cli.options import json_option, pass_state
+from failover_cli.cli.state import AppState
+
+
+@click.command("drill")
+@click.option("--region", required=True, help="The region to fail during the drill.")
+@click.option(
+    "--timeout",
+    type=DURATION,
+    default="10m",
+    show_default=True,
+    help="How long to follow each half (failover, then failback).",
+)
+@json_option
+@pass_state
+def command(state: AppState, region: str, timeout: float) -> None:
+    """Force-fail a region, measure failover and failback, and always restore it.
+
+    Times, from the moment FORCE_FAIL is written: the region's health check
+    turning unhealthy, the DNS answer moving away and a request through the
+    custom domain answered elsewhere; then the same back after the restore.
+    FORCE_FAIL is restored on success, time-out, error, Ctrl-C and SIGTERM.
+    Never fails the last healthy region.
+    """
+    from failover_cli.cli.render import emit_json
+    from failover_cli.cli.render_phases import out_console, print_drill
+    from failover_cli.cli.session import open_context
+    from failover_cli.errors import TimeoutExpired
+    from failover_cli.ops.drill import drill
+
+    ctx, console, _ = open_context(state)
+    try:
+        report = drill(ctx, region, timeout=timeout, say=console.print)
+    except KeyboardInterrupt:
+        # drill() only lets an interrupt through once FORCE_FAIL is off again.
+        console.print(f"Drill interrupted. FORCE_FAIL is off in {region}.")
+        raise click.exceptions.Exit(130) from None
+    if state.json:
+        emit_json(report.to_json())
+    else:
+        print_drill(out_console(), report)
+    if not report.complete:
+        missed = [
+            f"{half.action}: {p.label}"
+            for half in (report.failover, report.failback)
+            if half is not None
+            for p in half.missed
+        ]
+        raise TimeoutExpired(
+            f"The drill did not see every phase within {timeout:.0f}s ({'; '.join(missed)})",
+            hint="FORCE_FAIL was restored. Look at `failover status`, or allow more time "
+            "with --timeout.",
+            region=region,
+        )

@@ -1,0 +1,79 @@
+"""`failover force-fail --region R`: make one region fail on purpose, or `--restore` it."""
+
+from __future__ import annotations
+
+import click
+
+from failover_cli.cli.durations import DURATION
+from failover_cli.cli.options import json_option, pass_state
+from failover_cli.cli.state import AppState
+
+
+@click.command("force-fail")
+@click.option("--region", required=True, help="The region whose function should fail.")
+@click.option("--restore", is_flag=True, help="Set FORCE_FAIL back to false instead.")
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Follow the failover (or failback) and print how long each phase took.",
+)
+@click.option(
+    "--timeout",
+    type=DURATION,
+    default="10m",
+    show_default=True,
+    help="How long --wait follows the phases.",
+)
+@click.option(
+    "--allow-total-outage",
+    is_flag=True,
+    help="Fail the region even when no other region is healthy.",
+)
+@json_option
+@pass_state
+def command(
+    state: AppState,
+    region: str,
+    restore: bool,
+    wait: bool,
+    timeout: float,
+    allow_total_outage: bool,
+) -> None:
+    """Set FORCE_FAIL=true on one region's function (merged into its environment).
+
+    Every request to that region then answers 503, its health check turns
+    unhealthy and Route 53 moves traffic away. Refuses to fail the last healthy
+    region unless --allow-total-outage. With --wait the phases are timed from
+    the moment the variable was written: health check, DNS answer (TestDNSAnswer)
+    and a request through the custom domain. After --restore the DNS and request
+    phases wait for the region only where Route 53 prefers it: the PRIMARY with
+    failover routing; with latency routing, the region being back in the answer.
+    """
+    from failover_cli.cli.render import emit_json
+    from failover_cli.cli.render_phases import out_console, print_force_fail
+    from failover_cli.cli.session import open_context
+    from failover_cli.errors import TimeoutExpired
+    from failover_cli.ops.force_fail import force_fail
+
+    ctx, console, _ = open_context(state)
+    report = force_fail(
+        ctx,
+        region,
+        restore=restore,
+        allow_total_outage=allow_total_outage,
+        wait=wait,
+        timeout=timeout,
+        say=console.print,
+    )
+    if state.json:
+        emit_json(report.to_json())
+    else:
+        print_force_fail(out_console(), report)
+    if report.watch is not None and not report.watch.complete:
+        missed = ", ".join(p.label for p in report.watch.missed)
+        raise TimeoutExpired(
+            f"FORCE_FAIL was written, but not every phase followed within {timeout:.0f}s "
+            f"(missing: {missed})",
+            hint="Look at `failover status`, or wait longer with --timeout.",
+            region=region,
+        )

@@ -1,0 +1,85 @@
+"""Phase timings of `force-fail --wait` and `drill` as tables on stdout."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from failover_cli.ops.drill import DrillReport
+    from failover_cli.ops.force_fail import ForceFailReport
+    from failover_cli.ops.phases import PhaseResult, Watch
+
+
+def out_console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _time(phase: PhaseResult) -> str:
+    if phase.skipped is not None:
+        return "[dim]skipped[/dim]"
+    if phase.reached and phase.seconds is not None:
+        return f"{phase.seconds:.1f}s"
+    return "[red]not reached[/red]"
+
+
+def _note(phase: PhaseResult) -> str:
+    from rich.markup import escape
+
+    return escape(phase.skipped if phase.skipped is not None else phase.seen)
+
+
+def _table(title: str) -> Table:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("half")
+    table.add_column("phase")
+    table.add_column("after write", justify="right")
+    table.add_column("last seen", overflow="fold")
+    return table
+
+
+def _add_half(table: Table, half: str, watched: Watch) -> None:
+    for phase in watched.phases:
+        table.add_row(half, phase.label, _time(phase), _note(phase))
+    table.add_row(half, "[bold]watched[/bold]", f"[bold]{watched.total_seconds:.1f}s[/bold]", "")
+
+
+def print_force_fail(console: Console, report: ForceFailReport) -> None:
+    change = report.change
+    value = "true" if change.wanted else "false"
+    if not change.changed:
+        console.print(f"FORCE_FAIL is already {value} in {change.region}: nothing changed.")
+        return
+    was = change.previous if change.previous is not None else "unset"
+    console.print(f"FORCE_FAIL={value} in {change.region} (was {was}).")
+    if report.watch is not None:
+        title = "Failover" if change.wanted else "Failback"
+        table = _table(f"{title} of {change.region}, seconds after FORCE_FAIL was written")
+        _add_half(table, change.action, report.watch)
+        console.print(table)
+
+
+def print_drill(console: Console, report: DrillReport) -> None:
+    table = _table(f"Drill on {report.region} of stack {report.stack}")
+    if report.failover is not None:
+        _add_half(table, "failover", report.failover)
+    if report.failback is not None:
+        _add_half(table, "failback", report.failback)
+    console.print(table)
+    settings = report.settings
+    console.print(
+        f"Total {report.total_seconds:.1f}s. Health checks: every {settings.interval_s}s, "
+        f"{settings.failure_threshold} failure(s) to change state "
+        f"(interval x threshold = {settings.detection_seconds}s)."
+    )
+    console.print(
+        f"FORCE_FAIL restored to false in {report.region}."
+        if report.restored
+        else f"[red]FORCE_FAIL is still on in {report.region}.[/red]"
+    )

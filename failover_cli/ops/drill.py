@@ -1,0 +1,196 @@
+"""`drill`: fail a region on purpose, time the failover, restore it, time the failback.
+
+The one promise that matters most: FORCE_FAIL is restored whatever happens —
+a phase time-out, an AWS error, Ctrl-C, SIGTERM or SIGHUP. The failover half runs
+inside `signals_as_interrupts` and a try block whose every exit restores; the
+restore itself runs shielded (a first Ctrl-C is held back, a second abandons
+it with instructions) on a fresh clock, so a cancelled watch cannot cancel it.
+
+A drill starts only from a region that is not force-failed and never takes the
+last healthy region down (no --allow-total-outage here). Phase semantics are in
+goals.py; without a domain only the health-check phases are measured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from failover_cli.aws.retry import Clock
+from failover_cli.engine.context import Context
+from failover_cli.errors import BadInput, FailoverError
+from failover_cli.ops.flag import (
+    FlagChange,
+    is_force_failed,
+    read_configuration,
+    set_force_fail,
+    variables_of,
+)
+from failover_cli.ops.force_fail import DEFAULT_TIMEOUT, refuse_last_healthy, require_region
+from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, take_baseline
+from failover_cli.ops.interrupts import shielded, signals_as_interrupts
+from failover_cli.ops.phases import Say, Watch, literal, watch
+from failover_cli.ops.readings import AwsObserver, CheckSettings, Observer
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class DrillReport:
+    stack: str
+    region: str
+    routing: str | None  # None without a domain
+    domain: str | None
+    settings: CheckSettings
+    failover: Watch | None
+    failback: Watch | None
+    restored: bool
+    total_seconds: float
+
+    @property
+    def complete(self) -> bool:
+        halves = (self.failover, self.failback)
+        return self.restored and all(h is not None and h.complete for h in halves)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "region": self.region,
+            "domain": self.domain,
+            "routing": self.routing,
+            "health_check": {
+                "interval_s": self.settings.interval_s,
+                "failure_threshold": self.settings.failure_threshold,
+                "detection_seconds": self.settings.detection_seconds,
+            },
+            "failover": self.failover.to_json() if self.failover else None,
+            "failback": self.failback.to_json() if self.failback else None,
+            "restored": self.restored,
+            "totals": {
+                "failover_seconds": _total(self.failover),
+                "failback_seconds": _total(self.failback),
+                "total_seconds": round(self.total_seconds, 2),
+            },
+        }
+
+
+def _total(half: Watch | None) -> float | None:
+    return round(half.total_seconds, 2) if half is not None else None
+
+
+def drill(
+    ctx: Context,
+    region: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    observer: Observer | None = None,
+    say: Say = _silent,
+) -> DrillReport:
+    """Run the drill on `region`; `timeout` bounds each half's watch."""
+    require_region(ctx, region)
+    observer = observer or AwsObserver(ctx)
+    if is_force_failed(variables_of(read_configuration(ctx, region))):
+        raise BadInput(
+            f"{region} is already force-failed, so a drill would measure nothing",
+            hint=f"Restore it first: failover force-fail --region {region} --restore",
+        )
+    refuse_last_healthy(
+        ctx,
+        observer,
+        region,
+        hint="A drill never takes the last healthy region down: restore or repair another "
+        "region first.",
+    )
+    settings = observer.settings(region)
+    before = take_baseline(observer, region)
+    _announce(ctx, region, settings, before, observer, say)
+    started = ctx.clock.now()
+
+    failover: Watch | None = None
+    with signals_as_interrupts():
+        try:
+            change = set_force_fail(ctx, region, True)
+            say(f"FORCE_FAIL=true is live in {region}. Following the failover:")
+            phases, seconds = watch(
+                failover_goals(observer, region, before),
+                clock=ctx.clock,
+                started_at=_written(change, ctx.clock),
+                timeout=timeout,
+                say=say,
+            )
+            failover = Watch(region, "fail", phases, seconds)
+            before_restore = take_baseline(observer, region)
+        except BaseException:
+            restore(ctx, region, say)  # then the original error or interrupt goes on
+            raise
+        restored = restore(ctx, region, say)
+        say(f"Following the failback of {region}:")
+        phases, seconds = watch(
+            failback_goals(observer, ctx.config, region, before_restore, before),
+            clock=ctx.clock,
+            started_at=_written(restored, ctx.clock),
+            timeout=timeout,
+            say=say,
+        )
+    domain = ctx.config.domain
+    return DrillReport(
+        stack=ctx.config.stack,
+        region=region,
+        routing=domain.routing if domain else None,
+        domain=domain.name if domain else None,
+        settings=settings,
+        failover=failover,
+        failback=Watch(region, "restore", phases, seconds),
+        restored=True,
+        total_seconds=ctx.clock.now() - started,
+    )
+
+
+def restore(ctx: Context, region: str, say: Say) -> FlagChange:
+    """Set FORCE_FAIL back to false, shielded from a first interrupt; say what happened."""
+    fresh = Clock(now=ctx.clock.now, sleep=ctx.clock.sleep)  # the watch's may be cancelled
+    doing = f"Restoring FORCE_FAIL=false in {region}"
+    try:
+        with shielded(say, doing) as shield:
+            change = set_force_fail(ctx, region, False, clock=fresh)
+    except BaseException as error:
+        raise FailoverError(
+            f"The drill could NOT restore FORCE_FAIL in {region}: {error or type(error).__name__}",
+            hint=f"{region} still fails every request. Run "
+            f"`failover force-fail --region {region} --restore` now.",
+            region=region,
+        ) from error
+    say(f"[bold]Restored[/bold] FORCE_FAIL=false in {region}.")
+    if shield.interrupted:
+        raise KeyboardInterrupt("interrupted during the restore")
+    return change
+
+
+def _written(change: FlagChange, clock: Clock) -> float:
+    return change.written_at if change.written_at is not None else clock.now()
+
+
+def _announce(
+    ctx: Context,
+    region: str,
+    settings: CheckSettings,
+    before: Baseline,
+    observer: Observer,
+    say: Say,
+) -> None:
+    say(
+        f"[bold]Drill[/bold] on {region} of stack {ctx.config.stack}: health checks every "
+        f"{settings.interval_s}s, {settings.failure_threshold} failure(s) to turn unhealthy "
+        f"(about {settings.detection_seconds}s to notice)."
+    )
+    if not observer.has_domain:
+        say("No custom domain in the config: only the health-check phases are measured.")
+    if before.describe():
+        say(f"Before: {literal(before.describe())}")
+    if before.health is not None and before.health.healthy is False:
+        say(
+            f"[yellow]The health check of {region} is already unhealthy[/yellow]: its timing "
+            "will not mean much."
+        )

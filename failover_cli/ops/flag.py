@@ -1,0 +1,137 @@
+"""FORCE_FAIL on one region's function: read, merge, write, wait.
+
+UpdateFunctionConfiguration replaces the whole environment, so the variable is
+written into a fresh copy of the current one: every other variable (the
+secret, HEALTH_CHECKER_ID_NEXT during a rotation, anything added by hand)
+stays as it is. The write carries the RevisionId just read, so a concurrent
+`up` or `rotate-secret` cannot be silently overwritten: Lambda refuses the
+stale write and we read again. Waits poll with the context's clock (the
+`function_updated_v2` waiter's rules), so Ctrl-C and tests never hang on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from failover_cli.aws.retry import Backoff, Clock, retry, wait_until
+from failover_cli.engine.context import Context
+from failover_cli.errors import FailoverError
+from failover_cli.resources.base import error_code
+from failover_cli.resources.function import FORCE_FAIL
+
+TRUTHY = frozenset({"true", "1", "yes"})  # what the function itself honours (settings.py)
+UPDATE_TIMEOUT = 300.0  # seconds for Lambda to apply a configuration change
+# Lambda's answers to a write that raced another change: read again and retry.
+_RACED = {"ResourceConflictException", "PreconditionFailedException"}
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    """What `set_force_fail` did in one region."""
+
+    region: str
+    wanted: bool
+    previous: str | None  # FORCE_FAIL before (None: the variable was absent)
+    changed: bool  # False: it already had the wanted meaning, nothing was written
+    written_at: float | None = None  # clock time right after the write was accepted
+
+    @property
+    def action(self) -> str:
+        return "fail" if self.wanted else "restore"
+
+
+def is_force_failed(variables: dict[str, str]) -> bool:
+    return (variables.get(FORCE_FAIL) or "").strip().lower() in TRUTHY
+
+
+def with_force_fail(variables: dict[str, str], wanted: bool) -> dict[str, str]:
+    """A copy of `variables` with FORCE_FAIL set; nothing else changes."""
+    return {**variables, FORCE_FAIL: "true" if wanted else "false"}
+
+
+def read_configuration(ctx: Context, region: str) -> dict[str, Any]:
+    """GetFunctionConfiguration, never memoised (operations need the value of now)."""
+    lam = ctx.client("lambda", region)
+    name = ctx.config.function.name
+    try:
+        answer: dict[str, Any] = lam.get_function_configuration(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        raise FailoverError(
+            f"The function {name} of stack {ctx.config.stack} does not exist",
+            hint="Deploy the stack first with `failover up`.",
+            region=region,
+        ) from None
+    return answer
+
+
+def variables_of(configuration: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = (configuration.get("Environment") or {}).get("Variables") or {}
+    return dict(found)
+
+
+def set_force_fail(
+    ctx: Context, region: str, wanted: bool, *, clock: Clock | None = None
+) -> FlagChange:
+    """Give FORCE_FAIL the wanted meaning in `region`, merged into the environment.
+
+    Idempotent: when it already means `wanted`, nothing is written. Otherwise
+    waits for Lambda to finish any change in progress, writes, and waits again
+    until the new environment is live.
+    """
+    clock = clock or ctx.clock
+    lam = ctx.client("lambda", region)
+    name = ctx.config.function.name
+    first = wait_for_update(ctx, region, clock=clock)  # Lambda refuses a change during another
+    previous = variables_of(first).get(FORCE_FAIL)
+    if is_force_failed(variables_of(first)) == wanted:
+        return FlagChange(region, wanted, previous, changed=False)
+    unused = [first]
+
+    def write() -> None:
+        # A retry merges into what is there now, not into the stale first read.
+        current = unused.pop() if unused else wait_for_update(ctx, region, clock=clock)
+        update: dict[str, Any] = {
+            "FunctionName": name,
+            "Environment": {"Variables": with_force_fail(variables_of(current), wanted)},
+        }
+        if current.get("RevisionId"):
+            update["RevisionId"] = current["RevisionId"]  # refuse if changed since the read
+        lam.update_function_configuration(**update)
+
+    def raced(error: Exception) -> bool:
+        return error_code(error) in _RACED
+
+    retry(write, retryable=raced, backoff=Backoff(first=0.5, cap=5.0, budget=60.0), clock=clock)
+    written_at = clock.now()
+    wait_for_update(ctx, region, clock=clock)
+    return FlagChange(region, wanted, previous, changed=True, written_at=written_at)
+
+
+def wait_for_update(
+    ctx: Context, region: str, *, clock: Clock | None = None, timeout: float = UPDATE_TIMEOUT
+) -> dict[str, Any]:
+    """Poll until LastUpdateStatus is no longer InProgress (function_updated_v2's rules);
+    returns the configuration read last."""
+    clock = clock or ctx.clock
+
+    def settled() -> dict[str, Any] | None:
+        configuration = read_configuration(ctx, region)
+        status = configuration.get("LastUpdateStatus") or "Successful"
+        if status == "Failed":
+            reason = configuration.get("LastUpdateStatusReason") or "no reason given"
+            raise FailoverError(
+                f"Lambda could not apply the last change to {ctx.config.function.name}: {reason}",
+                hint="Look at the function in the Lambda console, then re-run the command.",
+                region=region,
+            )
+        return None if status == "InProgress" else configuration
+
+    return wait_until(
+        settled,
+        what=f"Lambda to finish updating {ctx.config.function.name}",
+        timeout=timeout,
+        interval=1.0,
+        clock=clock,
+        region=region,
+    )

@@ -1,0 +1,156 @@
+"""`force-fail`: make one region's function answer 503 on purpose (or stop it), safely.
+
+Rules, checked before anything is written (so a refusal changes nothing):
+- the region must be one of the config's regions;
+- FORCE_FAIL already meaning what is asked is success with no write;
+- failing a region is refused when no OTHER region is healthy, i.e. none whose
+  function exists with FORCE_FAIL off and whose health check (if it has one)
+  is not unhealthy. A check with no observations yet counts as healthy, as
+  Route 53 treats it. `--allow-total-outage` overrides; a drill never does.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from failover_cli.engine.context import Context
+from failover_cli.errors import BadInput, FailoverError
+from failover_cli.ops.flag import (
+    FlagChange,
+    is_force_failed,
+    read_configuration,
+    set_force_fail,
+    variables_of,
+)
+from failover_cli.ops.goals import failback_goals, failover_goals, take_baseline
+from failover_cli.ops.phases import Say, Watch, literal, watch
+from failover_cli.ops.readings import AwsObserver, HealthReading, Observer
+
+DEFAULT_TIMEOUT = 600.0
+OVERRIDE_FLAG = "--allow-total-outage"
+
+
+def _silent(_message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class RegionState:
+    """Whether a region could take the traffic if another one fails."""
+
+    region: str
+    function_exists: bool
+    force_failed: bool
+    health: HealthReading | None  # None: could not be read
+
+    @property
+    def healthy(self) -> bool:
+        unhealthy_check = self.health is not None and self.health.healthy is False
+        return self.function_exists and not self.force_failed and not unhealthy_check
+
+    def describe(self) -> str:
+        if not self.function_exists:
+            return f"{self.region}: function missing"
+        if self.force_failed:
+            return f"{self.region}: FORCE_FAIL is on"
+        health = self.health.describe() if self.health else "health check unreadable"
+        return f"{self.region}: health check {health}"
+
+
+@dataclass(frozen=True)
+class ForceFailReport:
+    change: FlagChange
+    watch: Watch | None = None  # with --wait
+
+    def to_json(self) -> dict[str, Any]:
+        watched = self.watch
+        return {
+            "region": self.change.region,
+            "action": self.change.action,
+            "changed": self.change.changed,
+            "previous": self.change.previous,
+            "phases": [p.to_json() for p in watched.phases] if watched else [],
+            "total_seconds": round(watched.total_seconds, 2) if watched else 0.0,
+        }
+
+
+def require_region(ctx: Context, region: str) -> None:
+    if region not in ctx.config.regions:
+        raise BadInput(
+            f"{region} is not one of stack {ctx.config.stack}'s regions "
+            f"({', '.join(ctx.config.regions)})",
+            hint="Pass --region with one of them.",
+        )
+
+
+def region_state(ctx: Context, observer: Observer, region: str) -> RegionState:
+    try:
+        variables = variables_of(read_configuration(ctx, region))
+    except FailoverError:
+        return RegionState(region, False, False, None)
+    try:
+        health: HealthReading | None = observer.health(region)
+    except Exception:  # unreadable health is shown, and does not count against the region
+        health = None
+    return RegionState(region, True, is_force_failed(variables), health)
+
+
+def refuse_last_healthy(
+    ctx: Context, observer: Observer, region: str, *, hint: str | None = None
+) -> list[RegionState]:
+    """Raise BadInput (exit 2) unless another region is healthy; the others' states."""
+    others = [r for r in ctx.config.regions if r != region]
+    with ThreadPoolExecutor(max_workers=max(len(others), 1)) as pool:
+        states = list(pool.map(lambda r: region_state(ctx, observer, r), others))
+    if not any(s.healthy for s in states):
+        raise BadInput(
+            f"Refusing to fail {region}: it is the last healthy region of stack "
+            f"{ctx.config.stack} ({'; '.join(s.describe() for s in states)})",
+            hint=hint
+            or f"Restore or repair another region first, or pass {OVERRIDE_FLAG} to fail "
+            "it anyway (the whole stack goes down).",
+        )
+    return states
+
+
+def force_fail(
+    ctx: Context,
+    region: str,
+    *,
+    restore: bool = False,
+    allow_total_outage: bool = False,
+    wait: bool = False,
+    timeout: float = DEFAULT_TIMEOUT,
+    observer: Observer | None = None,
+    say: Say = _silent,
+) -> ForceFailReport:
+    """Set (or with `restore` clear) FORCE_FAIL in `region`; with `wait`, time what follows."""
+    require_region(ctx, region)
+    observer = observer or AwsObserver(ctx)
+    wanted = not restore
+    current = variables_of(read_configuration(ctx, region))
+    if is_force_failed(current) == wanted:
+        state = "on" if wanted else "off"
+        say(f"FORCE_FAIL is already {state} in {region}: nothing to change.")
+        return ForceFailReport(FlagChange(region, wanted, current.get("FORCE_FAIL"), False))
+    if wanted and not allow_total_outage:
+        refuse_last_healthy(ctx, observer, region)
+    before = take_baseline(observer, region) if wait else None
+    if before is not None and before.describe():
+        say(f"Before: {literal(before.describe())}")
+    change = set_force_fail(ctx, region, wanted)
+    say(f"FORCE_FAIL={'true' if wanted else 'false'} is live in {region}.")
+    if before is None or change.written_at is None:
+        return ForceFailReport(change)
+    goals = (
+        failover_goals(observer, region, before)
+        if wanted
+        else failback_goals(observer, ctx.config, region, before)
+    )
+    say(f"Following the {'failover' if wanted else 'failback'} (up to {timeout:.0f}s):")
+    phases, seconds = watch(
+        goals, clock=ctx.clock, started_at=change.written_at, timeout=timeout, say=say
+    )
+    return ForceFailReport(change, Watch(region, change.action, phases, seconds))

@@ -1,0 +1,218 @@
+"""The three things a failover is seen through: a health check, the DNS answer, a request.
+
+`AwsObserver` reads them from Route 53 and through the custom domain (with the
+tool's HttpClient, so FAILOVER_RESOLVE applies); tests pass their own
+`Observer`. Readings are plain data. The health-checker secret is used for
+the request and never leaves this module.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from failover_cli.engine.context import Context
+from failover_cli.engine.secret import resolve_secret
+from failover_cli.net.http import HttpClient
+from failover_cli.ops.status import serving_url
+from failover_cli.ops.status_model import HEALTHY, UNHEALTHY, CheckerReport, summarise_check
+from failover_cli.resources.base import error_code
+from failover_cli.resources.health_check import ROUTE53_REGION, find_health_check
+from failover_cli.resources.hosted_zone import find_zone, normalise, record_sets
+
+REGION_HEADER = "X-Failover-Region"
+REQUEST_TIMEOUT = 5.0
+RESOLVE_TIMEOUT = 2.0  # a DNS lookup of an alias target; give up rather than stall a phase
+# Answers meaning "this endpoint has no TestDNSAnswer" (moto answers 404).
+_UNSUPPORTED = {"404", "NotImplemented", "NotImplementedException", "InvalidAction"}
+
+
+class Unavailable(Exception):
+    """This reading cannot be made at all here (e.g. no TestDNSAnswer): skip its phase."""
+
+
+@dataclass(frozen=True)
+class HealthReading:
+    region: str
+    check_id: str | None  # None: the region has no health check
+    healthy: bool | None  # None: no check, or no checker has reported yet
+    healthy_checkers: int = 0
+    checkers: int = 0
+
+    def describe(self) -> str:
+        if self.check_id is None:
+            return "no health check"
+        if self.healthy is None:
+            return "no observations yet"
+        verdict = "healthy" if self.healthy else "unhealthy"
+        return f"{verdict} ({self.healthy_checkers}/{self.checkers} checkers)"
+
+
+@dataclass(frozen=True)
+class DnsReading:
+    data: tuple[str, ...]  # TestDNSAnswer's RecordData
+    regions: frozenset[str] | None  # regions it points at; None when no datum could be matched
+
+    def describe(self) -> str:
+        where = ", ".join(sorted(self.regions)) if self.regions else "unmatched"
+        return f"{', '.join(self.data) or 'empty'} ({where})"
+
+
+@dataclass(frozen=True)
+class RequestReading:
+    status: int  # 0: no HTTP answer
+    region: str | None  # X-Failover-Region of a 2xx answer
+    error: str = ""
+
+    def describe(self) -> str:
+        if self.status == 0:
+            return f"no answer ({self.error})"
+        return f"HTTP {self.status} from {self.region or 'an unknown region'}"
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    interval_s: int
+    failure_threshold: int
+
+    @property
+    def detection_seconds(self) -> int:
+        """Route 53's documented time to notice a failure: about interval x threshold."""
+        return self.interval_s * self.failure_threshold
+
+
+class Observer(Protocol):
+    @property
+    def has_domain(self) -> bool: ...
+
+    def health(self, region: str) -> HealthReading: ...
+
+    def dns(self) -> DnsReading: ...
+
+    def request(self) -> RequestReading: ...
+
+    def settings(self, region: str) -> CheckSettings: ...
+
+
+class AwsObserver:
+    """Readings from Route 53 and through the custom domain; safe to call from threads."""
+
+    def __init__(self, ctx: Context, http: HttpClient | None = None) -> None:
+        self.ctx = ctx
+        self.http = http or HttpClient()
+        self._lock = threading.Lock()
+        self._secret: str | None = None
+        self._addresses: dict[str, frozenset[str]] = {}
+
+    @property
+    def has_domain(self) -> bool:
+        return self.ctx.config.domain is not None
+
+    def _route53(self) -> Any:
+        return self.ctx.client("route53", ROUTE53_REGION)
+
+    def health(self, region: str) -> HealthReading:
+        check = find_health_check(self.ctx, region)  # memoised: ids do not change meanwhile
+        if check is None:
+            return HealthReading(region, None, None)
+        answer = self._route53().get_health_check_status(HealthCheckId=check["Id"])
+        reports = [
+            CheckerReport(o.get("Region", ""), (o.get("StatusReport") or {}).get("Status", ""))
+            for o in answer.get("HealthCheckObservations") or []
+        ]
+        config = check.get("HealthCheckConfig") or {}
+        # The same rule as `status` (the 18% share, disabled and inverted checks).
+        view = summarise_check(
+            check["Id"],
+            reports,
+            disabled=bool(config.get("Disabled")),
+            inverted=bool(config.get("Inverted")),
+        )
+        verdict = {HEALTHY: True, UNHEALTHY: False}.get(view.status)
+        return HealthReading(region, check["Id"], verdict, view.healthy_checkers, view.checkers)
+
+    def settings(self, region: str) -> CheckSettings:
+        """The check's real interval and threshold (the config's when there is no check)."""
+        check = find_health_check(self.ctx, region)
+        config = (check or {}).get("HealthCheckConfig") or {}
+        wanted = self.ctx.config.health_check
+        return CheckSettings(
+            int(config.get("RequestInterval") or wanted.interval_s),
+            int(config.get("FailureThreshold") or wanted.failure_threshold),
+        )
+
+    def dns(self) -> DnsReading:
+        domain = self.ctx.config.domain
+        zone = find_zone(self.ctx) if domain else None
+        if domain is None or zone is None:
+            raise Unavailable("there is no custom domain or hosted zone to ask about")
+        try:
+            answer = self._route53().test_dns_answer(
+                HostedZoneId=zone.id, RecordName=domain.name, RecordType="A"
+            )
+        except Exception as error:
+            if error_code(error) in _UNSUPPORTED or isinstance(error, NotImplementedError):
+                raise Unavailable("Route 53 TestDNSAnswer is not available here") from error
+            raise
+        data = tuple(str(d) for d in answer.get("RecordData") or [])
+        return DnsReading(data, self._regions_of(data))
+
+    def _regions_of(self, data: tuple[str, ...]) -> frozenset[str] | None:
+        """Match record data to regions: by alias target name, else by the target's addresses."""
+        targets = self._targets()
+        found = {targets[normalise(d)] for d in data if normalise(d) in targets}
+        unmatched = [d for d in data if normalise(d) not in targets]
+        if unmatched:
+            for name, region in targets.items():
+                if self._resolve(name) & set(unmatched):
+                    found.add(region)
+        return frozenset(found) if found else None
+
+    def _targets(self) -> dict[str, str]:
+        """Alias target name -> region, from the stack's records (SetIdentifier <stack>-<R>)."""
+        domain, zone = self.ctx.config.domain, find_zone(self.ctx)
+        if domain is None or zone is None:
+            return {}
+        by_identifier = {f"{self.ctx.config.stack}-{r}": r for r in self.ctx.config.regions}
+        targets = {}
+        for record in record_sets(self.ctx, zone, domain.name, "A"):
+            region = by_identifier.get(record.get("SetIdentifier", ""))
+            alias = (record.get("AliasTarget") or {}).get("DNSName")
+            if region and alias:
+                targets[normalise(alias)] = region
+        return targets
+
+    def _resolve(self, name: str) -> frozenset[str]:
+        """The addresses of an alias target, looked up once (and given up on quickly)."""
+        with self._lock:
+            if name in self._addresses:
+                return self._addresses[name]
+        pool = ThreadPoolExecutor(max_workers=1)
+        future = pool.submit(socket.getaddrinfo, name, 443, proto=socket.IPPROTO_TCP)
+        try:
+            addresses = frozenset(str(a[4][0]) for a in future.result(RESOLVE_TIMEOUT))
+        except Exception:
+            addresses = frozenset()
+        finally:
+            pool.shutdown(wait=False)  # a stuck lookup must not hold the phase
+        with self._lock:
+            self._addresses[name] = addresses
+        return addresses
+
+    def request(self) -> RequestReading:
+        if self.ctx.config.domain is None:
+            raise Unavailable("there is no custom domain to send a request through")
+        secret = urllib.parse.quote(self._health_secret(), safe="")
+        answer = self.http.get(serving_url(self.ctx.config, secret), timeout=REQUEST_TIMEOUT)
+        region = answer.header(REGION_HEADER) if 200 <= answer.status < 300 else None
+        return RequestReading(answer.status, region, answer.error)
+
+    def _health_secret(self) -> str:
+        with self._lock:
+            if self._secret is None:
+                self._secret = resolve_secret(self.ctx)
+            return self._secret
