@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-import time
+from time import sleep
 from typing import TYPE_CHECKING
 
 import click
@@ -53,14 +53,14 @@ def command(state: AppState, watch: bool, interval: float) -> None:
         status = gather(ctx, http)
         _show(state, status)
         click_ctx.exit(int(status.exit_code))
-    code = 0
+    code = 130  # interrupted before the first refresh finished: nothing was seen
     try:
         with _Screen(state) as screen:
             while True:
                 status = gather(ctx, http)
                 code = int(status.exit_code)
                 screen.show(status)
-                time.sleep(interval)
+                sleep(interval)
     except KeyboardInterrupt:
         pass  # the way to stop watching: exit with what the last refresh saw
     click_ctx.exit(code)

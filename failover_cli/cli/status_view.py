@@ -31,13 +31,13 @@ _CHECK_STYLE = {HEALTHY: "green", UNHEALTHY: "red", MISSING: "yellow"}
 
 def render_status(status: StackStatus, *, checked_at: datetime | None = None) -> RenderableType:
     """Everything `status` shows, as one renderable (printed once, or refreshed by --watch)."""
-    when = f" [dim]at {checked_at:%H:%M:%S}[/dim]" if checked_at else ""
+    when = f" [dim](checked {checked_at:%H:%M:%S})[/dim]" if checked_at else ""
     if not status.deployed:
         regions = ", ".join(r.region for r in status.regions)
         return Text.from_markup(
             f"Stack [bold]{status.stack}[/bold] is [red]not deployed[/red]: no table, function, "
-            f"API, health check, alarm or topic of it exists in {regions}.{when}\n"
-            "Run `failover up` to create it."
+            f"API, health check, alarm or topic of it exists in {regions}.\n"
+            f"Run `failover up` to create it.{when}"
         )
     unhealthy = ", ".join(r.region for r in status.regions if not r.healthy)
     headline = (

@@ -1,0 +1,153 @@
+"""`ops.status.gather` against moto in-process, with a fake HTTP client for the live probes.
+
+Checks what the sandbox tests cannot see directly: the reads really run at the
+same time (a barrier every first-wave call must reach together), a
+half-built stack is reported piece by piece, and the secret used for the
+probes never reaches the model.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from failover_cli.bundle import build_bundle
+from failover_cli.engine.desired import DesiredInputs
+from failover_cli.net.http import HttpAnswer, HttpClient
+from failover_cli.ops.status import gather
+from failover_cli.resources import api, function, health_check, role
+from tests.engine_helpers import context, make_config
+
+SECRET = "s3cret-health-checker-id-0123456789abcdef"
+REGIONS = ("us-east-1", "us-west-2")
+
+
+class FakeHttp(HttpClient):
+    """Answers like the functions would: 503 from regions whose function is forced to fail."""
+
+    def __init__(self, failing: set[str]) -> None:
+        super().__init__(overrides=[])
+        self.failing = failing
+        self.urls: list[str] = []
+        self._lock = threading.Lock()
+
+    def get(self, url: str, *, timeout: float = 5.0) -> HttpAnswer:
+        with self._lock:
+            self.urls.append(url)
+        region = next(r for r in REGIONS if f".{r}." in url)
+        if region in self.failing:
+            body = {"message": f"Forced failure in {region} (echoing {SECRET})"}
+            return HttpAnswer(503, json.dumps(body), {"X-Failover-Region": region}, 0.01)
+        body = {"message": f"Shallow hello from {region}", "ping": "shallow"}
+        return HttpAnswer(200, json.dumps(body), {"X-Failover-Region": region}, 0.01)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> DesiredInputs:
+    (tmp_path / "handler.py").write_text("def handler(event, context):\n    return {}\n")
+    return DesiredInputs(make_config(), SECRET, build_bundle(tmp_path))
+
+
+def _build(inputs: DesiredInputs) -> None:
+    """Role, functions, APIs and health checks as `up` makes them (no table, no alarms)."""
+    handlers = {
+        "role": role.HANDLER,
+        "function": function.HANDLER,
+        "api": api.HANDLER,
+        "health_check": health_check.HANDLER,
+    }
+    with context() as (ctx, _):
+        for module in (role, function, api, health_check):
+            for spec in module.desired(inputs):
+                handlers[spec.kind].create(ctx, spec)
+
+
+def _force_fail(region: str) -> None:
+    lam = boto3.client("lambda", region)
+    name = make_config().function.name
+    env = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
+    lam.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {**env, "FORCE_FAIL": "true"}}
+    )
+
+
+def test_first_wave_reads_all_run_at_the_same_time(aws: None) -> None:
+    # Every independent read of a stack with nothing deployed. If gather ran them
+    # one after another, the first would wait at the barrier alone and break it.
+    first_wave = {
+        ("dynamodb", "DescribeTable"),
+        ("lambda", "GetFunctionConfiguration"),
+        ("apigateway", "GetRestApis"),
+    }
+    parties = len(first_wave) * len(REGIONS) + 3  # + ListHealthChecks, DescribeAlarms, STS
+    barrier = threading.Barrier(parties, timeout=20)
+    globals_ = {"ListHealthChecks", "DescribeAlarms", "GetCallerIdentity"}
+
+    def hook(service: str, _region: str, operation: str, _params: dict[str, Any]) -> None:
+        if (service, operation) in first_wave or operation in globals_:
+            barrier.wait()
+
+    with context() as (ctx, recorder):
+        ctx.clients.add_hook(hook)
+        status = gather(ctx, FakeHttp(set()))
+    assert not barrier.broken
+    assert not status.deployed and status.exit_code == 3
+    assert not recorder.mutating
+
+
+def test_a_half_built_stack_is_reported_piece_by_piece(aws: None, inputs: DesiredInputs) -> None:
+    _build(inputs)
+    _force_fail("us-east-1")
+    http = FakeHttp({"us-east-1"})
+    with context() as (ctx, _):
+        status = gather(ctx, http)
+
+    assert status.deployed and not status.healthy and status.exit_code == 3
+    east, west = status.regions
+    assert east.function.force_fail and not east.healthy
+    assert "FORCE_FAIL is on" in east.problems
+    assert [p.status for p in east.probes] == [503, 503]
+    assert west.healthy and not west.function.force_fail
+    for region in status.regions:
+        assert region.table.status == "missing" and region.alarm.state == "missing"
+        assert region.api.id and region.api.url == (
+            f"https://{region.api.id}.execute-api.{region.region}.amazonaws.com/prod"
+        )
+        assert region.health_check.id and region.health_check.status == "healthy"
+    assert west.table.replica_status == "missing"
+    assert status.topic_arn is None and status.dns is None and status.serving_region is None
+
+    # The probes used the real secret, shallow and deep ...
+    assert any(SECRET in u and u.endswith("&deep=true") for u in http.urls)
+    assert any(SECRET in u and "deep" not in u for u in http.urls)
+    # ... and nothing the model holds does, even text echoed back by an answer.
+    dumped = json.dumps(status.to_json(), ensure_ascii=False)
+    assert SECRET not in dumped and SECRET not in repr(status)
+    assert "healthCheckerId=s3cr…" in dumped
+
+
+def test_a_missing_api_is_not_probed(aws: None, inputs: DesiredInputs) -> None:
+    _build(inputs)
+    ag = boto3.client("apigateway", "us-west-2")
+    for item in ag.get_rest_apis()["items"]:
+        ag.delete_rest_api(restApiId=item["id"])
+    http = FakeHttp(set())
+    with context() as (ctx, _):
+        status = gather(ctx, http)
+    west = status.regions[1]
+    assert west.api.id is None and west.probes == () and "API missing" in west.problems
+    assert status.regions[0].healthy and status.exit_code == 3
+    assert all(".us-west-2." not in u for u in http.urls)

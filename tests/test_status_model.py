@@ -1,0 +1,222 @@
+"""`status` rules on plain data: Route 53's 18% rule, region and stack health, the JSON shape."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from rich.console import Console
+
+from failover_cli.cli.status_view import render_status
+from failover_cli.ops.status_model import (
+    MISSING,
+    AlarmView,
+    ApiView,
+    CheckerReport,
+    DnsView,
+    FunctionView,
+    HealthCheckView,
+    ProbeView,
+    RegionStatus,
+    ServingView,
+    StackStatus,
+    Subscription,
+    TableView,
+    missing_check,
+    summarise_check,
+)
+
+OK = "Success: HTTP Status Code 200, OK"
+FAIL = "Failure: HTTP Status Code 503, Service Unavailable"
+
+
+def _reports(successes: int, failures: int) -> list[CheckerReport]:
+    good = [CheckerReport(f"good-{i}", OK) for i in range(successes)]
+    return good + [CheckerReport(f"bad-{i}", FAIL) for i in range(failures)]
+
+
+@pytest.mark.parametrize(
+    ("successes", "failures", "status"),
+    [
+        (3, 0, "healthy"),
+        (0, 3, "unhealthy"),
+        (1, 2, "healthy"),  # 33% > 18%
+        (1, 5, "unhealthy"),  # 16.7% is not above 18%
+        (2, 8, "healthy"),  # 20%
+        (0, 0, "unknown"),  # no checker has reported yet
+    ],
+)
+def test_route53_counts_a_check_healthy_above_18_percent(
+    successes: int, failures: int, status: str
+) -> None:
+    view = summarise_check("hc-1", _reports(successes, failures))
+    assert (view.status, view.healthy_checkers, view.checkers) == (
+        status,
+        successes,
+        successes + failures,
+    )
+
+
+def test_disabled_counts_healthy_and_inverted_flips_each_report() -> None:
+    assert summarise_check("hc", _reports(0, 3), disabled=True).status == "healthy"
+    inverted = summarise_check("hc", _reports(0, 3), inverted=True)
+    assert (inverted.status, inverted.healthy_checkers) == ("healthy", 3)
+
+
+def test_the_last_failure_is_the_newest_failing_observation() -> None:
+    older = CheckerReport("us-east-1", "Failure: old", datetime(2025, 1, 1, 12, 0, tzinfo=UTC))
+    newer = CheckerReport("us-west-1", "Failure: new", datetime(2025, 1, 1, 12, 5, tzinfo=UTC))
+    view = summarise_check("hc", [older, newer, CheckerReport("us-west-2", OK)])
+    assert view.last_failure == "Failure: new"
+    assert summarise_check("hc", _reports(3, 0)).last_failure is None
+
+
+def _region(name: str = "us-east-1", **changes: object) -> RegionStatus:
+    base = RegionStatus(
+        region=name,
+        primary=name == "us-east-1",
+        table=TableView("t", "ACTIVE"),
+        function=FunctionView("fn", "Active", "Successful", False),
+        api=ApiView("abc", f"https://abc.execute-api.{name}.amazonaws.com/prod"),
+        health_check=HealthCheckView("hc", "healthy", 3, 3),
+        alarm=AlarmView(f"s-{name}-health", "OK"),
+        probes=(
+            ProbeView("shallow", "https://…?healthCheckerId=abcd…", 200, 12.0),
+            ProbeView("deep", "https://…&deep=true", 200, 30.0),
+        ),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_a_region_with_everything_working_is_healthy() -> None:
+    region = _region()
+    assert region.healthy and region.problems == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"function": FunctionView("fn", "Active", None, True)}, "FORCE_FAIL is on"),
+        ({"function": FunctionView("fn", "Pending")}, "function Pending"),
+        ({"function": FunctionView("fn", MISSING)}, "function missing"),
+        ({"health_check": HealthCheckView("hc", "unhealthy", 0, 3)}, "health check unhealthy"),
+        ({"api": ApiView(), "probes": ()}, "API missing"),
+        ({"probes": (ProbeView("shallow", "u", 503, 5.0),)}, "shallow probe: HTTP 503"),
+        ({"probes": (ProbeView("deep", "u", 0, 5.0, "timed out"),)}, "deep probe: no answer"),
+    ],
+)
+def test_what_makes_a_region_unhealthy(changes: dict[str, object], problem: str) -> None:
+    region = _region(**changes)
+    assert not region.healthy
+    assert any(p.startswith(problem) for p in region.problems), region.problems
+
+
+def test_a_missing_or_silent_health_check_alone_does_not_fail_a_region() -> None:
+    # "health check healthy (if one exists)"; Route 53 treats an unreported check as healthy.
+    assert _region(health_check=missing_check()).healthy
+    assert _region(health_check=HealthCheckView("hc", "unknown")).healthy
+    # Alarm state and table status are shown but do not decide health.
+    assert _region(alarm=AlarmView("a", "ALARM")).healthy
+
+
+def _stack(*regions: RegionStatus, **kw: object) -> StackStatus:
+    return StackStatus("hello", regions, **kw)  # type: ignore[arg-type]
+
+
+def test_stack_health_and_exit_codes() -> None:
+    healthy = _stack(_region(), _region("us-west-2"))
+    assert healthy.healthy and healthy.exit_code == 0
+    degraded = _stack(
+        _region(function=FunctionView("fn", "Active", None, True)), _region("us-west-2")
+    )
+    assert not degraded.healthy and degraded.exit_code == 3
+
+
+def test_a_stack_with_nothing_at_all_is_not_deployed_and_exits_3() -> None:
+    nothing = _region(
+        table=TableView("t", MISSING),
+        function=FunctionView("fn", MISSING),
+        api=ApiView(),
+        health_check=missing_check(),
+        alarm=AlarmView("a", MISSING),
+        probes=(),
+    )
+    status = _stack(nothing, replace(nothing, region="us-west-2", primary=False))
+    assert not status.deployed and not status.healthy and status.exit_code == 3
+    assert status.to_json()["deployed"] is False
+    # Only the topic left (a half-finished `down`) still counts as deployed.
+    assert _stack(nothing, topic_arn="arn:aws:sns:us-east-1:1:hello-alarms").deployed
+
+
+def test_json_has_the_spec_shape_and_the_extras() -> None:
+    serving = ServingView("https://hello.example.com/v1/hello?…", 200, 20.0, "us-west-2")
+    dns = DnsView("hello.example.com", "Z1", "A", ("1.2.3.4",), "NOERROR")
+    status = _stack(
+        _region(),
+        _region("us-west-2", table=TableView("t", "ACTIVE", "ACTIVE")),
+        dns=dns,
+        serving=serving,
+        topic_arn="arn",
+        subscriptions=(Subscription("ops@example.com", True),),
+    )
+    data = json.loads(json.dumps(status.to_json()))
+    assert (data["stack"], data["healthy"], data["serving_region"]) == ("hello", True, "us-west-2")
+    first = data["regions"][0]
+    assert set(first) >= {"region", "healthy", "force_fail", "table", "function", "api"}
+    assert first["table"]["status"] == "ACTIVE" and first["function"]["state"] == "Active"
+    assert first["api"] == {
+        "id": "abc",
+        "url": "https://abc.execute-api.us-east-1.amazonaws.com/prod",
+    }
+    assert first["health_check"] == {
+        "id": "hc",
+        "status": "healthy",
+        "healthy_checkers": 3,
+        "checkers": 3,
+        "last_failure": None,
+    }
+    assert first["alarm"]["state"] == "OK" and first["probe"]["shallow"]["ok"] is True
+    assert data["regions"][1]["table"]["replica_status"] == "ACTIVE"
+    assert data["dns"]["record_data"] == ["1.2.3.4"]
+    assert data["alarms"]["subscriptions"] == [{"endpoint": "ops@example.com", "pending": True}]
+
+
+def test_without_a_domain_there_is_no_serving_region() -> None:
+    data = _stack(_region()).to_json()
+    assert data["serving_region"] is None and data["dns"] is None and data["serving"] is None
+
+
+def _rendered(status: StackStatus) -> str:
+    out = io.StringIO()
+    Console(file=out, width=100, color_system=None).print(render_status(status))
+    return out.getvalue()
+
+
+def test_human_view_names_regions_problems_and_the_serving_region() -> None:
+    status = _stack(
+        _region(function=FunctionView("fn", "Active", None, True)),
+        _region("us-west-2"),
+        dns=DnsView("hello.example.com", "Z1", "A", ("1.2.3.4",), "NOERROR"),
+        serving=ServingView("https://hello.example.com/v1/hello?…", 200, 20.0, "us-west-2"),
+        topic_arn="arn",
+        subscriptions=(Subscription("ops@example.com", True),),
+    )
+    text = _rendered(status)
+    assert "degraded" in text and "FORCE_FAIL is on" in text
+    assert "1.2.3.4" in text and "Serving region" in text and "us-west-2" in text
+    assert "pending confirmation" in text
+
+
+def test_human_view_of_a_stack_that_does_not_exist() -> None:
+    nothing = _region(
+        table=TableView("t", MISSING),
+        function=FunctionView("fn", MISSING),
+        api=ApiView(),
+        health_check=missing_check(),
+        alarm=AlarmView("a", MISSING),
+        probes=(),
+    )
+    assert "not deployed" in _rendered(_stack(nothing))
