@@ -47,6 +47,7 @@ class Sample:
 
     @classmethod
     def of(cls, timestamp: datetime, value: float) -> Sample:
+        value = float(value)  # reasons print 0.0 as CloudWatch does, never 0
         return cls(timestamp, value, value, value, 1.0, (value,))
 
 
