@@ -32,6 +32,7 @@ from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.scheduler import Job
+from failover_cli.sandbox.stop_hooks import on_stop
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ def install(context: SandboxContext) -> None:
     checkers = HealthCheckers(context)
     context.layer.add(HealthCheckChanges(checkers))
     context.scheduler.call_every(RESCAN_SECONDS, checkers.sync, first_after=0)
+    on_stop(context, checkers.close)
 
 
 class HealthCheckChanges(Interceptor):
