@@ -6,49 +6,22 @@ so the files in it are that test's. Waits poll with a generous deadline.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import boto3
 import pytest
 
 from tests.conftest import SandboxProcess
-from tests.sandbox_api_helpers import eventually, http
+from tests.sandbox_api_helpers import http
+from tests.sandbox_outbox_helpers import CONFIRMATION, Outbox, body, link
 
 pytestmark = pytest.mark.sandbox
 
 REGION = "us-east-1"
-CONFIRMATION = "AWS Notification - Subscription Confirmation"
-
-
-@dataclass
-class Outbox:
-    folder: Path
-
-    def messages(self) -> list[EmailMessage]:
-        parse = email.parser.BytesParser(policy=email.policy.default)
-        return [cast(EmailMessage, parse.parsebytes(p.read_bytes())) for p in self.files()]
-
-    def files(self) -> list[Path]:
-        return sorted(self.folder.glob("*.eml"))
-
-    def to(self, address: str, subject: str | None = None) -> list[EmailMessage]:
-        return [
-            m
-            for m in self.messages()
-            if m["To"] == address and (subject is None or m["Subject"] == subject)
-        ]
-
-    def wait_for(self, address: str, subject: str) -> EmailMessage:
-        return eventually(lambda: self.to(address, subject), f"{subject!r} to {address}")[-1]
 
 
 @pytest.fixture
@@ -75,16 +48,6 @@ def topic() -> str:
 
 def address() -> str:
     return f"ops-{uuid.uuid4().hex[:8]}@example.com"
-
-
-def body(message: EmailMessage) -> str:
-    return str(message.get_content())
-
-
-def link(message: EmailMessage, kind: str) -> str:
-    found = re.search(rf"http://\S+/_sandbox/{kind}/\S+", body(message))
-    assert found, body(message)
-    return found.group(0)
 
 
 def listed(topic_arn: str) -> dict[str, str]:
