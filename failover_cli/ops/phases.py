@@ -52,15 +52,18 @@ class PhaseResult:
     name: str
     label: str
     reached: bool
-    seconds: float | None  # since the start moment; None unless reached
+    seconds: float | None  # since the start moment, at the first reading that saw it
     skipped: str | None = None
     seen: str = ""  # the last reading
+    # The last reading that did not see it yet: the change happened in between.
+    last_miss_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "label": self.label,
-            "seconds": None if self.seconds is None else round(self.seconds, 2),
+            "seconds": _round(self.seconds),
+            "last_miss_seconds": _round(self.last_miss_seconds),
             "reached": self.reached,
             "skipped": self.skipped,
             "seen": self.seen,
@@ -136,8 +139,11 @@ def watch(
 def _follow(
     goal: Goal, clock: Clock, started_at: float, timeout: float, poll: float, say: Say
 ) -> PhaseResult:
-    seen = ""
+    seen, missed = "", None
     while True:
+        # The change lies after the start of a reading that missed it and before the end
+        # of the one that saw it: those two moments bound it.
+        asked = clock.now() - started_at
         try:
             reached, seen = goal.check()
         except Unavailable as why:
@@ -152,13 +158,18 @@ def _follow(
             say(
                 f"  [green]✓[/green] {goal.label} after {elapsed:.1f}s [dim]({literal(seen)})[/dim]"
             )
-            return PhaseResult(goal.name, goal.label, True, max(elapsed, 0.0), seen=seen)
+            return PhaseResult(
+                goal.name, goal.label, True, max(elapsed, 0.0), seen=seen, last_miss_seconds=missed
+            )
+        missed = asked
         if elapsed >= timeout:
             say(
                 f"  [red]✗[/red] {goal.label}: not within {timeout:.0f}s "
                 f"[dim](last: {literal(seen)})[/dim]"
             )
-            return PhaseResult(goal.name, goal.label, False, None, seen=seen)
+            return PhaseResult(
+                goal.name, goal.label, False, None, seen=seen, last_miss_seconds=missed
+            )
         clock.pause(max(min(poll, timeout - elapsed), 0.01))
 
 
@@ -184,6 +195,10 @@ def _pending(
 ) -> list[str]:
     with lock:
         return [g.label for g in goals if g.name not in results]
+
+
+def _round(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 2)
 
 
 def _short(error: Exception) -> str:

@@ -162,13 +162,13 @@ class AwsObserver:
         return DnsReading(data, self._regions_of(data))
 
     def _regions_of(self, data: tuple[str, ...]) -> frozenset[str] | None:
-        """Match record data to regions: by alias target name, else by the target's addresses."""
+        """Match record data to regions: by alias target name (emulators and `dig`-style
+        answers name it), else by the addresses the targets resolve to."""
         targets = self._targets()
         found = {targets[normalise(d)] for d in data if normalise(d) in targets}
-        unmatched = [d for d in data if normalise(d) not in targets]
-        if unmatched:
+        if not found and data:
             for name, region in targets.items():
-                if self._resolve(name) & set(unmatched):
+                if self._resolve(name) & set(data):
                     found.add(region)
         return frozenset(found) if found else None
 
