@@ -16,10 +16,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from failover_cli.bundle import build_bundle
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.errors import AwsError
 from failover_cli.net.http import HttpAnswer, HttpClient
 from failover_cli.ops.status import gather
 from failover_cli.resources import api, function, health_check, role
@@ -151,3 +153,18 @@ def test_a_missing_api_is_not_probed(aws: None, inputs: DesiredInputs) -> None:
     assert west.api.id is None and west.probes == () and "API missing" in west.problems
     assert status.regions[0].healthy and status.exit_code == 3
     assert all(".us-west-2." not in u for u in http.urls)
+
+
+def test_an_aws_error_names_its_region_and_the_iam_action(aws: None) -> None:
+    def hook(service: str, region: str, operation: str, _params: dict[str, Any]) -> None:
+        if operation == "GetFunctionConfiguration" and region == "us-west-2":
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation
+            )
+
+    with context() as (ctx, _):
+        ctx.clients.add_hook(hook)
+        with pytest.raises(AwsError) as raised:
+            gather(ctx, FakeHttp(set()))
+    assert raised.value.region == "us-west-2"
+    assert "lambda:GetFunctionConfiguration" in raised.value.render()

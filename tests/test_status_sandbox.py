@@ -14,8 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from failover_cli.aws.clients import ClientFactory
 from failover_cli.cli import cmd_status
+from failover_cli.cli.state import AppState
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import Run, client, failover, unique_stack, write_config
 from tests.test_status_helpers import (
@@ -213,3 +216,26 @@ def test_watch_refreshes_until_interrupted_and_exits_with_the_last_code(
     assert human.exit_code == 3 and "not deployed" in human.stdout
 
     assert failover(config, "status", "--watch", "--interval", "0s").exit_code == 2
+
+
+def test_an_aws_error_is_exit_1_with_one_readable_paragraph(
+    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = AppState.clients
+
+    def clients(self: AppState) -> ClientFactory:
+        factory = original(self)
+
+        def hook(_service: str, _region: str, operation: str, _params: dict[str, Any]) -> None:
+            if operation == "DescribeAlarms":
+                raise ClientError(
+                    {"Error": {"Code": "InternalFailure", "Message": "boom"}}, operation
+                )
+
+        factory.add_hook(hook)
+        return factory
+
+    monkeypatch.setattr(AppState, "clients", clients)
+    run = failover(write_config(tmp_path, unique_stack("err")), "status", "--json")
+    assert run.exit_code == 1 and run.stdout == ""
+    assert "DescribeAlarms" in run.stderr and "Traceback" not in run.stderr

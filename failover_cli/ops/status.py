@@ -98,13 +98,20 @@ class _Gather:
         self.pool = pool
         self.secrets: set[str] = set()  # every secret seen, to scrub from any text shown
 
-    def submit(self, fn: Callable[..., T], *args: Any, region: str | None = None) -> Future[T]:
+    def submit(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        region: str | None = None,
+        service: str | None = None,
+    ) -> Future[T]:
         def call() -> T:
             try:
                 return fn(*args)
             except Exception as error:
-                # Name the region here: once re-raised in the main thread it is lost.
-                translated = translate(error, region=region)
+                # Name the region and IAM action here: re-raised in the main thread
+                # the error no longer says where it came from.
+                translated = translate(error, region=region, service=service)
                 if translated is None or translated is error:
                     raise
                 raise translated from error
@@ -113,15 +120,21 @@ class _Gather:
 
     def run(self) -> StackStatus:
         config, regions = self.config, self.config.regions
-        checks = self.submit(lambda: {r: find_health_check(self.ctx, r) for r in regions})
-        alarms = self.submit(self._alarm_states)
-        topic = self.submit(self._topic)
+        checks = self.submit(
+            lambda: {r: find_health_check(self.ctx, r) for r in regions}, service="route53"
+        )
+        alarms = self.submit(self._alarm_states, service="cloudwatch")
+        topic = self.submit(self._topic, service="sns")
         tables = {
-            r: self.submit(describe, self.ctx, r, config.table.name, region=r) for r in regions
+            r: self.submit(describe, self.ctx, r, config.table.name, region=r, service="dynamodb")
+            for r in regions
         }
-        functions = {r: self.submit(self._function, r, region=r) for r in regions}
-        apis = {r: self.submit(self._api, r, region=r) for r in regions}
-        observed = {r: self.submit(self._check_status, checks, r, region=r) for r in regions}
+        functions = {r: self.submit(self._function, r, region=r, service="lambda") for r in regions}
+        apis = {r: self.submit(self._api, r, region=r, service="apigateway") for r in regions}
+        observed = {
+            r: self.submit(self._check_status, checks, r, region=r, service="route53")
+            for r in regions
+        }
         probes = {
             r: [
                 self.submit(self._probe, r, functions[r], apis[r], deep, region=r)
@@ -129,7 +142,7 @@ class _Gather:
             ]
             for r in regions
         }
-        dns = self.submit(self._dns) if config.domain else None
+        dns = self.submit(self._dns, service="route53") if config.domain else None
         serving = self.submit(self._serving, functions) if config.domain else None
 
         primary = tables[config.primary_region].result()
