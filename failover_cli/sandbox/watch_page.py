@@ -50,7 +50,7 @@ class WatchPage(Interceptor):
         )
 
     def handle(self, request: AwsRequest, forward: Forward) -> Response:
-        if request.method not in ("GET", "HEAD"):
+        if request.method != "GET":
             return _json({"error": "method not allowed"}, status=405)
         route = request.path[len(PREFIX) :]
         if route == "":

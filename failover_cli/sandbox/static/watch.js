@@ -263,20 +263,26 @@
   function recordSwitch(from, to, time, failedSince) {
     const entry = { from, to, time, failedSince };
     watch.switches.push(entry);
-    const outage = failedSince ? `, ${seconds(failedSince, time)} s after the first failed answer` : "";
+    const outage = failedSince ? `${seconds(failedSince, time)} s after the first failed answer` : "";
     const banner = $("last-switch");
     banner.hidden = false;
     banner.dataset.from = from;
     banner.dataset.to = to;
     banner.dataset.time = time;
-    banner.dataset.text = `⇄ switched ${from} → ${to} at ${clock(time)}${outage}`;
-    banner.textContent = banner.dataset.text;
+    banner.dataset.outage = outage;
+    banner.replaceChildren(
+      el("strong", null, `⇄ switched ${from} → ${to}`),
+      document.createTextNode(` at ${clock(time)}`),
+      el("span", "detail", ""),
+    );
+    showSwitchAge();
     banner.classList.remove("fresh");
     void banner.offsetWidth; // restart the flash animation
     banner.classList.add("fresh");
     const row = el("li", "switch");
     row.appendChild(el("span", "t", clock(time)));
-    row.appendChild(document.createTextNode(`⇄ serving region switched from ${from} to ${to}${outage}`));
+    const why = outage ? `, ${outage}` : "";
+    row.appendChild(document.createTextNode(`⇄ serving region switched from ${from} to ${to}${why}`));
     $("log").prepend(row);
     $("strip").dataset.pendingSwitch = "1";
   }
@@ -294,7 +300,8 @@
     const banner = $("last-switch");
     if (banner.hidden) return;
     const ago = Math.max(0, Math.round((Date.now() - new Date(banner.dataset.time)) / 1000));
-    banner.textContent = `${banner.dataset.text} · ${ago} s ago`;
+    const parts = [banner.dataset.outage, `${ago} s ago`].filter(Boolean);
+    banner.querySelector(".detail").textContent = ` · ${parts.join(" · ")}`;
   }
 
   function addBar(region, ok) {
