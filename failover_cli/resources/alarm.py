@@ -226,7 +226,10 @@ def _put(
 
 def _check_id(ctx: Context, props: AlarmProps) -> str:
     """The current health check of the alarm's region, resolved at apply time."""
-    check = find_health_check(ctx, props.stack_region)
+    known = ctx.outputs.get(f"health_check_id:{props.stack_region}")  # set by its handler
+    if known:
+        return str(known)
+    check = find_health_check(ctx, props.stack_region, fresh=True)
     if check is None:
         raise FailoverError(
             f"The health check of stack {ctx.config.stack} does not exist, so its alarm has "

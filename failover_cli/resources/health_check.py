@@ -25,6 +25,7 @@ from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError, TimeoutExpired
 from failover_cli.resources.api import API_ID, find_api
 from failover_cli.resources.base import Handler, comparable_tags, is_owned, tag_dict, tag_list
+from failover_cli.resources.hosted_zone import Zone, find_zone, forget_record_sets, route53
 
 KIND = "health_check"
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API answers in us-east-1
@@ -104,13 +105,14 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
     return specs
 
 
-def find_health_check(ctx: Context, region: str) -> dict[str, Any] | None:
+def find_health_check(ctx: Context, region: str, *, fresh: bool = False) -> dict[str, Any] | None:
     """The stack's health check in `region` (a ListHealthChecks item), or None.
 
     With two owned checks (an interrupted replacement) the one matching the
     config wins. The item holds the secret in its ResourcePath: never print it.
+    Planning shares one listing per run; `fresh=True` (while applying) reads again.
     """
-    return _pick(ctx, _candidates(ctx, region)[0])
+    return _pick(ctx, _candidates(ctx, region, fresh)[0])
 
 
 class HealthCheckHandler(Handler):
@@ -121,9 +123,9 @@ class HealthCheckHandler(Handler):
         note = {name: "replaces the check" for name in REPLACED_FIELDS}
         return [FieldChange(c.field, c.old, c.new, note.get(c.field, "")) for c in changes]
 
-    def observe(self, ctx: Context, spec: Spec) -> Observed:
+    def observe(self, ctx: Context, spec: Spec, *, fresh: bool = False) -> Observed:
         props: HealthCheckProps = spec.props
-        owned, others = _candidates(ctx, spec.region)
+        owned, others = _candidates(ctx, spec.region, fresh)
         chosen = _pick(ctx, owned)
         if chosen is None:
             if others:
@@ -163,8 +165,7 @@ class HealthCheckHandler(Handler):
         )
 
     def create(self, ctx: Context, spec: Spec) -> None:
-        ctx.forget(_LIST_KEY)
-        seen = self.observe(ctx, spec)
+        seen = self.observe(ctx, spec, fresh=True)  # another region may have just written
         if not (seen.exists and seen.owned):
             _create_check(ctx, spec)
         elif changes := self.diff(spec, seen):  # an earlier run created it: converge
@@ -201,9 +202,11 @@ class HealthCheckHandler(Handler):
         # Route 53 lets a check in use be deleted and then routes unpredictably: refuse.
         _, in_use = records_using(ctx, ids)
         if in_use:
+            labels = [
+                f"{r['Name'].rstrip('.')} {r['Type']} ({r.get('SetIdentifier')})" for r in in_use
+            ]
             raise FailoverError(
-                f"Health check {spec.name} is still used by the record(s) "
-                f"{', '.join(_label(r) for r in in_use)}",
+                f"Health check {spec.name} is still used by the record(s) {', '.join(labels)}",
                 hint="`down` deletes the stack's records first; delete or repoint those "
                 "records, then re-run `failover down`.",
                 region=spec.region,
@@ -214,16 +217,17 @@ class HealthCheckHandler(Handler):
         ctx.outputs.pop(f"health_check_id:{spec.region}", None)
 
 
-def _candidates(ctx: Context, region: str) -> tuple[list[Tagged], list[Tagged]]:
+def _candidates(ctx: Context, region: str, fresh: bool) -> tuple[list[Tagged], list[Tagged]]:
     """(owned, look-alikes) among the checks whose Name tag is `<stack>-<R>`."""
     name = ctx.config.health_check_name(region)
-    named = [(c, t) for c, t in _all_checks(ctx) if t.get(NAME_TAG) == name]
+    named = [(c, t) for c, t in _all_checks(ctx, fresh) if t.get(NAME_TAG) == name]
     owned = [(c, t) for c, t in named if is_owned(t, ctx.config.stack)]
     return owned, [(c, t) for c, t in named if not is_owned(t, ctx.config.stack)]
 
 
-def _all_checks(ctx: Context) -> list[Tagged]:
-    """Every health check of the account with its tags, once per run (all regions share it)."""
+def _all_checks(ctx: Context, fresh: bool) -> list[Tagged]:
+    """Every health check of the account with its tags: once per plan (all regions share
+    it), afresh while applying (a memo filled concurrently with a write may be stale)."""
 
     def read() -> list[Tagged]:
         r53 = ctx.client("route53", ROUTE53_REGION)
@@ -239,7 +243,7 @@ def _all_checks(ctx: Context) -> list[Tagged]:
                 tags[tag_set["ResourceId"]] = tag_dict(tag_set.get("Tags"))
         return [(c, tags.get(c["Id"], {})) for c in checks]
 
-    return ctx.memo(_LIST_KEY, read)
+    return read() if fresh else ctx.memo(_LIST_KEY, read)
 
 
 def _pick(ctx: Context, owned: list[Tagged]) -> dict[str, Any] | None:
@@ -355,17 +359,12 @@ def _wait_for_reports(ctx: Context, region: str, check_id: str) -> None:
         ctx.progress(region, f"health check {check_id} reports no healthy majority yet")
 
 
-def records_using(ctx: Context, check_ids: list[str]) -> tuple[str, list[dict[str, Any]]]:
-    """(zone id, record sets) of the stack's public hosted zone using one of `check_ids`."""
-    wanted = (ctx.config.domain.hosted_zone if ctx.config.domain else "").rstrip(".") + "."
-    r53 = ctx.client("route53", ROUTE53_REGION)
-    zones = [] if wanted == "." else r53.list_hosted_zones_by_name(DNSName=wanted)["HostedZones"]
-    zone = next(
-        (z["Id"] for z in zones if z["Name"] == wanted and not z["Config"].get("PrivateZone")), ""
-    )
-    if not zone:
-        return "", []  # no domain or no zone: no record can use the check
-    pages = r53.get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone)
+def records_using(ctx: Context, check_ids: list[str]) -> tuple[Zone | None, list[dict[str, Any]]]:
+    """(zone, record sets) of the stack's public hosted zone that use one of `check_ids`."""
+    zone = find_zone(ctx) if ctx.config.domain else None
+    if zone is None:
+        return None, []  # no domain or no zone: no record can use the check
+    pages = route53(ctx).get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone.id)
     using = [
         r for p in pages for r in p["ResourceRecordSets"] if r.get("HealthCheckId") in check_ids
     ]
@@ -375,16 +374,18 @@ def records_using(ctx: Context, check_ids: list[str]) -> tuple[str, list[dict[st
 def _repoint(ctx: Context, old_ids: list[str], new_id: str) -> int:
     """UPSERT each record using an old check with the new id, all else equal; wait INSYNC."""
     zone, using = records_using(ctx, old_ids)
-    if not using:
+    if zone is None or not using:
         return 0
-    r53 = ctx.client("route53", ROUTE53_REGION)
+    r53 = route53(ctx)
     changes = [
         {"Action": "UPSERT", "ResourceRecordSet": {**r, "HealthCheckId": new_id}} for r in using
     ]
     change = r53.change_resource_record_sets(
-        HostedZoneId=zone,
+        HostedZoneId=zone.id,
         ChangeBatch={"Comment": "failover: replacement health check", "Changes": changes},
     )["ChangeInfo"]
+    for record in using:  # the record kind's memoised reads are stale now
+        forget_record_sets(ctx, zone, record["Name"], record["Type"])
     # The old check may go only once every Route 53 server answers with the new one.
     wait_until(
         lambda: r53.get_change(Id=change["Id"])["ChangeInfo"]["Status"] == "INSYNC",
@@ -394,11 +395,6 @@ def _repoint(ctx: Context, old_ids: list[str], new_id: str) -> int:
         clock=ctx.clock,
     )
     return len(changes)
-
-
-def _label(rrset: dict[str, Any]) -> str:
-    ident = f" ({rrset['SetIdentifier']})" if rrset.get("SetIdentifier") else ""
-    return f"{rrset['Name'].rstrip('.')} {rrset['Type']}{ident}"
 
 
 HANDLER = HealthCheckHandler()
