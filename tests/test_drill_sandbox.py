@@ -104,6 +104,18 @@ def test_drill_reports_each_phase_and_restores(
         assert "not reached" in short.stdout and "FORCE_FAIL was restored" in short.stderr
         assert function_env(endpoint, EAST, fn)["FORCE_FAIL"] == "false"
 
+        # force-fail --wait follows the same phases, each way.
+        poll_status(config, _serving_primary, timeout=90, what="the primary serving again")
+        failed = failover(config, "force-fail", "--region", EAST, "--wait", "--json")
+        assert failed.exit_code == 0, failed.stderr
+        waited = json.loads(failed.stdout)
+        assert waited["action"] == "fail" and waited["changed"] is True
+        _assert_causal(waited["phases"])
+        back = failover(config, "force-fail", "--region", EAST, "--restore", "--wait")
+        assert back.exit_code == 0, back.stderr
+        assert "request answered by us-east-1" in back.stdout and "not reached" not in back.stdout
+        assert secret not in failed.stdout + failed.stderr + back.stdout + back.stderr
+
         # The secondary is not the last healthy region while the primary is fine, but
         # the primary is once the secondary is failed: refused, exit 2, nothing changed.
         assert failover(config, "force-fail", "--region", WEST).exit_code == 0

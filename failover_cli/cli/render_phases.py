@@ -37,17 +37,17 @@ def _table(title: str) -> Table:
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column("half")
-    table.add_column("phase")
-    table.add_column("after write", justify="right")
-    table.add_column("last seen", overflow="fold")
+    table.add_column("half", no_wrap=True)
+    table.add_column("phase", no_wrap=True)
+    table.add_column("after write", justify="right", no_wrap=True)
+    table.add_column("last seen", overflow="fold", ratio=1)
     return table
 
 
 def _add_half(table: Table, half: str, watched: Watch) -> None:
     for phase in watched.phases:
         table.add_row(half, phase.label, _time(phase), _note(phase))
-    table.add_row(half, "[bold]watched[/bold]", f"[bold]{watched.total_seconds:.1f}s[/bold]", "")
+    table.add_row(half, "[bold]total[/bold]", f"[bold]{watched.total_seconds:.1f}s[/bold]", "")
 
 
 def print_force_fail(console: Console, report: ForceFailReport) -> None:
