@@ -168,3 +168,24 @@ def test_the_notification_is_cloudwatchs_json_for_machines_and_text_for_e_mail()
     assert document["StateChangeTime"] == "2026-05-01T10:00:00.000+0000"
     assert 'Alarm "hello-us-east-1-health"' in parts["email"]
     assert "- State Change:               OK -> ALARM" in parts["email"]
+
+
+def test_old_health_check_datapoints_are_forgotten_from_the_head_only() -> None:
+    from types import SimpleNamespace
+
+    from failover_cli.sandbox.route53_metrics import METRIC, NAMESPACE, _forget_before
+
+    base = datetime(2026, 5, 1, 10, 0, 0)  # moto's naive UTC
+
+    def datum(minutes: int, namespace: str = NAMESPACE) -> SimpleNamespace:
+        return SimpleNamespace(
+            namespace=namespace, name=METRIC, timestamp=base + timedelta(minutes=minutes)
+        )
+
+    data = [datum(0), datum(1), datum(5), datum(2)]
+    _forget_before(data, base + timedelta(minutes=3))
+    assert [d.timestamp.minute for d in data] == [5, 2]  # stops at the first recent one
+
+    mixed = [datum(0, "Custom/App"), datum(1)]
+    _forget_before(mixed, base + timedelta(minutes=3))
+    assert len(mixed) == 2  # someone else's datapoint at the head stops the pruning

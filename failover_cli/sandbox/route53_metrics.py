@@ -15,6 +15,8 @@ treats missing data as breaching would otherwise fire at once).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
+from typing import Any
 
 from failover_cli.sandbox import route53_health
 from failover_cli.sandbox.context import SandboxContext
@@ -26,6 +28,9 @@ METRIC = "HealthCheckStatus"
 DIMENSION = "HealthCheckId"
 METRIC_REGION = "us-east-1"  # Route 53's metrics exist only there
 PUBLISH_EVERY = 10.0  # emulated seconds
+# How much of our own history moto keeps (emulated): bounds memory and the alarms'
+# scans at 8,640 datapoints per check whatever the time scale.
+RETENTION_SECONDS = 24 * 3600.0
 
 
 def install(context: SandboxContext) -> None:
@@ -50,6 +55,32 @@ def publish(context: SandboxContext) -> int:
                 "Dimensions": [{"Name": DIMENSION, "Value": check_id}],
             }
         )
+    oldest = now - timedelta(seconds=RETENTION_SECONDS / context.time_scale)
     for account, data in by_account.items():
-        cloudwatch_backends[account][METRIC_REGION].put_metric_data(NAMESPACE, data)
+        backend = cloudwatch_backends[account][METRIC_REGION]
+        backend.put_metric_data(NAMESPACE, data)
+        _forget_before(backend.metric_data, oldest)
     return sum(len(data) for data in by_account.values())
+
+
+def _forget_before(metric_data: list[Any], oldest: datetime) -> None:
+    """Drop the leading run of our own datapoints older than `oldest`.
+
+    Only a leading run, removed with one slice deletion: request threads append
+    to the same list at the other end meanwhile, and a rebuilt list could lose
+    their datapoints. A user's datapoint at the head simply stops the pruning.
+    """
+    count = 0
+    for datum in metric_data:
+        timestamp = datum.timestamp
+        if (
+            datum.namespace != NAMESPACE
+            or datum.name != METRIC
+            or not isinstance(timestamp, datetime)
+        ):
+            break
+        if timestamp.replace(tzinfo=None) >= oldest:
+            break
+        count += 1
+    if count:
+        del metric_data[:count]
