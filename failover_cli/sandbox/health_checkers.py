@@ -47,7 +47,8 @@ DEFAULT_REGIONS = (
     "ap-northeast-1",
     "sa-east-1",
 )
-# A fake checker address per region (from the ROUTE53_HEALTHCHECKS ranges).
+# A fake checker address per region, shaped like Route 53's (its probes really come from
+# 127.0.0.1: the sandbox never leaves loopback).
 CHECKER_IPS = {
     "us-east-1": "107.23.255.10",
     "us-west-1": "54.183.255.140",
@@ -134,8 +135,8 @@ class HealthCheckers:
 
     def sync(self) -> None:
         """Start, re-configure and stop checkers to match the checks that exist now."""
-        checks = {c.check_id: c for c in self._read_checks()}
-        with self._lock:
+        with self._lock:  # read under the lock too: an older read must not be applied last
+            checks = {c.check_id: c for c in self._read_checks()}
             for check_id in set(self._configs) - set(checks):
                 self._stop(check_id, keep=())
                 del self._configs[check_id]
