@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from failover_cli.aws.retry import Backoff, retry, wait_until
@@ -26,7 +25,18 @@ from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
-from failover_cli.resources.base import Handler, comparable_tags, error_code, is_owned, tag_list
+from failover_cli.resources.acm import (
+    EVERY_STATUS,
+    ISSUED,
+    LIVE,
+    PENDING,
+    Certificate,
+    ValidationRecord,
+    certificates,
+    describe,
+    find_certificate,
+)
+from failover_cli.resources.base import Handler, comparable_tags, error_code, tag_list
 from failover_cli.resources.hosted_zone import (
     Zone,
     change,
@@ -37,10 +47,6 @@ from failover_cli.resources.hosted_zone import (
 )
 
 KIND = "certificate"
-ISSUED = "ISSUED"
-PENDING = "PENDING_VALIDATION"
-LIVE = (PENDING, ISSUED)  # what a validation record is still needed for
-EVERY_STATUS = (*LIVE, "INACTIVE", "EXPIRED", "VALIDATION_TIMED_OUT", "REVOKED", "FAILED")
 PRESENT = "in the hosted zone"
 RECORD_TIMEOUT = 120.0  # ACM shows the record "a few seconds" after the request
 ISSUE_TIMEOUT = 45 * 60.0  # usually minutes on AWS; DNS propagation can take longer
@@ -59,29 +65,6 @@ class CertificateProps:
     tags: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True)
-class ValidationRecord:
-    name: str
-    value: str
-
-    def same(self, other: ValidationRecord) -> bool:
-        return (normalise(self.name), normalise(self.value)) == (
-            normalise(other.name),
-            normalise(other.value),
-        )
-
-
-@dataclass(frozen=True)
-class Certificate:
-    arn: str
-    status: str
-    owned: bool
-    tags: dict[str, str]
-    records: tuple[ValidationRecord, ...]  # empty until ACM has said what to publish
-    reason: str = ""  # FailureReason of a failed certificate
-    created: float = 0.0
-
-
 def desired(inputs: DesiredInputs) -> list[Spec]:
     config = inputs.config
     if config.domain is None:
@@ -92,42 +75,6 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
         tags=tuple(sorted(config.ownership_tags().items())),
     )
     return [Spec(KIND, region, config.domain.name, props) for region in config.regions]
-
-
-def find_certificate(ctx: Context, region: str) -> Certificate | None:
-    """The stack's usable certificate in `region` (ISSUED before PENDING, then oldest)."""
-    return ctx.memo(f"acm:certificate:{region}", lambda: _best(certificates(ctx, region)))
-
-
-def certificate_arn(ctx: Context, region: str) -> str | None:
-    """The stack's ISSUED certificate in `region`: what a custom domain may use."""
-    arn = ctx.outputs.get(f"certificate_arn:{region}")
-    if arn:
-        return str(arn)
-    found = find_certificate(ctx, region)
-    return found.arn if found is not None and found.status == ISSUED else None
-
-
-def certificates(
-    ctx: Context, region: str, statuses: tuple[str, ...] = LIVE, *, owned_only: bool = True
-) -> list[Certificate]:
-    """Certificates for `domain.name` in `region` with these statuses, described."""
-    domain = ctx.config.domain
-    assert domain is not None
-    acm = ctx.client("acm", region)
-    found: list[Certificate] = []
-    for page in acm.get_paginator("list_certificates").paginate(CertificateStatuses=list(statuses)):
-        for summary in page.get("CertificateSummaryList", []):
-            if normalise(summary.get("DomainName", "")) != normalise(domain.name):
-                continue
-            arn = summary["CertificateArn"]
-            tags = {t["Key"]: t.get("Value", "") for t in _tags(acm, arn)}
-            owned = is_owned(tags, ctx.config.stack)
-            if owned or not owned_only:
-                described = _describe(acm, arn, owned, tags)
-                if described is not None:
-                    found.append(described)
-    return found
 
 
 class CertificateHandler(Handler):
@@ -210,40 +157,6 @@ class CertificateHandler(Handler):
                 _remove_if_unused(ctx, spec, record, deleted)
 
 
-def _best(found: list[Certificate]) -> Certificate | None:
-    usable = [c for c in found if c.status in LIVE]
-    # ISSUED first, then the oldest (a duplicate from an interrupted run loses).
-    return min(usable, key=lambda c: (c.status != ISSUED, c.created)) if usable else None
-
-
-def _tags(acm: Any, arn: str) -> list[dict[str, str]]:
-    try:
-        return list(acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", []))
-    except acm.exceptions.ResourceNotFoundException:
-        return []  # deleted between the listing and now
-
-
-def _describe(acm: Any, arn: str, owned: bool, tags: dict[str, str]) -> Certificate | None:
-    try:
-        cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
-    except acm.exceptions.ResourceNotFoundException:
-        return None
-    records = tuple(
-        ValidationRecord(o["ResourceRecord"]["Name"], o["ResourceRecord"]["Value"])
-        for o in cert.get("DomainValidationOptions", [])
-        if o.get("ResourceRecord", {}).get("Type") == "CNAME"
-    )
-    return Certificate(
-        arn=arn,
-        status=cert.get("Status", ""),
-        owned=owned,
-        tags=tags,
-        records=records,
-        reason=cert.get("FailureReason", ""),
-        created=_timestamp(cert.get("CreatedAt")),
-    )
-
-
 def _published(ctx: Context, zone: Zone, record: ValidationRecord, *, fresh: bool = False) -> bool:
     for found in record_sets(ctx, zone, record.name, "CNAME", fresh=fresh):
         values = [v.get("Value", "") for v in found.get("ResourceRecords", [])]
@@ -276,7 +189,7 @@ def _upsert(ctx: Context, zone: Zone, records: list[ValidationRecord]) -> None:
 
 def _wait_for_records(ctx: Context, spec: Spec, acm: Any, arn: str) -> tuple[ValidationRecord, ...]:
     def check() -> tuple[ValidationRecord, ...] | None:
-        cert = _describe(acm, arn, True, {})
+        cert = describe(acm, arn, True, {})
         if cert is None:
             raise FailoverError(f"The certificate {arn} disappeared while it was being validated")
         return cert.records or None
@@ -302,7 +215,7 @@ def _wait_issued(
     said: set[int] = set()
 
     def check() -> bool:
-        cert = _describe(acm, arn, True, {})
+        cert = describe(acm, arn, True, {})
         if cert is None:
             raise FailoverError(f"The certificate {arn} disappeared while it was being validated")
         if cert.status == ISSUED:
@@ -412,10 +325,6 @@ def _remove_if_unused(
                 record.name,
                 "CNAME",
             )
-
-
-def _timestamp(value: Any) -> float:
-    return value.timestamp() if isinstance(value, datetime) else 0.0
 
 
 HANDLER = CertificateHandler()

@@ -20,8 +20,8 @@ from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
+from failover_cli.resources.acm import certificate_arn, find_certificate
 from failover_cli.resources.base import Handler, comparable_tags, is_owned
-from failover_cli.resources.certificate import certificate_arn, find_certificate
 
 KIND = "domain_name"
 ENDPOINT = "REGIONAL"
