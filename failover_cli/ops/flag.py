@@ -1,4 +1,4 @@
-"""FORCE_FAIL on one region's function: read, merge, write, wait.
+"""FORCE_FAIL (or any variable edit) on one region's function: read, merge, write, wait.
 
 UpdateFunctionConfiguration replaces the whole environment, so the variable is
 written into a fresh copy of the current one: every other variable (the
@@ -11,6 +11,7 @@ stale write and we read again. Waits poll with the context's clock (the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,33 +80,78 @@ def set_force_fail(
     waits for Lambda to finish any change in progress, writes, and waits again
     until the new environment is live.
     """
+
+    def edit(variables: dict[str, str]) -> dict[str, str] | None:
+        if is_force_failed(variables) == wanted:
+            return None
+        return with_force_fail(variables, wanted)
+
+    written = edit_environment(ctx, region, edit, clock=clock)
+    previous = written.before.get(FORCE_FAIL)
+    return FlagChange(region, wanted, previous, written.changed, written.written_at)
+
+
+@dataclass(frozen=True)
+class EnvironmentEdit:
+    """What `edit_environment` did in one region."""
+
+    before: dict[str, str]  # the variables first read
+    written_at: float | None  # clock time right after the write; None: nothing was written
+
+    @property
+    def changed(self) -> bool:
+        return self.written_at is not None
+
+
+def edit_environment(
+    ctx: Context,
+    region: str,
+    edit: Callable[[dict[str, str]], dict[str, str] | None],
+    *,
+    clock: Clock | None = None,
+) -> EnvironmentEdit:
+    """Write `edit(current variables)` as the function's whole environment, safely.
+
+    `edit` returns the complete new variables (a copy: merge, never replace) or
+    None for "nothing to change". Waits for any change in progress, writes with
+    the RevisionId just read, re-reads and re-applies `edit` when Lambda reports a
+    race, then waits until the new environment is live. Shared by `force-fail`
+    (FORCE_FAIL) and `rotate-secret` (HEALTH_CHECKER_ID and _NEXT).
+    """
     clock = clock or ctx.clock
     lam = ctx.client("lambda", region)
     name = ctx.config.function.name
     first = wait_for_update(ctx, region, clock=clock)  # Lambda refuses a change during another
-    previous = variables_of(first).get(FORCE_FAIL)
-    if is_force_failed(variables_of(first)) == wanted:
-        return FlagChange(region, wanted, previous, changed=False)
+    before = variables_of(first)
+    if edit(dict(before)) is None:
+        return EnvironmentEdit(before, None)
     unused = [first]
+    wrote = [False]
 
     def write() -> None:
         # A retry merges into what is there now, not into the stale first read.
         current = unused.pop() if unused else wait_for_update(ctx, region, clock=clock)
+        variables = edit(variables_of(current))
+        if variables is None:
+            return  # a concurrent change already did it
         update: dict[str, Any] = {
             "FunctionName": name,
-            "Environment": {"Variables": with_force_fail(variables_of(current), wanted)},
+            "Environment": {"Variables": variables},
         }
         if current.get("RevisionId"):
             update["RevisionId"] = current["RevisionId"]  # refuse if changed since the read
         lam.update_function_configuration(**update)
+        wrote[0] = True
 
     def raced(error: Exception) -> bool:
         return error_code(error) in _RACED
 
     retry(write, retryable=raced, backoff=Backoff(first=0.5, cap=5.0, budget=60.0), clock=clock)
+    if not wrote[0]:
+        return EnvironmentEdit(before, None)
     written_at = clock.now()
     wait_for_update(ctx, region, clock=clock)
-    return FlagChange(region, wanted, previous, changed=True, written_at=written_at)
+    return EnvironmentEdit(before, written_at)
 
 
 def wait_for_update(
