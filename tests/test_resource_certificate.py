@@ -246,3 +246,49 @@ def test_a_record_with_another_value_at_the_name_is_left_alone(zone: str) -> Non
         HANDLER.delete(ctx, spec, HANDLER.observe(ctx, spec))
     assert _certificates(EAST) == []
     assert _cnames(zone) == [changed]
+
+
+def _in_use(acm: Any, times: int | None) -> Any:
+    """delete_certificate that ACM refuses as in use `times` times (None: always)."""
+    refused, real = {"count": 0}, acm.delete_certificate
+
+    def delete_certificate(**kwargs: Any) -> Any:
+        if times is None or refused["count"] < times:
+            refused["count"] += 1
+            raise acm.exceptions.ResourceInUseException(
+                {"Error": {"Code": "ResourceInUseException", "Message": "in use"}},
+                "DeleteCertificate",
+            )
+        return real(**kwargs)
+
+    return delete_certificate
+
+
+def test_delete_waits_while_api_gateway_still_holds_the_certificate(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = _specs()[EAST]
+    with context(_config()) as (ctx, _):
+        HANDLER.create(ctx, spec)
+    messages: list[str] = []
+    with context(_config()) as (ctx, _):
+        acm = ctx.client("acm", EAST)
+        monkeypatch.setattr(acm, "delete_certificate", _in_use(acm, 2))
+        ctx.progress = lambda _region, message: messages.append(message)
+        HANDLER.delete(ctx, spec, HANDLER.observe(ctx, spec))
+    assert _certificates(EAST) == []
+    assert sum("still in use" in m for m in messages) == 2
+
+
+def test_a_certificate_that_stays_in_use_is_a_clear_error(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = _specs()[EAST]
+    with context(_config()) as (ctx, _):
+        HANDLER.create(ctx, spec)
+    with context(_config()) as (ctx, _), pytest.raises(FailoverError) as raised:
+        acm = ctx.client("acm", EAST)
+        monkeypatch.setattr(acm, "delete_certificate", _in_use(acm, None))
+        HANDLER.delete(ctx, spec, HANDLER.observe(ctx, spec))
+    assert "is still in use" in raised.value.render()
+    assert len(_certificates(EAST)) == 1 and len(_cnames(zone)) == 1  # nothing half-removed
