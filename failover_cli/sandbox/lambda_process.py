@@ -22,10 +22,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from failover_cli.sandbox.lambda_worker import HEADER, MAX_FRAME, decode_body, encode_frame
+from failover_cli.sandbox.lambda_worker import (
+    HEADER,
+    LIFELINE_VARIABLE,
+    MAX_FRAME,
+    decode_body,
+    encode_frame,
+)
 
 WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
-PARENT_VARIABLE = "_FAILOVER_SANDBOX_PARENT"
 READ_CHUNK = 256 * 1024
 
 
@@ -49,16 +54,27 @@ class WorkerProcess:
         self._buffer = bytearray()
         self._lock = threading.Lock()
         self._disposed = False
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(WORKER_SCRIPT)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr_writer,
-            cwd=task_root,
-            env={**environment, PARENT_VARIABLE: str(os.getpid())},
-            start_new_session=True,
-            close_fds=True,
-        )
+        # Only this worker gets the read end; we keep the write end until dispose.
+        lifeline, self._lifeline = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-B", str(WORKER_SCRIPT)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr_writer,
+                cwd=task_root,
+                env={**environment, LIFELINE_VARIABLE: str(lifeline)},
+                start_new_session=True,
+                close_fds=True,
+                pass_fds=(lifeline,),
+            )
+        except BaseException:
+            for handle in (self._stderr_writer, self._stderr_reader):
+                handle.close()
+            os.close(self._lifeline)
+            raise
+        finally:
+            os.close(lifeline)
         assert self.process.stdin is not None and self.process.stdout is not None
         self._stdin = self.process.stdin
         self._stdout_fd = self.process.stdout.fileno()
@@ -150,6 +166,8 @@ class WorkerProcess:
             with contextlib.suppress(OSError):
                 if stream is not None:
                     stream.close()
+        with contextlib.suppress(OSError):
+            os.close(self._lifeline)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def _reap(self, timeout: float) -> int | None:

@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 
 HEADER = struct.Struct(">I")  # frame length, big-endian
 MAX_FRAME = 64 * 1024 * 1024  # Lambda's payload limits are 6 MB; anything bigger is a bug
-PARENT_CHECK_S = 2.0  # how often an orphan looks for its parent
+LIFELINE_VARIABLE = "_FAILOVER_SANDBOX_LIFELINE"  # fd of a pipe that closes when the parent dies
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:
@@ -145,7 +145,8 @@ class LambdaContext:
         self.invoked_function_arn: str = request.get("arn", "")
         self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.memory_limit_in_mb = int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
+        # A string, as the real runtime reads it from the environment.
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
         self.client_context = request.get("client_context")
@@ -269,12 +270,14 @@ class Runtime:
         self.channel.send({"type": "result", "id": request_id, "ok": ok, "payload": body})
 
 
-def _exit_when_orphaned(parent: int) -> None:
-    """A sandbox killed hard cannot stop us: leave once the parent is gone."""
-    while True:
-        time.sleep(PARENT_CHECK_S)
-        if os.getppid() != parent:
-            os._exit(1)
+def _exit_when_orphaned(lifeline: int) -> None:
+    """A sandbox killed hard cannot stop us: leave once it is gone.
+
+    The parent holds the write end of the lifeline pipe and never writes; the
+    read returns (EOF) only when the parent has died, so this costs no CPU.
+    """
+    os.read(lifeline, 1)
+    os._exit(1)
 
 
 def main() -> int:
@@ -284,10 +287,9 @@ def main() -> int:
     os.dup2(2, 1)
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     sys.path.insert(0, task_root)
-    parent = int(os.environ.pop("_FAILOVER_SANDBOX_PARENT", os.getppid()))
-    if os.getppid() != parent:
-        return 1
-    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+    lifeline = os.environ.pop(LIFELINE_VARIABLE, "")
+    if lifeline:
+        threading.Thread(target=_exit_when_orphaned, args=(int(lifeline),), daemon=True).start()
     return Runtime(channel, sys.stdin.buffer).run()
 
 
