@@ -3,6 +3,8 @@
 - CreateDomainName refuses a name that already exists in the region (moto
   silently replaces it, losing its mappings and target) and a regional
   certificate that is not ISSUED (moto accepts anything);
+- UpdateDomainName (not in moto) replaces the regional certificate, the
+  security policy or the endpoint type in place, keeping the target;
 - base path mapping calls on a domain name that never had a mapping answer
   like any other (moto fails with a KeyError, i.e. HTTP 500).
 """
@@ -17,9 +19,10 @@ from failover_cli.sandbox.acm_validation import issue_validated
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
-from failover_cli.sandbox.responses import Response, json_error
+from failover_cli.sandbox.responses import Response, json_error, json_response
 
 _DOMAINS = re.compile(r"^/domainnames/?$")
+_DOMAIN = re.compile(r"^/domainnames/(?P<domain>[^/]+)/?$")
 _MAPPINGS = re.compile(r"^/domainnames/(?P<domain>[^/]+)/basepathmappings(?:/[^/]*)?/?$")
 
 
@@ -33,6 +36,7 @@ class DomainNamesInterceptor(Interceptor):
             return False
         return bool(
             (request.method == "POST" and _DOMAINS.match(request.path))
+            or (request.method == "PATCH" and _DOMAIN.match(request.path))
             or _MAPPINGS.match(request.path)
         )
 
@@ -42,6 +46,9 @@ class DomainNamesInterceptor(Interceptor):
         if mappings:
             prepare_mappings(backend, unquote(mappings.group("domain")))
             return forward(request)
+        patched = _DOMAIN.match(request.path)
+        if patched:
+            return _update(request, backend, unquote(patched.group("domain")))
         body = request.json()
         name = str(body.get("domainName", ""))
         if name in backend.domain_names:
@@ -55,6 +62,34 @@ class DomainNamesInterceptor(Interceptor):
                 f"Certificate {arn} in account {request.account_id} is not yet issued",
             )
         return forward(request)
+
+
+def _update(request: AwsRequest, backend: Any, name: str) -> Response:
+    domain = backend.domain_names.get(name)
+    if domain is None:
+        return json_error("NotFoundException", "Invalid domain name identifier specified", 404)
+    changes: dict[str, Any] = {}
+    for operation in request.json().get("patchOperations", []):
+        path, value = str(operation.get("path", "")), operation.get("value")
+        if operation.get("op") != "replace":
+            return json_error("BadRequestException", f"Unsupported operation on {path}")
+        if path == "/regionalCertificateArn":
+            status = certificate_status(request.account_id, request.region, str(value))
+            if status != "ISSUED":
+                return json_error(
+                    "BadRequestException",
+                    f"Certificate {value} in account {request.account_id} is not yet issued",
+                )
+            changes["regional_certificate_arn"] = value
+        elif path == "/securityPolicy":
+            changes["security_policy"] = value
+        elif path.startswith("/endpointConfiguration/types/"):
+            changes["endpoint_configuration"] = {"types": [value]}
+        else:
+            return json_error("BadRequestException", f"Invalid patch path {path}")
+    for attribute, value in changes.items():  # all or nothing, as AWS applies a patch
+        setattr(domain, attribute, value)
+    return json_response(domain.to_json(), content_type="application/json")
 
 
 def prepare_mappings(backend: Any, domain: str) -> None:
