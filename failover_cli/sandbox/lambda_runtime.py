@@ -4,7 +4,8 @@ Concurrency: each function version has a pool of at most `max_environments`
 workers (fewer when ReservedConcurrentExecutions is lower). A worker serves
 one invocation at a time, as a Lambda execution environment does, so calls
 run in parallel up to the pool size; more wait for a free worker and are
-throttled (429) if none frees up within the function's timeout. A warm
+throttled (429) if none frees up within the function's timeout plus the
+init limit (a busy worker must have finished or timed out by then). A warm
 worker is reused only while the function's code and configuration are
 unchanged (`FunctionSpec.fingerprint`, compared at every invoke); stale ones
 are discarded. Timeouts kill the worker; the next invoke starts a new one.
