@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from failover_cli.aws.errors import translate
 from failover_cli.aws.retry import Clock
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Spec
+from failover_cli.ops.fanout import per_region
 from failover_cli.resources.log_group import HANDLER as LOG_GROUPS
 from failover_cli.resources.log_group import KIND as LOG_GROUP
 from failover_cli.resources.log_group import LogGroupProps
@@ -141,22 +141,12 @@ def gc_logs(
 ) -> GcReport:
     """Sweep every region's log group in parallel; `now` is wall-clock seconds (creationTime's)."""
     cutoff_ms = int((now() - min_age) * 1000)
-    regions = ctx.config.regions
-
-    def sweep_region(region: str) -> GroupSweep:
-        try:
-            return sweep(ctx, region, cutoff_ms, dry_run=dry_run, rate=rate)
-        except Exception as error:
-            # Name the region here: re-raised in the main thread the error no longer says.
-            translated = translate(error, region=region, service="logs")
-            if translated is None or translated is error:
-                raise
-            raise translated from error
-
-    with ThreadPoolExecutor(max_workers=len(regions)) as pool:
-        futures = [pool.submit(sweep_region, r) for r in regions]
-        # Every region finishes its work before the first error (if any) is raised.
-        groups = tuple(f.result() for f in futures)
+    swept = per_region(
+        ctx.config.regions,
+        lambda region: sweep(ctx, region, cutoff_ms, dry_run=dry_run, rate=rate),
+        service="logs",
+    )
+    groups = tuple(swept.values())
     return GcReport(ctx.config.stack, dry_run, min_age, groups)
 
 
