@@ -115,6 +115,12 @@ def find_health_check(ctx: Context, region: str, *, fresh: bool = False) -> dict
     return _pick(ctx, _candidates(ctx, region, fresh)[0])
 
 
+def owned_health_checks(ctx: Context, region: str, *, fresh: bool = False) -> list[dict[str, Any]]:
+    """Every check the stack owns in `region` (two after an interrupted replacement), as
+    ListHealthChecks items; `rotate-secret` must move all of them. They hold the secret."""
+    return [check for check, _ in _candidates(ctx, region, fresh)[0]]
+
+
 class HealthCheckHandler(Handler):
     kind = KIND
 
