@@ -44,9 +44,13 @@ def resolve(
 ) -> Resolution | None:
     """What Route 53 answers for `name` now, from the most specific public zone holding it.
 
-    None when no zone holds the name or it has no record of that type.
+    None when no zone holds the name or it has no record of that type. Only
+    the most specific zone name answers, as delegation would have it; among
+    zones of that same name (moto allows duplicates) the newest with an answer.
     """
-    for zone in zones_for(account_id, name):
+    zones = zones_for(account_id, name)
+    authoritative = [z for z in zones if normalise(z.name) == normalise(zones[0].name)]
+    for zone in authoritative:
         found = answer_in_zone(context, zone, name, record_type, account_id)
         if found.code is ResponseCode.NOERROR and found.record is not None:
             return Resolution(found.region, found.record, found.target, found.data)
