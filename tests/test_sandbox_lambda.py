@@ -77,8 +77,13 @@ def role_arn() -> str:
             }
         ],
     }
-    role = client("iam").create_role(
-        RoleName=unique("fn-role"), AssumeRolePolicyDocument=json.dumps(trust)
+    iam = client("iam")
+    role = iam.create_role(RoleName=unique("fn-role"), AssumeRolePolicyDocument=json.dumps(trust))
+    # Lets Lambda create the log group on first run, as on AWS (the stack's own
+    # least-privilege role does not, so a deleted group stays deleted).
+    iam.attach_role_policy(
+        RoleName=role["Role"]["RoleName"],
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
     )
     return str(role["Role"]["Arn"])
 
@@ -357,3 +362,43 @@ def test_published_versions_and_aliases_run_their_own_code(sandbox_env: str) -> 
     newest = max(versions, key=lambda v: 0 if v["Version"] == "$LATEST" else int(v["Version"]))
     assert newest["Version"] != published and newest["Architectures"] == ["arm64"]
     assert invoke(EAST, function, Qualifier=newest["Version"])["Body"] == {"code": 2}
+
+
+def test_a_role_without_create_log_group_cannot_resurrect_a_deleted_group(
+    sandbox_env: str,
+) -> None:
+    # The stack's least-privilege role: CreateLogStream and PutLogEvents only. On AWS
+    # Lambda then cannot recreate a deleted group, so `down` stays complete even
+    # if a request is still in flight when the group goes.
+    trust = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }
+    least = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": "*",
+            }
+        ],
+    }
+    iam = client("iam")
+    name = unique("least")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(RoleName=name, PolicyName="logs", PolicyDocument=json.dumps(least))
+    arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    function = create_function(WEST, role=arn)
+    group = f"/aws/lambda/{function}"
+    client("logs", WEST).create_log_group(logGroupName=group)
+    assert health(WEST, function)[0] == 200
+    assert _has_group(function)  # an existing group is written to
+    client("logs", WEST).delete_log_group(logGroupName=group)
+    assert health(WEST, function)[0] == 200  # the call still succeeds...
+    assert not _has_group(function)  # ...but its lines are lost, as on AWS

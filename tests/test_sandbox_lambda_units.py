@@ -139,3 +139,18 @@ def test_pool_reaps_idle_workers_and_closes() -> None:
     pool.release(_worker(("v",)), reusable=True)
     assert len(pool.close()) == 1
     assert pool.acquire(("v",), limit=1, wait_s=0).grant is Grant.CLOSED
+
+
+def test_only_a_role_allowed_to_create_log_groups_lets_lambda_recreate_one() -> None:
+    from failover_cli.sandbox.lambda_logs import _allows_create_log_group
+
+    least = (
+        '{"Statement": [{"Effect": "Allow", "Action": '
+        '["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]}'
+    )
+    basic = '{"Statement": {"Effect": "Allow", "Action": "logs:Create*", "Resource": "*"}}'
+    denied = '{"Statement": [{"Effect": "Deny", "Action": "logs:*", "Resource": "*"}]}'
+    assert not _allows_create_log_group(least)
+    assert _allows_create_log_group(basic)
+    assert not _allows_create_log_group(denied)
+    assert _allows_create_log_group('{"Statement": [{"Effect": "Allow", "Action": "*"}]}')

@@ -49,6 +49,9 @@ class FunctionSpec:
     environment: tuple[tuple[str, str], ...]  # the function's own variables, sorted
     reserved_concurrency: int | None
     package_type: str
+    role: str = (
+        ""  # execution role ARN: its permissions decide whether Lambda may create the log group
+    )
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -128,6 +131,7 @@ def _spec(account: str, region: str, function: Any) -> FunctionSpec:
         environment=tuple(sorted((str(k), str(v)) for k, v in variables.items())),
         reserved_concurrency=None if reserved in (None, "") else int(reserved),
         package_type=str(function.package_type or "Zip"),
+        role=str(function.role or ""),
     )
 
 

@@ -102,7 +102,14 @@ class InvocationLog:
 
 class LogSink(Protocol):
     def write(
-        self, account: str, region: str, group: str, stream: str, events: Sequence[Event]
+        self,
+        account: str,
+        region: str,
+        group: str,
+        stream: str,
+        events: Sequence[Event],
+        *,
+        create_group: bool = True,
     ) -> None: ...
 
 
@@ -114,7 +121,14 @@ class MotoLogs:
         self._lock = threading.Lock()
 
     def write(
-        self, account: str, region: str, group: str, stream: str, events: Sequence[Event]
+        self,
+        account: str,
+        region: str,
+        group: str,
+        stream: str,
+        events: Sequence[Event],
+        *,
+        create_group: bool = True,
     ) -> None:
         if not events:
             return
@@ -122,8 +136,52 @@ class MotoLogs:
 
         backend = logs_backends[account][region]
         with self._lock:
-            backend.ensure_log_group(group)  # Lambda creates a missing group, no retention
+            if group not in backend.groups:
+                if not create_group:
+                    return  # as on AWS: the lines are lost, the invocation still succeeds
+                backend.ensure_log_group(group)  # Lambda creates a missing group, no retention
             backend.ensure_log_stream(group, stream)
             backend.put_log_events(
                 group, stream, [{"timestamp": stamp, "message": text} for stamp, text in events]
             )
+
+
+def role_may_create_log_groups(account: str, role_arn: str) -> bool:
+    """Whether the execution role allows logs:CreateLogGroup, as Lambda needs to make a group.
+
+    On AWS a function whose role lacks it (like the stack's least-privilege role)
+    cannot recreate a deleted group; its log lines are dropped instead. This
+    matters for `down`: an in-flight request must not resurrect a deleted group.
+    """
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["global"]
+    name = role_arn.rsplit("/", 1)[-1]
+    role = next((r for r in backend.roles.values() if r.name == name), None)
+    if role is None:
+        return False
+    documents = [str(doc) for doc in role.policies.values()]
+    for policy in role.managed_policies.values():
+        documents += [str(v.document) for v in policy.versions if v.is_default]
+    return any(_allows_create_log_group(doc) for doc in documents)
+
+
+def _allows_create_log_group(document: str) -> bool:
+    import json
+    import urllib.parse
+
+    try:
+        parsed = json.loads(urllib.parse.unquote(document))
+    except ValueError:
+        return False
+    statements = parsed.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = statement.get("Action", [])
+        for action in [actions] if isinstance(actions, str) else actions:
+            if action in ("*", "logs:*", "logs:CreateLogGroup") or (
+                action.endswith("*") and "logs:CreateLogGroup".startswith(action[:-1])
+            ):
+                return True
+    return False

@@ -27,7 +27,7 @@ from typing import Any
 
 from failover_cli.sandbox import lambda_logs
 from failover_cli.sandbox.lambda_functions import FunctionSpec, LambdaApiError
-from failover_cli.sandbox.lambda_logs import InvocationLog, LogSink
+from failover_cli.sandbox.lambda_logs import InvocationLog, LogSink, role_may_create_log_groups
 from failover_cli.sandbox.lambda_pool import Grant, Worker, WorkerPool
 from failover_cli.sandbox.lambda_process import WorkerExited, WorkerProcess
 from failover_cli.sandbox.lambda_store import extract
@@ -315,7 +315,15 @@ class LambdaRuntime:
 
     def _write_log(self, spec: FunctionSpec, worker: Worker, log: InvocationLog) -> None:
         try:
-            self.logs.write(spec.account, spec.region, spec.log_group, worker.stream, log.events)
+            may_create = role_may_create_log_groups(spec.account, spec.role)
+            self.logs.write(
+                spec.account,
+                spec.region,
+                spec.log_group,
+                worker.stream,
+                log.events,
+                create_group=may_create,
+            )
         except Exception:  # a lost log line must not fail the invocation
             _log.exception("writing the log of %s failed", spec.name)
 
