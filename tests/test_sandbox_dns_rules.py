@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
+from failover_cli.sandbox.region_geography import REGION_LOCATIONS, latency_ms
 from failover_cli.sandbox.route53_dns import (
-    REGION_LOCATIONS,
     AliasTarget,
     Answer,
     HealthFn,
@@ -18,7 +18,6 @@ from failover_cli.sandbox.route53_dns import (
     ResponseCode,
     answer,
     fake_ipv4,
-    latency_ms,
     normalise,
     region_of_host,
 )

@@ -27,7 +27,6 @@ import re
 import secrets
 import threading
 import uuid
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,13 +39,21 @@ from failover_cli.sandbox.layer import Forward, Interceptor, OperationIntercepto
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.sns_outbox import SENDER, Outbox
+from failover_cli.sandbox.sns_xml import (
+    XMLNS,
+    batch_results,
+    html_response,
+    members,
+    sns_error,
+    xml_response,
+    xml_text,
+)
 
 log = logging.getLogger(__name__)
 
 EMAIL_PROTOCOLS = frozenset({"email", "email-json"})
 PENDING = "PendingConfirmation"  # the attribute, and what lists show instead of the ARN
 PENDING_ANSWER = "pending confirmation"  # what Subscribe answers instead of the ARN
-XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
 LINK = re.compile(r"^/_sandbox/(?P<kind>confirm|unsubscribe)/(?P<token>[A-Za-z0-9_-]+)/?$")
 
 
@@ -143,7 +150,7 @@ class SnsEmail(OperationInterceptor):
             for s in list(backend.subscriptions.values())
         )
         response = forward(request)
-        arn = _xml_text(response.body, "SubscriptionArn") if response.ok else None
+        arn = xml_text(response.body, "SubscriptionArn") if response.ok else None
         subscription = backend.subscriptions.get(arn) if arn else None
         if subscription is None:
             return response
@@ -200,7 +207,7 @@ class SnsEmail(OperationInterceptor):
             f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
             "</ConfirmSubscriptionResponse>"
         )
-        return _xml(200, body.encode())
+        return xml_response(200, body.encode())
 
     def _list(self, request: AwsRequest, forward: Forward) -> Response:
         response = forward(request)
@@ -243,7 +250,7 @@ class SnsEmail(OperationInterceptor):
         response = forward(request)
         form = request.form
         topic_arn = form.get("TopicArn") or form.get("TargetArn") or ""
-        message_id = _xml_text(response.body, "MessageId") if response.ok else None
+        message_id = xml_text(response.body, "MessageId") if response.ok else None
         if message_id and ":sns:" in topic_arn:
             self.deliver(request, topic_arn, message_id, form.get("MessageStructure"))
         return response
@@ -255,9 +262,9 @@ class SnsEmail(OperationInterceptor):
         form = request.form
         structure_of = {
             form.get(f"{prefix}.Id", ""): form.get(f"{prefix}.MessageStructure")
-            for prefix in _members(form, "PublishBatchRequestEntries.member")
+            for prefix in members(form, "PublishBatchRequestEntries.member")
         }
-        for entry_id, message_id in _batch_results(response.body):
+        for entry_id, message_id in batch_results(response.body):
             self.deliver(request, form.get("TopicArn", ""), message_id, structure_of.get(entry_id))
         return response
 
@@ -335,13 +342,13 @@ class SubscriptionLinks(Interceptor):
         if found["kind"] == "confirm":
             where = tokens.confirmation(token)
             if where is not None and self.email.confirm(where, authenticated=False):
-                return _html(200, text.confirmed_page(where.arn))
+                return html_response(200, text.confirmed_page(where.arn))
         else:
             where = tokens.unsubscription(token)
             if where is not None:
                 self.email.unsubscribe(where)
-                return _html(200, text.unsubscribed_page(where.arn))
-        return _html(404, text.unknown_link_page())
+                return html_response(200, text.unsubscribed_page(where.arn))
+        return html_response(404, text.unknown_link_page())
 
 
 def is_pending(subscription: Any) -> bool:
@@ -393,65 +400,3 @@ def _for_protocol(message: str, protocol: str) -> str:
         return str(parts.get(protocol) or parts["default"])
     except (ValueError, KeyError, AttributeError):
         return message
-
-
-def _members(form: dict[str, str], prefix: str) -> list[str]:
-    numbers = sorted(
-        {int(m.group(1)) for key in form if (m := re.match(rf"{re.escape(prefix)}\.(\d+)\.", key))}
-    )
-    return [f"{prefix}.{n}" for n in numbers]
-
-
-def _batch_results(body: bytes) -> list[tuple[str, str]]:
-    """(entry id, message id) of each successful PublishBatch entry."""
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return []
-    found = []
-    for element in root.iter():
-        if _local(element.tag) == "Successful":
-            for member in element:
-                values = {_local(child.tag): (child.text or "") for child in member}
-                if values.get("Id") and values.get("MessageId"):
-                    found.append((values["Id"], values["MessageId"]))
-    return found
-
-
-def _xml_text(body: bytes, tag: str) -> str | None:
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return None
-    for element in root.iter():
-        if _local(element.tag) == tag:
-            return (element.text or "").strip()
-    return None
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def sns_error(code: str, message: str, status: int) -> Response:
-    body = (
-        f'<ErrorResponse xmlns="{XMLNS}"><Error><Type>Sender</Type>'
-        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
-        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
-    )
-    return _xml(status, body.encode())
-
-
-def _xml(status: int, body: bytes) -> Response:
-    headers = (("Content-Type", "text/xml"), ("Content-Length", str(len(body))))
-    return Response(status=status, headers=headers, body=body)
-
-
-def _html(status: int, page: str) -> Response:
-    body = page.encode()
-    headers = (
-        ("Content-Type", "text/html; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        ("Cache-Control", "no-store"),
-    )
-    return Response(status=status, headers=headers, body=body)
