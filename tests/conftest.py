@@ -164,9 +164,7 @@ def sandbox_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def sandbox_env(monkeypatch: pytest.MonkeyPatch, sandbox_endpoint: str) -> str:
     """Point boto3 (and the tool's own HTTP requests) at the session sandbox."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_endpoint)
-    monkeypatch.setenv(
-        "FAILOVER_RESOLVE", f"*.amazonaws.com={sandbox_endpoint},*.localhost={sandbox_endpoint}"
-    )
+    monkeypatch.setenv("FAILOVER_RESOLVE", f"*={sandbox_endpoint}")
     return sandbox_endpoint
 
 

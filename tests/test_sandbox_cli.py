@@ -34,7 +34,7 @@ def expected_exports(port: int) -> list[str]:
         "export AWS_ACCESS_KEY_ID=testing",
         "export AWS_SECRET_ACCESS_KEY=testing",
         "export AWS_DEFAULT_REGION=us-east-1",
-        f"export FAILOVER_RESOLVE='*.amazonaws.com={endpoint},*.localhost={endpoint}'",
+        f"export FAILOVER_RESOLVE='*={endpoint}'",
     ]
 
 

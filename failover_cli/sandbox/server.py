@@ -138,7 +138,9 @@ class Sandbox:
             **FAKE_CREDENTIALS,
             "AWS_DEFAULT_REGION": DEFAULT_REGION,
             # The tool's own HTTP requests (API URLs, custom domains) land here too.
-            "FAILOVER_RESOLVE": f"*.amazonaws.com={self.endpoint},*.localhost={self.endpoint}",
+            # Every host the tool probes over HTTP (execute-api hosts and the
+            # stack's custom domain, whatever its name) is answered by the sandbox.
+            "FAILOVER_RESOLVE": f"*={self.endpoint}",
         }
 
     def start(self) -> Sandbox:
