@@ -299,3 +299,19 @@ def test_a_missing_function_stops_before_any_change(aws: None) -> None:
         rotate_secret(ctx, make_secret=lambda: NEW)
     assert "does not exist" in raised.value.message and raised.value.region == WEST
     assert calls.mutating == []
+
+
+def test_step_three_gives_up_naming_the_checkers_with_a_resume_hint(aws: None) -> None:
+    from failover_cli.errors import TimeoutExpired
+    from failover_cli.ops.rotate_secret import RESUME_HINT
+    from failover_cli.ops.rotate_watch import await_new_path
+
+    _deploy()
+    check_id = boto3.client("route53", EAST).list_health_checks()["HealthChecks"][0]["Id"]
+    # Switched "tomorrow": no report can ever count, so the wait runs out.
+    watch = CheckerWatch(check_id, EAST, datetime.now(UTC) + timedelta(days=1), 10, 2)
+    with context(make_config()) as (ctx, _calls), pytest.raises(TimeoutExpired) as raised:
+        await_new_path(ctx, [watch], timeout=30, hint=RESUME_HINT)
+    text = raised.value.render()
+    assert "Timed out after 30s" in text and "us-east-1: us-east-1 127.0.13.37" in text
+    assert "re-run `failover rotate-secret` to resume" in text

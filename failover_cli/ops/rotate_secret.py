@@ -164,6 +164,32 @@ class RotationReport:
         }
 
 
+@dataclass(frozen=True)
+class Found:
+    """The state before anything is written, and what it means for this run."""
+
+    variables: dict[str, dict[str, str]]  # region -> function environment
+    checks: dict[str, list[dict[str, Any]]]  # region -> owned health checks
+    new: str
+    resumed: bool
+    old: str | None  # the primary's current secret first; None when all have the new one
+
+
+def detect(ctx: Context, make_secret: Callable[[], str] = new_secret) -> Found:
+    """Read every function and check; a missing function stops here, before any change."""
+    regions = list(ctx.config.regions)
+    variables = per_region(
+        regions, lambda r: variables_of(wait_for_update(ctx, r)), service="lambda"
+    )
+    checks = {r: owned_health_checks(ctx, r) for r in regions}
+    paths = [c["HealthCheckConfig"].get("ResourcePath", "") for r in regions for c in checks[r]]
+    on_checks = {s for s in map(secret_in_path, paths) if s}
+    new, resumed = choose_secret(variables, regions, on_checks, make_secret)
+    currents = [variables[r].get(SECRET_VARIABLE) for r in regions]
+    old = next((c for c in currents if c and c != new), None)
+    return Found(variables, checks, new, resumed, old)
+
+
 def rotate_secret(
     ctx: Context,
     *,
@@ -175,32 +201,13 @@ def rotate_secret(
 ) -> RotationReport:
     config = ctx.config
     regions = list(config.regions)
-    # Everything is read first: a missing function stops the command before any change.
-    variables = per_region(
-        regions, lambda r: variables_of(wait_for_update(ctx, r)), service="lambda"
-    )
-    checks = {r: owned_health_checks(ctx, r) for r in regions}
-    on_checks = {
-        secret_in_path(c["HealthCheckConfig"].get("ResourcePath", ""))
-        for r in regions
-        for c in checks[r]
-    }
-    new, resumed = choose_secret(variables, regions, {s for s in on_checks if s}, make_secret)
-    old = next(
-        (
-            v[SECRET_VARIABLE]
-            for v in (variables[r] for r in regions)
-            if v.get(SECRET_VARIABLE, new) != new
-        ),
-        None,
-    )
-    if resumed:
+    found = detect(ctx, make_secret)
+    new, old, checks = found.new, found.old, found.checks
+    if found.resumed:
         say(f"Resuming the rotation to {mask(new)} found in {NEXT_SECRET_VARIABLE}.")
     else:
-        say(
-            f"Rotating the health-checker secret of stack {config.stack}: "
-            f"{mask(old) if old else '(none)'} → {mask(new)}."
-        )
+        shown = mask(old) if old else "(none)"
+        say(f"Rotating the health-checker secret of stack {config.stack}: {shown} → {mask(new)}.")
 
     say("1/4 Functions accept both the old and the new secret…")
     accepted = per_region(
@@ -240,7 +247,7 @@ def rotate_secret(
         config.stack,
         mask(old) if old else None,
         mask(new),
-        resumed,
+        found.resumed,
         accepted,
         tuple(switches),
         observed,
