@@ -71,15 +71,15 @@ class ProgressPrinter:
     def listener(self) -> ChangeListener:
         def on_change(change: Change, phase: str, seconds: float) -> None:
             with self._lock:
-                if phase == "start":
-                    self.console.print("  " + _line(change))
-                elif phase == "done":
+                # One line per change, when it ends: waits print their own progress.
+                if phase == "done":
+                    colour = _SYMBOL[change.action.value][1]
                     where = change.spec.where or "global"
                     self.console.print(
-                        f"  [green]✓[/green] {where:<14} {change.spec.kind} {change.spec.name}"
-                        f" [dim]({seconds:.1f}s)[/dim]"
+                        f"  [green]✓[/green] [{colour}]{change.action.value:<6}[/{colour}] "
+                        f"{where:<14} {change.describe()} [dim]({seconds:.1f}s)[/dim]"
                     )
-                else:
+                elif phase == "failed":
                     self.console.print(
                         f"  [red]✗[/red] {change.spec.where or 'global':<14} "
                         f"{change.spec.kind} {change.spec.name} failed"
