@@ -145,3 +145,18 @@ def test_down_leaves_an_untagged_look_alike_alone(sandbox_env: str, tmp_path: Pa
     assert "left alone" in down.stdout
     assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{stack}-fn")["logGroups"]
     logs.delete_log_group(logGroupName=f"/aws/lambda/{stack}-fn")
+
+
+def test_a_missing_hosted_zone_stops_plan_and_up_before_any_change(
+    sandbox_env: str, tmp_path: Path
+) -> None:
+    stack = unique_stack()
+    domain = f"{stack}.nozone.test"
+    config = write_config(
+        tmp_path, stack, f"domain:\n  name: {domain}\n  hosted_zone: nozone.test\n"
+    )
+    for command in ("plan", "up"):
+        run = failover(config, command)
+        assert run.exit_code == 2, run.stderr
+        assert "nozone.test" in run.stderr and "does not exist" in run.stderr
+        assert run.mutating == []

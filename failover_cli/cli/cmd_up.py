@@ -16,6 +16,7 @@ def command(state: AppState) -> None:
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
+    from failover_cli.ops.status import api_url
     from failover_cli.resources.subscription import PENDING_OUTPUT
 
     ctx, console, printer = open_context(state)
@@ -26,10 +27,15 @@ def command(state: AppState) -> None:
         console.print("  Nothing to do: the stack already matches the config.")
     report = run_up(ctx, plan, printer.listener())
     endpoints = {
-        region: f"https://{api_id}.execute-api.{region}.amazonaws.com/{config.api.stage}"
+        region: api_url(api_id, region, config.api.stage)
         for region in config.regions
         if (api_id := ctx.outputs.get(f"api_id:{region}"))
     }
+    domain_url = routing = None
+    if config.domain is not None:
+        base = f"/{config.domain.base_path}" if config.domain.base_path else ""
+        domain_url = f"https://{config.domain.name}{base}"
+        routing = config.domain.routing
     pending = ctx.outputs.get(PENDING_OUTPUT)  # the alarm e-mail awaiting its confirmation click
     if state.json:
         emit_json(
@@ -38,13 +44,16 @@ def command(state: AppState) -> None:
                 "changed": report.mutating,
                 "changes": [c.to_json() for c, _ in report.done],
                 "endpoints": endpoints,
+                "domain_url": domain_url,
                 "pending_subscription": pending,
             }
         )
         return
     click.echo(f"Stack {config.stack} is up ({report.mutating} changes).")
     for region, url in endpoints.items():
-        click.echo(f"  {region:<14} {url}/hello")
+        click.echo(f"  API {region:<14} {url}")
+    if domain_url:
+        click.echo(f"  Domain {domain_url} (Route 53 {routing} routing)")
     if pending:
         click.echo(
             f"Confirm the alarm subscription: AWS sent a confirmation link to {pending}; "

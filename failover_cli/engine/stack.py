@@ -19,7 +19,10 @@ _NO_CODE = CodeBundle(zip_bytes=b"", sha256="")
 
 
 def build_specs(ctx: Context) -> list[Spec]:
-    """The desired state for `up`/`plan`: resolves the secret and zips the code."""
+    """The desired state for `up`/`plan`: preconditions checked, secret resolved, code zipped."""
+    from failover_cli.resources.hosted_zone import preflight
+
+    preflight(ctx)
     secret = resolve_secret(ctx)
     code = build_bundle(ctx.config.function.source)
     return desired_specs(DesiredInputs(ctx.config, secret, code))

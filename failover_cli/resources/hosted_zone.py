@@ -16,7 +16,7 @@ from typing import Any
 from failover_cli.config.rules import within_zone
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import GLOBAL
-from failover_cli.errors import FailoverError
+from failover_cli.errors import BadInput, FailoverError
 
 _ESCAPE = re.compile(r"\\(\d{3})")  # Route 53 returns e.g. "*" as "\052"
 _PAGE = "300"
@@ -59,6 +59,22 @@ def require_zone(ctx: Context) -> Zone:
             hint="Use the zone's apex or a name below it as domain.name.",
         )
     return zone
+
+
+def preflight(ctx: Context) -> None:
+    """Before planning: with a domain, its hosted zone must exist (read-only check).
+
+    A missing zone is a config problem the user must fix first, so it stops
+    `plan` and `up` with exit 2 before anything is created in any region.
+    """
+    if ctx.config.domain is None:
+        return
+    try:
+        require_zone(ctx)
+    except BadInput:
+        raise
+    except FailoverError as error:
+        raise BadInput(error.message, hint=error.hint) from error
 
 
 def _lookup_zone(ctx: Context) -> Zone | None:
