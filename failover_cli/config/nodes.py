@@ -23,6 +23,7 @@ from failover_cli.errors import BadInput, ConfigError
 MAX_FILE_BYTES = 1024 * 1024
 MAX_STRING = 4096  # no single value in the config has a reason to be longer
 MAX_ENTRIES = 256  # nor any list or mapping (tags stop at 40, regions at a few dozen)
+MAX_NUMBER_CHARS = 20  # the largest allowed number (172800) is 6 digits; this is plenty
 MAX_SHOWN = 20  # problems printed before "and N more"
 
 _STR = "tag:yaml.org,2002:str"
@@ -240,6 +241,14 @@ class Reader:
         node = entry.node
         if not isinstance(node, yaml.ScalarNode) or node.tag != _INT:
             self.fail(entry, f"must be a whole number, not {type_name(node)}")
+            return None
+        if len(node.value) > MAX_NUMBER_CHARS:
+            # Python refuses to read integers of thousands of digits (a crash, not a problem).
+            self.fail(
+                entry,
+                f"is a number written with {len(node.value)} characters; no setting allows "
+                "one that large",
+            )
             return None
         value = yaml.constructor.SafeConstructor().construct_yaml_int(node)
         return int(value)
