@@ -162,14 +162,21 @@ class SectionBuilder(FieldReader):
         text = self.reader.string(entry)
         if text is None:
             return None
-        path = (folder / Path(text).expanduser()).resolve()
-        if not path.is_dir():
+        try:
+            path = (folder / Path(text).expanduser()).resolve()
+            is_dir = path.is_dir()
+            has_handler = is_dir and (path / "handler.py").is_file()
+        except (RuntimeError, OSError) as error:  # `~nobody/x`, a symlink loop, a long name
+            reason = getattr(error, "strerror", None) or str(error)
+            self.reader.fail(entry, f"is {show(text)}, which cannot be used as a folder ({reason})")
+            return None
+        if not is_dir:
             self.reader.fail(
                 entry,
                 f"is {show(text)}, but the folder {path} does not exist; give the "
                 "function's code folder (relative paths start at the config's folder)",
             )
-        elif not (path / "handler.py").is_file():
+        elif not has_handler:
             self.reader.fail(
                 entry,
                 f"is the folder {path}, which has no handler.py; the function's "
