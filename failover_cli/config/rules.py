@@ -9,6 +9,7 @@ will receive the value, so `validate` catches offline what AWS would reject.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from failover_cli.config.nodes import show, suggest
@@ -125,6 +126,11 @@ def env_name(name: str) -> str | None:
 
 
 def base_path(value: str) -> str | None:
+    if value in (".", ".."):
+        return (
+            f"is {show(value)}, a path segment that HTTP clients remove from every URL, so "
+            "nothing could reach the API under it; use a name such as v1, or empty for none"
+        )
     if value == "" or _BASE_PATH.fullmatch(value):
         return None
     return (
@@ -169,11 +175,32 @@ def tag_key(key: str) -> str | None:
             f"is an ownership tag that failover sets itself ({', '.join(OWNERSHIP_TAG_KEYS)}); "
             "choose another key"
         )
+    skeleton = _skeleton(key)
+    if skeleton.startswith("aws:") or skeleton in OWNERSHIP_TAG_KEYS:
+        like = "aws:" if skeleton.startswith("aws:") else skeleton
+        return (
+            f"looks like {like} but is written with other characters (another case, "
+            "full-width or Cyrillic/Greek look-alike letters), which would mislead whoever "
+            "reads the tags; choose a plainly different key"
+        )
     if not _TAG_TEXT.fullmatch(key):
         return (
             "has characters AWS tags do not allow; use letters, digits, spaces and _ . : / = + - @"
         )
     return None
+
+
+# Cyrillic and Greek letters that look like Latin ones (NFKC already folds full-width forms).
+_LOOK_ALIKES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04cf\u043a"
+    "\u03b1\u03bf\u03bd\u03b9\u03ba\u03c1\u03c4\u0131",
+    "aeopcyxijsdlkaovikpti",
+)
+
+
+def _skeleton(text: str) -> str:
+    """`text` reduced to what it looks like: compatibility forms, case and look-alikes folded."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_LOOK_ALIKES)
 
 
 def tag_value(value: str) -> str | None:
@@ -195,4 +222,3 @@ def distinct(values: Sequence[str]) -> list[int]:
             repeats.append(index)
         seen.add(value)
     return repeats
-
