@@ -79,7 +79,23 @@ def _show_error(ctx: click.Context, error: FailoverError) -> None:
         import traceback
 
         traceback.print_exc()
-    click.echo(f"Error: {error.render()}", err=True)
+    click.echo(f"Error: {printable(error.render())}", err=True)
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (newlines kept).
+
+    Messages quote what the user typed (a --region, a path from FAILOVER_CONFIG), and
+    an ANSI escape, a bell or a bidi override in it must not drive the terminal.
+    """
+    import unicodedata
+
+    return "".join(
+        ch
+        if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in text
+    )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -78,8 +78,10 @@ class ForceFailReport:
 
 def require_region(ctx: Context, region: str) -> None:
     if region not in ctx.config.regions:
+        # Quoted unless it reads like a region name: `--region ''` must not vanish.
+        shown = region if region.replace("-", "").isalnum() and region.isascii() else repr(region)
         raise BadInput(
-            f"{region} is not one of stack {ctx.config.stack}'s regions "
+            f"{shown} is not one of stack {ctx.config.stack}'s regions "
             f"({', '.join(ctx.config.regions)})",
             hint="Pass --region with one of them.",
         )
