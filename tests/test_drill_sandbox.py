@@ -99,7 +99,7 @@ def test_drill_reports_each_phase_and_restores(
 
         # A drill that runs out of time still restores, and says the phases it missed.
         poll_status(config, _serving_primary, timeout=90, what="the primary serving again")
-        short = failover(config, "drill", "--region", EAST, "--timeout", "0s")
+        short = failover(config, "drill", "--region", EAST, "--timeout", "0.1s")
         assert short.exit_code == 1, short.stderr
         assert "not reached" in short.stdout and "FORCE_FAIL was restored" in short.stderr
         assert function_env(endpoint, EAST, fn)["FORCE_FAIL"] == "false"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from failover_cli.cli.durations import DURATION
+from failover_cli.cli.durations import POSITIVE_DURATION
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
@@ -13,7 +13,7 @@ from failover_cli.cli.state import AppState
 @click.option("--region", required=True, help="The region to fail during the drill.")
 @click.option(
     "--timeout",
-    type=DURATION,
+    type=POSITIVE_DURATION,
     default="10m",
     show_default=True,
     help="How long to follow each half (failover, then failback).",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from failover_cli.cli.durations import DURATION
+from failover_cli.cli.durations import POSITIVE_DURATION
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
@@ -12,7 +12,7 @@ from failover_cli.cli.state import AppState
 @click.command("rotate-secret")
 @click.option(
     "--timeout",
-    type=DURATION,
+    type=POSITIVE_DURATION,
     default="15m",
     show_default=True,
     help="How long to wait for every checker to probe the new path before giving up.",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from failover_cli.cli.durations import DURATION
+from failover_cli.cli.durations import POSITIVE_DURATION
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
@@ -31,7 +31,7 @@ MIN_INTERVAL = 1.0  # seconds; faster only hammers the APIs (and their throttles
 @click.option("--watch", is_flag=True, help="Refresh in place until Ctrl-C.")
 @click.option(
     "--interval",
-    type=DURATION,
+    type=POSITIVE_DURATION,
     default="5s",
     show_default=True,
     help="Time between refreshes with --watch (e.g. 5s, 1m).",
