@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import click
 
+from failover_cli.cli.options import time_scale_option
+
 
 @click.command("demo")
 @click.option(
-    "--port", type=int, default=0, show_default=True, help="Sandbox port (0: a free one)."
-)
-@click.option(
-    "--time-scale",
-    type=float,
-    default=10.0,
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
     show_default=True,
-    help="Speed-up of the sandbox's clocks (health checker intervals).",
+    help="Sandbox port (0: a free one).",
 )
+@time_scale_option(10.0, "Speed-up of the sandbox's clocks (health checker intervals).")
 def command(port: int, time_scale: float) -> None:
     """Start a sandbox in-process and run up, plan and down against it."""
     from failover_cli.cli.render import err_console

@@ -10,7 +10,7 @@ from types import FrameType
 
 import click
 
-from failover_cli.cli.options import json_option, pass_state
+from failover_cli.cli.options import json_option, pass_state, time_scale_option
 from failover_cli.cli.state import AppState
 
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
@@ -24,12 +24,8 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     show_default=True,
     help="Port on 127.0.0.1 to listen on (0 picks a free one).",
 )
-@click.option(
-    "--time-scale",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="Run the emulated clocks N times faster (replicas, health checkers, alarms).",
+@time_scale_option(
+    1.0, "Run the emulated clocks N times faster (replicas, health checkers, alarms)."
 )
 @click.option(
     "--client-region",
@@ -95,6 +91,13 @@ def command(
 def _region(value: str) -> str:
     if not _REGION.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not an AWS region name (like us-west-2)")
+    from failover_cli.config.nodes import suggest
+    from failover_cli.config.regions import lambda_regions
+
+    known = lambda_regions()
+    if value not in known:
+        hint = suggest(value, sorted(known))
+        raise click.BadParameter(f"{value!r} is not an AWS region{hint}")
     return value
 
 

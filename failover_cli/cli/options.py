@@ -36,4 +36,29 @@ def yes_option(func: F) -> F:
     return click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(func)
 
 
+MAX_TIME_SCALE = 1000.0  # a 10 s health check interval becomes 10 ms; faster only spins
+
+
+def _finite(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    if value != value:  # NaN passes every range comparison
+        raise click.BadParameter("nan is not a number")
+    return value
+
+
+def time_scale_option(default: float, help: str) -> Callable[[F], F]:
+    """`--time-scale N` of the sandbox's clocks: above 0, at most MAX_TIME_SCALE."""
+
+    def decorate(func: F) -> F:
+        return click.option(
+            "--time-scale",
+            type=click.FloatRange(min=0, min_open=True, max=MAX_TIME_SCALE),
+            default=default,
+            show_default=True,
+            callback=_finite,
+            help=help,
+        )(func)
+
+    return decorate
+
+
 pass_state = click.make_pass_decorator(AppState)

@@ -26,6 +26,7 @@ from failover_cli.sandbox import (
     acm_validation,
     apigateway_domains,
     apigateway_gaps,
+    autoscaling_gaps,
     cloudwatch_alarms,
     custom_domains,
     dynamodb_global_tables,
@@ -52,6 +53,7 @@ FEATURES: tuple[Feature, ...] = (
     dynamodb_global_tables.install,
     lambda_invoke.install,
     apigateway_gaps.install,
+    autoscaling_gaps.install,
     acm_validation.install,
     apigateway_domains.install,
     execute_api.install,
@@ -85,6 +87,10 @@ class SandboxError(FailoverError):
 
 class PortInUse(SandboxError, BadInput):
     pass
+
+
+class BadOutbox(SandboxError, BadInput):
+    """--outbox names something that cannot be a folder: bad input, exit 2."""
 
 
 class Sandbox:
@@ -151,7 +157,7 @@ class Sandbox:
             self.outbox.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             message = f"Cannot create the outbox {self.outbox}: {error.strerror}"
-            raise SandboxError(message, hint="Choose another folder with --outbox.") from None
+            raise BadOutbox(message, hint="Choose another folder with --outbox.") from None
         listener = self._bind()
         _configure_moto()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
