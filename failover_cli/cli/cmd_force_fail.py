@@ -49,6 +49,11 @@ def command(
     phases wait for the region only where Route 53 prefers it: the PRIMARY with
     failover routing; with latency routing, the region being back in the answer.
     """
+    if restore and allow_total_outage:
+        raise click.UsageError(
+            "--allow-total-outage is for failing a region; --restore never takes one down, "
+            "so the two do not go together"
+        )
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.render_phases import out_console, print_force_fail
     from failover_cli.cli.session import open_context
