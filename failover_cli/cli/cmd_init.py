@@ -72,9 +72,7 @@ def _ask(answers: StarterAnswers, given: dict[str, str | None]) -> StarterAnswer
     routing = given["routing"]
     if domain:
         zone = zone or click.prompt("Route 53 hosted zone", default=_parent_zone(domain))
-        routing = routing or click.prompt(
-            "Routing", default="latency", type=click.Choice(ROUTINGS)
-        )
+        routing = routing or click.prompt("Routing", default="latency", type=click.Choice(ROUTINGS))
     email = given["email"]
     if email is None:
         email = click.prompt(
@@ -142,6 +140,12 @@ def command(
         answers = _answers(stack, regions, domain, hosted_zone, routing, email)
     else:
         answers = _ask(DEFAULT_ANSWERS, given)
+    if answers.domain is None and (hosted_zone or routing):
+        # Without a domain they would be dropped without a word.
+        raise click.UsageError(
+            "--hosted-zone and --routing describe the custom domain; give --domain too, "
+            "or leave them out for a stack without one"
+        )
     result = write_starter(target, answers, force=force)
     if state.json:
         emit_json(
