@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from failover_cli.errors import BadInput
+
 if TYPE_CHECKING:
     from failover_cli.aws.clients import ClientFactory
     from failover_cli.config.schema import Config
@@ -21,6 +23,11 @@ class AppState:
     def load_config(self) -> Config:
         from failover_cli.config.loader import load_config
 
+        if not self.config_path.strip():  # Path("") would read as the current folder
+            raise BadInput(
+                "The config path is empty",
+                hint="Pass --config PATH to a YAML file, or unset FAILOVER_CONFIG.",
+            )
         return load_config(Path(self.config_path))
 
     def clients(self) -> ClientFactory:
@@ -29,9 +36,32 @@ class AppState:
         from failover_cli.aws.clients import ClientFactory
 
         factory = ClientFactory(self.profile)
+        _require_credentials(factory)
         log_path = os.environ.get("FAILOVER_CALL_LOG")
         if log_path:
             from failover_cli.aws.calllog import CallLog
 
             factory.add_hook(CallLog(Path(log_path)))
         return factory
+
+
+def _require_credentials(factory: ClientFactory) -> None:
+    """Exit 2 before any AWS call when the profile does not exist or no credentials are found.
+
+    botocore would otherwise find out at the first request's signing, in whichever
+    thread of a fan-out makes it. The credentials it resolves here are cached in the
+    session, so this costs nothing later.
+    """
+    from botocore.exceptions import NoCredentialsError
+
+    from failover_cli.aws.errors import translate
+
+    try:
+        found = factory.session.get_credentials()
+        if found is None:
+            raise NoCredentialsError()
+    except Exception as error:
+        translated = translate(error)
+        if translated is None:
+            raise
+        raise translated from None
