@@ -131,6 +131,40 @@ def test_caller_references_are_fresh_and_create_resumes_without_a_duplicate(
     assert len(references) == 2
 
 
+def test_a_check_whose_tagging_was_interrupted_is_adopted_and_deleted_by_its_reference(
+    apis: dict[str, str],
+) -> None:
+    r53 = boto3.client("route53", "us-east-1")
+    spec = _specs()["us-east-1"]
+    settings = {"Type": "HTTPS", "FullyQualifiedDomainName": "example.org", "Port": 443}
+    stranger = r53.create_health_check(
+        CallerReference="hello:elsewhere", HealthCheckConfig=settings
+    )
+    with context() as (ctx, _):
+        HANDLER.create(ctx, spec)
+        (mine,) = [i for i in _ids() if i != stranger["HealthCheck"]["Id"]]
+        reference = r53.get_health_check(HealthCheckId=mine)["HealthCheck"]["CallerReference"]
+        assert reference.startswith("hello:us-east-1:") and len(reference) <= 64
+        # As if `up` had stopped between CreateHealthCheck and its tagging:
+        r53.change_tags_for_resource(
+            ResourceType="healthcheck", ResourceId=mine, RemoveTagKeys=[*OWNERSHIP, "Name"]
+        )
+    with context() as (ctx, recorder):
+        seen = HANDLER.observe(ctx, spec)
+        assert seen.exists and seen.owned and seen.raw["id"] == mine
+        HANDLER.create(ctx, spec)  # the re-run tags it instead of making a second one
+        assert [c[2] for c in recorder.mutating] == ["ChangeTagsForResource"]
+    assert _tags(mine) == {"Name": "hello-us-east-1", **OWNERSHIP}
+    r53.change_tags_for_resource(
+        ResourceType="healthcheck", ResourceId=mine, RemoveTagKeys=[*OWNERSHIP, "Name"]
+    )
+    with context() as (ctx, _):
+        down = plan_down([spec], {spec.key: HANDLER.observe(ctx, spec)}, "hello")
+        assert [c.action for c in down.changes] == [Action.DELETE]
+        HANDLER.delete(ctx, spec, down.changes[0].observed)
+    assert _ids() == [stranger["HealthCheck"]["Id"]]  # an untagged check of someone else stays
+
+
 def test_changeable_settings_update_in_place_and_keep_the_checker_regions(
     apis: dict[str, str],
 ) -> None:

@@ -1,7 +1,9 @@
 """Route 53 health check `<stack>-<R>` per region: HTTPS string match on the regional API.
 
-Ours when tagged `Name=<stack>-<R>` plus the ownership tags; CallerReference is random
-on every create (Route 53 never accepts one twice) and never used to find a check.
+Ours when tagged `Name=<stack>-<R>` plus the ownership tags. Route 53 cannot tag on
+create, so the CallerReference (fresh on every create: Route 53 never accepts one twice)
+starts with `<stack>:<R>:`: a check with no tags at all under that prefix is ours from
+a create interrupted before its tagging; it is adopted (tagged) by `up`, deleted by `down`.
 Props hold the host with the `<api-id>` placeholder and the path as a `MaskedPath`
 (compared by its real value, printed with the secret as `…`).
 
@@ -224,11 +226,28 @@ class HealthCheckHandler(Handler):
 
 
 def _candidates(ctx: Context, region: str, fresh: bool) -> tuple[list[Tagged], list[Tagged]]:
-    """(owned, look-alikes) among the checks whose Name tag is `<stack>-<R>`."""
+    """(owned, look-alikes) among the checks whose Name tag is `<stack>-<R>`; owned also
+    holds untagged checks under the stack's CallerReference prefix (an interrupted create)."""
     name = ctx.config.health_check_name(region)
-    named = [(c, t) for c, t in _all_checks(ctx, fresh) if t.get(NAME_TAG) == name]
-    owned = [(c, t) for c, t in named if is_owned(t, ctx.config.stack)]
+    prefix = _reference_prefix(ctx, region)
+    named, owned = [], []
+    for check, tags in _all_checks(ctx, fresh):
+        if tags.get(NAME_TAG) == name:
+            named.append((check, tags))
+        elif not tags and str(check.get("CallerReference", "")).startswith(prefix):
+            owned.append((check, tags))
+    owned += [(c, t) for c, t in named if is_owned(t, ctx.config.stack)]
     return owned, [(c, t) for c, t in named if not is_owned(t, ctx.config.stack)]
+
+
+def _reference_prefix(ctx: Context, region: str) -> str:
+    return f"{ctx.config.stack}:{region}:"
+
+
+def _caller_reference(ctx: Context, region: str) -> str:
+    """`<stack>:<R>:<random>`, at most the 64 characters Route 53 takes."""
+    prefix = _reference_prefix(ctx, region)
+    return prefix + uuid.uuid4().hex[: max(64 - len(prefix), 12)]
 
 
 def _all_checks(ctx: Context, fresh: bool) -> list[Tagged]:
@@ -253,15 +272,17 @@ def _all_checks(ctx: Context, fresh: bool) -> list[Tagged]:
 
 
 def _pick(ctx: Context, owned: list[Tagged]) -> dict[str, Any] | None:
-    """The check to keep: one whose unchangeable settings match the config, lowest id first."""
+    """The check to keep: one whose unchangeable settings match the config, tagged before
+    untagged, lowest id first."""
     wanted = (CHECK_TYPE, ctx.config.health_check.interval_s, False)
 
-    def rank(check: dict[str, Any]) -> tuple[bool, str]:
+    def rank(tagged: Tagged) -> tuple[bool, bool, str]:
+        check, tags = tagged
         cfg = check["HealthCheckConfig"]
         fixed = (cfg.get("Type"), cfg.get("RequestInterval"), cfg.get("MeasureLatency", False))
-        return fixed != wanted, check["Id"]
+        return fixed != wanted, not tags, check["Id"]
 
-    return min((c for c, _ in owned), key=rank, default=None)
+    return min(owned, key=rank, default=(None, {}))[0]
 
 
 def _api_id(ctx: Context, region: str, *, required: bool = True) -> str | None:
@@ -302,7 +323,7 @@ def _create_check(ctx: Context, spec: Spec) -> str:
     props: HealthCheckProps = spec.props
     r53 = ctx.client("route53", ROUTE53_REGION)
     check_id: str = r53.create_health_check(
-        CallerReference=str(uuid.uuid4()),  # unique forever, never reused or looked up
+        CallerReference=_caller_reference(ctx, spec.region),  # unique forever
         HealthCheckConfig=_settings(ctx, spec, creating=True),
     )["HealthCheck"]["Id"]
     try:
