@@ -70,6 +70,7 @@ class ClientFactory:
             )
             made = self.session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
             made.meta.events.register("before-call.*.*", self._before_call(service, region))
+            made.meta.events.register("after-call.*.*", _stamp_service(service))
             self._clients[key] = made
             return made
 
@@ -85,3 +86,15 @@ class ClientFactory:
         if self._account_id is None:
             self._account_id = self.client("sts", region).get_caller_identity()["Account"]
         return self._account_id
+
+
+def _stamp_service(service: str) -> Callable[..., None]:
+    """Write the service into an error response, so a ClientError that reaches the error
+    boundary without its context can still name the IAM action (`route53:…`, not `:…`)."""
+    from failover_cli.aws.errors import SERVICE_KEY
+
+    def stamp(parsed: Any = None, **_: Any) -> None:
+        if isinstance(parsed, dict) and "Error" in parsed:
+            parsed.setdefault("ResponseMetadata", {})[SERVICE_KEY] = service
+
+    return stamp

@@ -41,6 +41,10 @@ _BAD_CREDENTIALS = {
 }
 
 
+# Where ClientFactory records the service in an error response (ResponseMetadata).
+SERVICE_KEY = "FailoverService"
+
+
 def iam_action(service: str, operation: str) -> str:
     """The IAM action a call needs, e.g. ('lambda', 'CreateFunction') -> lambda:CreateFunction."""
     if service == "apigateway":
@@ -97,6 +101,7 @@ def _client_error(
     code = str(err.get("Code", ""))
     message = str(err.get("Message", "")) or str(error)
     operation = operation or getattr(error, "operation_name", "") or ""
+    service = service or response.get("ResponseMetadata", {}).get(SERVICE_KEY)
     if code in _BAD_CREDENTIALS:
         return CredentialsError(
             f"AWS rejected the credentials while calling {operation} ({code}: {message})",
@@ -104,7 +109,12 @@ def _client_error(
         )
     if code in _ACCESS_DENIED or "not authorized" in message:
         found = re.search(r"perform: ([\w-]+:[\w*-]+)", message)
-        action = found.group(1) if found else iam_action(service or "", operation)
+        if found:
+            action = found.group(1)
+        elif service:
+            action = iam_action(service, operation)
+        else:  # not even the service is known: never print a bare ":Operation"
+            action = f"<service>:{operation}"
         return AwsError(
             f"Access denied calling {operation}: the identity in use lacks the IAM "
             f"permission {action}",
