@@ -35,6 +35,7 @@ from failover_cli.sandbox import (
     lambda_invoke,
     route53_changes,
     route53_metrics,
+    route53_references,
     route53_status,
     route53_test_dns,
     sns_email,
@@ -58,6 +59,7 @@ FEATURES: tuple[Feature, ...] = (
     apigateway_domains.install,
     execute_api.install,
     health_checkers.install,
+    route53_references.install,  # inside health_checkers: it re-reads the result
     route53_changes.install,
     route53_status.install,
     route53_test_dns.install,
