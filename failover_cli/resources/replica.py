@@ -121,11 +121,22 @@ class ReplicaHandler(Handler):
             _wait_gone(ctx, spec)
             current = None
         if current is None:  # else an interrupted run already started it: just wait
-            self._request(ctx, spec, {"Create": {"RegionName": spec.region}})
+            self._add(ctx, spec)
             ctx.progress(
                 spec.region, f"adding a replica of {spec.name} from {props.primary_region}"
             )
         self._finish(ctx, spec)
+
+    def _add(self, ctx: Context, spec: Spec) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._request(ctx, spec, {"Create": {"RegionName": spec.region}})
+        except ClientError:
+            # A request resent after a lost answer finds the replica its first attempt
+            # started (DynamoDB says it "already existed"): that is success.
+            if _replica_status(ctx, spec) in (None, "DELETING"):
+                raise
 
     def update(
         self, ctx: Context, spec: Spec, observed: Observed, changes: list[FieldChange]
