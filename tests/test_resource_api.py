@@ -204,6 +204,28 @@ def test_create_resumes_an_interrupted_run_without_a_second_api(
     assert [a["name"] for a in items] == ["hello"]
 
 
+def test_a_duplicate_from_a_resent_create_is_planned_and_deleted_keeping_the_oldest(
+    functions: None, inputs: DesiredInputs
+) -> None:
+    region = "us-east-1"
+    spec = _specs(inputs)[region]
+    ag = boto3.client("apigateway", region)
+    with context() as (ctx, _):
+        HANDLER.create(ctx, spec)
+    (first,) = [a["id"] for a in ag.get_rest_apis()["items"]]
+    # CreateRestApi is not idempotent: a create resent after a lost answer makes another.
+    tags = {"failover:stack": "hello", "failover:managed-by": "failover"}
+    ag.create_rest_api(name="hello", tags=tags)
+    with context() as (ctx, recorder):
+        seen = HANDLER.observe(ctx, spec)
+        changes = HANDLER.diff(spec, seen)
+        assert [(c.field, c.old, c.new) for c in changes] == [("duplicates", 1, 0)]
+        HANDLER.update(ctx, spec, seen, changes)
+        assert [c[2] for c in recorder.mutating] == ["DeleteRestApi"]
+        assert HANDLER.diff(spec, HANDLER.observe(ctx, spec)) == []
+    assert [a["id"] for a in ag.get_rest_apis()["items"]] == [first]
+
+
 def test_untagged_look_alike_is_not_owned_and_the_owned_one_is_preferred(
     functions: None, inputs: DesiredInputs
 ) -> None:

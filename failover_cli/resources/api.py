@@ -6,7 +6,9 @@ is followed by a new deployment to the stage: API Gateway serves the last
 deployment, not the current definition.
 
 API names are not unique in API Gateway; the stack's API is the one with the
-name and the ownership tags (the oldest, if an interrupted run made two).
+name and the ownership tags, the oldest if there are more: CreateRestApi is not
+idempotent, so a create resent after a lost answer makes a second one. `up`
+deletes such duplicates (a `duplicates` change), `down` every owned one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
+from failover_cli.errors import FailoverError
 from failover_cli.resources.base import Handler, comparable_tags, is_owned
 from failover_cli.resources.role import ACCOUNT, with_account, without_account
 
@@ -41,6 +44,7 @@ class ApiProps:
     tags: tuple[tuple[str, str], ...]
     function_name: str  # whose resource policy holds the permission (not compared)
     statement_id: str  # the permission's statement id (not compared)
+    duplicates: int = 0  # other owned APIs of the same name
 
 
 def function_arn(region: str, function: str, account: str = ACCOUNT) -> str:
@@ -99,41 +103,55 @@ class ApiState:
     method: dict[str, Any] | None  # with its methodIntegration, if any
     stage: bool
     source_arn: str | None  # SourceArn of the permission statement; None when absent
+    duplicates: tuple[str, ...] = ()  # ids of the other owned APIs of that name
 
 
 class ApiHandler(Handler):
     kind = KIND
-    compared_fields = ("endpoint", "route", "integration", "stage", "permission", "tags")
+    compared_fields = (
+        "endpoint",
+        "route",
+        "integration",
+        "stage",
+        "permission",
+        "tags",
+        "duplicates",
+    )
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
-        api = find_api(ctx, spec.region)
+        named = _apis_named(ctx, spec.region, spec.name)
+        owned = _owned(ctx, named)
+        api = _oldest(owned or named)  # find_api's choice, from the same listing
         if api is None:
             return Observed.missing()
-        tags = api.get("tags") or {}
-        if not is_owned(tags, ctx.config.stack):
+        if not owned:
             return Observed(exists=True, owned=False, raw={"api": api})
         ctx.outputs[f"api_id:{spec.region}"] = api["id"]
-        state = _read_state(ctx, spec, api)
+        state = _read_state(ctx, spec, api, owned)
         return Observed(exists=True, props=_props(ctx, spec, state), raw={"state": state})
 
     def create(self, ctx: Context, spec: Spec) -> None:
         props: ApiProps = spec.props
         # Find-or-create: an interrupted run may have made the API but not its pieces.
-        owned = [
-            a
-            for a in _apis_named(ctx, spec.region, spec.name)
-            if is_owned(a.get("tags") or {}, ctx.config.stack)
-        ]
-        api = _oldest(owned)
-        if api is None:
-            api = ctx.client("apigateway", spec.region).create_rest_api(
+        owned = _owned(ctx, _apis_named(ctx, spec.region, spec.name))
+        if not owned:
+            ctx.client("apigateway", spec.region).create_rest_api(
                 name=spec.name,
                 description=f"failover stack {ctx.config.stack}",
                 endpointConfiguration={"types": [props.endpoint]},
                 tags=dict(props.tags),  # at create time: the only way moto keeps them
             )
+            # Listed again: a resent create (lost answer) may have made two; keep the oldest.
+            owned = _owned(ctx, _apis_named(ctx, spec.region, spec.name))
+        api = _oldest(owned)
+        if api is None:
+            raise FailoverError(
+                f"API Gateway does not list the REST API {spec.name} just created",
+                hint="Re-run `failover up`.",
+                region=spec.region,
+            )
         ctx.outputs[f"api_id:{spec.region}"] = api["id"]
-        state = _read_state(ctx, spec, api)
+        state = _read_state(ctx, spec, api, owned)
         self._converge(ctx, spec, state, _props(ctx, spec, state))
 
     def update(
@@ -197,6 +215,9 @@ class ApiHandler(Handler):
                 resourceArn=f"arn:aws:apigateway:{spec.region}::/restapis/{api_id}",
                 tags=dict(props.tags),
             )
+        for duplicate in state.duplicates:
+            with contextlib.suppress(ag.exceptions.NotFoundException):
+                ag.delete_rest_api(restApiId=duplicate)
 
     def delete(self, ctx: Context, spec: Spec, observed: Observed) -> None:
         props: ApiProps = spec.props
@@ -221,6 +242,10 @@ def _apis_named(ctx: Context, region: str, name: str) -> list[dict[str, Any]]:
     return found
 
 
+def _owned(ctx: Context, apis: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [a for a in apis if is_owned(a.get("tags") or {}, ctx.config.stack)]
+
+
 def _oldest(apis: list[dict[str, Any]]) -> dict[str, Any] | None:
     def created(api: dict[str, Any]) -> float:
         value = api.get("createdDate")
@@ -229,7 +254,9 @@ def _oldest(apis: list[dict[str, Any]]) -> dict[str, Any] | None:
     return min(apis, key=created) if apis else None
 
 
-def _read_state(ctx: Context, spec: Spec, api: dict[str, Any]) -> ApiState:
+def _read_state(
+    ctx: Context, spec: Spec, api: dict[str, Any], owned: list[dict[str, Any]]
+) -> ApiState:
     props: ApiProps = spec.props
     ag = ctx.client("apigateway", spec.region)
     api_id = api["id"]
@@ -261,6 +288,7 @@ def _read_state(ctx: Context, spec: Spec, api: dict[str, Any]) -> ApiState:
         method=method,
         stage=stage,
         source_arn=_permission_source(ctx, spec),
+        duplicates=tuple(a["id"] for a in owned if a["id"] != api_id),
     )
 
 
@@ -304,6 +332,7 @@ def _props(ctx: Context, spec: Spec, state: ApiState) -> dict[str, Any]:
         "stage": props.stage if state.stage else None,
         "permission": permission,
         "tags": comparable_tags(state.api.get("tags") or {}, props.tags),
+        "duplicates": len(state.duplicates),
     }
 
 
