@@ -6,7 +6,22 @@ into these at one boundary (`failover_cli.aws.errors.translate`).
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+# The health-checker secret as it appears in requests: the check's path, the functions'
+# environment (JSON or KEY=value). AWS errors sometimes quote the request they refuse.
+_QUOTED_SECRET = re.compile(
+    r"(healthCheckerId(?:=|%3D)|HEALTH_CHECKER_ID(?:_NEXT)?[\"']?\s*[:=]\s*[\"']?)"
+    r"([^\s\"'&,;}<>]+)"
+)
+
+
+def redact(text: str) -> str:
+    """`text` with every health-checker secret it quotes masked like `mask()` does."""
+    return _QUOTED_SECRET.sub(
+        lambda m: m.group(1) + (f"{m.group(2)[:4]}…" if len(m.group(2)) > 8 else "…"), text
+    )
 
 
 class ExitCode(IntEnum):
@@ -22,9 +37,10 @@ class FailoverError(Exception):
     exit_code: ExitCode = ExitCode.FAILURE
 
     def __init__(self, message: str, *, hint: str | None = None, region: str | None = None):
+        message = redact(message)  # AWS messages are embedded here: they may quote a secret
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
         self.region = region
 
     def render(self) -> str:

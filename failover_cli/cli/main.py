@@ -74,12 +74,15 @@ class LazyGroup(click.Group):
 
 
 def _show_error(ctx: click.Context, error: FailoverError) -> None:
+    from failover_cli.errors import redact
+
     verbose = bool(getattr(ctx.obj, "verbose", False))
     if verbose:
         import traceback
 
-        traceback.print_exc()
-    click.echo(f"Error: {printable(error.render())}", err=True)
+        # The chained botocore error quotes AWS's own message, which may quote the request.
+        click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
+    click.echo(f"Error: {printable(redact(error.render()))}", err=True)
 
 
 def printable(text: str) -> str:
