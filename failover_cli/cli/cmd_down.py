@@ -42,6 +42,11 @@ def command(state: AppState, yes: bool, keep_table: bool) -> None:
     if state.json:
         emit_json({"stack": config.stack, "deleted": report.mutating, "skipped": skipped})
         return
-    click.echo(f"Stack {config.stack} is down ({report.mutating} resources deleted).")
+    others = (
+        f"; {len(plan.skipped)} with its names but without its ownership tags left alone"
+        if plan.skipped
+        else ""
+    )
+    click.echo(f"Stack {config.stack} is down ({report.mutating} resources deleted{others}).")
     for change in plan.skipped:
         click.echo(f"  left alone: {change.describe()} in {change.spec.where or 'global'}")
