@@ -258,3 +258,16 @@ def test_conflicting_and_out_of_range_arguments(
     assert_refused(outcome, fragment)
     assert not (config.parent / "new").exists(), "init wrote something after refusing"
     assert "\x1b" not in outcome.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status"], ["drill", "--region", "us-east-1"], ["force-fail", "--region", "us-east-1"]],
+    ids=lambda a: a[0],
+)
+@pytest.mark.parametrize("value", ["garbage", "*.amazonaws.com=ftp://x", "=http://127.0.0.1:1"])
+def test_failover_resolve_garbage_on_the_commands_that_probe(
+    config: Path, args: list[str], value: str
+) -> None:
+    outcome = run(config, *args, env={"FAILOVER_RESOLVE": value})
+    assert_refused(outcome, "FAILOVER_RESOLVE has an entry that is not HOST_PATTERN=")
