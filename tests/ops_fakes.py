@@ -51,6 +51,7 @@ def deploy_functions(config: Config, extra: dict[str, str] | None = None) -> Non
                     **(extra or {}),
                 }
             },
+            Tags=config.ownership_tags(),  # as `up` tags it: operations edit owned functions only
         )
 
 

@@ -185,6 +185,7 @@ def _deploy(*, checks: bool = True, extra: dict[str, str] | None = None) -> None
             Handler="handler.handler",
             Code={"ZipFile": _zip()},
             Environment={"Variables": {CURRENT: OLD, "FORCE_FAIL": "false", **(extra or {})}},
+            Tags={"failover:stack": "hello", "failover:managed-by": "failover"},  # as `up` does
         )
         if not checks:
             continue

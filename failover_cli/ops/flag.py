@@ -17,8 +17,9 @@ from typing import Any
 
 from failover_cli.aws.retry import Backoff, Clock, retry, wait_until
 from failover_cli.engine.context import Context
-from failover_cli.errors import FailoverError
-from failover_cli.resources.base import error_code
+from failover_cli.engine.secret import read_function
+from failover_cli.errors import ConflictError, FailoverError
+from failover_cli.resources.base import error_code, is_owned
 from failover_cli.resources.function import FORCE_FAIL
 
 TRUTHY = frozenset({"true", "1", "yes"})  # what the function itself honours (settings.py)
@@ -64,6 +65,24 @@ def read_configuration(ctx: Context, region: str) -> dict[str, Any]:
             region=region,
         ) from None
     return answer
+
+
+def require_owned(ctx: Context, region: str) -> None:
+    """Refuse to change a function of the stack's name that lacks its ownership tags.
+
+    GetFunction carries the tags and is memoised per run, so a drill's restore
+    (or a rotation's second write) does not ask again.
+    """
+    answer = read_function(ctx, region)
+    if answer is not None and not is_owned(answer.get("Tags") or {}, ctx.config.stack):
+        name = ctx.config.function.name
+        raise ConflictError(
+            f"The function {name} does not carry the tags failover:stack={ctx.config.stack} "
+            "and failover:managed-by=failover: it is not this stack's, so failover will not "
+            "change it",
+            hint="Check the config's function.name, or deploy the stack with `failover up`.",
+            region=region,
+        )
 
 
 def variables_of(configuration: dict[str, Any]) -> dict[str, str]:
@@ -121,6 +140,7 @@ def edit_environment(
     clock = clock or ctx.clock
     lam = ctx.client("lambda", region)
     name = ctx.config.function.name
+    require_owned(ctx, region)
     first = wait_for_update(ctx, region, clock=clock)  # Lambda refuses a change during another
     before = variables_of(first)
     if edit(dict(before)) is None:
