@@ -438,6 +438,28 @@ def test_down_leaves_every_untagged_look_alike_alone(sandbox_env: str, tmp_path:
     assert report["deleted"] == 0
     skipped = {(c["kind"], c["name"], c["region"]) for c in report["skipped"]}
     assert skipped == expected
+
+    # The operational commands find the stack by the same rule: theirs is not touched either.
+    names.aws("logs", EAST).create_log_stream(logGroupName=names.log_group, logStreamName="empty")
+    gc = failover(config, "gc-logs", "--min-age", "0s")
+    assert gc.exit_code == 0 and gc.mutating == [], gc.stdout + gc.stderr
+    assert gc.stdout.count("not tagged as owned by the stack") == 2
+    restore = failover(config, "force-fail", "--region", WEST, "--restore")
+    assert "nothing to change" in restore.stderr and restore.mutating == []  # reads only
+    for args in (("force-fail", "--region", EAST, "--allow-total-outage"), ("rotate-secret",)):
+        touched = failover(config, *args)
+        assert touched.exit_code == 1, (args, touched.stdout, touched.stderr)
+        assert "not this stack's" in touched.stderr, touched.stderr
+        assert touched.mutating == [], (args, touched.mutating)
+    streams = names.aws("logs", EAST).describe_log_streams(logGroupName=names.log_group)
+    assert [s["logStreamName"] for s in streams["logStreams"]] == ["empty"]
+    for region in REGIONS:
+        variables = (
+            names.aws("lambda", region)
+            .get_function_configuration(FunctionName=names.function)
+            .get("Environment", {})
+        )
+        assert variables.get("Variables", {}) == {}, "their function's environment changed"
     assert _snapshot(names, made) == before
 
 
