@@ -25,7 +25,13 @@ from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
-from failover_cli.engine.secret import SECRET_VARIABLE, forget_function, read_function
+from failover_cli.engine.secret import (
+    NEXT_SECRET_VARIABLE,
+    SECRET_VARIABLE,
+    forget_function,
+    mask,
+    read_function,
+)
 from failover_cli.errors import ConflictError
 from failover_cli.resources.base import Handler, comparable_tags, error_code, is_owned
 from failover_cli.resources.role import role_arn, with_account, without_account
@@ -34,6 +40,20 @@ KIND = "function"
 FORCE_FAIL = "FORCE_FAIL"
 # Fields UpdateFunctionConfiguration changes (code and architecture go through UpdateFunctionCode).
 _CONFIGURATION_FIELDS = {"runtime", "memory", "timeout", "handler", "role_arn", "environment"}
+
+
+class SecretValue(str):
+    """A secret that compares and is sent as itself but shows masked: plans print the repr
+    of the environment's old and new values."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(mask(str(self)))
+
+
+def _shown(key: str, value: str) -> str:
+    return SecretValue(value) if key in (SECRET_VARIABLE, NEXT_SECRET_VARIABLE) else value
 
 
 @dataclass(frozen=True)
@@ -60,7 +80,7 @@ def environment(config: Config, secret: str) -> dict[str, str]:
         "TABLE_NAME": table.name,
         "DEEP_PING_PERCENT": str(config.function.deep_ping_percent),
         FORCE_FAIL: "false",
-        SECRET_VARIABLE: secret,
+        SECRET_VARIABLE: SecretValue(secret),
         "DEEP_PING_KEY": json.dumps(key, separators=(",", ":"), sort_keys=True),
         "DEEP_PING_ATTRIBUTE": attribute,
     }
@@ -75,7 +95,7 @@ def comparable_environment(
     for key, value in wanted:
         if key not in observed:
             continue
-        result.append((key, value if key == FORCE_FAIL else observed[key]))
+        result.append((key, value if key == FORCE_FAIL else _shown(key, observed[key])))
     return tuple(result)
 
 
