@@ -380,6 +380,20 @@ def test_the_secret_never_appears_in_any_output_or_log(
     stack.run("gc-logs", "--dry-run", "--min-age", "0s")
     stack.run("-v", "gc-logs", "--json")
 
+    # Drift: one function's environment as an older deployment (or a hand edit) left it, so
+    # plan and up show an environment change whose old and new values hold the secret.
+    lam = stack.client("lambda", WEST)
+    [secret] = secrets
+    lam.update_function_configuration(
+        FunctionName=stack.function,
+        Environment={"Variables": {"HEALTH_CHECKER_ID": secret, "TABLE_NAME": stack.table}},
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=stack.function)
+    stack.run("plan", expect=(3,))
+    stack.run("plan", "--json", expect=(3,))
+    stack.run("-v", "up")
+    stack.run("plan")
+
     stack.run("rotate-secret", "--json")
     secrets |= stack.secrets()
     stack.run("-v", "rotate-secret")
