@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception:  # a bug: show it, but keep the documented exit code
         import traceback
 
-        traceback.print_exc()
+        from failover_cli.errors import redact
+
+        sys.stderr.write(redact(traceback.format_exc()))
         sys.exit(ExitCode.FAILURE)
 
 
