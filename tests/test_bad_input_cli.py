@@ -271,3 +271,11 @@ def test_failover_resolve_garbage_on_the_commands_that_probe(
 ) -> None:
     outcome = run(config, *args, env={"FAILOVER_RESOLVE": value})
     assert_refused(outcome, "FAILOVER_RESOLVE has an entry that is not HOST_PATTERN=")
+
+
+@pytest.mark.parametrize("extra", [[], ["--keep-table"], ["--json"]])
+def test_down_without_yes_and_nobody_to_ask_refuses_before_reading_aws(
+    config: Path, extra: list[str]
+) -> None:
+    outcome = run(config, "down", *extra)  # CliRunner's stdin is not a terminal
+    assert_refused(outcome, "needs confirmation", "--yes")

@@ -22,16 +22,18 @@ def command(state: AppState, yes: bool, keep_table: bool) -> None:
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_down, run_down
 
+    if not yes and not sys.stdin.isatty():
+        # Nobody can answer the prompt: refuse before reading anything from AWS, whatever
+        # is deployed (a script's outcome must not depend on it).
+        raise BadInput(
+            "`down` deletes resources and needs confirmation",
+            hint="Re-run with --yes to confirm non-interactively.",
+        )
     ctx, console, printer = open_context(state)
     config = ctx.config
     plan = plan_for_down(ctx, keep_table=keep_table)
     print_plan(console, plan, title=f"Teardown of stack {config.stack}")
     if plan.has_changes and not yes:
-        if not sys.stdin.isatty():
-            raise BadInput(
-                "`down` deletes resources and needs confirmation",
-                hint="Re-run with --yes to confirm non-interactively.",
-            )
         click.confirm(
             f"Delete these {len(plan.pending)} resources of stack {config.stack}?",
             abort=True,
