@@ -26,7 +26,8 @@ from benchmarks.report import Section, render_markdown, render_text
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-SECTION_NAMES = ("startup", "commands", "function", "failover")  # modules of this package
+# Modules of this package, in the order they run.
+SECTION_NAMES = ("startup", "sandbox", "commands", "function", "failover")
 
 
 def _runner(name: str) -> Callable[[], Section]:
