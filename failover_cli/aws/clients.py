@@ -7,6 +7,7 @@ engine and `status` fan out across regions from a thread pool.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,7 @@ class ClientFactory:
             made = self.session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
             made.meta.events.register("before-call.*.*", self._before_call(service, region))
             made.meta.events.register("after-call.*.*", _stamp_service(service))
+            made.meta.events.register("after-call-error.*.*", _name_failed_call)
             self._clients[key] = made
             return made
 
@@ -98,3 +100,13 @@ def _stamp_service(service: str) -> Callable[..., None]:
             parsed.setdefault("ResponseMetadata", {})[SERVICE_KEY] = service
 
     return stamp
+
+
+def _name_failed_call(
+    exception: BaseException | None = None, event_name: str = "", **_: Any
+) -> None:
+    """A connection error or time-out (retries spent) does not say which call failed: note
+    the operation on it, so that the error shown can name it as it names a ClientError's."""
+    if exception is not None and not getattr(exception, "operation_name", None):
+        with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+            setattr(exception, "operation_name", event_name.rsplit(".", 1)[-1])  # noqa: B010

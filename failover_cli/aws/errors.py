@@ -75,17 +75,30 @@ def translate(
         return CredentialsError(
             str(error), hint="List your profiles with `aws configure list-profiles`."
         )
+    if isinstance(error, bx.ClientError):
+        return _client_error(error, region=region, service=service, operation=operation)
+    # The client factory notes the operation on connection errors and time-outs.
+    operation = operation or getattr(error, "operation_name", None) or ""
+    failed = f"{operation} failed: " if operation else ""
     if isinstance(error, bx.EndpointConnectionError):
         return AwsError(
-            f"Could not reach the AWS endpoint {error.kwargs.get('endpoint_url', '')}",
-            operation=operation or "",
+            f"{failed}could not reach the AWS endpoint {error.kwargs.get('endpoint_url', '')}"
+            if failed
+            else f"Could not reach the AWS endpoint {error.kwargs.get('endpoint_url', '')}",
+            operation=operation,
             region=region,
             hint="Check your network, or AWS_ENDPOINT_URL if you meant to use the sandbox.",
         )
-    if isinstance(error, bx.ClientError):
-        return _client_error(error, region=region, service=service, operation=operation)
+    if isinstance(error, bx.HTTPClientError | bx.ConnectionError):  # incl. read time-outs
+        return AwsError(
+            f"{failed}{str(error).rstrip('.')}",
+            operation=operation,
+            region=region,
+            hint="botocore retried it without success: check your network (or "
+            "AWS_ENDPOINT_URL), then re-run the same command.",
+        )
     if isinstance(error, bx.BotoCoreError):
-        return AwsError(str(error), operation=operation or "", region=region)
+        return AwsError(f"{failed}{error}", operation=operation, region=region)
     return None
 
 
