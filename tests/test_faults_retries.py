@@ -1,0 +1,130 @@
+"""Transient faults are absorbed, persistent ones are named: throttling, 500s, lost answers,
+dropped connections (tests/faults.py injects them between botocore and the sandbox).
+
+- `up` converges with 10% of requests throttled and 5% answered 500 (seeded), and so
+  do `plan` and `down` under the same weather;
+- `up` converges when the answer to the first attempt of every mutating call is lost
+  after AWS did the work (botocore resends it: the resend must not make a second
+  resource or stop the run), and `down` likewise;
+- `status` and `plan` read through dropped connections on a share of reads, and when
+  one read keeps failing they exit 1 naming the region and the operation.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_helpers import Run, failover, write_config
+from tests.faults import (
+    Fault,
+    FaultInjector,
+    Rule,
+    shorten_botocore_backoff,
+    throttle_and_fail,
+)
+from tests.stack_inventory import CONVERGED_NO_DOMAIN, fingerprints, inventory
+
+pytestmark = pytest.mark.sandbox
+SEED = 20240611
+
+
+def _stack(prefix: str) -> tuple[str, dict[str, str]]:
+    stack = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return stack, {"table": f"{stack}.Hello", "function": f"{stack}-fn"}
+
+
+def _ok(run: Run, code: int = 0) -> None:
+    assert run.exit_code == code, (run.exit_code, run.stdout[-2000:], run.stderr[-2000:])
+    assert "Traceback" not in run.stderr
+
+
+def _counts(sandbox: str, stack: str, names: dict[str, str]) -> dict[str, int]:
+    seen = fingerprints(sandbox, stack, names["function"])
+    return {k: len(v) for k, v in inventory(sandbox, stack, seen=seen, **names).items()}
+
+
+def test_up_plan_and_down_converge_through_throttling_and_server_errors(
+    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, names = _stack("weather")
+    config = write_config(tmp_path, stack)
+    injector = FaultInjector(throttle_and_fail(0.10, 0.05), seed=SEED).install(monkeypatch)
+    _ok(failover(config, "up"))
+    _ok(failover(config, "plan"))
+    assert injector.total(Fault.THROTTLE) > 0 and injector.total(Fault.SERVER_ERROR) > 0
+    mutating_struck = [k for k in injector.injected if not k[1].split(":")[1].startswith("Get")]
+    assert mutating_struck, injector.summary()
+    assert _counts(sandbox_env, stack, names) == CONVERGED_NO_DOMAIN
+    seen = fingerprints(sandbox_env, stack, names["function"])
+    _ok(failover(config, "down", "--yes"))
+    assert inventory(sandbox_env, stack, seen=seen, **names) == {}
+    share = injector.total() / injector.attempts
+    print(f"{injector.total()} faults in {injector.attempts} requests ({share:.0%})")
+
+
+def test_every_lost_answer_to_a_write_is_resent_without_harm(
+    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack, names = _stack("lost")
+    config = write_config(tmp_path, stack)
+    # The first attempt of each kind of write (per service, region and operation)
+    # reaches the sandbox and takes effect; its answer is dropped; botocore resends.
+    injector = FaultInjector([Rule(Fault.RESET, mutating=True, nth=1)]).install(monkeypatch)
+    _ok(failover(config, "up"))
+    struck_up = injector.total()
+    assert struck_up >= 20, injector.summary()  # every kind of write of a clean up
+    _ok(failover(config, "plan"))
+    assert _counts(sandbox_env, stack, names) == CONVERGED_NO_DOMAIN
+    seen = fingerprints(sandbox_env, stack, names["function"])
+    _ok(failover(config, "down", "--yes"))
+    assert injector.total() > struck_up, injector.summary()  # the deletes too
+    assert inventory(sandbox_env, stack, seen=seen, **names) == {}
+
+
+@pytest.fixture
+def deployed(sandbox_env: str, tmp_path: Path) -> tuple[Path, str]:
+    stack, _ = _stack("reads")
+    config = write_config(tmp_path, stack)
+    _ok(failover(config, "up"))
+    yield config, stack
+    _ok(failover(config, "down", "--yes"))
+
+
+def test_status_and_plan_read_through_dropped_connections_and_name_a_read_that_keeps_failing(
+    deployed: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, stack = deployed
+    clean = failover(config, "status", "--json")
+    assert clean.exit_code in (0, 3), clean.stderr
+    with monkeypatch.context() as patched:
+        injector = FaultInjector(
+            [Rule(Fault.DROP, mutating=False, rate=0.3), Rule(Fault.DELAY, delay_ms=20, rate=0.3)],
+            seed=SEED,
+        ).install(patched)
+        status = failover(config, "status", "--json")
+        plan = failover(config, "plan")
+    assert injector.total(Fault.DROP) > 0 and injector.total(Fault.DELAY) > 0
+    assert status.exit_code == clean.exit_code, status.stderr
+    seen = json.loads(status.stdout)
+    assert seen["stack"] == stack and [r["region"] for r in seen["regions"]] == [
+        "us-east-1",
+        "us-west-2",
+    ]
+    assert all(r["function"]["state"] == "Active" for r in seen["regions"])
+    _ok(plan)
+
+    # One read that fails every time (botocore's 10 retries spent): exit 1, named.
+    for command, fault in (("status", Fault.DROP), ("plan", Fault.SERVER_ERROR)):
+        rule = Rule(fault, operations=("dynamodb:DescribeTable",), regions=("us-west-2",))
+        with monkeypatch.context() as patched:
+            shorten_botocore_backoff(patched)
+            injector = FaultInjector([rule]).install(patched)
+            run = failover(config, command)
+        assert run.exit_code == 1, (command, run.stdout[-1000:], run.stderr[-1000:])
+        assert injector.total() >= 11  # the first attempt and botocore's 10 retries
+        assert "Traceback" not in run.stderr
+        assert "DescribeTable failed" in run.stderr and "us-west-2" in run.stderr, run.stderr
