@@ -147,19 +147,24 @@ def edit_environment(
         return EnvironmentEdit(before, None)
     unused = [first]
     wrote = [False]
+    sent = [False]
 
     def write() -> None:
         # A retry merges into what is there now, not into the stale first read.
         current = unused.pop() if unused else wait_for_update(ctx, region, clock=clock)
         variables = edit(variables_of(current))
         if variables is None:
-            return  # a concurrent change already did it
+            # Done already: by our own write when one was sent (botocore resent it after
+            # a lost answer and Lambda refused the stale RevisionId), else concurrently.
+            wrote[0] = sent[0]
+            return
         update: dict[str, Any] = {
             "FunctionName": name,
             "Environment": {"Variables": variables},
         }
         if current.get("RevisionId"):
             update["RevisionId"] = current["RevisionId"]  # refuse if changed since the read
+        sent[0] = True
         lam.update_function_configuration(**update)
         wrote[0] = True
 
