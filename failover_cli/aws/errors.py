@@ -45,6 +45,17 @@ _BAD_CREDENTIALS = {
 SERVICE_KEY = "FailoverService"
 
 
+def is_permanent(error: BaseException) -> bool:
+    """An AWS error no retry can fix: access denied, or credentials missing or refused."""
+    from botocore import exceptions as bx
+
+    if isinstance(error, bx.NoCredentialsError | bx.PartialCredentialsError | bx.ProfileNotFound):
+        return True
+    response = getattr(error, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in _ACCESS_DENIED or code in _BAD_CREDENTIALS
+
+
 def iam_action(service: str, operation: str) -> str:
     """The IAM action a call needs, e.g. ('lambda', 'CreateFunction') -> lambda:CreateFunction."""
     if service == "apigateway":

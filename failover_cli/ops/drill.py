@@ -5,6 +5,8 @@ a phase time-out, an AWS error, Ctrl-C, SIGTERM or SIGHUP. The failover half run
 inside `signals_as_interrupts` and a try block whose every exit restores; the
 restore itself runs shielded (a first Ctrl-C is held back, a second abandons
 it with instructions) on a fresh clock, so a cancelled watch cannot cancel it.
+An AWS error in the restore (beyond botocore's own retries) is retried for up to
+RESTORE_BUDGET seconds before the drill gives up and says so loudly.
 
 A drill starts only from a region that is not force-failed and never takes the
 last healthy region down (no --allow-total-outage here). Phase semantics are in
@@ -16,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from failover_cli.aws.retry import Clock
+from failover_cli.aws.errors import is_permanent
+from failover_cli.aws.retry import Backoff, Clock, retry
 from failover_cli.engine.context import Context
 from failover_cli.errors import BadInput, FailoverError
 from failover_cli.ops.flag import (
@@ -31,6 +34,8 @@ from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, tak
 from failover_cli.ops.interrupts import shielded, signals_as_interrupts
 from failover_cli.ops.phases import Say, Watch, literal, watch
 from failover_cli.ops.readings import AwsObserver, CheckSettings, Observer
+
+RESTORE_BUDGET = 60.0  # seconds of retrying a restore that met an AWS error
 
 
 def _silent(_message: str) -> None:
@@ -152,9 +157,20 @@ def restore(ctx: Context, region: str, say: Say) -> FlagChange:
     """Set FORCE_FAIL back to false, shielded from a first interrupt; say what happened."""
     fresh = Clock(now=ctx.clock.now, sleep=ctx.clock.sleep)  # the watch's may be cancelled
     doing = f"Restoring FORCE_FAIL=false in {region}"
+
+    def again(error: Exception, pause: float) -> None:
+        why = literal(_first_line(error))
+        say(f"[yellow]The restore failed[/yellow] ({why}); trying again in {pause:.0f}s.")
+
     try:
         with shielded(say, doing) as shield:
-            change = set_force_fail(ctx, region, False, clock=fresh)
+            change = retry(
+                lambda: set_force_fail(ctx, region, False, clock=fresh),
+                retryable=_worth_retrying,
+                backoff=Backoff(first=1.0, cap=10.0, budget=RESTORE_BUDGET),
+                clock=fresh,
+                on_retry=again,
+            )
     except BaseException as error:
         raise FailoverError(
             f"The drill could NOT restore FORCE_FAIL in {region}: {error or type(error).__name__}",
@@ -166,6 +182,17 @@ def restore(ctx: Context, region: str, say: Say) -> FlagChange:
     if shield.interrupted:
         raise KeyboardInterrupt("interrupted during the restore")
     return change
+
+
+def _worth_retrying(error: Exception) -> bool:
+    """Any AWS error but a lack of permission or credentials: the restore must happen."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return isinstance(error, ClientError | BotoCoreError) and not is_permanent(error)
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).splitlines() or [type(error).__name__])[0][:160]
 
 
 def _written(change: FlagChange, clock: Clock) -> float:
