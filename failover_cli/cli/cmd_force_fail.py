@@ -61,15 +61,18 @@ def command(
     from failover_cli.ops.force_fail import force_fail
 
     ctx, console, _ = open_context(state)
-    report = force_fail(
-        ctx,
-        region,
-        restore=restore,
-        allow_total_outage=allow_total_outage,
-        wait=wait,
-        timeout=timeout,
-        say=console.print,
-    )
+    try:
+        report = force_fail(
+            ctx,
+            region,
+            restore=restore,
+            allow_total_outage=allow_total_outage,
+            wait=wait,
+            timeout=timeout,
+            say=console.print,
+        )
+    except KeyboardInterrupt:
+        raise click.exceptions.Exit(130) from None  # force_fail() said where FORCE_FAIL is
     if state.json:
         emit_json(report.to_json())
     else:
@@ -77,7 +80,8 @@ def command(
     if report.watch is not None and not report.watch.complete:
         missed = ", ".join(p.label for p in report.watch.missed)
         raise TimeoutExpired(
-            f"FORCE_FAIL was written, but not every phase followed within {timeout:.0f}s "
+            f"FORCE_FAIL is {'false' if restore else 'true'} (written), but not every phase "
+            f"followed within {timeout:.0f}s "
             f"(missing: {missed})",
             hint="Look at `failover status`, or wait longer with --timeout.",
             region=region,

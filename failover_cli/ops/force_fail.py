@@ -7,17 +7,26 @@ Rules, checked before anything is written (so a refusal changes nothing):
   function exists with FORCE_FAIL off and whose health check (if it has one)
   is not unhealthy. A check with no observations yet counts as healthy, as
   Route 53 treats it. `--allow-total-outage` overrides; a drill never does.
+
+Interrupted (Ctrl-C) or stopped by an error once the write may have begun, it
+reads FORCE_FAIL afresh and says which value it has: the old one or the new
+one, never a mix, as the whole environment is written in one call.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.errors import translate
 from failover_cli.engine.context import Context
 from failover_cli.errors import BadInput, FailoverError
 from failover_cli.ops.flag import (
+    FORCE_FAIL,
     FlagChange,
     is_force_failed,
     read_configuration,
@@ -132,17 +141,22 @@ def force_fail(
     require_region(ctx, region)
     observer = observer or AwsObserver(ctx)
     wanted = not restore
-    current = variables_of(read_configuration(ctx, region))
-    if is_force_failed(current) == wanted:
-        state = "on" if wanted else "off"
-        say(f"FORCE_FAIL is already {state} in {region}: nothing to change.")
-        return ForceFailReport(FlagChange(region, wanted, current.get("FORCE_FAIL"), False))
-    if wanted and not allow_total_outage:
-        refuse_last_healthy(ctx, observer, region)
-    before = take_baseline(observer, region) if wait else None
+    try:
+        current = variables_of(read_configuration(ctx, region))
+        if is_force_failed(current) == wanted:
+            state = "on" if wanted else "off"
+            say(f"FORCE_FAIL is already {state} in {region}: nothing to change.")
+            return ForceFailReport(FlagChange(region, wanted, current.get("FORCE_FAIL"), False))
+        if wanted and not allow_total_outage:
+            refuse_last_healthy(ctx, observer, region)
+        before = take_baseline(observer, region) if wait else None
+    except KeyboardInterrupt:
+        say(f"Interrupted before any change: FORCE_FAIL in {region} is as it was.")
+        raise
     if before is not None and before.describe():
         say(f"Before: {literal(before.describe())}")
-    change = set_force_fail(ctx, region, wanted)
+    with _saying_the_state(ctx, region, wanted, say):
+        change = set_force_fail(ctx, region, wanted)
     say(f"FORCE_FAIL={'true' if wanted else 'false'} is live in {region}.")
     if before is None or change.written_at is None:
         return ForceFailReport(change)
@@ -151,8 +165,69 @@ def force_fail(
         if wanted
         else failback_goals(observer, ctx.config, region, before)
     )
-    say(f"Following the {'failover' if wanted else 'failback'} (up to {timeout:.0f}s):")
-    phases, seconds = watch(
-        goals, clock=ctx.clock, started_at=change.written_at, timeout=timeout, say=say
-    )
+    half = "failover" if wanted else "failback"
+    say(f"Following the {half} (up to {timeout:.0f}s):")
+    try:
+        phases, seconds = watch(
+            goals, clock=ctx.clock, started_at=change.written_at, timeout=timeout, say=say
+        )
+    except KeyboardInterrupt:
+        say(f"Interrupted while following the {half}. {_took_effect(region, wanted)}")
+        raise
     return ForceFailReport(change, Watch(region, change.action, phases, seconds))
+
+
+@contextmanager
+def _saying_the_state(ctx: Context, region: str, wanted: bool, say: Say) -> Iterator[None]:
+    """Around the write: on Ctrl-C say what FORCE_FAIL is now; on an error, put it in the
+    error's hint (the error is translated here so that it can carry it)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        say(f"Interrupted. {flag_state(ctx, region, wanted)}")
+        raise
+    except Exception as error:
+        translated = translate(error, region=region, service="lambda")
+        if translated is None:
+            raise
+        hint = f" {translated.hint}" if translated.hint else ""
+        translated.hint = flag_state(ctx, region, wanted) + hint
+        if translated is error:
+            raise
+        raise translated from error
+
+
+def flag_state(ctx: Context, region: str, wanted: bool, *, timeout: float = 10.0) -> str:
+    """FORCE_FAIL in `region` as read now, next to what was `wanted`, as a sentence.
+
+    The read runs on a daemon thread and is given up after `timeout`, so a network
+    that broke the write cannot hold the command's exit any longer.
+    """
+    answer: list[dict[str, str]] = []
+    reader = threading.Thread(
+        target=lambda: answer.append(variables_of(read_configuration(ctx, region))),
+        name="force-fail-state",
+        daemon=True,
+    )
+    try:
+        reader.start()
+        reader.join(timeout)
+    except KeyboardInterrupt:  # a second Ctrl-C: stop asking
+        pass
+    if not answer:
+        return (
+            f"FORCE_FAIL in {region} could not be read just now: look at it with "
+            "`failover status` before anything else."
+        )
+    value = answer[0].get(FORCE_FAIL, "(not set)")
+    if is_force_failed(answer[0]) == wanted:
+        return _took_effect(region, wanted, value)
+    return f"FORCE_FAIL is still {value} in {region}: the change was not made."
+
+
+def _took_effect(region: str, wanted: bool, value: str | None = None) -> str:
+    value = value or ("true" if wanted else "false")
+    text = f"FORCE_FAIL is {value} in {region}: the change took effect."
+    if wanted:
+        text += f" Undo it with `failover force-fail --region {region} --restore`."
+    return text
