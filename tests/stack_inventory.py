@@ -81,9 +81,21 @@ def _exists(call: Any, *missing: str) -> bool:
 
 
 def inventory(
-    endpoint: str, stack: str, *, table: str, function: str, seen: Fingerprints | None = None
+    endpoint: str,
+    stack: str,
+    *,
+    table: str,
+    function: str,
+    seen: Fingerprints | None = None,
+    domain: str | None = None,
+    zone_id: str | None = None,
 ) -> dict[str, list[str]]:
-    """kind -> identifiers of what exists of the stack (duplicates show as repeats)."""
+    """kind -> identifiers of what exists of the stack (duplicates show as repeats).
+
+    With `domain` (unique to the stack) and its `zone_id`: every certificate for
+    the domain, tagged or not, its regional domain names, and every record of the
+    zone but NS and SOA (the validation CNAME and the alias records).
+    """
     seen = seen or Fingerprints()
     found: dict[str, list[str]] = {}
 
@@ -149,7 +161,48 @@ def inventory(
     cw = client("cloudwatch", ROUTE53_REGION, endpoint)
     alarms = cw.describe_alarms(AlarmNamePrefix=f"{stack}-")["MetricAlarms"]
     note("alarm", [a["AlarmName"] for a in alarms])
+    if domain is not None:
+        for region in REGIONS:
+            note("certificate", _certificates(endpoint, region, domain))
+            items = client("apigateway", region, endpoint).get_domain_names(limit=500)["items"]
+            mine = [d for d in items if d["domainName"] == domain]
+            note("domain_name", [f"{domain} ({region})" for _ in mine])
+    if zone_id is not None:
+        sets = r53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+        note(
+            "record",
+            [
+                f"{r['Name']} {r['Type']} {r.get('SetIdentifier', '')}".rstrip()
+                for r in sets
+                if r["Type"] not in ("NS", "SOA")
+            ],
+        )
     return {kind: names for kind, names in found.items() if names}
+
+
+_CERTIFICATE_STATUSES = [
+    "PENDING_VALIDATION",
+    "ISSUED",
+    "INACTIVE",
+    "EXPIRED",
+    "VALIDATION_TIMED_OUT",
+    "REVOKED",
+    "FAILED",
+]
+
+
+def _certificates(endpoint: str, region: str, domain: str) -> list[str]:
+    pages = (
+        client("acm", region, endpoint)
+        .get_paginator("list_certificates")
+        .paginate(CertificateStatuses=_CERTIFICATE_STATUSES)
+    )
+    return [
+        f"{c['CertificateArn'].rsplit('/', 1)[-1]} ({region})"
+        for page in pages
+        for c in page["CertificateSummaryList"]
+        if c["DomainName"] == domain
+    ]
 
 
 # How many of each kind a converged stack without domain has (two regions, no e-mail).
@@ -165,3 +218,7 @@ CONVERGED_NO_DOMAIN = {
     "topic": 1,
     "alarm": 2,
 }
+
+# With a domain: a certificate and a domain name per region; in the zone, the validation
+# CNAME (the same in every region) and one alias record per region.
+CONVERGED_WITH_DOMAIN = {**CONVERGED_NO_DOMAIN, "certificate": 2, "domain_name": 2, "record": 3}

@@ -1,0 +1,71 @@
+"""`up` of a stack with a custom domain interrupted after its steps: a sample.
+
+The domain stack has 48 or 49 steps (the two regions' certificates share one
+validation CNAME: the second region may find it in place and skip its UPSERT,
+and which call is the n-th ChangeResourceRecordSets varies with that). Every
+step the domain adds is interrupted
+(certificates, their validation record, regional domain names, base path
+mappings, alias records) and every fourth of the others, each followed by a
+re-run that must converge to exactly one of everything and by a `down` that must
+leave nothing, not even a record in the zone (tests/step_faults.py).
+test_faults_steps.py interrupts every step of the stack without domain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.faults import Step
+from tests.step_faults import record_steps, run_steps, share_service_models
+
+pytestmark = pytest.mark.sandbox
+
+EXPECTED_STEPS = (48, 49)  # mutating calls of a clean `up` with a domain (failover routing)
+WORKERS = 4
+BUDGET_SECONDS = 270
+DOMAIN_OPERATIONS = {
+    "RequestCertificate",
+    "ChangeResourceRecordSets",
+    "CreateDomainName",
+    "CreateBasePathMapping",
+}
+STRIDE = 4
+
+
+def _sample(steps: list[Step]) -> list[tuple[int, Step]]:
+    """Every domain step that every run makes (a fourth record change may not happen), and
+    every STRIDE-th of the others."""
+    domain = {
+        s
+        for s in steps
+        if s.operation in DOMAIN_OPERATIONS
+        and not (s.operation == "ChangeResourceRecordSets" and s.occurrence > 3)
+    }
+    others = [s for s in steps if s.operation not in DOMAIN_OPERATIONS]
+    chosen = domain | set(others[::STRIDE])
+    return [(index, s) for index, s in enumerate(steps, start=1) if s in chosen]
+
+
+def test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes_it(
+    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    share_service_models(monkeypatch)
+    steps = record_steps(sandbox_env, tmp_path, with_domain=True)
+    assert len(steps) in EXPECTED_STEPS, (
+        f"a clean up now makes {len(steps)} mutating calls, not {EXPECTED_STEPS}: "
+        f"update EXPECTED_STEPS ({[str(s) for s in steps]})"
+    )
+    sample = _sample(steps)
+    assert len([s for _, s in sample if s.operation in DOMAIN_OPERATIONS]) == 9
+    failures = run_steps(
+        sample,
+        endpoint=sandbox_env,
+        folder=tmp_path,
+        with_domain=True,
+        workers=WORKERS,
+        budget=BUDGET_SECONDS,
+    )
+    runs = 2 * len(sample)
+    assert not failures, f"{len(failures)} of {runs} runs failed:\n" + "\n".join(failures)
