@@ -12,12 +12,10 @@ import io
 import json
 import re
 import textwrap
-import time
 import uuid
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
@@ -25,15 +23,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from failover_cli.bundle import build_bundle
+from tests.sandbox_api_helpers import eventually
 
 pytestmark = pytest.mark.sandbox
 
 EAST, WEST = "us-east-1", "us-west-2"
 SECRET = "s3cret-checker-id"
 BUNDLE = build_bundle(Path(__file__).resolve().parent.parent / "lambda_bundle")
-DEADLINE_S = 30.0
 STREAM_NAME = re.compile(r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
-T = TypeVar("T")
 
 
 def unique(prefix: str) -> str:
@@ -45,17 +42,6 @@ def client(service: str, region: str = EAST) -> Any:
     return boto3.client(
         service, region_name=region, config=Config(retries={"total_max_attempts": 1})
     )
-
-
-def eventually(probe: Callable[[], T], what: str, deadline_s: float = DEADLINE_S) -> T:
-    end = time.monotonic() + deadline_s
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 def make_zip(files: dict[str, str]) -> bytes:

@@ -6,20 +6,18 @@ poll with a generous deadline; nothing asserts how long anything took.
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.sandbox_api_helpers import eventually
+
 pytestmark = pytest.mark.sandbox
 
 EAST, WEST = "us-east-1", "us-west-2"
-DEADLINE_S = 30.0
-T = TypeVar("T")
 
 
 def unique(prefix: str = "replicas") -> str:
@@ -28,18 +26,6 @@ def unique(prefix: str = "replicas") -> str:
 
 def dynamodb(region: str) -> Any:
     return boto3.client("dynamodb", region_name=region)
-
-
-def eventually(probe: Callable[[], T], what: str, deadline_s: float = DEADLINE_S) -> T:
-    """Poll `probe` until it returns something truthy."""
-    end = time.monotonic() + deadline_s
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
 
 
 def create_table(
