@@ -21,7 +21,7 @@ from failover_cli.net.http import HttpClient
 from failover_cli.ops.status import serving_url
 from failover_cli.ops.status_model import HEALTHY, UNHEALTHY, CheckerReport, summarise_check
 from failover_cli.resources.base import error_code
-from failover_cli.resources.health_check import ROUTE53_REGION, find_health_check
+from failover_cli.resources.health_check_lookup import ROUTE53_REGION, find_health_check
 from failover_cli.resources.hosted_zone import find_zone, normalise, record_sets
 
 REGION_HEADER = "X-Failover-Region"

@@ -38,10 +38,10 @@ from failover_cli.ops.rotate_watch import (
     succeeding,
 )
 from failover_cli.resources.base import error_code
-from failover_cli.resources.health_check import (
+from failover_cli.resources.health_check import health_path
+from failover_cli.resources.health_check_lookup import (
     ROUTE53_REGION,
     SECRET_PARAMETER,
-    health_path,
     owned_health_checks,
 )
 

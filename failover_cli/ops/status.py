@@ -45,7 +45,11 @@ from failover_cli.ops.status_model import (
 from failover_cli.resources.api import find_api
 from failover_cli.resources.base import error_code, is_owned
 from failover_cli.resources.dynamodb import describe, replica_statuses
-from failover_cli.resources.health_check import ROUTE53_REGION, SECRET_PARAMETER, find_health_check
+from failover_cli.resources.health_check_lookup import (
+    ROUTE53_REGION,
+    SECRET_PARAMETER,
+    find_health_check,
+)
 from failover_cli.resources.hosted_zone import find_zone
 from failover_cli.resources.subscription import email_subscriptions
 from failover_cli.resources.topic import ALARM_REGION, read_topic

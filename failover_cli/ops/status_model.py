@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from failover_cli.errors import ExitCode
-from failover_cli.resources.health_check import HEALTHY_SHARE  # Route 53's 18% rule
+from failover_cli.resources.health_check_lookup import HEALTHY_SHARE  # Route 53's 18% rule
 
 MISSING = "missing"
 ACTIVE_STATE = "Active"

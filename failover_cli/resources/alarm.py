@@ -22,8 +22,8 @@ from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.resources.base import Handler, comparable_tags, is_owned, tag_dict, tag_list
-from failover_cli.resources.health_check import KIND as HEALTH_CHECK
-from failover_cli.resources.health_check import find_health_check
+from failover_cli.resources.health_check_lookup import KIND as HEALTH_CHECK
+from failover_cli.resources.health_check_lookup import find_health_check
 from failover_cli.resources.role import with_account, without_account
 from failover_cli.resources.topic import ALARM_REGION, topic_arn, topic_key
 

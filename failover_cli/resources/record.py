@@ -29,7 +29,7 @@ from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.resources.base import Handler
 from failover_cli.resources.domain_name import domain_target
-from failover_cli.resources.health_check import find_health_check
+from failover_cli.resources.health_check_lookup import find_health_check
 from failover_cli.resources.hosted_zone import (
     Zone,
     change,

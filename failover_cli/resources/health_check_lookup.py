@@ -1,0 +1,105 @@
+"""Finding the stack's Route 53 health checks, and the Route 53 facts their users share.
+
+The health check handler, its replacement (`health_check_replace`), the alarm, the
+records and the operations (status, rotate-secret) all need to find "the check of
+region R"; they import it from here, so none of them imports another handler and the
+alarm and the health check do not depend on each other.
+
+A check is the stack's when tagged `Name=<stack>-<R>` plus the ownership tags, or when
+it has no tags at all and its CallerReference starts with `<stack>:<R>:` (a create
+interrupted before its tagging). Every item returned holds the secret in its
+ResourcePath: never print one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from failover_cli.engine.context import Context
+from failover_cli.resources.base import is_owned, tag_dict
+
+KIND = "health_check"
+ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API answers in us-east-1
+CHECK_TYPE = "HTTPS_STR_MATCH"
+NAME_TAG = "Name"
+SECRET_PARAMETER = "healthCheckerId"
+HEALTHY_SHARE = 0.18  # Route 53 calls a check healthy above this share of healthy checkers
+_LIST_KEY = "route53:health_checks"  # memo key of the tagged listing
+_TAG_BATCH = 10  # ListTagsForResources takes at most 10 ids
+
+Tagged = tuple[dict[str, Any], dict[str, str]]  # (ListHealthChecks item, its tags)
+
+
+def find_health_check(ctx: Context, region: str, *, fresh: bool = False) -> dict[str, Any] | None:
+    """The stack's health check in `region` (a ListHealthChecks item), or None.
+
+    With two owned checks (an interrupted replacement) the one matching the
+    config wins. The item holds the secret in its ResourcePath: never print it.
+    Planning shares one listing per run; `fresh=True` (while applying) reads again.
+    """
+    return pick(ctx, candidates(ctx, region, fresh)[0])
+
+
+def owned_health_checks(ctx: Context, region: str, *, fresh: bool = False) -> list[dict[str, Any]]:
+    """Every check the stack owns in `region` (two after an interrupted replacement), as
+    ListHealthChecks items; `rotate-secret` must move all of them. They hold the secret."""
+    return [check for check, _ in candidates(ctx, region, fresh)[0]]
+
+
+def candidates(ctx: Context, region: str, fresh: bool) -> tuple[list[Tagged], list[Tagged]]:
+    """(owned, look-alikes) among the checks whose Name tag is `<stack>-<R>`; owned also
+    holds untagged checks under the stack's CallerReference prefix (an interrupted create)."""
+    name = ctx.config.health_check_name(region)
+    prefix = reference_prefix(ctx, region)
+    named, owned = [], []
+    for check, tags in _all_checks(ctx, fresh):
+        if tags.get(NAME_TAG) == name:
+            named.append((check, tags))
+        elif not tags and str(check.get("CallerReference", "")).startswith(prefix):
+            owned.append((check, tags))
+    owned += [(c, t) for c, t in named if is_owned(t, ctx.config.stack)]
+    return owned, [(c, t) for c, t in named if not is_owned(t, ctx.config.stack)]
+
+
+def reference_prefix(ctx: Context, region: str) -> str:
+    return f"{ctx.config.stack}:{region}:"
+
+
+def forget_checks(ctx: Context) -> None:
+    """Drop the run's shared listing after a write: the next read lists again."""
+    ctx.forget(_LIST_KEY)
+
+
+def pick(ctx: Context, owned: list[Tagged]) -> dict[str, Any] | None:
+    """The check to keep: one whose unchangeable settings match the config, tagged before
+    untagged, lowest id first."""
+    wanted = (CHECK_TYPE, ctx.config.health_check.interval_s, False)
+
+    def rank(tagged: Tagged) -> tuple[bool, bool, str]:
+        check, tags = tagged
+        cfg = check["HealthCheckConfig"]
+        fixed = (cfg.get("Type"), cfg.get("RequestInterval"), cfg.get("MeasureLatency", False))
+        return fixed != wanted, not tags, check["Id"]
+
+    return min(owned, key=rank, default=(None, {}))[0]
+
+
+def _all_checks(ctx: Context, fresh: bool) -> list[Tagged]:
+    """Every health check of the account with its tags: once per plan (all regions share
+    it), afresh while applying (a memo filled concurrently with a write may be stale)."""
+
+    def read() -> list[Tagged]:
+        r53 = ctx.client("route53", ROUTE53_REGION)
+        pages = r53.get_paginator("list_health_checks").paginate()
+        checks = [check for page in pages for check in page["HealthChecks"]]
+        ids = [c["Id"] for c in checks]
+        tags: dict[str, dict[str, str]] = {}
+        for start in range(0, len(ids), _TAG_BATCH):
+            answer = r53.list_tags_for_resources(
+                ResourceType="healthcheck", ResourceIds=ids[start : start + _TAG_BATCH]
+            )
+            for tag_set in answer["ResourceTagSets"]:
+                tags[tag_set["ResourceId"]] = tag_dict(tag_set.get("Tags"))
+        return [(c, tags.get(c["Id"], {})) for c in checks]
+
+    return read() if fresh else ctx.memo(_LIST_KEY, read)

@@ -1,0 +1,104 @@
+"""Replacing a Route 53 health check without a gap, and deleting one safely.
+
+Interval, latency measurement and type cannot change in place, so the health check
+handler creates a new check and hands over here: wait until the new check reports,
+UPSERT every record that uses an old check with the new id (waiting INSYNC), point the
+alarm at it (`alarm.follow_health_check`), and only then delete the old checks. Each
+step is idempotent, so an interrupted replacement finishes on the next run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from failover_cli.aws.retry import wait_until
+from failover_cli.engine.context import Context
+from failover_cli.engine.model import Spec
+from failover_cli.errors import FailoverError, TimeoutExpired
+from failover_cli.resources.alarm import follow_health_check
+from failover_cli.resources.health_check_lookup import HEALTHY_SHARE, ROUTE53_REGION, forget_checks
+from failover_cli.resources.hosted_zone import Zone, find_zone, forget_record_sets, route53
+
+
+def switch(ctx: Context, spec: Spec, old_ids: list[str], new_id: str) -> None:
+    """Move every user of the old checks to the new one, then delete the old ones."""
+    _wait_for_reports(ctx, spec.region, new_id)
+    moved = _repoint(ctx, old_ids, new_id)
+    if moved:
+        ctx.progress(spec.region, f"moved {moved} record(s) to health check {new_id}")
+    follow_health_check(ctx, spec.region, old_ids, new_id)
+    for old in old_ids:
+        delete_check(ctx, spec, old)
+    forget_checks(ctx)
+
+
+def delete_check(ctx: Context, spec: Spec, check_id: str) -> None:
+    r53 = ctx.client("route53", ROUTE53_REGION)
+    try:
+        r53.delete_health_check(HealthCheckId=check_id)
+    except r53.exceptions.NoSuchHealthCheck:
+        pass  # already gone
+    except r53.exceptions.HealthCheckInUse as error:
+        raise FailoverError(
+            f"Route 53 refuses to delete health check {spec.name} ({check_id}): it is in use",
+            hint="Something still references it (a record or a calculated health check); "
+            "remove that reference and re-run the command.",
+            region=spec.region,
+        ) from error
+
+
+def records_using(ctx: Context, check_ids: list[str]) -> tuple[Zone | None, list[dict[str, Any]]]:
+    """(zone, record sets) of the stack's public hosted zone that use one of `check_ids`."""
+    zone = find_zone(ctx) if ctx.config.domain else None
+    if zone is None:
+        return None, []  # no domain or no zone: no record can use the check
+    pages = route53(ctx).get_paginator("list_resource_record_sets").paginate(HostedZoneId=zone.id)
+    using = [
+        r for p in pages for r in p["ResourceRecordSets"] if r.get("HealthCheckId") in check_ids
+    ]
+    return zone, using
+
+
+def _wait_for_reports(ctx: Context, region: str, check_id: str) -> None:
+    """Let the new check report healthy before records rely on it. Route 53 counts a check
+    without data as healthy, so once the budget is spent the move goes ahead anyway."""
+    r53 = ctx.client("route53", ROUTE53_REGION)
+
+    def healthy() -> bool:
+        seen = r53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
+        ok = [o for o in seen if o["StatusReport"]["Status"].startswith("Success")]
+        return bool(seen) and len(ok) / len(seen) > HEALTHY_SHARE
+
+    budget = 3 * ctx.config.health_check.interval_s + 30
+    try:
+        wait_until(
+            healthy, what="the new health check", timeout=budget, interval=5, clock=ctx.clock
+        )
+    except TimeoutExpired:
+        ctx.progress(region, f"health check {check_id} reports no healthy majority yet")
+
+
+def _repoint(ctx: Context, old_ids: list[str], new_id: str) -> int:
+    """UPSERT each record using an old check with the new id, all else equal; wait INSYNC."""
+    zone, using = records_using(ctx, old_ids)
+    if zone is None or not using:
+        return 0
+    r53 = route53(ctx)
+    changes = [
+        {"Action": "UPSERT", "ResourceRecordSet": {**r, "HealthCheckId": new_id}} for r in using
+    ]
+    change = r53.change_resource_record_sets(
+        HostedZoneId=zone.id,
+        ChangeBatch={"Comment": "failover: replacement health check", "Changes": changes},
+    )["ChangeInfo"]
+    for record in using:  # the record kind's memoised reads are stale now
+        forget_record_sets(ctx, zone, record["Name"], record["Type"])
+    # The old check may go only once every Route 53 server answers with the new one.
+    wait_until(
+        lambda: r53.get_change(Id=change["Id"])["ChangeInfo"]["Status"] == "INSYNC",
+        what="Route 53 to apply the record change",
+        timeout=600,
+        interval=5,
+        clock=ctx.clock,
+    )
+    return len(changes)
