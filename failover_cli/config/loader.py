@@ -32,7 +32,7 @@ from failover_cli.config.nodes import (
     show,
     type_name,
 )
-from failover_cli.config.regions import lambda_regions
+from failover_cli.config.regions import SUPPORTED_PARTITION, lambda_regions
 from failover_cli.config.schema import Config, HealthCheckConfig, TableConfig
 from failover_cli.config.sections import SectionBuilder
 from failover_cli.errors import ConfigError
@@ -141,12 +141,15 @@ class _Loader:
         items = self.sections.region_list(entry, known, 2, "an AWS region with Lambda")
         if items is None:
             return None
-        primary = items[0][1]
-        for item, value in items[1:]:
-            if known[value] != known[primary]:
-                self.reader.fail(item, f"is {show(value)}, in the {known[value]} partition, "
-                                 f"but the primary {primary} is in {known[primary]}; use "
-                                 "regions of one partition")
+        # ARNs (arn:aws:), the Route 53 and CloudWatch region (us-east-1) and the
+        # amazonaws.com host names the stack uses are the standard partition's; refusing
+        # China and GovCloud here beats a stack that fails half-way through its first up.
+        for item, value in items:
+            if known[value] != SUPPORTED_PARTITION:
+                self.reader.fail(item, f"is {show(value)}, in the {known[value]} partition; "
+                                 "failover supports the standard aws partition only (its "
+                                 "ARNs, Route 53 health checks in us-east-1 and "
+                                 "amazonaws.com endpoints); use aws regions such as us-east-1")
                 return None
         return tuple(value for _, value in items)
 

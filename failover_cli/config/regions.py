@@ -15,6 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+# The only partition the stack's ARNs, endpoints and global-service region are written for.
+SUPPORTED_PARTITION = "aws"
+
 
 @lru_cache(maxsize=1)
 def _botocore_data() -> Path:
