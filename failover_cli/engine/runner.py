@@ -1,8 +1,9 @@
 """Apply a plan: creates and updates follow dependencies, deletes follow the teardown order.
 
 Independent changes run in parallel (regions within a wave never wait for each
-other). The first failure stops new work; what is running finishes, and the
-error is raised translated, naming region and operation. Re-running the same
+other). While building, the first failure stops new work; what is running finishes, and
+the error is raised translated, naming region and operation. While deleting, a
+failure holds back only the deletes that wait for it; the rest still run. Re-running the same
 command resumes: every create is find-or-create, every delete accepts "gone".
 """
 
@@ -18,7 +19,7 @@ from typing import TypeVar
 
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Action, Change, Plan, Spec
-from failover_cli.engine.registry import DELETE_ORDER, handler_for, is_serial
+from failover_cli.engine.registry import DELETE_ORDER, SERIAL_KINDS, handler_for
 from failover_cli.errors import FailoverError
 
 T = TypeVar("T")
@@ -146,20 +147,90 @@ def _run_by_dependencies(
 def _run_deletes(
     ctx: Context, changes: Sequence[Change], listener: ChangeListener, report: ApplyReport
 ) -> None:
-    """Kind by kind in DELETE_ORDER; regions of one kind in parallel unless the kind is serial."""
+    """Each delete waits only for the deletes of what depends on it (a record before the
+    health check and domain it names, an API before its function...), so kinds that do
+    not depend on each other overlap. A failure holds back only what waits for it: every
+    other delete is still attempted, then one error says what remains and why.
+    """
+    waits_for = _delete_waits(changes)
+    pending = {c.key: c for c in sorted(changes, key=_teardown_rank)}
+    serial = {kind: threading.Lock() for kind in SERIAL_KINDS}
+    finished: set[str] = set()
+    failed: dict[str, BaseException] = {}
 
-    def rank(change: Change) -> int:
-        kind = change.spec.kind
-        return DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
+    def run(change: Change) -> None:
+        lock = serial.get(change.spec.kind)
+        if lock is None:
+            _execute(ctx, change, listener, report)
+            return
+        with lock:  # DynamoDB accepts one replica update at a time
+            _execute(ctx, change, listener, report)
 
-    for position in sorted({rank(c) for c in changes}):
-        batch = [c for c in changes if rank(c) == position]
-        if is_serial(batch[0].spec.kind):
-            for change in batch:
-                _execute(ctx, change, listener, report)
-            continue
-        with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool, _cancel_on_interrupt(ctx):
-            futures = [pool.submit(_execute, ctx, c, listener, report) for c in batch]
-            first_error = next((f.exception() for f in futures if f.exception()), None)
-        if first_error is not None:
-            raise first_error
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool, _cancel_on_interrupt(ctx):
+        running: dict[Future[None], str] = {}
+        while pending or running:
+            for key in [k for k in pending if waits_for[k] <= finished]:
+                running[pool.submit(run, pending.pop(key))] = key
+            if not running:
+                break  # what is left waits for a failed delete
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                key = running.pop(future)
+                error = future.exception()
+                if error is None:
+                    finished.add(key)
+                elif isinstance(error, Exception):
+                    failed[key] = error
+                else:
+                    raise error
+    if failed:
+        raise _teardown_error(changes, failed, held_back=list(pending.values()))
+
+
+def _teardown_rank(change: Change) -> int:
+    """SPEC order among deletes that are ready together, so progress reads the same each run."""
+    kind = change.spec.kind
+    return DELETE_ORDER.index(kind) if kind in DELETE_ORDER else len(DELETE_ORDER)
+
+
+def _delete_waits(changes: Sequence[Change]) -> dict[str, set[str]]:
+    """For each delete, the deletes that must finish first: those of the specs depending on it."""
+    keys = {c.key for c in changes}
+    waits: dict[str, set[str]] = {c.key: set() for c in changes}
+    for change in changes:
+        for dependency in change.spec.depends_on:
+            if dependency in keys:
+                waits[dependency].add(change.key)
+    return waits
+
+
+def _teardown_error(
+    changes: Sequence[Change], failed: dict[str, BaseException], held_back: list[Change]
+) -> FailoverError:
+    """One paragraph: each failed delete with its reason, then what waited for them."""
+    if len(changes) == 1:
+        only = next(iter(failed.values()))
+        if isinstance(only, FailoverError):
+            return only
+    by_key = {c.key: c for c in changes}
+    reasons: list[str] = []
+    hints: list[str] = []
+    for key, error in failed.items():
+        text = error.message if isinstance(error, FailoverError) else str(error)
+        reasons.append(f"{_label(by_key[key])}: {text.rstrip('.')}")
+        hint = getattr(error, "hint", None)
+        if hint and hint not in hints:
+            hints.append(hint)
+    message = f"{len(failed)} of {len(changes)} deletions failed ({'; '.join(reasons)})"
+    if held_back:
+        waiting = ", ".join(_label(c) for c in held_back)
+        message += f"; not attempted because they wait for those: {waiting}"
+    remaining = len(failed) + len(held_back)
+    noun = "resource of the stack remains" if remaining == 1 else "resources of the stack remain"
+    message += f". Everything else was deleted; {remaining} {noun}"
+    hint = " ".join(hints) or "Re-run the same command to finish once the cause is fixed."
+    return FailoverError(message, hint=hint)
+
+
+def _label(change: Change) -> str:
+    return f"{change.spec.kind} {change.spec.name} ({change.spec.where or 'global'})"

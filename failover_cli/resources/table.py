@@ -251,8 +251,8 @@ def _delete_error(spec: Spec, error: Exception) -> FailoverError | None:
         return FailoverError(
             f"Table {spec.name} cannot be deleted yet: it seeded a replica in the last 24 hours, "
             "and DynamoDB keeps such a table for a day",
-            hint="Everything else is removed. Re-run `failover down` after 24 hours to delete "
-            "the table (or keep it with --keep-table).",
+            hint="Re-run `failover down` after 24 hours to delete the table (or keep it with "
+            "--keep-table).",
             region=spec.region,
         )
     if is_protected_error(error):
