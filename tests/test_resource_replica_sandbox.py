@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from failover_cli.aws.retry import Clock
 from failover_cli.config.schema import Config, TableConfig
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.sandbox
 
 PRIMARY, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 DYNAMO_KINDS = ("table", "seed_item", "scaling", "replica")
+NOT_VISIBLE = "Table write capacity should either be Pay-Per-Request or AutoScaled."
 
 
 def quick_clock() -> Clock:
@@ -238,3 +240,45 @@ def test_provisioned_stack_up_up_down_down_through_the_engine(sandbox_env: str) 
         ServiceNamespace="dynamodb", ResourceIds=[f"table/{config.table.name}"]
     )["ScalableTargets"]
     assert left == []
+
+
+def test_a_replica_refused_while_auto_scaling_is_not_visible_yet_is_retried(
+    sandbox_env: str,
+) -> None:
+    """Application Auto Scaling is eventually consistent: DynamoDB may refuse the replica
+    of a provisioned table as not auto-scaled for a moment after the targets exist."""
+    config = _config()
+    _with_table(config)
+    refusals = {"left": 2}
+
+    def not_yet(_service: str, _region: str, operation: str, params: dict[str, Any]) -> None:
+        if operation == "UpdateTable" and "ReplicaUpdates" in str(params) and refusals["left"]:
+            refusals["left"] -= 1
+            raise ClientError(
+                {"Error": {"Code": "ValidationException", "Message": NOT_VISIBLE}}, operation
+            )
+
+    messages: list[str] = []
+    with context(config, clock=quick_clock()) as (ctx, _):
+        ctx.clients.add_hook(not_yet)
+        ctx.progress = lambda _region, message: messages.append(message)
+        HANDLER.create(ctx, _replica(config))
+    assert refusals["left"] == 0
+    assert _replicas(config) == {WEST: "ACTIVE"}
+    assert any("auto scaling" in m for m in messages)
+
+
+def test_a_replica_refusal_that_lasts_is_reported_not_retried_forever(sandbox_env: str) -> None:
+    config = _config()
+    _with_table(config)
+
+    def never(_service: str, _region: str, operation: str, params: dict[str, Any]) -> None:
+        if operation == "UpdateTable" and "ReplicaUpdates" in str(params):
+            raise ClientError(
+                {"Error": {"Code": "ValidationException", "Message": NOT_VISIBLE}}, operation
+            )
+
+    with context(config, clock=quick_clock()) as (ctx, _), pytest.raises(ClientError):
+        ctx.clients.add_hook(never)
+        HANDLER.create(ctx, _replica(config))
+    assert _replicas(config) == {}

@@ -36,6 +36,10 @@ from failover_cli.resources.dynamodb import (
 
 KIND = "replica"
 REPLICA_TIMEOUT = 1800.0  # AWS: usually minutes, budget 30
+# DynamoDB's refusal of a replica while it does not see the write auto scaling, and how
+# long to keep asking after the scaling target was registered.
+NOT_AUTOSCALED = "should either be Pay-Per-Request or AutoScaled"
+SCALING_VISIBLE_BUDGET = 120.0
 # Statuses a replica does not leave by waiting.
 FAILED = {
     "CREATION_FAILED": "DynamoDB could not create it",
@@ -130,8 +134,20 @@ class ReplicaHandler(Handler):
     def _add(self, ctx: Context, spec: Spec) -> None:
         from botocore.exceptions import ClientError
 
+        def waiting(_error: Exception, pause: float) -> None:
+            ctx.progress(
+                spec.region, f"DynamoDB does not see the write auto scaling yet; retry in "
+                f"{pause:.0f}s"
+            )
+
         try:
-            self._request(ctx, spec, {"Create": {"RegionName": spec.region}})
+            retry(
+                lambda: self._request(ctx, spec, {"Create": {"RegionName": spec.region}}),
+                retryable=_scaling_not_visible_yet,
+                backoff=Backoff(first=2.0, cap=10.0, budget=SCALING_VISIBLE_BUDGET),
+                clock=ctx.clock,
+                on_retry=waiting,
+            )
         except ClientError:
             # A request resent after a lost answer finds the replica its first attempt
             # started (DynamoDB says it "already existed"): that is success.
@@ -201,6 +217,13 @@ class ReplicaHandler(Handler):
             clock=ctx.clock,
         )
         _forget(ctx, spec)
+
+
+def _scaling_not_visible_yet(error: Exception) -> bool:
+    """Application Auto Scaling is eventually consistent: right after the write target is
+    registered, DynamoDB can still refuse a replica of a provisioned table as not
+    auto-scaled (AWS re:Post and Terraform's aws_dynamodb_table_replica retry it too)."""
+    return error_code(error) == "ValidationException" and NOT_AUTOSCALED in str(error)
 
 
 def _replica_status(ctx: Context, spec: Spec, *, required: bool = True) -> str | None:
