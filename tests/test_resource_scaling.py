@@ -172,3 +172,33 @@ def test_delete_twice_is_fine(aws: None) -> None:
         HANDLER.delete(ctx, spec, seen)
         HANDLER.delete(ctx, spec, seen)
         assert not HANDLER.observe(ctx, spec).exists
+
+
+def test_an_inherited_policy_beside_ours_converges_to_one_per_dimension(aws: None) -> None:
+    """DynamoDB copies the primary's write scaling to a new replica; a region that has both
+    that copy and our own policy would have two target trackers fighting over one table."""
+    _table()
+    with context() as (ctx, _):
+        HANDLER.create(ctx, _spec())
+    _aas().put_scaling_policy(
+        PolicyName=f"DynamoDBWriteCapacityUtilization:{RESOURCE}",
+        ServiceNamespace="dynamodb",
+        ResourceId=RESOURCE,
+        ScalableDimension=WRITE,
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 70.0,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "DynamoDBWriteCapacityUtilization"
+            },
+        },
+    )
+    with context() as (ctx, _):
+        spec = _spec()
+        seen = HANDLER.observe(ctx, spec)
+        [change] = HANDLER.diff(spec, seen)
+        assert (change.field, change.old, change.new) == ("write_policies", 2, 1)
+        assert "duplicate" in change.note and "copies" in change.note
+        HANDLER.update(ctx, spec, seen, [change])
+        assert HANDLER.diff(spec, HANDLER.observe(ctx, spec)) == []
+    assert _policies() == {"hello-read": (READ, 50.0), "hello-write": (WRITE, 50.0)}

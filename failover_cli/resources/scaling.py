@@ -6,6 +6,13 @@ capacity is not auto-scaled, so the primary's scaling comes before any replica.
 
 Ownership: the scalable targets are tagged on registration, but moto cannot
 list those tags, so ownership is read from the table (or replica) they scale.
+
+Replicas inherit: DynamoDB copies a global table's write auto scaling to every
+replica it creates, under its own policy name ("DynamoDBWriteCapacityUtilization:
+table/<name>"). A replica region's scaling therefore adopts the policy already
+tracking its metric instead of adding ours beside it, and converges to exactly one
+target-tracking policy per dimension: extra ones (two sets of settings fighting
+over one table) are deleted, and `plan` says so.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ class ScalingProps:
     write_max: int
     write_target: float
     tags: tuple[tuple[str, str], ...]  # set on registration; not compared (see module doc)
+    # Target-tracking policies per dimension: always one (see the module docstring).
+    read_policies: int = 1
+    write_policies: int = 1
 
 
 def desired(inputs: DesiredInputs) -> list[Spec]:
@@ -87,6 +97,8 @@ class ScalingHandler(Handler):
         "write_min",
         "write_max",
         "write_target",
+        "read_policies",
+        "write_policies",
     )
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
@@ -108,21 +120,29 @@ class ScalingHandler(Handler):
             policies.extend(page["ScalingPolicies"])
         props: dict[str, Any] = {}
         names: dict[str, str] = {}
+        extras: dict[str, list[str]] = {}
         for label, (dimension, metric) in DIMENSIONS.items():
             target = targets.get(dimension, {})
             props[f"{label}_min"] = target.get("MinCapacity")
             props[f"{label}_max"] = target.get("MaxCapacity")
-            policy = _tracking_policy(policies, dimension, metric, ctx.config.stack, label)
+            tracking = _tracking_policies(policies, dimension, metric, ctx.config.stack, label)
+            policy = tracking[0] if tracking else None
             props[f"{label}_target"] = _target_value(policy)
+            props[f"{label}_policies"] = len(tracking) if target else 0
             if policy is not None:
                 names[label] = policy["PolicyName"]
+            extras[label] = [p["PolicyName"] for p in tracking[1:]]
         return Observed(
             exists=True,
             # Targets left behind for a table that no longer exists belong to no one we know.
             owned=bool(owned_in_region(ctx, spec.region, spec.name)),
             props=props,
-            raw={"policy_names": names},
+            raw={"policy_names": names, "extra_policies": extras},
         )
+
+    def diff(self, spec: Spec, observed: Observed) -> list[FieldChange]:
+        changes = super().diff(spec, observed)
+        return [_explained(c) if c.field.endswith("_policies") else c for c in changes]
 
     def create(self, ctx: Context, spec: Spec) -> None:
         for label in DIMENSIONS:
@@ -132,11 +152,21 @@ class ScalingHandler(Handler):
         self, ctx: Context, spec: Spec, observed: Observed, changes: list[FieldChange]
     ) -> None:
         changed = {c.field for c in changes}
-        names: dict[str, str] = (observed.raw or {}).get("policy_names", {})
-        for label in DIMENSIONS:
+        raw = observed.raw or {}
+        names: dict[str, str] = raw.get("policy_names", {})
+        extras: dict[str, list[str]] = raw.get("extra_policies", {})
+        aas = ctx.client("application-autoscaling", spec.region)
+        for label, (dimension, _) in DIMENSIONS.items():
             if any(field.startswith(f"{label}_") for field in changed):
                 new_target = observed.props.get(f"{label}_min") is None
                 self._converge(ctx, spec, label, names, new_target=new_target)
+            for extra in extras.get(label, []):
+                aas.delete_scaling_policy(
+                    PolicyName=extra,
+                    ServiceNamespace=NAMESPACE,
+                    ResourceId=resource_id(spec.name),
+                    ScalableDimension=dimension,
+                )
 
     def delete(self, ctx: Context, spec: Spec, observed: Observed) -> None:
         from botocore.exceptions import ClientError
@@ -194,10 +224,22 @@ class ScalingHandler(Handler):
         )
 
 
-def _tracking_policy(
+def _explained(change: FieldChange) -> FieldChange:
+    """Say why a region has more than one policy, or one it did not ask for."""
+    note = (
+        "removes the duplicate target-tracking policies (DynamoDB copies the primary's write "
+        "scaling to each replica; one policy per dimension is kept)"
+        if (change.old or 0) > 1
+        else "adds the target-tracking policy"
+    )
+    return FieldChange(change.field, change.old, change.new, note)
+
+
+def _tracking_policies(
     policies: list[dict[str, Any]], dimension: str, metric: str, stack: str, label: str
-) -> dict[str, Any] | None:
-    """Our policy for the dimension, else any target-tracking policy on the same metric."""
+) -> list[dict[str, Any]]:
+    """Every target-tracking policy on the dimension's metric, the one to keep first: ours,
+    else the one DynamoDB put there (a replica's inherited policy)."""
     matching = [
         p
         for p in policies
@@ -209,7 +251,7 @@ def _tracking_policy(
         == metric
     ]
     ours = [p for p in matching if p.get("PolicyName") == policy_name(stack, label)]
-    return next(iter(ours or matching), None)
+    return ours[:1] + [p for p in matching if p not in ours[:1]]
 
 
 def _target_value(policy: dict[str, Any] | None) -> float | None:
