@@ -290,5 +290,31 @@ def test_a_certificate_that_stays_in_use_is_a_clear_error(
         acm = ctx.client("acm", EAST)
         monkeypatch.setattr(acm, "delete_certificate", _in_use(acm, None))
         HANDLER.delete(ctx, spec, HANDLER.observe(ctx, spec))
-    assert "is still in use" in raised.value.render()
+    # Held by nobody but the stack's own (deleted) domain: API Gateway's delay, not a
+    # foreign user to go and find.
+    assert "still held by API Gateway" in raised.value.render()
+    assert "does not own" not in raised.value.render()
+    assert "re-run `failover down` in a few minutes" in raised.value.render()
     assert len(_certificates(EAST)) == 1 and len(_cnames(zone)) == 1  # nothing half-removed
+
+
+def test_a_certificate_used_by_someone_else_names_the_user(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = _specs()[EAST]
+    with context(_config()) as (ctx, _):
+        HANDLER.create(ctx, spec)
+    foreign = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/web/1"
+    with context(_config()) as (ctx, _), pytest.raises(FailoverError) as raised:
+        acm = ctx.client("acm", EAST)
+        monkeypatch.setattr(acm, "delete_certificate", _in_use(acm, None))
+        real_describe = acm.describe_certificate
+
+        def describe_certificate(**kwargs: Any) -> Any:
+            answer = real_describe(**kwargs)
+            answer["Certificate"]["InUseBy"] = [foreign]
+            return answer
+
+        monkeypatch.setattr(acm, "describe_certificate", describe_certificate)
+        HANDLER.delete(ctx, spec, HANDLER.observe(ctx, spec))
+    assert f"still in use by {foreign}" in raised.value.render()

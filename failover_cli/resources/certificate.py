@@ -51,7 +51,9 @@ PRESENT = "in the hosted zone"
 RECORD_TIMEOUT = 120.0  # ACM shows the record "a few seconds" after the request
 ISSUE_TIMEOUT = 45 * 60.0  # usually minutes on AWS; DNS propagation can take longer
 ISSUE_POLL = 15.0
-IN_USE_BUDGET = 600.0  # API Gateway releases a certificate minutes after its domain goes
+# API Gateway releases a certificate minutes after its domain goes, sometimes more than
+# ten (Terraform's aws_api_gateway_domain_name waits 20 for the same reason).
+IN_USE_BUDGET = 1200.0
 VALIDATION_TTL = 300
 # Deletes in different regions decide about the one shared record: one at a time.
 _RECORD_LOCK = threading.Lock()
@@ -280,19 +282,30 @@ def _delete_certificate(ctx: Context, spec: Spec, acm: Any, cert: Certificate) -
         pass  # already gone
     except acm.exceptions.ResourceInUseException:
         users = _in_use_by(acm, cert.arn)
+        ours = f"::/domainnames/{spec.name}"
+        if not users or all(user.endswith(ours) for user in users):
+            # The user is the custom domain this run (or an earlier one) deleted: API Gateway
+            # has not let go of the certificate yet. Nobody else is to blame.
+            raise FailoverError(
+                f"The certificate for {spec.name} is still held by API Gateway "
+                f"{IN_USE_BUDGET / 60:.0f} minutes after the stack's custom domain name was "
+                "deleted",
+                hint="API Gateway releases it on its own; re-run `failover down` in a few "
+                "minutes to delete it.",
+            ) from None
         raise FailoverError(
-            f"The certificate for {spec.name} is still in use by {users or 'another resource'}",
+            f"The certificate for {spec.name} is still in use by {', '.join(users)}",
             hint="Remove that use (e.g. a custom domain name this stack does not own), then "
             "re-run `failover down`.",
         ) from None
 
 
-def _in_use_by(acm: Any, arn: str) -> str:
+def _in_use_by(acm: Any, arn: str) -> list[str]:
     try:
         users = acm.describe_certificate(CertificateArn=arn)["Certificate"].get("InUseBy", [])
     except acm.exceptions.ResourceNotFoundException:
-        return ""
-    return ", ".join(users)
+        return []
+    return [str(user) for user in users]
 
 
 def _remove_if_unused(
