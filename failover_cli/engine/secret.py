@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from failover_cli.engine.context import Context
+from failover_cli.errors import AwsError
 
 SECRET_VARIABLE = "HEALTH_CHECKER_ID"
 NEXT_SECRET_VARIABLE = "HEALTH_CHECKER_ID_NEXT"
@@ -24,7 +25,8 @@ def read_function(ctx: Context, region: str) -> dict[str, Any] | None:
     """GetFunction for the stack's function in `region` (None if missing), once per run.
 
     Shared by the secret lookup and the function handler's observe, so planning
-    costs one GetFunction per region.
+    costs one GetFunction per region. The answer always holds the function's `Tags`
+    (ownership): when they cannot be read, this raises instead of returning none.
     """
 
     def read() -> dict[str, Any] | None:
@@ -33,9 +35,39 @@ def read_function(ctx: Context, region: str) -> dict[str, Any] | None:
             answer: dict[str, Any] = client.get_function(FunctionName=ctx.config.function.name)
         except client.exceptions.ResourceNotFoundException:
             return None
-        return answer
+        return _with_tags(client, region, answer)
 
     return ctx.memo(_function_key(region), read)
+
+
+def _with_tags(client: Any, region: str, answer: dict[str, Any]) -> dict[str, Any]:
+    """`answer` with certain `Tags`: ownership unknown must never read as "not owned".
+
+    GetFunction returns the tags only to a caller allowed `lambda:ListTags`; without it
+    the answer carries `TagsError` and no `Tags` (and succeeds), which would make every
+    function look unowned: `down` would leave them all and `up` never update them.
+    An untagged function's answer has no `Tags` either, so then ListTags settles it
+    (an AccessDenied there names lambda:ListTags too). Only look-alikes pay that call.
+    See https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html
+    """
+    configuration = answer["Configuration"]
+    if "TagsError" in answer:
+        problem = answer["TagsError"] or {}
+        code = str(problem.get("ErrorCode") or "AccessDeniedException")
+        raise AwsError(
+            f"GetFunction answered without the tags of function {configuration['FunctionName']} "
+            f"({code}: {problem.get('Message') or 'no message'}): the identity in use lacks "
+            "the IAM permission lambda:ListTags, so failover cannot tell whether the function "
+            "is this stack's and changes nothing",
+            operation="GetFunction",
+            code=code,
+            region=region,
+            hint="Grant lambda:ListTags to it (see the README's IAM section), then re-run.",
+        )
+    if "Tags" in answer:
+        return answer
+    tags = client.list_tags(Resource=configuration["FunctionArn"]).get("Tags") or {}
+    return {**answer, "Tags": tags}
 
 
 def forget_function(ctx: Context, region: str) -> None:
