@@ -40,7 +40,11 @@ class ClientFactory:
         self._session = session
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
-        self._hooks: list[CallHook] = list(call_hooks or [])
+        from failover_cli.aws.pacing import Pacer
+
+        # Pacing first: a call's log entry and counters then show when it really went out.
+        self._pacer = Pacer()
+        self._hooks: list[CallHook] = [self._pacer, *(call_hooks or [])]
         self._timeouts = (connect_timeout, read_timeout)
         self._account_id: str | None = None
 
@@ -51,6 +55,10 @@ class ClientFactory:
 
             self._session = boto3.Session(profile_name=self._profile)
         return self._session
+
+    def pace_with(self, now: Callable[[], float], sleep: Callable[[float], None]) -> None:
+        """Rate-limited calls wait on this clock (the command's: cancellable, fake in tests)."""
+        self._pacer.use_clock(now, sleep)
 
     def add_hook(self, hook: CallHook) -> None:
         self._hooks.append(hook)

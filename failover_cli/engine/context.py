@@ -34,6 +34,11 @@ class Context:
     _memo: dict[str, Any] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        pace_with = getattr(self.clients, "pace_with", None)  # test doubles may lack it
+        if pace_with is not None:
+            pace_with(self.clock.now, self.clock.pause)
+
     def client(self, service: str, region: str) -> Any:
         return self.clients.client(service, self.aws_region(region))
 
