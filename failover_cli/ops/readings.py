@@ -106,7 +106,6 @@ class AwsObserver:
         self.http = http or HttpClient()
         self._lock = threading.Lock()
         self._secret: str | None = None
-        self._addresses: dict[str, frozenset[str]] = {}
 
     @property
     def has_domain(self) -> bool:
@@ -163,13 +162,18 @@ class AwsObserver:
 
     def _regions_of(self, data: tuple[str, ...]) -> frozenset[str] | None:
         """Match record data to regions: by alias target name (emulators and `dig`-style
-        answers name it), else by the addresses the targets resolve to."""
+        answers name it), else by the addresses the targets resolve to right now.
+
+        API Gateway's regional endpoints rotate their addresses, so the targets are looked
+        up again at every reading, next to the answer they are compared with: addresses
+        remembered from an earlier reading would stop matching and hide a move.
+        """
         targets = self._targets()
         found = {targets[normalise(d)] for d in data if normalise(d) in targets}
         if not found and data:
-            for name, region in targets.items():
-                if self._resolve(name) & set(data):
-                    found.add(region)
+            for name, addresses in resolve_all(list(targets)).items():
+                if addresses & set(data):
+                    found.add(targets[name])
         return frozenset(found) if found else None
 
     def _targets(self) -> dict[str, str]:
@@ -186,23 +190,6 @@ class AwsObserver:
                 targets[normalise(alias)] = region
         return targets
 
-    def _resolve(self, name: str) -> frozenset[str]:
-        """The addresses of an alias target, looked up once (and given up on quickly)."""
-        with self._lock:
-            if name in self._addresses:
-                return self._addresses[name]
-        pool = ThreadPoolExecutor(max_workers=1)
-        future = pool.submit(socket.getaddrinfo, name, 443, proto=socket.IPPROTO_TCP)
-        try:
-            addresses = frozenset(str(a[4][0]) for a in future.result(RESOLVE_TIMEOUT))
-        except Exception:
-            addresses = frozenset()
-        finally:
-            pool.shutdown(wait=False)  # a stuck lookup must not hold the phase
-        with self._lock:
-            self._addresses[name] = addresses
-        return addresses
-
     def request(self) -> RequestReading:
         if self.ctx.config.domain is None:
             raise Unavailable("there is no custom domain to send a request through")
@@ -216,3 +203,24 @@ class AwsObserver:
             if self._secret is None:
                 self._secret = resolve_secret(self.ctx)
             return self._secret
+
+
+def resolve_all(names: list[str]) -> dict[str, frozenset[str]]:
+    """Each name's addresses, looked up together now; a lookup that stalls counts as none."""
+    if not names:
+        return {}
+    pool = ThreadPoolExecutor(max_workers=len(names))
+    futures = {
+        name: pool.submit(socket.getaddrinfo, name, 443, proto=socket.IPPROTO_TCP)
+        for name in names
+    }
+    found: dict[str, frozenset[str]] = {}
+    try:
+        for name, future in futures.items():
+            try:
+                found[name] = frozenset(str(a[4][0]) for a in future.result(RESOLVE_TIMEOUT))
+            except Exception:
+                found[name] = frozenset()
+    finally:
+        pool.shutdown(wait=False)  # a stuck lookup must not hold the phase
+    return found
