@@ -84,7 +84,8 @@ def test_create_builds_the_documented_alarm_and_observe_sees_no_diff(
             1,
         )
         assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1.0, "LessThanThreshold")
-        assert alarm["TreatMissingData"] == "breaching"
+        # Silence from a brand-new check is not an outage (no ALARM e-mail on first up).
+        assert alarm["TreatMissingData"] == "missing"
         assert alarm["AlarmActions"] == alarm["OKActions"] == [TOPIC]
         tags = boto3.client("cloudwatch", "us-east-1").list_tags_for_resource(
             ResourceARN=alarm["AlarmArn"]
@@ -107,7 +108,7 @@ def test_drift_and_a_new_health_check_id_converge(built: dict[str, str]) -> None
         EvaluationPeriods=1,
         Threshold=1,
         ComparisonOperator="LessThanThreshold",
-        TreatMissingData="breaching",
+        TreatMissingData="missing",
         AlarmActions=[TOPIC],
         AlarmDescription=spec.props.description,
     )

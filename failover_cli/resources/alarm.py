@@ -64,9 +64,13 @@ def alarm_props(config: Config, region: str) -> AlarmProps:
         evaluation_periods=1,
         threshold=1.0,
         comparison="LessThanThreshold",
-        # Breaching: silence means the check is gone or no longer reporting (deleted by
-        # hand, wrong id); that must page someone rather than look like "OK".
-        treat_missing_data="breaching",
+        # Missing, not breaching: Route 53 publishes a new (or replaced) check's first
+        # datapoint a minute or more after it exists, and "breaching" turned that silence
+        # into an ALARM e-mail (then OK) after every first `up` and interval change. With
+        # "missing" the alarm waits in INSUFFICIENT_DATA until data arrives; a real failure
+        # publishes 0 and still alarms. A check deleted by hand shows in `status` and `up`
+        # recreates it (CloudWatch "Configuring how alarms treat missing data").
+        treat_missing_data="missing",
         actions_enabled=True,
         alarm_actions=(topic,),
         ok_actions=(topic,),
