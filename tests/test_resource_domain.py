@@ -18,7 +18,7 @@ from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Observed, Spec
 from failover_cli.resources import base_path_mapping, certificate, domain_name
 from failover_cli.resources.domain_name import domain_target
-from failover_cli.sandbox.apigateway_domains import prepare_mappings
+from failover_cli.sandbox.apigateway.domains import prepare_mappings
 from tests.engine_helpers import context, make_config
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -29,7 +29,7 @@ OWNERSHIP = {"failover:stack": "hello", "failover:managed-by": "failover"}
 
 def moto_domains_list_empty_mappings(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto 5.2.5 fails (KeyError) on the mappings of a domain name that never had one; the
-    sandbox fixes that in front of moto (sandbox/apigateway_domains.py), here we patch it."""
+    sandbox fixes that in front of moto (sandbox/apigateway/domains.py), here we patch it."""
     create = APIGatewayBackend.create_domain_name
 
     def create_domain_name(self: Any, domain_name: str, *args: Any, **kwargs: Any) -> Any:

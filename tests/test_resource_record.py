@@ -18,7 +18,7 @@ from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Spec
 from failover_cli.errors import FailoverError
 from failover_cli.resources import certificate, domain_name, record
-from failover_cli.sandbox.route53_changes import forget_deleted_records
+from failover_cli.sandbox.route53.changes import forget_deleted_records
 from tests.engine_helpers import context, make_config
 from tests.test_resource_domain import moto_domains_list_empty_mappings
 
@@ -30,7 +30,7 @@ OWNERSHIP = {"failover:stack": "hello", "failover:managed-by": "failover"}
 
 def moto_forgets_deleted_records(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto 5.2.5 refuses to re-create a record it once created and has since deleted; the
-    sandbox fixes that in front of moto (sandbox/route53_changes.py), here we patch it."""
+    sandbox fixes that in front of moto (sandbox/route53/changes.py), here we patch it."""
     change = Route53Backend.change_resource_record_sets
 
     def change_resource_record_sets(self: Any, zoneid: str, change_list: Any) -> None:

@@ -1,4 +1,4 @@
-"""How an alarm judges its metric (alarm_rules): plain samples and a fixed clock, no moto."""
+"""How an alarm judges its metric (cloudwatch/alarm_rules.py): plain samples, fixed clock."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from failover_cli.sandbox.alarm_messages import (
+from failover_cli.sandbox.cloudwatch.alarm_messages import (
     AlarmFacts,
     Transition,
     region_name,
     structured_message,
     subject,
 )
-from failover_cli.sandbox.alarm_rules import (
+from failover_cli.sandbox.cloudwatch.alarm_rules import (
     AlarmState,
     Rule,
     Sample,
@@ -173,7 +173,7 @@ def test_the_notification_is_cloudwatchs_json_for_machines_and_text_for_e_mail()
 def test_old_health_check_datapoints_are_forgotten_from_the_head_only() -> None:
     from types import SimpleNamespace
 
-    from failover_cli.sandbox.route53_metrics import METRIC, NAMESPACE, _forget_before
+    from failover_cli.sandbox.route53.metrics import METRIC, NAMESPACE, _forget_before
 
     base = datetime(2026, 5, 1, 10, 0, 0)  # moto's naive UTC
 

@@ -1,4 +1,4 @@
-"""Route 53's answer rules (route53_dns) on plain records: no moto, no sandbox."""
+"""Route 53's answer rules (route53/dns.py) on plain records: no moto, no sandbox."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from failover_cli.sandbox.region_geography import REGION_LOCATIONS, latency_ms
-from failover_cli.sandbox.route53_dns import (
+from failover_cli.sandbox.route53.dns import (
     AliasTarget,
     Answer,
     HealthFn,
@@ -21,6 +20,7 @@ from failover_cli.sandbox.route53_dns import (
     normalise,
     region_of_host,
 )
+from failover_cli.sandbox.route53.geography import REGION_LOCATIONS, latency_ms
 
 NAME = "hello.example.com."
 EAST, WEST, OHIO, IRELAND = "us-east-1", "us-west-2", "us-east-2", "eu-west-1"

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from failover_cli.sandbox.custom_domains import domain_of
+from failover_cli.sandbox.apigateway.custom_domains import domain_of
 from tests.sandbox_api_helpers import (
     ECHO,
     SECRET,

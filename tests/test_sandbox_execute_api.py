@@ -2,7 +2,7 @@
 
 Functions and APIs are made with plain boto3 on the session sandbox. Tests
 marked "runs code" need the sandbox's Lambda Invoke to run the function
-(lambda_invoke.py); the others only need the routing itself.
+(sandbox/lambda_/invoke.py); the others only need the routing itself.
 """
 
 from __future__ import annotations

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from failover_cli.sandbox.execute_api_routes import Integration, Route, RouteTable, match
-from failover_cli.sandbox.proxy_event import (
+from failover_cli.sandbox.apigateway.proxy_event import (
     HttpRequest,
     MalformedProxyAnswer,
     RouteContext,
     build_event,
     parse_proxy_answer,
 )
+from failover_cli.sandbox.apigateway.routes import Integration, Route, RouteTable, match
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "lambda_bundle"
 NOW = datetime(2026, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)

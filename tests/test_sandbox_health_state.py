@@ -17,8 +17,10 @@ import pytest
 from botocore.parsers import create_parser
 
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.health_checkers import CheckConfig, HealthCheckers, is_sandbox_host
-from failover_cli.sandbox.health_probe import (
+from failover_cli.sandbox.health_state import CheckRules, HealthState, Observation
+from failover_cli.sandbox.layer import Layer
+from failover_cli.sandbox.route53.checkers import CheckConfig, HealthCheckers, is_sandbox_host
+from failover_cli.sandbox.route53.probe import (
     UNREACHABLE,
     ProbeResult,
     Target,
@@ -26,9 +28,7 @@ from failover_cli.sandbox.health_probe import (
     probe,
     served_by_sandbox,
 )
-from failover_cli.sandbox.health_state import CheckRules, HealthState, Observation
-from failover_cli.sandbox.layer import Layer
-from failover_cli.sandbox.route53_status import status_xml
+from failover_cli.sandbox.route53.status import status_xml
 from failover_cli.sandbox.scheduler import Scheduler
 
 THREE = ("us-east-1", "us-west-2", "eu-west-1")

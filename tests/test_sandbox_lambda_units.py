@@ -10,12 +10,12 @@ from typing import Any, cast
 
 import pytest
 
-from failover_cli.sandbox.lambda_functions import LambdaApiError, parse_function_id
-from failover_cli.sandbox.lambda_logs import InvocationLog, report_line, stream_name
-from failover_cli.sandbox.lambda_pool import Grant, Worker, WorkerPool
-from failover_cli.sandbox.lambda_process import WorkerProcess
-from failover_cli.sandbox.lambda_store import BadZip, ZipStore, code_sha256, decode_upload, extract
-from failover_cli.sandbox.lambda_worker import encode_frame, read_frame
+from failover_cli.sandbox.lambda_.functions import LambdaApiError, parse_function_id
+from failover_cli.sandbox.lambda_.logs import InvocationLog, report_line, stream_name
+from failover_cli.sandbox.lambda_.pool import Grant, Worker, WorkerPool
+from failover_cli.sandbox.lambda_.process import WorkerProcess
+from failover_cli.sandbox.lambda_.store import BadZip, ZipStore, code_sha256, decode_upload, extract
+from failover_cli.sandbox.lambda_.worker import encode_frame, read_frame
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:hello"
 
@@ -142,7 +142,7 @@ def test_pool_reaps_idle_workers_and_closes() -> None:
 
 
 def test_only_a_role_allowed_to_create_log_groups_lets_lambda_recreate_one() -> None:
-    from failover_cli.sandbox.lambda_logs import _allows_create_log_group
+    from failover_cli.sandbox.lambda_.logs import _allows_create_log_group
 
     least = (
         '{"Statement": [{"Effect": "Allow", "Action": '

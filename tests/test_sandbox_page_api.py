@@ -24,8 +24,8 @@ from werkzeug.test import Client, EnvironBuilder
 
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.requests import AwsRequest
-from failover_cli.sandbox.watch_page import WatchPage, page_url
-from failover_cli.sandbox.watch_probe import HealthCheckRef, StackView, Watcher, health_summary
+from failover_cli.sandbox.watch.page import WatchPage, page_url
+from failover_cli.sandbox.watch.probe import HealthCheckRef, StackView, Watcher, health_summary
 from tests.conftest import SandboxProcess
 
 SECRET = "s3cret-never-shown-0123456789abcdef"
@@ -93,7 +93,7 @@ def test_serves_the_page_and_its_files_uncached(page_client: Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/_sandbox/../server.py", "/_sandbox/watch_page.py", "/_sandbox/static/watch.js"]
+    "path", ["/_sandbox/../page.py", "/_sandbox/page.py", "/_sandbox/static/watch.js"]
 )
 def test_serves_no_other_file(page_client: Client, path: str) -> None:
     answer = page_client.get(path, headers={"Host": "127.0.0.1:4566"})

@@ -23,7 +23,7 @@ class SandboxContext:
     scheduler: Scheduler
     endpoint: str  # http://127.0.0.1:PORT, for features that call the sandbox itself
     time_scale: float
-    # Route 53 health as the sandbox's checkers see it (written by health_checkers,
+    # Route 53 health as the sandbox's checkers see it (written by route53.checkers,
     # read by GetHealthCheckStatus, DNS answers, the HealthCheckStatus metric ...).
     health: HealthState = field(default_factory=HealthState)
     # Where the emulated DNS client sits: latency routing answers from here.

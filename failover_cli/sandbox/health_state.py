@@ -1,7 +1,7 @@
 """What the sandbox's Route 53 health checkers currently think, for any feature to read.
 
 `HealthState` lives on the `SandboxContext` (`context.health`). The checkers
-(health_checkers.py) write to it; GetHealthCheckStatus, DNS answers and the
+(route53/checkers.py) write to it; GetHealthCheckStatus, DNS answers and the
 HealthCheckStatus metric read it:
 
     context.health.is_healthy(check_id)    # the check's status as Route 53 uses it

@@ -22,30 +22,27 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import (
-    acm_validation,
-    apigateway_domains,
-    apigateway_gaps,
-    autoscaling_gaps,
-    cloudwatch_alarms,
-    custom_domains,
-    dynamodb_global_tables,
-    execute_api,
-    health_checkers,
-    lambda_invoke,
-    route53_changes,
-    route53_metrics,
-    route53_references,
-    route53_status,
-    route53_test_dns,
-    sns_email,
-    watch_page,
-)
+from failover_cli.sandbox.acm import validation as acm_validation
+from failover_cli.sandbox.apigateway import custom_domains, execute_api
+from failover_cli.sandbox.apigateway import domains as apigateway_domains
+from failover_cli.sandbox.apigateway import gaps as apigateway_gaps
+from failover_cli.sandbox.autoscaling import gaps as autoscaling_gaps
+from failover_cli.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from failover_cli.sandbox.context import Feature, SandboxContext
+from failover_cli.sandbox.dynamodb import global_tables as dynamodb_global_tables
+from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
 from failover_cli.sandbox.layer import Layer
-from failover_cli.sandbox.route53_dns import DEFAULT_CLIENT_REGION
+from failover_cli.sandbox.route53 import changes as route53_changes
+from failover_cli.sandbox.route53 import checkers as health_checkers
+from failover_cli.sandbox.route53 import dns_answer as route53_test_dns
+from failover_cli.sandbox.route53 import metrics as route53_metrics
+from failover_cli.sandbox.route53 import references as route53_references
+from failover_cli.sandbox.route53 import status as route53_status
+from failover_cli.sandbox.route53.dns import DEFAULT_CLIENT_REGION
 from failover_cli.sandbox.scheduler import Scheduler
-from failover_cli.sandbox.sns_outbox import default_outbox
+from failover_cli.sandbox.sns import email as sns_email
+from failover_cli.sandbox.sns.outbox import default_outbox
+from failover_cli.sandbox.watch import page as watch_page
 
 log = logging.getLogger(__name__)
 

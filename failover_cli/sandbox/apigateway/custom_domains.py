@@ -1,7 +1,7 @@
 """Requests to a custom domain: `http://<domain>.localhost:<port>/…` or `Host: <domain>`.
 
 The region that answers is the one Route 53 would send a client to right now
-(`route53_records.resolve`: routing policy, current health, the sandbox's
+(`route53.records.resolve`: routing policy, current health, the sandbox's
 client region). That region's API Gateway custom domain and its base path
 mappings pick the API and stage, and `execute_api.dispatch_execute_api`
 answers, so the function's own `X-Failover-Region` header tells which region
@@ -24,12 +24,12 @@ import ipaddress
 import json
 from typing import Any
 
+from failover_cli.sandbox.apigateway.execute_api import dispatch_execute_api, gateway_error
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.execute_api import dispatch_execute_api, gateway_error
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
-from failover_cli.sandbox.route53_records import resolve, zones_for
+from failover_cli.sandbox.route53.records import resolve, zones_for
 
 LOCALHOST_SUFFIX = ".localhost"
 NO_MAPPING = "(none)"  # moto's key for the empty base path

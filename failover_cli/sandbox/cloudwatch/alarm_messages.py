@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-from failover_cli.sandbox.alarm_rules import iso
+from failover_cli.sandbox.cloudwatch.alarm_rules import iso
 
 SUBJECT_LIMIT = 100  # SNS refuses longer subjects
 

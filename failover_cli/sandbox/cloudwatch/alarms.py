@@ -24,8 +24,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from failover_cli.sandbox import loopback
-from failover_cli.sandbox.alarm_messages import AlarmFacts, Transition, structured_message, subject
-from failover_cli.sandbox.alarm_rules import AlarmState, Rule, Sample, evaluate, periods
+from failover_cli.sandbox.cloudwatch.alarm_messages import (
+    AlarmFacts,
+    Transition,
+    structured_message,
+    subject,
+)
+from failover_cli.sandbox.cloudwatch.alarm_rules import AlarmState, Rule, Sample, evaluate, periods
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest

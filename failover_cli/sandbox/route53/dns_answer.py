@@ -1,7 +1,7 @@
 """Route 53 `TestDNSAnswer` (moto answers 404): what Route 53 would answer now.
 
 GET /2013-04-01/testdnsanswer?hostedzoneid=…&recordname=…&recordtype=…
-answers from the zone's records and the current health (route53_dns has the
+answers from the zone's records and the current health (dns.py has the
 rules), as seen from the sandbox's client region. ResolverIP and the EDNS
 client subnet are accepted and not used: the client region stands for both.
 """
@@ -16,8 +16,8 @@ from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
-from failover_cli.sandbox.route53_dns import Answer, ResponseCode
-from failover_cli.sandbox.route53_records import answer_in_zone, find_zone, in_zone
+from failover_cli.sandbox.route53.dns import Answer, ResponseCode
+from failover_cli.sandbox.route53.records import answer_in_zone, find_zone, in_zone
 
 XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
 PATH = "/2013-04-01/testdnsanswer"

@@ -1,6 +1,6 @@
 """One Lambda execution environment: the child process that runs a function's handler.
 
-Run as a script (`python -I -B lambda_worker.py`) with the function's code
+Run as a script (`python -I -B worker.py`) with the function's code
 extracted in its working folder, so it imports nothing from failover_cli and
 shares no state with the sandbox. It speaks length-prefixed JSON frames:
 
@@ -14,7 +14,7 @@ The handler's own output must not corrupt the frames: `sys.stdout`/`sys.stderr`
 become log writers and file descriptor 1 is pointed at 2 (a file the parent
 reads) for whatever writes to the descriptor directly.
 
-The parent (lambda_process.py) imports the framing helpers from here, so the
+The parent (process.py) imports the framing helpers from here, so the
 protocol is written down once.
 """
 

@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from failover_cli.sandbox.acm_validation import issue_validated
+from failover_cli.sandbox.acm.validation import issue_validated
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest

@@ -5,7 +5,7 @@ Routes (on the sandbox's own host only, 127.0.0.1 or localhost, unsigned):
 - `GET /_sandbox/` and its static files: the page (`static/`);
 - `GET /_sandbox/api/stacks`: the stacks found, with domain and base path;
 - `GET /_sandbox/api/probe?stack=NAME`: one `/hello` through the custom
-  domain, made server-side (see `watch_probe`), plus each region's health.
+  domain, made server-side (see `probe`), plus each region's health.
 
 The browser only ever talks to this origin: the domain's host differs from the
 page's and `/hello` needs the health-checker secret, which stays server-side.
@@ -23,7 +23,7 @@ from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
-from failover_cli.sandbox.watch_probe import Watcher
+from failover_cli.sandbox.watch.probe import Watcher
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def page_url(endpoint: str) -> str:
 
 
 def _static(name: str) -> Response:
-    body = resources.files("failover_cli.sandbox").joinpath("static", name).read_bytes()
+    body = resources.files("failover_cli.sandbox.watch").joinpath("static", name).read_bytes()
     return _response(200, STATIC_FILES[name], body)
 
 

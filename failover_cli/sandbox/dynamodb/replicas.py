@@ -4,7 +4,7 @@ moto accepts `ReplicaUpdates` and ignores them. Here a *replica group* is the
 set of regions whose same-named tables replicate to each other: this module
 keeps the groups, creates and deletes the replica tables in moto's backends,
 copies items between them and describes the group as AWS's DescribeTable
-does. Request parsing and error answers live in `dynamodb_global_tables`.
+does. Request parsing and error answers live in `global_tables`.
 
 Every public method must be called with `lock` held: moto's backends are
 plain dicts shared by the server's request threads and the scheduler.

@@ -18,8 +18,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from failover_cli.sandbox import route53_health
 from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.route53 import health as route53_health
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The parent's handle on one worker process: start it, exchange frames with deadlines, kill it.
 
-The worker runs `lambda_worker.py` with the same interpreter, isolated (-I:
+The worker runs `worker.py` with the same interpreter, isolated (-I:
 no PYTHONPATH, no user site, no script folder on sys.path) and without
 writing bytecode into the code folder (-B, /var/task is read-only on Lambda),
 in its own session so a Ctrl-C meant for the sandbox reaches it only through
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from failover_cli.sandbox.lambda_worker import (
+from failover_cli.sandbox.lambda_.worker import (
     HEADER,
     LIFELINE_VARIABLE,
     MAX_FRAME,
@@ -30,7 +30,7 @@ from failover_cli.sandbox.lambda_worker import (
     encode_frame,
 )
 
-WORKER_SCRIPT = Path(__file__).with_name("lambda_worker.py")
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 READ_CHUNK = 256 * 1024
 
 

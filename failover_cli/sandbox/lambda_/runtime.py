@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from failover_cli.sandbox import lambda_logs
-from failover_cli.sandbox.lambda_functions import FunctionSpec, LambdaApiError
-from failover_cli.sandbox.lambda_logs import InvocationLog, LogSink, role_may_create_log_groups
-from failover_cli.sandbox.lambda_pool import Grant, Worker, WorkerPool
-from failover_cli.sandbox.lambda_process import WorkerExited, WorkerProcess
-from failover_cli.sandbox.lambda_store import extract
-from failover_cli.sandbox.lambda_worker import error_payload
+from failover_cli.sandbox.lambda_ import logs as lambda_logs
+from failover_cli.sandbox.lambda_.functions import FunctionSpec, LambdaApiError
+from failover_cli.sandbox.lambda_.logs import InvocationLog, LogSink, role_may_create_log_groups
+from failover_cli.sandbox.lambda_.pool import Grant, Worker, WorkerPool
+from failover_cli.sandbox.lambda_.process import WorkerExited, WorkerProcess
+from failover_cli.sandbox.lambda_.store import extract
+from failover_cli.sandbox.lambda_.worker import error_payload
 
 _log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@
   goes back (replication "within a second", the simple way);
 - DeleteTable in one region removes that replica from its group.
 
-The group bookkeeping itself is `dynamodb_replicas.GlobalTables`.
+The group bookkeeping itself is `replicas.GlobalTables`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.dynamodb_replicas import GlobalTables, ReplicaError
+from failover_cli.sandbox.dynamodb.replicas import GlobalTables, ReplicaError
 from failover_cli.sandbox.layer import Forward, OperationInterceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error

@@ -23,10 +23,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.lambda_functions import FunctionSpec, LambdaApiError, lookup
-from failover_cli.sandbox.lambda_logs import MotoLogs
-from failover_cli.sandbox.lambda_runtime import InvokeResult, LambdaRuntime, Throttled
-from failover_cli.sandbox.lambda_store import BadZip, ZipStore, decode_upload
+from failover_cli.sandbox.lambda_.functions import FunctionSpec, LambdaApiError, lookup
+from failover_cli.sandbox.lambda_.logs import MotoLogs
+from failover_cli.sandbox.lambda_.runtime import InvokeResult, LambdaRuntime, Throttled
+from failover_cli.sandbox.lambda_.store import BadZip, ZipStore, decode_upload
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_response

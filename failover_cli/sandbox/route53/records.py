@@ -1,4 +1,4 @@
-"""Route 53's records and health, read from moto, answered by `route53_dns`.
+"""Route 53's records and health, read from moto, answered by `dns`.
 
 `resolve(context, name)` is the in-process DNS of the sandbox: which record,
 target and region Route 53 would answer with right now. Custom domains use
@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from failover_cli.sandbox import route53_health
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.route53_dns import (
+from failover_cli.sandbox.route53 import health as route53_health
+from failover_cli.sandbox.route53.dns import (
     AliasTarget,
     Answer,
     Record,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from failover_cli.sandbox.lambda_process import WorkerProcess
+from failover_cli.sandbox.lambda_.process import WorkerProcess
 
 
 @dataclass(eq=False)

@@ -2,7 +2,7 @@
 
 One checker per checker region of each check runs on the check's
 RequestInterval (emulated seconds, so divided by the time scale) from the
-scheduler; the probe itself (health_probe.py) runs on a small thread pool so
+scheduler; the probe itself (probe.py) runs on a small thread pool so
 the scheduler never waits on HTTP. Results go to `context.health`
 (health_state.py), which applies the failure threshold and the 18% rule.
 
@@ -26,11 +26,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.health_probe import PROBED_TYPES, ProbeResult, Target, probe
 from failover_cli.sandbox.health_state import CheckRules, HealthState, Observation
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
+from failover_cli.sandbox.route53.probe import PROBED_TYPES, ProbeResult, Target, probe
 from failover_cli.sandbox.scheduler import Job
 from failover_cli.sandbox.stop_hooks import on_stop
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from failover_cli.sandbox.region_geography import REGION_INDEX, REGION_LOCATIONS, latency_ms
+from failover_cli.sandbox.route53.geography import REGION_INDEX, REGION_LOCATIONS, latency_ms
 
 DEFAULT_CLIENT_REGION = "us-east-1"
 MAX_ALIAS_DEPTH = 8  # alias chains inside a zone; deeper means a loop

@@ -30,10 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from failover_cli.sandbox import loopback
-from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.execute_api_routes import Deployments, Match, match
-from failover_cli.sandbox.layer import Forward, Interceptor
-from failover_cli.sandbox.proxy_event import (
+from failover_cli.sandbox.apigateway.proxy_event import (
     HttpRequest,
     MalformedProxyAnswer,
     RouteContext,
@@ -41,6 +38,9 @@ from failover_cli.sandbox.proxy_event import (
     parse_proxy_answer,
     trace_id,
 )
+from failover_cli.sandbox.apigateway.routes import Deployments, Match, match
+from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 

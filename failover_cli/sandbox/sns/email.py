@@ -33,13 +33,13 @@ from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from failover_cli.sandbox import sns_email_text as text
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor, OperationInterceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
-from failover_cli.sandbox.sns_outbox import SENDER, Outbox
-from failover_cli.sandbox.sns_xml import (
+from failover_cli.sandbox.sns import email_text as text
+from failover_cli.sandbox.sns.outbox import SENDER, Outbox
+from failover_cli.sandbox.sns.query_xml import (
     XMLNS,
     batch_results,
     html_response,

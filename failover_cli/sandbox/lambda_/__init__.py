@@ -1,0 +1,10 @@
+"""Lambda: functions that really run (moto stores the zip and never runs it).
+
+Fills these moto gaps: every uploaded zip runs in a worker process per
+function (runtime, pool, process, worker) with its *current* configuration,
+so an UpdateFunctionConfiguration (FORCE_FAIL=true) bites on the next invoke;
+time-outs, throttling and Lambda-shaped errors; the code kept by CodeSha256
+(store); what the function prints in `/aws/lambda/<fn>` log streams (logs).
+The entry point is `invoke.install`. Named `lambda_` because `lambda` is a
+keyword.
+"""
