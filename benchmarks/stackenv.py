@@ -116,12 +116,18 @@ def sandbox_stack(time_scale: float) -> Iterator[Config]:
     moto keeps its state in module globals, so a later sandbox in this process would see
     this one's leftovers: the hosted zone is deleted again (the stack by the caller).
     """
+    from failover_cli.sandbox.aws_rules import AwsRules
     from failover_cli.sandbox.server import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="failover-bench-") as folder:
         path = Path(folder) / "failover.yaml"
         path.write_text(CONFIG, encoding="utf-8")
-        sandbox = Sandbox(port=0, time_scale=time_scale, outbox=Path(folder) / "outbox")
+        sandbox = Sandbox(
+            port=0,
+            time_scale=time_scale,
+            outbox=Path(folder) / "outbox",
+            rules=AwsRules(source_table_hold=0, certificate_release=0),  # down measured whole
+        )
         sandbox.start()
         try:
             with environment(sandbox.environment()):

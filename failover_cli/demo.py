@@ -59,12 +59,19 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def run_demo(console: Console, *, port: int = 0, time_scale: float = 10.0) -> None:
+    from failover_cli.sandbox.aws_rules import AwsRules
     from failover_cli.sandbox.server import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="failover-demo-") as folder:
         config_path = Path(folder) / "failover.yaml"
         config_path.write_text(DEMO_CONFIG, encoding="utf-8")
-        sandbox = Sandbox(port=port, time_scale=time_scale, outbox=Path(folder) / "outbox")
+        # The demo ends with `down`: AWS's 24-hour hold on the table is off here.
+        sandbox = Sandbox(
+            port=port,
+            time_scale=time_scale,
+            outbox=Path(folder) / "outbox",
+            rules=AwsRules(source_table_hold=0, certificate_release=0),
+        )
         sandbox.start()
         try:
             console.print(

@@ -137,6 +137,10 @@ def launch_sandbox_process(
     folder.mkdir(parents=True, exist_ok=True)
     stdout_path, stderr_path = folder / f"sandbox-{port}.out", folder / f"sandbox-{port}.err"
     command = [sys.executable, "-m", "failover_cli", *global_args, "sandbox", "--port", str(port)]
+    # AWS's 24-hour hold on a replica's source table and API Gateway's slow release of a
+    # certificate would make every up-then-down test wait: off by default here (a test
+    # passes the options again to turn them on; the last value wins).
+    command += ["--source-table-hold", "0s", "--certificate-release", "0s"]
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(
             [*command, *args],

@@ -62,7 +62,9 @@ def set_healthy(check_id: str, healthy: bool) -> None:
     )
 
 
-def put_alarm(name: str, check_id: str, topic_arn: str | None = None) -> None:
+def put_alarm(
+    name: str, check_id: str, topic_arn: str | None = None, treat_missing: str = "missing"
+) -> None:
     """The alarm `failover up` makes: Minimum HealthCheckStatus below 1 for one minute."""
     actions = [topic_arn] if topic_arn else []
     client("cloudwatch").put_metric_alarm(
@@ -75,7 +77,7 @@ def put_alarm(name: str, check_id: str, topic_arn: str | None = None) -> None:
         EvaluationPeriods=1,
         Threshold=1.0,
         ComparisonOperator="LessThanThreshold",
-        TreatMissingData="breaching",
+        TreatMissingData=treat_missing,
         AlarmActions=actions,
         OKActions=actions,
     )
@@ -183,3 +185,58 @@ def test_alarm_json_goes_to_email_json_subscribers(outbox: Outbox) -> None:
     assert document["OldStateValue"] == "INSUFFICIENT_DATA"
     assert document["Region"] == "US East (N. Virginia)"
     assert document["Trigger"]["Dimensions"] == [{"value": check_id, "name": "HealthCheckId"}]
+
+
+ALARM_SUBJECT = 'ALARM: "{}" in US East (N. Virginia)'
+OK_SUBJECT = 'OK: "{}" in US East (N. Virginia)'
+
+
+def test_a_breaching_alarm_on_a_brand_new_check_mails_a_false_alarm(outbox: Outbox) -> None:
+    """As on AWS: Route 53 publishes a new check's first datapoint a minute after it
+    exists, and an alarm that treats that silence as breaching pages for nothing."""
+    to = f"ops-{uuid.uuid4().hex[:8]}@example.com"
+    topic_arn = confirmed_email_topic(outbox, to)
+    name = f"noisy-{uuid.uuid4().hex[:6]}"
+    put_alarm(name, calculated_check(True), topic_arn, treat_missing="breaching")
+    outbox.wait_for(to, ALARM_SUBJECT.format(name))
+    outbox.wait_for(to, OK_SUBJECT.format(name))  # then the data arrives: all was well
+
+
+def test_the_tools_alarm_stays_quiet_on_new_and_replaced_checks_but_not_on_failure(
+    outbox: Outbox,
+) -> None:
+    """TreatMissingData=missing (what `up` sets): no ALARM e-mail for a new check, nor for
+    the replacement an interval change makes; a real failure still mails ALARM."""
+    to = f"ops-{uuid.uuid4().hex[:8]}@example.com"
+    topic_arn = confirmed_email_topic(outbox, to)
+    name = f"quiet-{uuid.uuid4().hex[:6]}"
+    put_alarm(name, calculated_check(True), topic_arn)
+    state_becomes(name, "OK")
+    replacement = calculated_check(True)  # an interval change replaces the check
+    put_alarm(name, replacement, topic_arn)
+    # Well past the new check's silent first minute, with a datapoint from it.
+    eventually(
+        lambda: alarm(name)["StateValue"] == "OK" and _has_datapoint(replacement),
+        "the replacement check's first datapoint",
+    )
+    assert alarm(name)["StateValue"] == "OK"
+    assert outbox.to(to, ALARM_SUBJECT.format(name)) == []
+
+    set_healthy(replacement, False)
+    state_becomes(name, "ALARM")
+    outbox.wait_for(to, ALARM_SUBJECT.format(name))
+
+
+def _has_datapoint(check_id: str) -> bool:
+    now = datetime.now(UTC)
+    return bool(
+        client("cloudwatch").get_metric_statistics(
+            Namespace="AWS/Route53",
+            MetricName="HealthCheckStatus",
+            Dimensions=[{"Name": "HealthCheckId", "Value": check_id}],
+            StartTime=now - timedelta(hours=1),
+            EndTime=now + timedelta(minutes=5),
+            Period=3600,
+            Statistics=["Minimum"],
+        )["Datapoints"]
+    )

@@ -129,7 +129,7 @@ def test_forcing_a_region_to_fail_moves_dns_the_domain_and_raises_the_alarm(
         EvaluationPeriods=1,
         Threshold=1.0,
         ComparisonOperator="LessThanThreshold",
-        TreatMissingData="breaching",
+        TreatMissingData="missing",
         AlarmActions=[topic_arn],
         OKActions=[topic_arn],
     )

@@ -30,6 +30,8 @@ SERVICES = {
 # explained in the importing subpackage's docstring.
 DELIBERATE = {
     ("failover_cli.sandbox.apigateway.domains", "failover_cli.sandbox.acm.validation"),
+    # A custom domain holds its certificate in ACM (InUseBy) and releases it late.
+    ("failover_cli.sandbox.apigateway.domains", "failover_cli.sandbox.acm.in_use"),
     ("failover_cli.sandbox.apigateway.custom_domains", "failover_cli.sandbox.route53.records"),
 }
 COMPOSITION_ROOT = "failover_cli.sandbox.server"  # the one core module that assembles services

@@ -51,6 +51,31 @@ def create_table(
         ProvisionedThroughput={"ReadCapacityUnits": 3, "WriteCapacityUnits": 2},
         **extra,
     )
+    # AWS adds replicas to a provisioned table only once its writes are auto-scaled.
+    scaling = boto3.client("application-autoscaling", region_name=client.meta.region_name)
+    scaling.register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId=f"table/{name}",
+        ScalableDimension="dynamodb:table:WriteCapacityUnits",
+        MinCapacity=1,
+        MaxCapacity=10,
+    )
+
+
+def add_replica(client: Any, name: str, region: str = WEST) -> dict[str, Any]:
+    """UpdateTable Create, retried while DynamoDB does not see the write auto scaling yet
+    (Application Auto Scaling is eventually consistent, and the sandbox says so)."""
+
+    def attempt() -> dict[str, Any] | None:
+        try:
+            create = [{"Create": {"RegionName": region}}]
+            return dict(client.update_table(TableName=name, ReplicaUpdates=create))
+        except ClientError as error:
+            if "AutoScaled" in error.response["Error"]["Message"]:
+                return None
+            raise
+
+    return eventually(attempt, "the replica request to be accepted")
 
 
 def replicas(client: Any, name: str) -> tuple[str, list[dict[str, str]]]:
@@ -62,7 +87,7 @@ def replicated_table(*, range_key: bool = False) -> str:
     """A table in us-east-1 with an ACTIVE replica in us-west-2."""
     name = unique()
     create_table(dynamodb(EAST), name, range_key=range_key)
-    dynamodb(EAST).update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+    add_replica(dynamodb(EAST), name)
     eventually(
         lambda: (
             replicas(dynamodb(EAST), name)
@@ -86,7 +111,7 @@ def test_replica_create_makes_a_real_table_listed_in_both_regions(sandbox_env: s
     create_table(east, name)
     east.put_item(TableName=name, Item={"pk": {"S": "seed"}, "hello": {"S": "Deep hello from "}})
 
-    answer = east.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+    answer = add_replica(east, name)
 
     description = answer["TableDescription"]
     assert description["TableStatus"] == "UPDATING"
@@ -256,7 +281,7 @@ def test_second_update_while_updating_is_refused(
     east, west = dynamodb(EAST), dynamodb(WEST)
     name = unique()
     create_table(east, name)
-    east.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+    add_replica(east, name)
 
     assert replicas(east, name) == ("UPDATING", [{"RegionName": WEST, "ReplicaStatus": "CREATING"}])
     assert replicas(west, name) == ("CREATING", [{"RegionName": EAST, "ReplicaStatus": "ACTIVE"}])
@@ -275,3 +300,22 @@ def test_second_update_while_updating_is_refused(
     # Writes are accepted meanwhile and reach the replica being created.
     east.put_item(TableName=name, Item={"pk": {"S": "early"}})
     eventually(lambda: item(west, name, {"pk": {"S": "early"}}), "the early write to replicate")
+
+
+def test_a_provisioned_table_without_write_auto_scaling_takes_no_replica(sandbox_env: str) -> None:
+    """AWS: "Table write capacity should either be Pay-Per-Request or AutoScaled"."""
+    east = dynamodb(EAST)
+    name = unique("manual")
+    east.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    with pytest.raises(ClientError) as refused:
+        east.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": WEST}}])
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Pay-Per-Request or AutoScaled" in refused.value.response["Error"]["Message"]
+    assert replicas(east, name) == ("ACTIVE", [])

@@ -10,6 +10,7 @@ from types import FrameType
 
 import click
 
+from failover_cli.cli.durations import DURATION
 from failover_cli.cli.options import json_option, pass_state, time_scale_option
 from failover_cli.cli.state import AppState
 
@@ -41,13 +42,40 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     help="Folder where SNS e-mails are written, one file per message "
     "[default: sandbox-outbox in the system temp folder].",
 )
+@click.option(
+    "--source-table-hold",
+    type=DURATION,
+    default="24h",
+    show_default=True,
+    help="How long a table that seeded a replica cannot be deleted, as on AWS (emulated "
+    "time; 0s turns the rule off).",
+)
+@click.option(
+    "--certificate-release",
+    type=DURATION,
+    default="2m",
+    show_default=True,
+    help="How long API Gateway keeps a certificate in use after its custom domain is "
+    "deleted (emulated time).",
+)
 @json_option
 @pass_state
 def command(
-    state: AppState, port: int, time_scale: float, client_region: str, outbox: str | None
+    state: AppState,
+    port: int,
+    time_scale: float,
+    client_region: str,
+    outbox: str | None,
+    source_table_hold: float,
+    certificate_release: float,
 ) -> None:
-    """Run the local two-region AWS emulation in the foreground until Ctrl-C."""
+    """Run the local two-region AWS emulation in the foreground until Ctrl-C.
+
+    It enforces AWS's own holds and rate limits (docs/aws-rules.md); GET or POST
+    /_sandbox/rules shows or changes them while it runs.
+    """
     from failover_cli.sandbox import Sandbox
+    from failover_cli.sandbox.aws_rules import AwsRules
 
     sandbox = Sandbox(
         port=port,
@@ -55,6 +83,9 @@ def command(
         log_requests=state.verbose,
         client_region=client_region,
         outbox=outbox,
+        rules=AwsRules(
+            source_table_hold=source_table_hold, certificate_release=certificate_release
+        ),
     )
     sandbox.start()  # a taken port raises PortInUse: one line, exit 2
     # SIGTERM (kill, docker stop, CI) stops as cleanly as Ctrl-C; SIGINT is set

@@ -59,6 +59,11 @@ def replica_statuses(description: dict[str, Any]) -> dict[str, str]:
     return {r["RegionName"]: r.get("ReplicaStatus", "") for r in description.get("Replicas", [])}
 
 
+def replica_added_key(name: str) -> str:
+    """ctx.outputs key: when the newest replica of table `name` was added (a datetime)."""
+    return f"replica-added:{name}"
+
+
 def read_table(ctx: Context, region: str, name: str) -> TableFacts | None:
     """Description and tags of the table in `region`, memoised for this run (read-only)."""
     return ctx.memo(f"dynamodb-table:{region}:{name}", lambda: _read(ctx, region, name))

@@ -10,6 +10,7 @@ it is ACTIVE.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from failover_cli.aws.retry import Backoff, retry
@@ -27,6 +28,7 @@ from failover_cli.resources.dynamodb import (
     key_of,
     owned_in_region,
     read_table,
+    replica_added_key,
     replica_statuses,
     table_key,
     wait_for,
@@ -173,6 +175,7 @@ class ReplicaHandler(Handler):
         current = _replica_status(ctx, spec, required=False)
         if current is None:
             return
+        _note_replica_created(ctx, spec)
         if current != "DELETING":
             try:
                 self._request(ctx, spec, {"Delete": {"RegionName": spec.region}})
@@ -217,6 +220,19 @@ class ReplicaHandler(Handler):
             clock=ctx.clock,
         )
         _forget(ctx, spec)
+
+
+def _note_replica_created(ctx: Context, spec: Spec) -> None:
+    """Remember when this replica was added: its source table cannot be deleted for 24
+    hours after that, and the table's delete tells the user when it can go."""
+    local = read_table(ctx, spec.region, spec.name)
+    created = (local.description if local else {}).get("CreationDateTime")
+    if not isinstance(created, datetime):
+        return
+    key = replica_added_key(spec.name)
+    previous = ctx.outputs.get(key)
+    if previous is None or created > previous:
+        ctx.outputs[key] = created
 
 
 def _scaling_not_visible_yet(error: Exception) -> bool:

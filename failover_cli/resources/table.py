@@ -9,6 +9,7 @@ place; deleting refuses protected tables and explains the 24-hour rule.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from failover_cli.engine.context import Context
@@ -23,6 +24,7 @@ from failover_cli.resources.dynamodb import (
     is_protected_error,
     is_source_region_error,
     read_table,
+    replica_added_key,
     replica_statuses,
     wait_table_active,
     wait_table_gone,
@@ -34,6 +36,7 @@ STREAM_VIEW = "NEW_AND_OLD_IMAGES"
 STREAM_OFF = "off"
 PROVISIONED = "PROVISIONED"
 PAY_PER_REQUEST = "PAY_PER_REQUEST"
+SOURCE_HOLD = timedelta(hours=24)  # a replica's source table is kept this long by DynamoDB
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,8 @@ class TableHandler(Handler):
             except dynamo.exceptions.ResourceNotFoundException:
                 pass
             except ClientError as error:
-                translated = _delete_error(spec, error)
+                added = ctx.outputs.get(replica_added_key(spec.name))
+                translated = _delete_error(spec, error, added)
                 if translated is None:
                     raise
                 raise translated from error
@@ -246,12 +250,18 @@ def _refuse_protected_or_replicated(spec: Spec, table: dict[str, Any]) -> None:
         )
 
 
-def _delete_error(spec: Spec, error: Exception) -> FailoverError | None:
+def _delete_error(
+    spec: Spec, error: Exception, replica_added: datetime | None = None
+) -> FailoverError | None:
     if is_source_region_error(error):
+        when = "24 hours after its last replica was added"
+        if replica_added is not None:
+            free = (replica_added + SOURCE_HOLD).astimezone(UTC)
+            when = f"from about {free:%Y-%m-%d %H:%M} UTC ({when})"
         return FailoverError(
             f"Table {spec.name} cannot be deleted yet: it seeded a replica in the last 24 hours, "
-            "and DynamoDB keeps such a table for a day",
-            hint="Re-run `failover down` after 24 hours to delete the table (or keep it with "
+            f"and DynamoDB keeps such a table for a day; it can be deleted {when}",
+            hint="Re-run `failover down` then to delete the table (or keep it with "
             "--keep-table).",
             region=spec.region,
         )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.health_state import HealthState
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.scheduler import Scheduler
@@ -30,6 +31,8 @@ class SandboxContext:
     client_region: str = "us-east-1"
     # Folder where SNS e-mail deliveries are written (None: e-mail is not delivered).
     outbox: Path | None = None
+    # AWS's holds, delays and rate limits the services enforce (changeable at run time).
+    rules: AwsRules = field(default_factory=AwsRules)
 
 
 Feature = Callable[[SandboxContext], None]

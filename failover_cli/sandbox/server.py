@@ -22,6 +22,8 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
+from failover_cli.sandbox import aws_rules
+from failover_cli.sandbox.acm import in_use as acm_in_use
 from failover_cli.sandbox.acm import validation as acm_validation
 from failover_cli.sandbox.apigateway import custom_domains, execute_api
 from failover_cli.sandbox.apigateway import domains as apigateway_domains
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 
 # The gaps in moto the sandbox fills, installed in this order: one line per feature.
 FEATURES: tuple[Feature, ...] = (
+    aws_rules.install,
+    acm_in_use.install,
     dynamodb_global_tables.install,
     lambda_invoke.install,
     apigateway_gaps.install,
@@ -105,6 +109,7 @@ class Sandbox:
         log_requests: bool = False,
         client_region: str = DEFAULT_CLIENT_REGION,
         outbox: str | os.PathLike[str] | None = None,
+        rules: aws_rules.AwsRules | None = None,
     ):
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -122,6 +127,7 @@ class Sandbox:
         self._stopped = threading.Event()
         self.scheduler = Scheduler(time_scale)
         self.context: SandboxContext | None = None
+        self.rules = rules or aws_rules.AwsRules()
 
     @property
     def port(self) -> int:
@@ -184,6 +190,7 @@ class Sandbox:
             self.time_scale,
             client_region=self.client_region,
             outbox=self.outbox,
+            rules=self.rules,
         )
         for install in self._features:
             install(self.context)

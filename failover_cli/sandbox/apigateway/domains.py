@@ -6,7 +6,10 @@
 - UpdateDomainName (not in moto) replaces the regional certificate, the
   security policy or the endpoint type in place, keeping the target;
 - base path mapping calls on a domain name that never had a mapping answer
-  like any other (moto fails with a KeyError, i.e. HTTP 500).
+  like any other (moto fails with a KeyError, i.e. HTTP 500);
+- a domain name holds its certificate in ACM (`InUseBy`, so ACM refuses to delete
+  it) and lets go only `certificate_release` after the domain is deleted
+  (acm.in_use; a deliberate coupling, like the certificate status check).
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
+from failover_cli.sandbox.acm import in_use
 from failover_cli.sandbox.acm.validation import issue_validated
+from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error, json_response
+from failover_cli.sandbox.scheduler import Scheduler
 
 _DOMAINS = re.compile(r"^/domainnames/?$")
 _DOMAIN = re.compile(r"^/domainnames/(?P<domain>[^/]+)/?$")
@@ -27,16 +33,20 @@ _MAPPINGS = re.compile(r"^/domainnames/(?P<domain>[^/]+)/basepathmappings(?:/[^/
 
 
 def install(context: SandboxContext) -> None:
-    context.layer.add(DomainNamesInterceptor())
+    context.layer.add(DomainNamesInterceptor(context.scheduler, context.rules))
 
 
 class DomainNamesInterceptor(Interceptor):
+    def __init__(self, scheduler: Scheduler, rules: AwsRules):
+        self.scheduler = scheduler
+        self.rules = rules
+
     def wants(self, request: AwsRequest) -> bool:
         if request.service != "apigateway":
             return False
         return bool(
             (request.method == "POST" and _DOMAINS.match(request.path))
-            or (request.method == "PATCH" and _DOMAIN.match(request.path))
+            or (request.method in ("PATCH", "DELETE") and _DOMAIN.match(request.path))
             or _MAPPINGS.match(request.path)
         )
 
@@ -46,9 +56,15 @@ class DomainNamesInterceptor(Interceptor):
         if mappings:
             prepare_mappings(backend, unquote(mappings.group("domain")))
             return forward(request)
-        patched = _DOMAIN.match(request.path)
-        if patched:
-            return _update(request, backend, unquote(patched.group("domain")))
+        named = _DOMAIN.match(request.path)
+        if named and request.method == "DELETE":
+            return self._delete(request, forward, backend, unquote(named.group("domain")))
+        if named:
+            before = _certificate_of(backend.domain_names.get(unquote(named.group("domain"))))
+            response = _update(request, backend, unquote(named.group("domain")))
+            if response.ok:
+                self._moved(request, unquote(named.group("domain")), before, backend)
+            return response
         body = request.json()
         name = str(body.get("domainName", ""))
         if name in backend.domain_names:
@@ -61,7 +77,48 @@ class DomainNamesInterceptor(Interceptor):
                 "BadRequestException",
                 f"Certificate {arn} in account {request.account_id} is not yet issued",
             )
-        return forward(request)
+        response = forward(request)
+        if response.ok and arn:
+            in_use.hold(request.account_id, request.region, str(arn), _arn(request, name))
+        return response
+
+    def _delete(self, request: AwsRequest, forward: Forward, backend: Any, name: str) -> Response:
+        """The domain goes; API Gateway lets go of its certificate only later."""
+        arn = _certificate_of(backend.domain_names.get(name))
+        response = forward(request)
+        if response.ok and arn:
+            in_use.release(
+                self.scheduler, self.rules, request.account_id, request.region, arn,
+                _arn(request, name),
+            )
+        return response
+
+    def _moved(self, request: AwsRequest, name: str, before: str | None, backend: Any) -> None:
+        """UpdateDomainName to another certificate: the new one is held, the old let go."""
+        after = _certificate_of(backend.domain_names.get(name))
+        if after == before:
+            return
+        user = _arn(request, name)
+        if after:
+            in_use.hold(request.account_id, request.region, after, user)
+        if before:
+            in_use.release(
+                self.scheduler, self.rules, request.account_id, request.region, before, user
+            )
+
+
+def _certificate_of(domain: Any) -> str | None:
+    if domain is None:
+        return None
+    arn = getattr(domain, "regional_certificate_arn", None) or getattr(
+        domain, "certificate_arn", None
+    )
+    return str(arn) if arn else None
+
+
+def _arn(request: AwsRequest, name: str) -> str:
+    """How ACM's InUseBy names a custom domain name."""
+    return f"arn:aws:apigateway:{request.region}::/domainnames/{name}"
 
 
 def _update(request: AwsRequest, backend: Any, name: str) -> Response:

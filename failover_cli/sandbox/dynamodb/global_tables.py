@@ -6,7 +6,9 @@
   and the group's `TableStatus`;
 - every successful write is copied to the other replicas before the answer
   goes back (replication "within a second", the simple way);
-- DeleteTable in one region removes that replica from its group.
+- DeleteTable in one region removes that replica from its group, and is refused
+  on a table that seeded a replica within the last 24 hours (`aws_rules`);
+- a replica of a provisioned table needs write auto scaling DynamoDB can see.
 
 The group bookkeeping itself is `replicas.GlobalTables`.
 """
@@ -29,7 +31,7 @@ Write = tuple[str, Mapping[str, Any]]  # (table name or ARN, item or key attribu
 
 
 def install(context: SandboxContext) -> None:
-    context.layer.add(GlobalTablesInterceptor(GlobalTables(context.scheduler)))
+    context.layer.add(GlobalTablesInterceptor(GlobalTables(context.scheduler, context.rules)))
 
 
 class GlobalTablesInterceptor(OperationInterceptor):
@@ -92,6 +94,7 @@ class GlobalTablesInterceptor(OperationInterceptor):
         table = self.tables.table(account, region, str(request.json().get("TableName", "")))
         if table is not None:
             self.tables.check_not_busy(account, region, table)
+            self.tables.check_not_recent_source(account, region, table)
         response = forward(request)
         if response.ok and table is not None:
             self.tables.forget(account, region, table.name)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -30,6 +32,14 @@ GLOBAL_TABLE_VERSION = "2019.11.21"
 REPLICA_CREATE_SECONDS = 1.0
 REPLICA_DELETE_SECONDS = 1.0
 REQUIRED_STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+# AWS's answers to DeleteTable on a recent replica source, and to a replica of a
+# provisioned table whose writes DynamoDB does not see auto-scaled (yet).
+SOURCE_REGION_MESSAGE = (
+    "Replica cannot be deleted because it has acted as a source region for new replica(s) "
+    "being added to the table in the last 24 hours."
+)
+NOT_AUTOSCALED_MESSAGE = "Table write capacity should either be Pay-Per-Request or AutoScaled."
+WRITE_DIMENSION = "dynamodb:table:WriteCapacityUnits"
 
 
 class ReplicaStatus(StrEnum):
@@ -88,10 +98,13 @@ class ReplicaGroup:
 class GlobalTables:
     """The sandbox's replica groups, keyed by (account, table name)."""
 
-    def __init__(self, scheduler: Scheduler):
+    def __init__(self, scheduler: Scheduler, rules: AwsRules | None = None):
         self.lock = threading.RLock()
         self._scheduler = scheduler
+        self._rules = rules or AwsRules()
         self._groups: dict[tuple[str, str], ReplicaGroup] = {}
+        # (account, region, name) -> (real moment it last seeded a replica, that table)
+        self._sources: dict[tuple[str, str, str], tuple[float, Table]] = {}
 
     # -- lookups -------------------------------------------------------------
 
@@ -126,6 +139,31 @@ class GlobalTables:
                 "Attempt to change a resource which is still in use: "
                 f"Table is being {doing}: {table.name}",
             )
+
+    def check_not_recent_source(self, account_id: str, region: str, table: Table) -> None:
+        """AWS keeps a table that seeded a new replica for 24 hours (`source_table_hold`):
+        DeleteTable answers ValidationException ("Global tables: how it works", DynamoDB
+        Developer Guide)."""
+        seeded = self._sources.get((account_id, region, table.name))
+        if seeded is None or seeded[1] is not table:
+            return
+        hold = self._scheduler.real_seconds(self._rules.source_table_hold)
+        if time.monotonic() - seeded[0] < hold:
+            raise ReplicaError("ValidationException", SOURCE_REGION_MESSAGE)
+
+    def check_write_autoscaled(self, account_id: str, region: str, table: Table) -> None:
+        """A provisioned table takes a replica only once its write capacity is auto-scaled,
+        and DynamoDB sees a new scaling target a moment after it is registered
+        (`scaling_visible_after`; "Using global tables with provisioned capacity")."""
+        if table.billing_mode == "PAY_PER_REQUEST":
+            return
+        from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+        targets = applicationautoscaling_backends[account_id][region].targets
+        target = targets.get(WRITE_DIMENSION, {}).get(f"table/{table.name}")
+        visible = self._rules.scaling_visible_after
+        if target is None or time.time() - float(target.creation_time) < visible:
+            raise ReplicaError("ValidationException", NOT_AUTOSCALED_MESSAGE)
 
     def check_stream_change(
         self, account_id: str, region: str, table: Table, spec: Mapping[str, Any] | None
@@ -167,6 +205,7 @@ class GlobalTables:
                         "Table must have DynamoDB Streams enabled with StreamViewType set to "
                         f"{REQUIRED_STREAM_VIEW} to add replicas: {table.name}",
                     )
+                self.check_write_autoscaled(account_id, region, table)
                 if target in members or table.name in _backend(account_id, target).tables:
                     raise ReplicaError(
                         "ValidationException",
@@ -194,6 +233,7 @@ class GlobalTables:
             )
             if action == "Create":
                 self._create(group, table, target, read_override)
+                self._sources[(account_id, region, table.name)] = (time.monotonic(), table)
             elif action == "Delete":
                 self._delete(group, target)
             elif (

@@ -6,15 +6,18 @@ it is sampled every PUBLISH_EVERY emulated seconds straight into moto's
 CloudWatch backend (user PutMetricData may not write to `AWS/` namespaces),
 so GetMetricStatistics shows it and alarms evaluate it.
 
-Sampling more often than once a minute matters: a one-minute Minimum then
-catches any unhealthy moment in the minute, and a check created just before
-its alarm already has data when the alarm is first evaluated (an alarm that
-treats missing data as breaching would otherwise fire at once).
+Sampling more often than once a minute lets a one-minute Minimum catch any
+unhealthy moment in the minute. But as on Route 53, a new check publishes
+nothing for its first `AwsRules.first_metric_after` (a minute): its alarm sees
+missing data meanwhile, so an alarm that treats missing data as breaching fires
+on every new or replaced check ("Monitoring health checks using CloudWatch",
+Route 53 Developer Guide), which is why the tool's alarms do not.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,17 +37,30 @@ RETENTION_SECONDS = 24 * 3600.0
 
 
 def install(context: SandboxContext) -> None:
-    context.scheduler.call_every(PUBLISH_EVERY, lambda: publish(context), first_after=0)
+    first_seen: dict[tuple[str, str], float] = {}
+    context.scheduler.call_every(
+        PUBLISH_EVERY, lambda: publish(context, first_seen), first_after=0
+    )
 
 
-def publish(context: SandboxContext) -> int:
-    """One HealthCheckStatus datapoint for every health check; returns how many."""
+def publish(context: SandboxContext, first_seen: dict[tuple[str, str], float] | None = None) -> int:
+    """One HealthCheckStatus datapoint for every health check old enough; returns how many.
+
+    `first_seen` remembers when each check was first found (real monotonic seconds):
+    checks younger than the rules' `first_metric_after` publish nothing yet.
+    """
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.core.utils import utcnow
 
     now = utcnow()  # moto's own timestamps are naive UTC
+    moment = time.monotonic()
+    quiet = context.scheduler.real_seconds(context.rules.first_metric_after)
     by_account: dict[str, list[dict[str, object]]] = {}
     for account, check_id in route53_health.all_check_ids():
+        if first_seen is not None:
+            born = first_seen.setdefault((account, check_id), moment)
+            if moment - born < quiet:
+                continue
         healthy = route53_health.is_healthy(context, check_id, account)
         by_account.setdefault(account, []).append(
             {
@@ -55,6 +71,10 @@ def publish(context: SandboxContext) -> int:
                 "Dimensions": [{"Name": DIMENSION, "Value": check_id}],
             }
         )
+    if first_seen is not None:  # forget deleted checks
+        current = set(route53_health.all_check_ids())
+        for gone in [key for key in first_seen if key not in current]:
+            del first_seen[gone]
     oldest = now - timedelta(seconds=RETENTION_SECONDS / context.time_scale)
     for account, data in by_account.items():
         backend = cloudwatch_backends[account][METRIC_REGION]

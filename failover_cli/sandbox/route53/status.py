@@ -3,31 +3,39 @@
 moto still answers first, so an unknown id gets its NoSuchHealthCheck error;
 the observations in a successful answer are replaced by each checker's last
 report from `context.health`. A check whose checkers have not reported yet
-has no observations, as on Route 53 right after creation.
+has no observations, as on Route 53 right after creation. Past Route 53's rate for
+this call (a burst of 4, then 1 per second per account) it answers Throttling.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from xml.sax.saxutils import escape
 
+from failover_cli.aws.pacing import TokenBucket
+from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.health_state import HealthState, Observation
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
+from failover_cli.sandbox.route53.dns_answer import error
 
 XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
 _STATUS_PATH = re.compile(r"^/2013-04-01/healthcheck/(?P<id>[^/]+)/status/?$")
 
 
 def install(context: SandboxContext) -> None:
-    context.layer.add(HealthCheckStatus(context.health))
+    context.layer.add(HealthCheckStatus(context.health, context.rules))
 
 
 class HealthCheckStatus(Interceptor):
-    def __init__(self, health: HealthState):
+    def __init__(self, health: HealthState, rules: AwsRules | None = None):
         self.health = health
+        self.rules = rules or AwsRules()
+        self._buckets: dict[tuple[str, float, float], TokenBucket] = {}
+        self._lock = threading.Lock()
 
     def wants(self, request: AwsRequest) -> bool:
         return (
@@ -37,11 +45,27 @@ class HealthCheckStatus(Interceptor):
         )
 
     def handle(self, request: AwsRequest, forward: Forward) -> Response:
+        if not self._within_rate(request.account_id):
+            return error("Throttling", "Rate exceeded", 400)
         response = forward(request)
         found = _STATUS_PATH.match(request.path)
         if not response.ok or found is None:
             return response
         return response.with_body(status_xml(self.health.observations(found["id"])))
+
+
+    def _within_rate(self, account_id: str) -> bool:
+        """Route 53 quotas: GetHealthCheckStatus, a burst of 4 then 1 request per second per
+        account (Route 53 Developer Guide, "Quotas on API requests"); real seconds."""
+        rate = self.rules.health_check_status_per_second
+        if rate <= 0:
+            return True
+        burst = max(self.rules.health_check_status_burst, 1.0)
+        with self._lock:
+            bucket = self._buckets.get((account_id, burst, rate))
+            if bucket is None:
+                bucket = self._buckets[(account_id, burst, rate)] = TokenBucket(burst, rate)
+        return bucket.try_take()
 
 
 def status_xml(observations: list[Observation]) -> bytes:
