@@ -159,6 +159,16 @@ def sandbox_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sandbox = launch_sandbox_process(tmp_path_factory.mktemp("sandbox"))
     try:
         sandbox.wait_until_ready()
+        # The delay before DynamoDB sees new auto scaling makes the first replica request
+        # of a provisioned stack fail or not by timing: tests counting an `up`'s calls
+        # need it off here (tests/test_sandbox_aws_rules.py and the replica tests keep it).
+        request = urllib.request.Request(
+            f"{sandbox.endpoint}/_sandbox/rules",
+            data=b'{"scaling_visible_after": 0}',
+            method="POST",
+        )
+        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10):
+            pass
         yield sandbox.endpoint
     finally:
         sandbox.stop()

@@ -100,6 +100,45 @@ def test_a_certificate_is_in_use_while_its_domain_exists_and_for_a_while_after(
     eventually(deleted, "API Gateway to release the certificate")
 
 
+def test_dynamodb_sees_new_write_auto_scaling_only_after_a_moment(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Application Auto Scaling is eventually consistent: right after the write target is
+    registered, a replica of the provisioned table is refused as not auto-scaled."""
+    _use(monkeypatch, launch_sandbox("--time-scale", "10"))
+    name = f"scaled-{uuid.uuid4().hex[:8]}"
+    dynamo = boto3.client("dynamodb", EAST)
+    dynamo.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PROVISIONED",
+        ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    boto3.client("application-autoscaling", EAST).register_scalable_target(
+        ServiceNamespace="dynamodb",
+        ResourceId=f"table/{name}",
+        ScalableDimension="dynamodb:table:WriteCapacityUnits",
+        MinCapacity=1,
+        MaxCapacity=10,
+    )
+    create = [{"Create": {"RegionName": "us-west-2"}}]
+    with pytest.raises(ClientError) as early:
+        dynamo.update_table(TableName=name, ReplicaUpdates=create)
+    assert "Pay-Per-Request or AutoScaled" in early.value.response["Error"]["Message"]
+
+    def accepted() -> bool:
+        try:
+            dynamo.update_table(TableName=name, ReplicaUpdates=create)
+        except ClientError as error:
+            assert "AutoScaled" in error.response["Error"]["Message"]
+            return False
+        return True
+
+    eventually(accepted, "DynamoDB to see the write auto scaling")
+
+
 def _check() -> str:
     check_id: str = boto3.client("route53", EAST).create_health_check(
         CallerReference=uuid.uuid4().hex,
