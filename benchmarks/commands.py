@@ -36,6 +36,7 @@ from failover_cli.engine.context import Context
 TIME_SCALE = 20
 DELAY = 0.050  # seconds per AWS call
 STATUS_BUDGET_ROUND_TRIPS = 6  # issue 6: status on two regions waits for at most 6 in a row
+DOWN_BUDGET_ROUND_TRIPS = 15  # SPEC §7: deletes overlap by dependency, then one re-scan
 UP, NOOP, DOWN = "up (from nothing)", "up (no changes)", "down"
 STATUS, REFRESH = "status", "status --watch (a refresh)"
 COMMANDS = (UP, NOOP, STATUS, REFRESH, DOWN)
@@ -210,3 +211,13 @@ def _checks(section: Section, plain: dict[str, list[Run]], delayed: dict[str, li
                 f"{delayed[command][-1].calls} calls (budget {budget * 1000:.0f} ms)",
             )
         )
+    extra = seconds_of(delayed[DOWN]) - seconds_of(plain[DOWN])
+    section.checks.append(
+        Check(
+            f"`down` with {ms(DELAY)} per call takes at most {DOWN_BUDGET_ROUND_TRIPS} x "
+            f"{ms(DELAY)} longer than with none",
+            extra <= DOWN_BUDGET_ROUND_TRIPS * DELAY,
+            f"{extra * 1000:+.0f} ms = {extra / DELAY:.1f} round trips for "
+            f"{delayed[DOWN][-1].calls} calls",
+        )
+    )
