@@ -12,6 +12,7 @@ from typing import Any
 
 from failover_cli.engine.context import Context
 from failover_cli.errors import AwsError
+from failover_cli.errors import mask as mask  # re-exported: callers mask secrets from here
 
 SECRET_VARIABLE = "HEALTH_CHECKER_ID"
 NEXT_SECRET_VARIABLE = "HEALTH_CHECKER_ID_NEXT"
@@ -98,7 +99,3 @@ def resolve_secret(ctx: Context) -> str:
             return env[SECRET_VARIABLE]
     return new_secret()
 
-
-def mask(secret: str) -> str:
-    """Show enough to recognise a secret, never enough to use it."""
-    return f"{secret[:4]}…" if len(secret) > 8 else "…"
