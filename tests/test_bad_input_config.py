@@ -119,6 +119,11 @@ HOSTILE: list[Case] = [
      "not a known key"),
     ("alias-bomb", BASE + "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a]\n"
      "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n", "a", 3, "not a known key"),
+    # "Billion laughs": nine levels of ten aliases would be 10**10 values to walk.
+    ("billion-laughs", BASE + "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+     + "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 10))
+     + "tags: {team: *l9}\n", "(syntax)", None, "more values than it writes"),
+    ("alias-loop", BASE + "tags: &t {team: *t}\n", "(syntax)", 3, "alias inside the value"),
     ("tab-indent", BASE + "table:\n\tname: x\n", "(syntax)", 4, "not valid YAML"),
     ("utf16-file", ("\ufeff" + BASE).encode("utf-16"), "(file)", 1, "not valid UTF-8"),
     ("regions-nested-list", "stack: hello\nregions: [[us-east-1], us-west-2]\n", "regions[0]", 2,

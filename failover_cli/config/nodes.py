@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from failover_cli.config.aliases import check_aliases
 from failover_cli.errors import BadInput, ConfigError
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -139,7 +140,10 @@ def read_document(path: Path) -> yaml.Node | None:
         line = raw[: error.start].count(b"\n") + 1
         raise ConfigError(str(path), line, "(file)", "is not valid UTF-8 text") from error
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            check_aliases(root, path)
+        return root
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         at = mark.line + 1 if mark is not None else None
