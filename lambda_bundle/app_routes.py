@@ -4,9 +4,10 @@
     def orders(request: Request) -> Response:
         return Response(200, {"orders": [], "region": request.region})
 
-A route is the last path segment (GET https://<domain>/<base-path>/orders).
+A route is the whole path after the stage or base path, one segment
+(GET https://<domain>/<base-path>/orders); other paths are unknown (404).
 Return a Response, or a dict for a 200. `protected=True` requires the
-health-checker secret like /health. While FORCE_FAIL is set every route
+health-checker secret like /health. While FORCE_FAIL is set every known route
 answers 503, so failover drills cover your routes too.
 """
 

@@ -1,10 +1,12 @@
 """Lambda entry point (Handler=handler.handler) for API Gateway REST proxy events (v1).
 
 Dispatch order, for every request:
-1. a protected route (health, hello) without the right ?healthCheckerId= -> 403;
-2. FORCE_FAIL set -> 503 on any route, known or not;
-3. unknown route -> 404; method not allowed -> 405 with Allow;
-4. the route's own answer.
+1. unknown route -> 404, whatever FORCE_FAIL says (a stranger's scan learns nothing);
+2. a protected route (health, hello) without the right ?healthCheckerId= -> 403;
+3. FORCE_FAIL set -> 503 on any known route;
+4. method not allowed -> 405 with Allow;
+5. the route's own answer.
+403 and 404 answers carry no X-Failover-Region: a stranger learns no region from them.
 Routes live in builtin_routes.py and app_routes.py; this file never changes to add one.
 """
 
@@ -28,6 +30,7 @@ except ModuleNotFoundError as exc:  # the application removed the file: no extra
 
 _log = logging.getLogger(__name__)
 SECRET_PARAM = "healthCheckerId"
+_ANONYMOUS = frozenset({403, 404})  # answers to strangers: no region header
 
 
 def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
@@ -42,10 +45,11 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 
 def route_name(event: Mapping[str, Any]) -> str:
-    """Last path segment: pathParameters.proxy first, since `path` includes any base path."""
+    """The whole path after stage and base path: pathParameters.proxy (`path` includes any
+    base path), else `path`. Exact: `/x/health` is not the health route, it is unknown."""
     params = event.get("pathParameters") or {}
     path = params.get("proxy") or event.get("path") or ""
-    return str(path).strip("/").rsplit("/", 1)[-1]
+    return str(path).strip("/")
 
 
 def parse_request(event: Mapping[str, Any], context: Any, region: str) -> Request:
@@ -72,12 +76,12 @@ def secret_ok(candidate: str | None) -> bool:
 
 def dispatch(request: Request) -> Response:
     found = router.get(request.route)
-    if found is not None and found.protected and not secret_ok(request.query.get(SECRET_PARAM)):
+    if found is None:
+        return Response(404, {"message": "Not found"})
+    if found.protected and not secret_ok(request.query.get(SECRET_PARAM)):
         return Response(403, {"message": "Forbidden"})
     if settings.force_fail():
         return Response(503, {"message": f"Forced failure in {request.region}"})
-    if found is None:
-        return Response(404, {"message": "Not found"})
     if request.method not in found.methods:
         allow = ", ".join(sorted(found.methods))
         return Response(405, {"message": "Method not allowed"}, {"Allow": allow})
@@ -86,12 +90,9 @@ def dispatch(request: Request) -> Response:
 
 
 def to_proxy_result(response: Response, region: str) -> dict[str, Any]:
-    headers = {
-        **response.headers,
-        "Content-Type": "application/json",
-        "Cache-Control": "no-store",
-        "X-Failover-Region": region,
-    }
+    headers = {**response.headers, "Content-Type": "application/json", "Cache-Control": "no-store"}
+    if response.status not in _ANONYMOUS:
+        headers["X-Failover-Region"] = region
     return {
         "statusCode": response.status,
         "headers": headers,

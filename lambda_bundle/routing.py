@@ -1,8 +1,8 @@
 """The route table and the request/response types every route module shares.
 
-A route is one path segment (`health`, `hello`, `orders`): the last segment of
-the request path after the stage and any custom-domain base path. Modules
-register routes with the `route` decorator when they are imported; the
+A route is one path segment (`health`, `hello`, `orders`): the whole request
+path after the stage and any custom-domain base path (`/x/health` matches
+none). Modules register routes with the `route` decorator when they are imported; the
 dispatcher in handler.py only looks them up here.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Request:
     method: str  # upper case, e.g. "GET"
-    route: str  # last path segment, e.g. "health"
+    route: str  # the path after stage and base path, e.g. "health"
     query: Mapping[str, str]
     headers: Mapping[str, str]
     body: str | None

@@ -58,4 +58,3 @@ def check_aliases(root: yaml.Node, path: Path) -> None:
             f"uses YAML aliases that expand to {shown} more values than it writes "
             f"(at most {MAX_ALIAS_GROWTH:,}); write the values out instead of nesting aliases",
         )
-
