@@ -1,8 +1,15 @@
-"""The function's code: find the bundle folder and zip it reproducibly.
+"""The function's code: find the bundle folder and zip it reproducibly and safely.
 
 The zip is byte-for-byte the same for the same files on any machine (sorted
 entries, fixed timestamps and modes), so its SHA-256 equals Lambda's
 `CodeSha256` exactly when the code is unchanged and `up` can skip the upload.
+
+Only regular files that really live under `function.source` go in: symbolic
+links are skipped (and reported), so a link to `~/.aws/credentials` is never
+uploaded to Lambda; so are FIFOs and devices, which reading would block on.
+Sizes are checked before anything is read, against Lambda's limits
+(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+250 MB unzipped, 50 MB zipped for a direct upload.
 """
 
 from __future__ import annotations
@@ -10,11 +17,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from failover_cli.errors import BadInput
+
 HANDLER = "handler.handler"  # module handler.py, function handler
+MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # Lambda: deployment package, unzipped, all files
+MAX_ZIPPED_BYTES = 50 * 1024 * 1024  # Lambda: .zip uploaded directly through the API
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache", ".git"}
 _SKIP_SUFFIXES = {".pyc", ".pyo"}
@@ -24,6 +37,7 @@ _SKIP_SUFFIXES = {".pyc", ".pyo"}
 class CodeBundle:
     zip_bytes: bytes
     sha256: str  # base64, as Lambda reports CodeSha256
+    skipped: tuple[str, ...] = ()  # "<relative path>: <why>" for what was left out
 
     @property
     def size(self) -> int:
@@ -36,21 +50,71 @@ def shipped_bundle_path() -> Path:
 
 
 def build_bundle(source: Path) -> CodeBundle:
-    """Zip every file under `source` (minus caches) deterministically."""
-    files = sorted(
-        p
-        for p in source.rglob("*")
-        if p.is_file()
-        and not _SKIP_DIRS.intersection(p.relative_to(source).parts)
-        and p.suffix not in _SKIP_SUFFIXES
-    )
+    """Zip every regular file under `source` (minus caches and links) deterministically.
+
+    Raises BadInput (exit 2) when the files exceed Lambda's size limits.
+    """
+    root = source.resolve()  # the folder itself may be a link (the shipped bundle is one)
+    files, skipped = _collect(root)
+    total = 0
+    for relative, size in files:
+        total += size
+        if total > MAX_UNZIPPED_BYTES:
+            raise _too_big(source, f"{relative} brings the files to {_mb(total)} unzipped", 250)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            info = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=_FIXED_TIME)
+        for relative, _size in files:
+            info = zipfile.ZipInfo(relative, date_time=_FIXED_TIME)
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+            archive.writestr(info, (root / relative).read_bytes(), compresslevel=9)
+            if buffer.tell() > MAX_ZIPPED_BYTES:
+                raise _too_big(source, f"the zip passes {_mb(buffer.tell())} at {relative}", 50)
     data = buffer.getvalue()
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-    return CodeBundle(zip_bytes=data, sha256=digest)
+    return CodeBundle(zip_bytes=data, sha256=digest, skipped=tuple(skipped))
+
+
+def _collect(root: Path) -> tuple[list[tuple[str, int]], list[str]]:
+    """(relative path, size) of the files to zip, sorted; and what was skipped, and why."""
+    files: list[tuple[str, int]] = []
+    skipped: list[str] = []
+    for folder, dirs, names in os.walk(root, followlinks=False):
+        here = Path(folder)
+        for name in list(dirs):
+            if name in _SKIP_DIRS:
+                dirs.remove(name)
+            elif (here / name).is_symlink():  # os.walk does not descend; say so
+                skipped.append(f"{_relative(root, here / name)}/: a symbolic link")
+        for name in names:
+            path = here / name
+            relative = _relative(root, path)
+            if path.suffix in _SKIP_SUFFIXES:
+                continue
+            mode = path.lstat()
+            if stat.S_ISLNK(mode.st_mode):
+                skipped.append(f"{relative}: a symbolic link")
+            elif not stat.S_ISREG(mode.st_mode):
+                skipped.append(f"{relative}: not a regular file")
+            else:
+                files.append((relative, mode.st_size))
+    # By path segments, as Path objects sort: the same order (and zip) as before this module
+    # walked by hand, so existing stacks see no code change.
+    return sorted(files, key=lambda item: item[0].split("/")), sorted(skipped)
+
+
+def _relative(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _too_big(source: Path, what: str, limit_mb: int) -> BadInput:
+    kind = "unzipped" if limit_mb == 250 else "zipped, for a direct upload"
+    return BadInput(
+        f"The function's code in {source} is too big for Lambda: {what} "
+        f"(at most {limit_mb} MB {kind})",
+        hint="Leave data files and dependencies you do not need out of function.source.",
+    )

@@ -62,9 +62,12 @@ class ProgressPrinter:
         self._lock = threading.Lock()
 
     def progress(self) -> Progress:
+        from rich.markup import escape
+
         def show(region: str, message: str) -> None:
+            # Messages quote file and resource names: never let them read as markup.
             with self._lock:
-                self.console.print(f"  [dim]… {region or 'global':<14} {message}[/dim]")
+                self.console.print(f"  [dim]… {region or 'global':<14} {escape(message)}[/dim]")
 
         return show
 

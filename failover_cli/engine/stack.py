@@ -22,9 +22,11 @@ def build_specs(ctx: Context) -> list[Spec]:
     """The desired state for `up`/`plan`: preconditions checked, secret resolved, code zipped."""
     from failover_cli.resources.hosted_zone import preflight
 
+    code = build_bundle(ctx.config.function.source)  # first: a bad bundle costs no AWS call
+    for what in code.skipped:
+        ctx.progress("", f"left out of the function's code: {what}")
     preflight(ctx)
     secret = resolve_secret(ctx)
-    code = build_bundle(ctx.config.function.source)
     return desired_specs(DesiredInputs(ctx.config, secret, code))
 
 
