@@ -98,6 +98,7 @@ class CostEstimate:
     assumptions: tuple[str, ...]
     excluded: tuple[str, ...]
     prices_taken: str = PRICES["taken"]
+    caps: tuple[str, ...] = ()  # what bounds the traffic nobody estimated (api.throttle, ...)
 
     @property
     def monthly_usd(self) -> float:
@@ -122,6 +123,7 @@ class CostEstimate:
             "net_usd": round(self.net_usd, 2),
             "assumptions": list(self.assumptions),
             "excluded": list(self.excluded),
+            "caps": list(self.caps),
         }
 
 
@@ -174,7 +176,7 @@ def estimate(config: Config, *, measure_latency: bool = False) -> CostEstimate:
                 PRICES["sns_email_per_100k"], 100_000, free["sns_emails"], "1,000 e-mails/month",
             )
         )  # fmt: skip
-    return CostEstimate(tuple(lines), _assumptions(config), _EXCLUDED)
+    return CostEstimate(tuple(lines), _assumptions(config), _EXCLUDED, caps=_caps(config))
 
 
 def _health_check_lines(config: Config, measure_latency: bool) -> list[CostLine]:
@@ -247,6 +249,29 @@ def _assumptions(config: Config) -> tuple[str, ...]:
             else []
         ),
         *([f"{ALERT_EMAILS_PER_MONTH} alert e-mails per month"] if config.alarms.email else []),
+    )
+
+
+def _caps(config: Config) -> tuple[str, ...]:
+    """The worst case the open API allows: anyone may call it, up to the stage throttle."""
+    throttle = config.api.throttle
+    regions = len(config.regions)
+    most = throttle.rate * MONTH_SECONDS * regions
+    per_request = (
+        PRICES["apigateway_rest_per_million"] + PRICES["lambda_requests_per_million"]
+    ) / 1e6
+    reserved = config.function.reserved_concurrency
+    return (
+        f"api.throttle: {throttle.rate} requests/s (bursts of {throttle.burst}) per region, "
+        f"so callers can send at most {most / 1e6:,.1f}M requests a month in all: about "
+        f"{most * per_request:,.2f} USD of API Gateway and Lambda requests, plus duration",
+        (
+            f"function.reserved_concurrency: at most {reserved} concurrent runs per region, "
+            "kept for the function"
+            if reserved is not None
+            else "no function.reserved_concurrency: the function shares the account's "
+            "concurrency (1,000 per region by default) with everything else"
+        ),
     )
 
 

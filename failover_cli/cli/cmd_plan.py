@@ -72,6 +72,7 @@ def print_cost(console: Console, cost: CostEstimate) -> None:
         ("Free tier", allowances),
         ("Assumes", list(cost.assumptions)),
         ("Not included", list(cost.excluded)),
+        ("Caps", list(cost.caps)),
     ):
         console.print(f"  {label}: " + "; ".join(parts) + ".", style="dim")
 

@@ -63,10 +63,15 @@ def describe(config: Config, shipped_bundle: Path) -> str:
             "function",
             f"{function.name} ({function.runtime}, {function.architecture}, "
             f"{function.memory_mb} MB, {function.timeout_s} s timeout, "
-            f"{function.deep_ping_percent}% deep pings)",
+            f"{function.deep_ping_percent}% deep pings, {_concurrency(config)})",
         ),
         ("code", source),
         ("api stage", config.api.stage),
+        (
+            "throttle",
+            f"{config.api.throttle.rate} requests/s, bursts of {config.api.throttle.burst} "
+            "(API Gateway answers 429 beyond)",
+        ),
         ("domain", _domain(config)),
         (
             "health check",
@@ -81,6 +86,11 @@ def describe(config: Config, shipped_bundle: Path) -> str:
     lines = [f"{config.path} is valid (checked offline; no AWS call made)."]
     lines += [f"  {label.ljust(width)}  {value}" for label, value in rows]
     return "\n".join(lines)
+
+
+def _concurrency(config: Config) -> str:
+    reserved = config.function.reserved_concurrency
+    return "no reserved concurrency" if reserved is None else f"{reserved} reserved concurrency"
 
 
 def _domain(config: Config) -> str:

@@ -31,6 +31,9 @@ TOOL_ENV_NAMES = (
 )  # fmt: skip
 # Lambda rejects the whole environment above 4 KB; keep 1 KB for the tool's own variables.
 USER_ENV_MAX_BYTES = 3072
+# Lambda's concurrency quota starts at 1,000 per region and can be raised; AWS itself refuses a
+# reservation that leaves the account under 100 unreserved, so this only stops absurd values.
+MAX_RESERVED_CONCURRENCY = 100_000
 MAX_USER_TAGS = 40  # resources allow 50 tags; the two ownership tags and headroom need the rest
 OWNERSHIP_TAG_KEYS = ("failover:stack", "failover:managed-by")
 SEED_VALUE_MAX = (

@@ -41,11 +41,21 @@ class FunctionConfig:
     source: Path = Path("lambda_bundle")  # resolved against the config file's folder
     deep_ping_percent: int = 10
     environment: dict[str, str] = field(default_factory=dict)
+    reserved_concurrency: int | None = None  # None: share the account's unreserved pool
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """The stage's default method throttling: steady requests per second, and the burst."""
+
+    rate: int = 50
+    burst: int = 100
 
 
 @dataclass(frozen=True)
 class ApiConfig:
     stage: str = "prod"
+    throttle: Throttle = field(default_factory=Throttle)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from failover_cli.config.schema import (
     HealthCheckConfig,
     LogsConfig,
     TableConfig,
+    Throttle,
 )
 
 
@@ -127,6 +128,7 @@ class SectionBuilder(FieldReader):
             "source",
             "deep_ping_percent",
             "environment",
+            "reserved_concurrency",
         )
         fields = self.fields(entry, allowed)
         if fields is None:
@@ -146,6 +148,15 @@ class SectionBuilder(FieldReader):
             " because API Gateway stops waiting for the function after 29 seconds",
         )
         self.integer(fields, "deep_ping_percent", kw, 0, 100, "percent")
+        self.integer(
+            fields,
+            "reserved_concurrency",
+            kw,
+            1,
+            rules.MAX_RESERVED_CONCURRENCY,
+            "concurrent executions",
+            " (leave the key out for no reservation; 0 would stop the function)",
+        )
         source = self.source(fields.get("source"), folder, shipped)
         if source is not None:
             kw["source"] = source
@@ -207,12 +218,27 @@ class SectionBuilder(FieldReader):
 
     def api(self, entry: Entry | None) -> ApiConfig | None:
         start = self._mark()
-        fields = self.fields(entry, ("stage",))
+        fields = self.fields(entry, ("stage", "throttle"))
         if fields is None:
             return None
         kw: dict[str, Any] = {}
         self.string(fields, "stage", kw, rules.stage_name)
+        if "throttle" in fields:
+            throttle = self.throttle(fields["throttle"])
+            if throttle is not None:
+                kw["throttle"] = throttle
         return ApiConfig(**kw) if self._ok(start) else None
+
+    def throttle(self, entry: Entry) -> Throttle | None:
+        """API Gateway's account limits (10,000 requests/s, burst 5,000) bound the stage's."""
+        start = self._mark()
+        fields = self.fields(entry, ("rate", "burst"))
+        if fields is None:
+            return None
+        kw: dict[str, Any] = {}
+        self.integer(fields, "rate", kw, 1, 10000, "requests per second")
+        self.integer(fields, "burst", kw, 1, 5000, "requests")
+        return Throttle(**kw) if self._ok(start) else None
 
     def health_check(self, entry: Entry | None) -> HealthCheckConfig | None:
         start = self._mark()

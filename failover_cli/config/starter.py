@@ -139,9 +139,17 @@ def render_starter(answers: StarterAnswers) -> str:
         ),
         _line("  deep_ping_percent: 10", "share of /health calls that also read the table, 0..100"),
         _line("  environment: {}", "extra variables for your code (not AWS_*, not failover's own)"),
+        _line(
+            "  # reserved_concurrency: 10",
+            "cap (and guarantee) concurrent runs per region; default: none",
+        ),
         "",
         _line("api:", "a regional REST API per region, proxying to the function"),
         _line("  stage: prod", "the REST API stage: URLs end in /prod/..."),
+        _line(
+            "  throttle: {rate: 50, burst: 100}",
+            "requests/s and burst per region; beyond: 429, unbilled",
+        ),
         "",
         *_domain(answers),
         "",

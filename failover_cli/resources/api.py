@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from failover_cli.config.schema import Throttle
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
+from failover_cli.resources import api_throttle
 from failover_cli.resources.base import Handler, comparable_tags, is_owned
 from failover_cli.resources.role import ACCOUNT, with_account, without_account
 
@@ -40,10 +42,12 @@ class ApiProps:
     route: str
     integration: str  # "<type> <method> <uri>", uri with the <account> placeholder
     stage: str
+    throttle: str  # the stage's default method throttling (api_throttle.describe)
     permission: str  # the permission's SourceArn, with <account> and <api-id>
     tags: tuple[tuple[str, str], ...]
     function_name: str  # whose resource policy holds the permission (not compared)
     statement_id: str  # the permission's statement id (not compared)
+    limits: Throttle = field(default_factory=Throttle)  # `throttle` as numbers (not compared)
     duplicates: int = 0  # other owned APIs of the same name
 
 
@@ -75,6 +79,8 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             route=route(AUTHORIZATION),
             integration=f"AWS_PROXY POST {uri}",
             stage=config.api.stage,
+            throttle=api_throttle.describe(config.api.throttle),
+            limits=config.api.throttle,
             permission=source_arn(region, ACCOUNT, API_ID),
             tags=tuple(sorted(config.ownership_tags().items())),
             function_name=fn,
@@ -101,7 +107,7 @@ class ApiState:
     root_id: str | None
     proxy_id: str | None
     method: dict[str, Any] | None  # with its methodIntegration, if any
-    stage: bool
+    stage: dict[str, Any] | None  # GetStage's answer; None when the stage does not exist
     source_arn: str | None  # SourceArn of the permission statement; None when absent
     duplicates: tuple[str, ...] = ()  # ids of the other owned APIs of that name
 
@@ -113,6 +119,7 @@ class ApiHandler(Handler):
         "route",
         "integration",
         "stage",
+        "throttle",
         "permission",
         "tags",
         "duplicates",
@@ -204,9 +211,17 @@ class ApiHandler(Handler):
                 uri=with_account(uri, ctx.account_id),
             )
             redeploy = True
-        if redeploy or now["stage"] != props.stage:
+        deployed = redeploy or now["stage"] != props.stage
+        if deployed:
             ag.create_deployment(
                 restApiId=api_id, stageName=props.stage, description="deployed by failover up"
+            )
+        # A new stage has no throttling yet; moto also drops it when redeploying: set it again.
+        if deployed or now["throttle"] != props.throttle:
+            ag.update_stage(
+                restApiId=api_id,
+                stageName=props.stage,
+                patchOperations=api_throttle.patch_operations(props.limits),
             )
         if now["permission"] != props.permission:
             _grant(ctx, spec, api_id, replace=state.source_arn is not None)
@@ -277,10 +292,9 @@ def _read_state(
         except ag.exceptions.NotFoundException:
             method = None
     try:
-        ag.get_stage(restApiId=api_id, stageName=props.stage)
-        stage = True
+        stage: dict[str, Any] | None = ag.get_stage(restApiId=api_id, stageName=props.stage)
     except ag.exceptions.NotFoundException:
-        stage = False
+        stage = None
     return ApiState(
         api=api,
         root_id=(root or {}).get("id") or api.get("rootResourceId"),
@@ -329,7 +343,8 @@ def _props(ctx: Context, spec: Spec, state: ApiState) -> dict[str, Any]:
             if integration
             else None
         ),
-        "stage": props.stage if state.stage else None,
+        "stage": props.stage if state.stage is not None else None,
+        "throttle": api_throttle.observed(state.stage),
         "permission": permission,
         "tags": comparable_tags(state.api.get("tags") or {}, props.tags),
         "duplicates": len(state.duplicates),

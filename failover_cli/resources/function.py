@@ -67,6 +67,7 @@ class FunctionProps:
     code_sha256: str
     environment: tuple[tuple[str, str], ...]
     tags: tuple[tuple[str, str], ...]
+    reserved_concurrency: int | None = None  # None: no reservation (the account's shared pool)
     code: CodeBundle | None = field(default=None, repr=False, compare=False)  # uploaded
 
 
@@ -125,6 +126,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
         code_sha256=code.sha256 if code is not None else "",  # `down` needs no bundle
         environment=tuple(sorted(environment(config, inputs.secret).items())),
         tags=tuple(sorted(config.ownership_tags().items())),
+        reserved_concurrency=fn.reserved_concurrency,
         code=code,
     )
     return [
@@ -163,6 +165,7 @@ class FunctionHandler(Handler):
         "code_sha256",
         "environment",
         "tags",
+        "reserved_concurrency",
     )
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
@@ -186,6 +189,9 @@ class FunctionHandler(Handler):
                 "code_sha256": conf.get("CodeSha256"),
                 "environment": comparable_environment(variables, props.environment),
                 "tags": comparable_tags(tags, props.tags),
+                "reserved_concurrency": (answer.get("Concurrency") or {}).get(
+                    "ReservedConcurrentExecutions"
+                ),
             },
             raw={"arn": conf["FunctionArn"], "tags": tags},
         )
@@ -221,6 +227,8 @@ class FunctionHandler(Handler):
         finally:
             forget_function(ctx, spec.region)
         lam.get_waiter("function_active_v2").wait(FunctionName=spec.name)
+        if props.reserved_concurrency is not None:
+            _reserve(lam, spec.name, props.reserved_concurrency)
 
     def _converge_existing(self, ctx: Context, spec: Spec) -> None:
         """CreateFunction found it already there (an interrupted run): converge if ours."""
@@ -258,6 +266,8 @@ class FunctionHandler(Handler):
                 updated.wait(FunctionName=spec.name)
             if "tags" in changed:
                 lam.tag_resource(Resource=observed.raw["arn"], Tags=dict(props.tags))
+            if "reserved_concurrency" in changed:
+                _reserve(lam, spec.name, props.reserved_concurrency)
         finally:
             forget_function(ctx, spec.region)
 
@@ -285,6 +295,15 @@ class FunctionHandler(Handler):
             pass  # already gone
         finally:
             forget_function(ctx, spec.region)
+
+
+def _reserve(lam: Any, name: str, concurrency: int | None) -> None:
+    """Set the function's reserved concurrency, or remove it (None): a cap on how much of the
+    account's concurrency strangers calling the open API can take, and a floor for the function."""
+    if concurrency is None:
+        lam.delete_function_concurrency(FunctionName=name)
+    else:
+        lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=concurrency)
 
 
 def _zip(props: FunctionProps) -> bytes:
