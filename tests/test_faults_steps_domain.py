@@ -22,7 +22,7 @@ from tests.step_faults import record_steps, run_steps, share_service_models
 
 pytestmark = pytest.mark.sandbox
 
-EXPECTED_STEPS = (48, 49)  # mutating calls of a clean `up` with a domain (failover routing)
+EXPECTED_STEPS = (50, 51)  # mutating calls of a clean `up` with a domain (failover routing)
 WORKERS = 4
 BUDGET_SECONDS = 270
 DOMAIN_OPERATIONS = {
