@@ -32,6 +32,7 @@ from failover_cli.sandbox.autoscaling import gaps as autoscaling_gaps
 from failover_cli.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from failover_cli.sandbox.context import Feature, SandboxContext
 from failover_cli.sandbox.dynamodb import global_tables as dynamodb_global_tables
+from failover_cli.sandbox.host_guard import HostGuard
 from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.route53 import changes as route53_changes
@@ -41,6 +42,7 @@ from failover_cli.sandbox.route53 import metrics as route53_metrics
 from failover_cli.sandbox.route53 import references as route53_references
 from failover_cli.sandbox.route53 import status as route53_status
 from failover_cli.sandbox.route53.dns import DEFAULT_CLIENT_REGION
+from failover_cli.sandbox.route53.records import zones_for
 from failover_cli.sandbox.scheduler import Scheduler
 from failover_cli.sandbox.sns import email as sns_email
 from failover_cli.sandbox.sns.outbox import default_outbox
@@ -78,6 +80,8 @@ MOTO_SETTINGS = {
     # moto's timer never issues a certificate: acm_validation does, once the
     # validation CNAME is in the hosted zone (a year outlives any sandbox).
     "MOTO_ACM_VALIDATION_WAIT": "31536000",
+    # moto answers every origin with CORS allowance: a web page could read the sandbox.
+    "MOTO_DISABLE_GLOBAL_CORS": "true",
 }
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -183,6 +187,8 @@ class Sandbox:
         finally:
             listener.close()  # the server holds its own duplicate of the socket
         self._bound_port = int(self._server.port)
+        # First in the chain: a request from a foreign Host or Origin reaches nothing else.
+        layer.add(HostGuard(self._bound_port, _serves_domain))
         self.context = SandboxContext(
             layer,
             self.scheduler,
@@ -258,8 +264,17 @@ def _configure_moto() -> None:
         os.environ.setdefault(name, value)
     import moto.settings
 
-    # moto reads this one at import time; it may have been imported already.
+    # moto reads these at import time; it may have been imported already.
     moto.settings.ACM_VALIDATION_WAIT = int(os.environ["MOTO_ACM_VALIDATION_WAIT"])
+    import moto.moto_server.werkzeug_app as werkzeug_app
+
+    # Never CORS, whatever the environment says: the guard refuses foreign origins anyway.
+    werkzeug_app.DISABLE_GLOBAL_CORS = True
+
+
+def _serves_domain(account_id: str, name: str) -> bool:
+    """A Host the sandbox answers as a custom domain: a name in one of its hosted zones."""
+    return bool(zones_for(account_id, name))
 
 
 def _request_handler(log_requests: bool) -> type[Any]:
