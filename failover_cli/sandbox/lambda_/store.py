@@ -16,6 +16,12 @@ import zipfile
 from pathlib import Path
 
 UNZIP_ERROR = "Could not unzip uploaded file. Please check your file, then try to upload again."
+# Lambda's quota on a deployment package's unzipped size, and its refusal, word for word
+# (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). Checked on
+# upload, from the sizes the zip declares (zipfile never inflates past them), so a zip
+# bomb is refused before a worker unpacks it onto the disk.
+MAX_UNZIPPED_BYTES = 262_144_000
+TOO_BIG_ERROR = f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
 
 
 class BadZip(ValueError):
@@ -35,6 +41,13 @@ def decode_upload(encoded: str) -> bytes:
         raise BadZip(UNZIP_ERROR) from None
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise BadZip(UNZIP_ERROR)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise BadZip(UNZIP_ERROR) from None
+    if unzipped >= MAX_UNZIPPED_BYTES:
+        raise BadZip(TOO_BIG_ERROR)
     return data
 
 
