@@ -7,6 +7,8 @@ which is invoked through the sandbox's own public Lambda `Invoke` (so it runs
 exactly as any other invocation does). Errors are API Gateway's:
 
 - unknown API or stage: 403 {"message": "Forbidden"};
+- past the stage's throttle (rate and burst of its `*/*` method settings):
+  429 {"message": "Too Many Requests"}, the function not invoked (throttle.py);
 - no resource or method for the path: 403 {"message": "Missing Authentication Token"}
   (what REST APIs really answer, not a 404);
 - API Gateway may not invoke the function (no permission), or it is gone: 500;
@@ -39,6 +41,7 @@ from failover_cli.sandbox.apigateway.proxy_event import (
     trace_id,
 )
 from failover_cli.sandbox.apigateway.routes import Deployments, Match, match
+from failover_cli.sandbox.apigateway.throttle import StageThrottles, emulated_clock
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
@@ -61,6 +64,7 @@ APIGATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 # One deployment store per running sandbox (a process may start several, one after another).
 _warned: set[tuple[str, str]] = set()  # (route, kind of problem) already logged
 _deployments: weakref.WeakKeyDictionary[SandboxContext, Deployments] = weakref.WeakKeyDictionary()
+_throttles: weakref.WeakKeyDictionary[SandboxContext, StageThrottles] = weakref.WeakKeyDictionary()
 
 
 def install(context: SandboxContext) -> None:
@@ -158,6 +162,11 @@ def dispatch_execute_api(
     route = match(table, path, method)
     if route is None:
         return gateway_error(403, "Missing Authentication Token")
+    throttles = _throttles.get(context) or _throttles.setdefault(
+        context, StageThrottles(emulated_clock(context.time_scale))
+    )
+    if not throttles.allow((account_id, region, api_id, stage), stage_object.method_settings):
+        return gateway_error(429, "Too Many Requests")
     variables = {str(k): str(v) for k, v in (stage_object.variables or {}).items()}
     request = HttpRequest(method.upper(), path, query, headers, body, source_ip)
     where = RouteContext(
@@ -336,6 +345,7 @@ _ERROR_TYPES = {
     "Forbidden": "ForbiddenException",
     "Missing Authentication Token": "MissingAuthenticationTokenException",
     "Internal server error": "InternalServerErrorException",
+    "Too Many Requests": "TooManyRequestsException",
 }
 
 
