@@ -7,12 +7,17 @@ import re
 import shlex
 import signal
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from failover_cli.cli.durations import DURATION
 from failover_cli.cli.options import json_option, pass_state, time_scale_option
 from failover_cli.cli.state import AppState
+from failover_cli.errors import BadInput
+
+if TYPE_CHECKING:
+    from failover_cli.sandbox.iam_policy import Policy
 
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
 
@@ -58,6 +63,15 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     help="How long API Gateway keeps a certificate in use after its custom domain is "
     "deleted (emulated time).",
 )
+@click.option(
+    "--enforce-policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Hold every AWS call to this IAM identity policy (JSON), with the permissions AWS "
+    "checks implicitly; refused calls answer AccessDenied. Callers signing with access key "
+    "sandbox-admin are exempt.",
+)
 @json_option
 @pass_state
 def command(
@@ -68,6 +82,7 @@ def command(
     outbox: str | None,
     source_table_hold: float,
     certificate_release: float,
+    policy_file: str | None,
 ) -> None:
     """Run the local two-region AWS emulation in the foreground until Ctrl-C.
 
@@ -77,6 +92,7 @@ def command(
     from failover_cli.sandbox import Sandbox
     from failover_cli.sandbox.aws_rules import AwsRules
 
+    policy = _policy(policy_file) if policy_file else None
     sandbox = Sandbox(
         port=port,
         time_scale=time_scale,
@@ -86,6 +102,7 @@ def command(
         rules=AwsRules(
             source_table_hold=source_table_hold, certificate_release=certificate_release
         ),
+        policy=policy,
     )
     sandbox.start()  # a taken port raises PortInUse: one line, exit 2
     # SIGTERM (kill, docker stop, CI) stops as cleanly as Ctrl-C; SIGINT is set
@@ -115,8 +132,29 @@ def command(
     click.echo(f"Watch it fail over in a browser: {sandbox.endpoint}/_sandbox/", err=True)
     click.echo(f"SNS e-mail is written to {sandbox.outbox}", err=True)
     click.echo(f"DNS answers as seen from {sandbox.client_region}", err=True)
+    if policy_file:
+        click.echo(
+            f"Every AWS call is held to the IAM policy in {policy_file} "
+            "(except with access key sandbox-admin)",
+            err=True,
+        )
     sandbox.serve_forever()
     click.echo("Sandbox stopped.", err=True)
+
+
+def _policy(path: str) -> Policy:
+    """The policy to enforce; one that cannot be evaluated faithfully is bad input (exit 2)."""
+    from failover_cli.sandbox.access import load_policy
+    from failover_cli.sandbox.iam_policy import PolicyError
+
+    try:
+        return load_policy(path)
+    except PolicyError as error:
+        raise BadInput(
+            f"--enforce-policy: {error}",
+            hint="Give an IAM identity policy document the sandbox can evaluate "
+            "(see `failover sandbox --help`).",
+        ) from None
 
 
 def _region(value: str) -> str:

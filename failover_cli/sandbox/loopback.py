@@ -11,7 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-FAKE_KEY = "testing"
+from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
+
+FAKE_KEY = INTERNAL_ACCESS_KEY  # the sandbox's own calls: never held to --enforce-policy
 DEFAULT_ACCOUNT_ID = "123456789012"  # the account moto files the fake credentials under
 
 _lock = threading.Lock()

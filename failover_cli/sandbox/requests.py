@@ -18,6 +18,10 @@ from urllib.parse import parse_qs
 from werkzeug.wsgi import get_input_stream
 
 DEFAULT_REGION = "us-east-1"
+# Who signs: the sandbox's own calls (health checkers, alarms, running functions) and
+# the account's administrator are never held to `--enforce-policy` (see access.py).
+INTERNAL_ACCESS_KEY = "sandbox-internal"
+ADMIN_ACCESS_KEY = "sandbox-admin"
 
 # "AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/dynamodb/aws4_request, ..."
 _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
@@ -78,6 +82,11 @@ class AwsRequest:
             text = f"Credential={text}" if text else ""
         match = _CREDENTIAL_SCOPE.search(text)
         return (match.group(1), match.group(2), match.group(3)) if match else None
+
+    @cached_property
+    def access_key(self) -> str | None:
+        """The access key id the request is signed with; None for unsigned requests."""
+        return self._scope[0] if self._scope else None
 
     @cached_property
     def hostname(self) -> str:

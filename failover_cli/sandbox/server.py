@@ -23,6 +23,7 @@ from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
 from failover_cli.sandbox import aws_rules
+from failover_cli.sandbox.access import PolicyEnforcer
 from failover_cli.sandbox.acm import in_use as acm_in_use
 from failover_cli.sandbox.acm import validation as acm_validation
 from failover_cli.sandbox.apigateway import custom_domains, execute_api
@@ -33,6 +34,7 @@ from failover_cli.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from failover_cli.sandbox.context import Feature, SandboxContext
 from failover_cli.sandbox.dynamodb import global_tables as dynamodb_global_tables
 from failover_cli.sandbox.host_guard import HostGuard
+from failover_cli.sandbox.iam_policy import Policy
 from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.route53 import changes as route53_changes
@@ -114,6 +116,7 @@ class Sandbox:
         client_region: str = DEFAULT_CLIENT_REGION,
         outbox: str | os.PathLike[str] | None = None,
         rules: aws_rules.AwsRules | None = None,
+        policy: Policy | None = None,
     ):
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -125,6 +128,8 @@ class Sandbox:
         # Where DNS answers are computed from (latency routing) and SNS e-mail goes.
         self.client_region = client_region
         self.outbox = Path(outbox) if outbox is not None else default_outbox()
+        # --enforce-policy: the operator's calls held to this IAM policy (None: all allowed)
+        self.enforcer = PolicyEnforcer(policy) if policy is not None else None
         self._server: Any = None  # werkzeug's ThreadedWSGIServer while running
         self._bound_port: int | None = None
         self._thread: threading.Thread | None = None
@@ -189,6 +194,8 @@ class Sandbox:
         self._bound_port = int(self._server.port)
         # First in the chain: a request from a foreign Host or Origin reaches nothing else.
         layer.add(HostGuard(self._bound_port, _serves_domain))
+        if self.enforcer is not None:  # next: a refused call reaches no feature and no moto
+            layer.add(self.enforcer)
         self.context = SandboxContext(
             layer,
             self.scheduler,

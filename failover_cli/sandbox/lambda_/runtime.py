@@ -32,6 +32,7 @@ from failover_cli.sandbox.lambda_.pool import Grant, Worker, WorkerPool
 from failover_cli.sandbox.lambda_.process import WorkerExited, WorkerProcess
 from failover_cli.sandbox.lambda_.store import extract
 from failover_cli.sandbox.lambda_.worker import error_payload
+from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
 
 _log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ INIT_LIMIT_S = 10.0  # Lambda's limit for the init phase (imports, module-level 
 IDLE_LIMIT_S = 600.0  # real seconds an unused worker stays warm
 UNHANDLED = "Unhandled"
 FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_ACCESS_KEY_ID": INTERNAL_ACCESS_KEY,  # not held to --enforce-policy
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }

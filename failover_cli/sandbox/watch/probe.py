@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
+
 STACK_TAG = "failover:stack"
 SECRET_VARIABLE = "HEALTH_CHECKER_ID"
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API answers in us-east-1
@@ -297,7 +299,7 @@ class Watcher:
         if self._session is None:
             # Fake credentials of our own: the sandbox's environment may hold none.
             self._session = boto3.session.Session(
-                aws_access_key_id="testing", aws_secret_access_key="testing"
+                aws_access_key_id=INTERNAL_ACCESS_KEY, aws_secret_access_key="testing"
             )
         config = Config(
             proxies={},  # loopback only: never through a proxy from the environment

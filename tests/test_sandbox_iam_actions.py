@@ -1,0 +1,127 @@
+"""What a request needs under `--enforce-policy`: its action, resource and implicit checks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.parsers import RpcV2CBORParser
+
+from failover_cli.sandbox.access_denied import access_denied
+from failover_cli.sandbox.iam_actions import REPLICA_CREATE, Need, needs
+from failover_cli.sandbox.requests import AwsRequest
+
+ACCOUNT = "123456789012"
+EAST, WEST = "us-east-1", "us-west-2"
+
+
+def request(
+    service: str,
+    *,
+    method: str = "POST",
+    path: str = "/",
+    target: str | None = None,
+    body: Any = None,
+    form: str = "",
+    region: str = EAST,
+) -> AwsRequest:
+    scope = f"Credential=testing/20260101/{region}/{service}/aws4_request"
+    headers = {"authorization": f"AWS4-HMAC-SHA256 {scope}", "x-moto-account-id": ACCOUNT}
+    data = b""
+    if target:
+        headers["x-amz-target"] = target
+        headers["content-type"] = "application/x-amz-json-1.0"
+    if body is not None:
+        data = json.dumps(body).encode()
+    if form:
+        headers["content-type"] = "application/x-www-form-urlencoded"
+        data = form.encode()
+    return AwsRequest(method, f"{service}.{region}.amazonaws.com", path, "", headers, data, {})
+
+
+def actions(found: list[Need]) -> list[str]:
+    return [n.action for n in found]
+
+
+def test_rest_requests_are_named_from_botocore_routes_with_the_function_arn() -> None:
+    found = needs(request("lambda", method="GET", path="/2015-03-31/functions/fn/configuration"))
+    assert actions(found) == ["lambda:GetFunctionConfiguration"]
+    assert found[0].resource == f"arn:aws:lambda:{EAST}:{ACCOUNT}:function:fn"
+    assert actions(needs(request("lambda", method="GET", path="/2015-03-31/functions/fn"))) == [
+        "lambda:GetFunction"
+    ]
+
+
+def test_api_gateway_actions_are_http_verbs_on_the_resource_path() -> None:
+    found = needs(request("apigateway", method="DELETE", path="/restapis/abc"))
+    assert (found[0].action, found[0].resource) == (
+        "apigateway:DELETE",
+        f"arn:aws:apigateway:{EAST}::/restapis/abc",
+    )
+
+
+def test_passing_the_role_to_lambda_needs_pass_role_with_the_service_named() -> None:
+    role = f"arn:aws:iam::{ACCOUNT}:role/hello-function"
+    found = needs(
+        request(
+            "lambda",
+            path="/2015-03-31/functions",
+            body={"FunctionName": "fn", "Role": role, "Tags": {"k": "v"}},
+        )
+    )
+    assert actions(found) == ["lambda:CreateFunction", "lambda:TagResource", "iam:PassRole"]
+    passed = found[2]
+    assert passed.resource == role
+    assert dict(passed.context)["iam:PassedToService"] == "lambda.amazonaws.com"
+
+
+def test_adding_a_replica_needs_the_destination_actions_and_the_replication_role() -> None:
+    found = needs(
+        request(
+            "dynamodb",
+            target="DynamoDB_20120810.UpdateTable",
+            body={"TableName": "t", "ReplicaUpdates": [{"Create": {"RegionName": WEST}}]},
+        )
+    )
+    assert found[0].resource == f"arn:aws:dynamodb:{EAST}:{ACCOUNT}:table/t"
+    there = [n for n in found[1:] if n.action.startswith("dynamodb:")]
+    assert [n.action for n in there] == [f"dynamodb:{a}" for a in REPLICA_CREATE]
+    assert {n.resource for n in there} == {f"arn:aws:dynamodb:{WEST}:{ACCOUNT}:table/t"}
+    assert {dict(n.context)["aws:RequestedRegion"] for n in there} == {WEST}
+    role = found[-1]
+    assert role.action == "iam:CreateServiceLinkedRole" and role.once
+    assert dict(role.context)["iam:AWSServiceName"] == "replication.dynamodb.amazonaws.com"
+
+
+def test_removing_a_replica_needs_delete_actions_there() -> None:
+    found = needs(
+        request(
+            "dynamodb",
+            target="DynamoDB_20120810.UpdateTable",
+            body={"TableName": "t", "ReplicaUpdates": [{"Delete": {"RegionName": WEST}}]},
+        )
+    )
+    assert actions(found) == [
+        "dynamodb:UpdateTable",
+        "dynamodb:DeleteTable",
+        "dynamodb:DeleteTableReplica",
+    ]
+
+
+def test_query_protocol_tags_on_create_need_the_tagging_action() -> None:
+    form = "Action=CreateRole&RoleName=r&Tags.member.1.Key=k&Tags.member.1.Value=v"
+    found = needs(request("iam", form=form))
+    assert actions(found) == ["iam:CreateRole", "iam:TagRole"]
+    assert found[0].resource == f"arn:aws:iam::{ACCOUNT}:role/r"
+
+
+def test_get_caller_identity_needs_nothing() -> None:
+    assert needs(request("sts", form="Action=GetCallerIdentity&Version=2011-06-15")) == []
+
+
+def test_cloudwatch_speaking_cbor_is_refused_in_cbor() -> None:
+    cbor = request("monitoring", path="/service/GraniteServiceVersion20100801/operation/X")
+    answer = access_denied(cbor, "User: u is not authorized to perform: cloudwatch:X")
+    parsed: Any = RpcV2CBORParser()._initial_body_parse(answer.body)
+    assert parsed["__type"] == "AccessDenied" and "cloudwatch:X" in parsed["message"]
+    assert answer.header("smithy-protocol") == "rpc-v2-cbor"
