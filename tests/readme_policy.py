@@ -1,0 +1,58 @@
+"""The operator policy as the README documents it: the one JSON block of its IAM section.
+
+Tests enforce exactly this text on the sandbox, so the README stays the single source:
+removing an action from it makes the test that needs the action fail, naming it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+SECTION = "## IAM permissions for the operator"
+
+
+def readme_policy() -> dict[str, Any]:
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(SECTION) :]
+    section = section[: section.find("\n## ", len(SECTION))]
+    found = re.search(r"```json\n(.*?)\n```", section, re.S)
+    assert found, f"README.md: no ```json block under {SECTION!r}"
+    document: dict[str, Any] = json.loads(found.group(1))
+    return document
+
+
+def actions(document: dict[str, Any]) -> set[str]:
+    """Every action the policy's Allow statements name."""
+    found: set[str] = set()
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Allow":
+            listed = statement.get("Action", [])
+            found.update([listed] if isinstance(listed, str) else listed)
+    return found
+
+
+def without(document: dict[str, Any], action: str) -> dict[str, Any]:
+    """`document` minus `action` (a statement left with no action is dropped)."""
+    assert action in actions(document), f"{action} is not in the policy"
+    reduced = copy.deepcopy(document)
+    kept = []
+    for statement in reduced["Statement"]:
+        listed = statement.get("Action", [])
+        listed = [listed] if isinstance(listed, str) else listed
+        statement["Action"] = [a for a in listed if a != action]
+        if statement["Action"]:
+            kept.append(statement)
+    reduced["Statement"] = kept
+    return reduced
+
+
+def write(folder: Path, document: dict[str, Any], name: str = "policy.json") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return path
