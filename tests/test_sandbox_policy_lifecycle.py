@@ -42,6 +42,7 @@ NOT_EXERCISED = {
     "iam:UpdateAssumeRolePolicy": "only when the role's trust policy drifted",
     "iam:DetachRolePolicy": "only when someone attached a managed policy to the role",
     "apigateway:PATCH": "only when the API, its domain name or mapping drifted",
+    "lambda:DeleteFunctionConcurrency": "only when function.reserved_concurrency is removed",
 }
 
 
@@ -78,11 +79,14 @@ def step(config: Path, *args: str) -> Run:
 
 def _config(name: str, zone: str, domain: str, bundle: Path, **function: int) -> str:
     interval = function.pop("interval", 10)
+    concurrency = function.pop("reserved", 0)
+    reserved = f", reserved_concurrency: {concurrency}" if concurrency else ""
     return (
         f"stack: {name}\n"
         "regions: [us-east-1, us-west-2]\n"
         f"table: {{name: {name}.Hello}}\n"
-        f"function: {{name: {name}-fn, memory_mb: {function['memory']}, source: {bundle}}}\n"
+        f"function: {{name: {name}-fn, memory_mb: {function['memory']}, source: {bundle}"
+        f"{reserved}}}\n"
         f"domain: {{name: {domain}, hosted_zone: {zone}, routing: failover}}\n"
         f"health_check: {{interval_s: {interval}, failure_threshold: 1}}\n"
         f"alarms: {{email: {EMAIL}}}\n"
@@ -130,7 +134,7 @@ def test_the_whole_life_cycle_succeeds_under_the_readme_policy(
         # Changed code and settings (a new interval replaces the health checks and moves
         # the records): the update paths need their actions too.
         (bundle / "extra.py").write_text("VERSION = 2\n")
-        config.write_text(_config(name, zone, domain, bundle, memory=256, interval=30))
+        config.write_text(_config(name, zone, domain, bundle, memory=256, interval=30, reserved=5))
         step(config, "up")
         step(config, "down", "--yes")
     finally:
