@@ -80,3 +80,24 @@ def test_a_command_clock_paces_without_sleeping_for_real() -> None:
     for _ in range(4):
         factory._pacer("route53", "us-east-1", "GetHealthCheckStatus", {})
     assert fake.slept == [pytest.approx(1 / 0.9)]
+
+
+def test_a_clock_far_from_zero_never_makes_the_wait_spin() -> None:
+    """Refilled in float steps, a bucket could stay a hair under one token while the
+    clock (at 1e9 seconds) cannot move by a hair: the wait must still end."""
+    import threading
+
+    fake = FakeTime()
+    fake.now = 1e9
+    bucket = _bucket(fake)
+    waits: list[float] = []
+
+    def drain() -> None:
+        waits.extend(bucket.take() for _ in range(12))
+
+    worker = threading.Thread(target=drain, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "take() kept waiting on a clock that advanced enough"
+    assert waits[:4] == [0.0] * 4
+    assert all(w == pytest.approx(1.0) for w in waits[4:])

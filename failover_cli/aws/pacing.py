@@ -48,17 +48,19 @@ class TokenBucket:
         self._last = current
 
     def take(self) -> float:
-        """Wait until a call may be made; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                self._refill()
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return waited
-                pause = (1.0 - self._tokens) / self.rate
-            self.sleep(pause)
-            waited += pause
+        """Wait until a call may be made; returns the seconds waited.
+
+        The token is reserved at once (the balance may go below zero) and the caller
+        sleeps off the debt: no loop, so a clock whose small steps vanish in float
+        rounding cannot spin, and concurrent callers queue in order.
+        """
+        with self._lock:
+            self._refill()
+            self._tokens -= 1.0
+            wait = max(0.0, -self._tokens / self.rate)
+        if wait > 0:
+            self.sleep(wait)
+        return wait
 
 
 # (service, operation) -> (burst, calls per second) the tool allows itself: a margin
