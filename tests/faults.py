@@ -187,8 +187,8 @@ class FaultInjector:
         factory.add_hook(self._before_call)  # after FAILOVER_CALL_LOG's: struck calls are logged
         make = factory.client
 
-        def client(service: str, region: str) -> Any:
-            made = make(service, region)
+        def client(service: str, region: str, *args: Any, **kwargs: Any) -> Any:
+            made = make(service, region, *args, **kwargs)
             self._instrument(made, service, region)
             return made
 

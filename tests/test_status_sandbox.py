@@ -228,8 +228,9 @@ def test_an_aws_error_is_exit_1_with_one_readable_paragraph(
 
         def hook(_service: str, _region: str, operation: str, _params: dict[str, Any]) -> None:
             if operation == "DescribeAlarms":
+                # An answer, not an outage (5xx and InternalFailure mean the region is out).
                 raise ClientError(
-                    {"Error": {"Code": "InternalFailure", "Message": "boom"}}, operation
+                    {"Error": {"Code": "ValidationError", "Message": "boom"}}, operation
                 )
 
         factory.add_hook(hook)

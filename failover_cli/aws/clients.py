@@ -1,8 +1,10 @@
-"""One boto3 Session, one client per (service, region), botocore's retry config.
+"""One boto3 Session, one client per (service, region, deadline), botocore's retry config.
 
 Credentials, endpoints (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) and
 profiles come from boto3's standard chain. The factory is thread-safe: the
-engine and `status` fan out across regions from a thread pool.
+engine and `status` fan out across regions from a thread pool. Each command
+gives the factory its `Deadline` (time-outs, attempts, a budget per call); a
+command that mixes quick reads with writes asks for READ_ONLY clients by name.
 """
 
 from __future__ import annotations
@@ -12,12 +14,10 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from failover_cli.aws.deadlines import MUTATING, Deadline, install_budget
+
 if TYPE_CHECKING:
     import boto3
-
-# Lambda, IAM and API Gateway throttle readily; adaptive mode adds client-side
-# rate limiting on top of the standard exponential backoff.
-RETRY_CONFIG: dict[str, Any] = {"mode": "adaptive", "max_attempts": 10}
 
 # Called with (service, region, operation_name, params) before every request;
 # tests and benchmarks use it to record or count calls.
@@ -33,19 +33,18 @@ class ClientFactory:
         *,
         session: boto3.Session | None = None,
         call_hooks: list[CallHook] | None = None,
-        connect_timeout: float = 10,
-        read_timeout: float = 60,
+        deadline: Deadline = MUTATING,
     ) -> None:
         self._profile = profile
         self._session = session
-        self._clients: dict[tuple[str, str], Any] = {}
+        self._clients: dict[tuple[str, str, Deadline], Any] = {}
         self._lock = threading.Lock()
         from failover_cli.aws.pacing import Pacer
 
         # Pacing first: a call's log entry and counters then show when it really went out.
         self._pacer = Pacer()
         self._hooks: list[CallHook] = [self._pacer, *(call_hooks or [])]
-        self._timeouts = (connect_timeout, read_timeout)
+        self.deadline = deadline
         self._account_id: str | None = None
 
     @property
@@ -63,24 +62,21 @@ class ClientFactory:
     def add_hook(self, hook: CallHook) -> None:
         self._hooks.append(hook)
 
-    def client(self, service: str, region: str) -> Any:
-        key = (service, region)
+    def client(self, service: str, region: str, deadline: Deadline | None = None) -> Any:
+        """The client of `service` in `region` with `deadline` (the factory's by default)."""
+        deadline = deadline or self.deadline
+        key = (service, region, deadline)
         with self._lock:
             existing = self._clients.get(key)
             if existing is not None:
                 return existing
-            from botocore.config import Config
-
-            config = Config(
-                retries=dict(RETRY_CONFIG),  # type: ignore[arg-type]
-                connect_timeout=self._timeouts[0],
-                read_timeout=self._timeouts[1],
-                max_pool_connections=20,
+            made = self.session.client(  # type: ignore[call-overload]
+                service, region_name=region, config=deadline.config()
             )
-            made = self.session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+            install_budget(made, deadline)
             made.meta.events.register("before-call.*.*", self._before_call(service, region))
-            made.meta.events.register("after-call.*.*", _stamp_service(service))
-            made.meta.events.register("after-call-error.*.*", _name_failed_call)
+            made.meta.events.register("after-call.*.*", _stamp_service(service, region))
+            made.meta.events.register("after-call-error.*.*", _name_failed_call(service, region))
             self._clients[key] = made
             return made
 
@@ -98,23 +94,34 @@ class ClientFactory:
         return self._account_id
 
 
-def _stamp_service(service: str) -> Callable[..., None]:
+def _stamp_service(service: str, region: str) -> Callable[..., None]:
     """Write the service into an error response, so a ClientError that reaches the error
-    boundary without its context can still name the IAM action (`route53:…`, not `:…`)."""
-    from failover_cli.aws.errors import SERVICE_KEY
+    boundary without its context can still name the IAM action (`route53:…`, not `:…`),
+    and the region the call went to (an outage's 503s are blamed on that region)."""
+    from failover_cli.aws.errors import REGION_KEY, SERVICE_KEY
 
     def stamp(parsed: Any = None, **_: Any) -> None:
         if isinstance(parsed, dict) and "Error" in parsed:
-            parsed.setdefault("ResponseMetadata", {})[SERVICE_KEY] = service
+            metadata = parsed.setdefault("ResponseMetadata", {})
+            metadata[SERVICE_KEY] = service
+            metadata[REGION_KEY] = region
 
     return stamp
 
 
-def _name_failed_call(
-    exception: BaseException | None = None, event_name: str = "", **_: Any
-) -> None:
+def _name_failed_call(service: str, region: str) -> Callable[..., None]:
     """A connection error or time-out (retries spent) does not say which call failed: note
-    the operation on it, so that the error shown can name it as it names a ClientError's."""
-    if exception is not None and not getattr(exception, "operation_name", None):
+    the operation on it, so that the error shown can name it as it names a ClientError's,
+    and the service and region it went to (Route 53's calls go to us-east-1 whatever
+    region the health check is for), so that an outage is blamed on the right region."""
+
+    def name(exception: BaseException | None = None, event_name: str = "", **_: Any) -> None:
+        if exception is None:
+            return
         with contextlib.suppress(AttributeError):  # an exception type without a __dict__
-            setattr(exception, "operation_name", event_name.rsplit(".", 1)[-1])  # noqa: B010
+            if not getattr(exception, "operation_name", None):
+                setattr(exception, "operation_name", event_name.rsplit(".", 1)[-1])  # noqa: B010
+            setattr(exception, "aws_service", service)  # noqa: B010
+            setattr(exception, "aws_region", region)  # noqa: B010
+
+    return name

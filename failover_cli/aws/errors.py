@@ -43,6 +43,7 @@ _BAD_CREDENTIALS = {
 
 # Where ClientFactory records the service in an error response (ResponseMetadata).
 SERVICE_KEY = "FailoverService"
+REGION_KEY = "FailoverRegion"  # and the region the call went to
 
 
 def is_permanent(error: BaseException) -> bool:

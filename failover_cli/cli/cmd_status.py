@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from failover_cli.ops.status_model import StackStatus
 
 MIN_INTERVAL = 1.0  # seconds; faster only hammers the APIs (and their throttles)
+DEFAULT_TIMEOUT = 8.0  # seconds per region (ops.status.DEFAULT_TIMEOUT; kept here for --help)
+MAX_TIMEOUT = 600.0  # a status that waits longer is not a status
 
 
 @click.command("status")
@@ -36,28 +38,43 @@ MIN_INTERVAL = 1.0  # seconds; faster only hammers the APIs (and their throttles
     show_default=True,
     help="Time between refreshes with --watch (e.g. 5s, 1m).",
 )
+@click.option(
+    "--timeout",
+    type=POSITIVE_DURATION,
+    default=f"{DEFAULT_TIMEOUT:g}s",
+    show_default=True,
+    help="How long each region's AWS endpoints get to answer before that region is "
+    "reported unreachable (the others are still shown).",
+)
 @json_option
 @pass_state
-def command(state: AppState, watch: bool, interval: float) -> None:
-    """One view per region: health, checks, alarms, DNS and a live probe."""
+def command(state: AppState, watch: bool, interval: float, timeout: float) -> None:
+    """One view per region: health, checks, alarms, DNS and a live probe.
+
+    A region whose endpoints do not answer within --timeout is shown as
+    unreachable, with every fact that could not be read; status then exits 3.
+    """
+    from failover_cli.aws.deadlines import read_only
     from failover_cli.cli.session import open_context
     from failover_cli.net.http import HttpClient
     from failover_cli.ops.status import gather
 
     if interval < MIN_INTERVAL:
         raise click.BadParameter(f"must be at least {MIN_INTERVAL:g}s", param_hint="--interval")
-    ctx, _console, _printer = open_context(state)
+    if timeout > MAX_TIMEOUT:
+        raise click.BadParameter(f"must be at most {MAX_TIMEOUT:g}s", param_hint="--timeout")
+    ctx, _console, _printer = open_context(state, read_only(timeout))
     http = HttpClient()  # parses FAILOVER_RESOLVE once: a bad value is exit 2 before any call
     click_ctx = click.get_current_context()
     if not watch:
-        status = gather(ctx, http)
+        status = gather(ctx, http, timeout=timeout)
         _show(state, status)
         click_ctx.exit(int(status.exit_code))
     code = 130  # interrupted before the first refresh finished: nothing was seen
     try:
         with _Screen(state) as screen:
             while True:
-                status = gather(ctx, http)
+                status = gather(ctx, http, timeout=timeout)
                 code = int(status.exit_code)
                 screen.show(status)
                 sleep(interval)

@@ -9,13 +9,19 @@ from failover_cli.cli.state import AppState
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from failover_cli.aws.deadlines import Deadline
     from failover_cli.cli.render import ProgressPrinter
     from failover_cli.engine.context import Context
 
 
-def open_context(state: AppState) -> tuple[Context, Console, ProgressPrinter]:
-    """Load the config (exit 2 on problems, before any AWS call) and build a Context."""
+def open_context(
+    state: AppState, deadline: Deadline | None = None
+) -> tuple[Context, Console, ProgressPrinter]:
+    """Load the config (exit 2 on problems, before any AWS call) and build a Context whose
+    calls are bounded by `deadline` (the command's kind: read-only or mutating)."""
     config = state.load_config()
+    if deadline is not None:
+        state.deadline = deadline
     from failover_cli.cli.render import ProgressPrinter, err_console
     from failover_cli.engine.context import Context
 

@@ -10,6 +10,7 @@ from failover_cli.errors import BadInput
 
 if TYPE_CHECKING:
     from failover_cli.aws.clients import ClientFactory
+    from failover_cli.aws.deadlines import Deadline
     from failover_cli.config.schema import Config
 
 
@@ -19,6 +20,7 @@ class AppState:
     profile: str | None
     json: bool
     verbose: bool
+    deadline: Deadline | None = None  # set by the command: read-only or mutating
 
     def load_config(self) -> Config:
         from failover_cli.config.loader import load_config
@@ -31,11 +33,13 @@ class AppState:
         return load_config(Path(self.config_path))
 
     def clients(self) -> ClientFactory:
+        """The command's client factory; `deadline` bounds its calls (MUTATING by default)."""
         import os
 
         from failover_cli.aws.clients import ClientFactory
+        from failover_cli.aws.deadlines import MUTATING
 
-        factory = ClientFactory(self.profile)
+        factory = ClientFactory(self.profile, deadline=self.deadline or MUTATING)
         _require_credentials(factory)
         log_path = os.environ.get("FAILOVER_CALL_LOG")
         if log_path:

@@ -46,12 +46,15 @@ def render_status(status: StackStatus, *, checked_at: datetime | None = None) ->
     parts: list[RenderableType] = [
         Text.from_markup(f"Stack [bold]{status.stack}[/bold]: {headline}{when}")
     ]
-    parts.extend(_region_table(r) for r in status.regions)
+    parts.extend(_region_table(r, status.timeout) for r in status.regions)
     parts.append(_stack_table(status))
     return Group(*parts)
 
 
-def _region_table(region: RegionStatus) -> Table:
+NOT_READ = "[yellow]not read[/yellow]"
+
+
+def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
     title = f"[bold]{region.region}[/bold]" + (" (primary)" if region.primary else "")
     verdict = (
         "[green]✓ healthy[/green]"
@@ -59,36 +62,64 @@ def _region_table(region: RegionStatus) -> Table:
         else "[red]✗ unhealthy[/red]: " + "; ".join(region.problems)
     )
     table = _table(f"{title} — {verdict}")
+    if not region.reachable:
+        waited = f"no answer in {timeout:g} s" if timeout else "no answer"
+        table.add_row("Reachable", f"[red]unreachable ({waited})[/red]")
+        if region.error:
+            table.add_row("", Text(region.error, style="dim"))
     t = region.table
-    table_text = _coloured(t.status, t.status == "ACTIVE")
-    if t.replica_status is not None:
-        replica_ok = t.replica_status == "ACTIVE"
-        table_text += " · replica " + _coloured(t.replica_status, replica_ok)
-    table.add_row("Table", f"{t.name}  {table_text}")
+    if t is None:
+        table.add_row("Table", NOT_READ)
+    else:
+        table_text = _coloured(t.status, t.status == "ACTIVE")
+        if t.replica_status is not None:
+            replica_ok = t.replica_status == "ACTIVE"
+            table_text += " · replica " + _coloured(t.replica_status, replica_ok)
+        table.add_row("Table", f"{t.name}  {table_text}")
 
     fn = region.function
-    fn_text = f"{fn.name}  " + _coloured(fn.state, fn.state == ACTIVE_STATE, bad="red")
-    if fn.last_update_status:
-        fn_text += f" [dim](last update {fn.last_update_status})[/dim]"
-    table.add_row("Function", fn_text)
-    if fn.exists:
-        table.add_row("FORCE_FAIL", "[red]on[/red]" if fn.force_fail else "[green]off[/green]")
+    if fn is None:
+        table.add_row("Function", NOT_READ)
+    else:
+        fn_text = f"{fn.name}  " + _coloured(fn.state, fn.state == ACTIVE_STATE, bad="red")
+        if fn.last_update_status:
+            fn_text += f" [dim](last update {fn.last_update_status})[/dim]"
+        table.add_row("Function", fn_text)
+        if fn.exists:
+            table.add_row("FORCE_FAIL", "[red]on[/red]" if fn.force_fail else "[green]off[/green]")
 
     api = region.api
-    table.add_row("API", f"{api.id}  {api.url}" if api.id else "[red]missing[/red]")
+    if api is None:
+        table.add_row("API", NOT_READ)
+    else:
+        table.add_row("API", f"{api.id}  {api.url}" if api.id else "[red]missing[/red]")
 
     check = region.health_check
-    style = _CHECK_STYLE.get(check.status, "yellow")
-    check_text = f"[{style}]{check.status}[/{style}]"
-    if check.id:
-        check_text += f" {check.healthy_checkers}/{check.checkers} checkers [dim]({check.id})[/dim]"
-    table.add_row("Health check", check_text)
-    if check.last_failure:
-        table.add_row("Last failure", Text(check.last_failure, style="yellow"))
+    if check is None:
+        table.add_row("Health check", NOT_READ + " [dim](Route 53 did not answer)[/dim]")
+    else:
+        style = _CHECK_STYLE.get(check.status, "yellow")
+        check_text = f"[{style}]{check.status}[/{style}]"
+        if check.id:
+            check_text += (
+                f" {check.healthy_checkers}/{check.checkers} checkers [dim]({check.id})[/dim]"
+            )
+        table.add_row("Health check", check_text)
+        if check.override:
+            table.add_row(
+                "Override",
+                "[red]on[/red]: force-fail's search string keeps the check failing "
+                f"[dim](undo: failover force-fail --region {region.region} --restore)[/dim]",
+            )
+        if check.last_failure:
+            table.add_row("Last failure", Text(check.last_failure, style="yellow"))
 
     alarm = region.alarm
-    style = _ALARM_STYLE.get(alarm.state, "yellow")
-    table.add_row("Alarm", f"{alarm.name}  [{style}]{alarm.state}[/{style}]")
+    if alarm is None:
+        table.add_row("Alarm", NOT_READ + " [dim](CloudWatch did not answer)[/dim]")
+    else:
+        style = _ALARM_STYLE.get(alarm.state, "yellow")
+        table.add_row("Alarm", f"{alarm.name}  [{style}]{alarm.state}[/{style}]")
     for probe in region.probes:
         table.add_row(f"Probe {probe.kind}", _probe_text(probe))
     return table
@@ -96,7 +127,9 @@ def _region_table(region: RegionStatus) -> Table:
 
 def _stack_table(status: StackStatus) -> Table:
     table = _table("[bold]Stack-wide[/bold]")
-    if status.topic_arn is None:
+    if "alarm topic" in status.unread:
+        table.add_row("Alarm topic", NOT_READ + " [dim](SNS did not answer)[/dim]")
+    elif status.topic_arn is None:
         table.add_row("Alarm topic", "[yellow]missing[/yellow]")
     elif not status.subscriptions:
         table.add_row("Alarm e-mail", "[dim]no e-mail subscription[/dim]")
@@ -110,10 +143,10 @@ def _stack_table(status: StackStatus) -> Table:
 
     if status.dns is None:
         table.add_row("Domain", "[dim]none configured: no DNS answer or serving region[/dim]")
-    elif status.dns.zone_id is None:
-        table.add_row("DNS answer", f"{status.dns.name}: [red]hosted zone missing[/red]")
     elif status.dns.error:
         table.add_row("DNS answer", f"{status.dns.name}: [yellow]{status.dns.error}[/yellow]")
+    elif status.dns.zone_id is None:
+        table.add_row("DNS answer", f"{status.dns.name}: [red]hosted zone missing[/red]")
     else:
         dns = status.dns
         data = ", ".join(dns.record_data) or "(no records)"

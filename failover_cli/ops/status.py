@@ -1,11 +1,17 @@
 """Gather `failover status`: every read of every region at once, then one frozen model.
 
-All calls go to one thread pool as soon as what they need is known: the
+All calls start on their own (daemon) threads as soon as what they need is known: the
 independent reads (tables, functions, APIs, health checks, alarms, topic, zone)
 start together, and the few that depend on an answer (checker observations
 after the check list, probes after the function's secret and the API id, the
 DNS answer after the zone) start the moment it arrives. Two regions cost about
 three sequential round trips, however many calls that is.
+
+Each region gets a wall deadline (`--timeout`, 8 s by default): a read not back by
+then, or failed as an outage (no connection, time-outs, 5xx only), leaves its fact
+None and marks the region its call went to as unreachable; the other regions, the
+probes and the DNS answer are still reported. Route 53, CloudWatch and SNS answer
+from us-east-1, so their facts go missing only when us-east-1 is out.
 
 The health-checker secret is read from the functions' environment to probe
 `/health` and is never part of the result: URLs are masked and any text from
@@ -15,18 +21,22 @@ the network is scrubbed of it.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, as_completed
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from failover_cli.aws.errors import translate
+from failover_cli.aws.outage import outage_region, start
 from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
 from failover_cli.net.http import HttpAnswer, HttpClient
 from failover_cli.ops.status_model import (
     MISSING,
+    UNKNOWN,
     AlarmView,
     ApiView,
     CheckerReport,
@@ -58,6 +68,7 @@ T = TypeVar("T")
 
 REGION_HEADER = "X-Failover-Region"
 PROBE_TIMEOUT = 5.0  # seconds; API Gateway's own limit is 29 s, a health check's 4 s
+DEFAULT_TIMEOUT = 8.0  # seconds a region's AWS reads get before it is called unreachable
 _UNSUPPORTED = {"404", "NotImplemented", "NotImplementedException", "InvalidAction"}
 _GONE = {"NoSuchHealthCheck", "ResourceNotFoundException", "NotFound", "NotFoundException"}
 
@@ -77,30 +88,38 @@ def serving_url(config: Config, secret: str) -> str:
     return f"https://{domain.name}{prefix}/hello?{SECRET_PARAMETER}={secret}"
 
 
-def gather(ctx: Context, http: HttpClient | None = None) -> StackStatus:
-    """One fresh look at the whole stack (safe to call again: nothing is remembered)."""
+def gather(
+    ctx: Context, http: HttpClient | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> StackStatus:
+    """One fresh look at the whole stack (safe to call again: nothing is remembered).
+
+    Each AWS read gets until `timeout` seconds after the start; a read not answered
+    by then (or failed as an outage) leaves its fact None and marks the region its
+    call went to as unreachable. Probes get PROBE_TIMEOUT more.
+    """
     ctx.forget_all()  # `--watch` reuses the Context: every refresh reads afresh
-    http = http or HttpClient()
-    config = ctx.config
-    # Enough workers for every task at once: tasks that wait on another task's
-    # answer then never starve the pool.
-    pool = ThreadPoolExecutor(max_workers=12 * len(config.regions) + 8, thread_name_prefix="status")
-    try:
-        result = _Gather(ctx, http, pool).run()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C or an error: do not linger
-        raise
-    pool.shutdown(wait=True)
-    return result
+    return _Gather(ctx, http or HttpClient(), timeout).run()
+
+
+class _Outage(Exception):
+    """A read found its region unreachable (raised in a worker, noted by `_Gather.get`)."""
+
+    def __init__(self, region: str, detail: str) -> None:
+        super().__init__(detail)
+        self.region = region
+        self.detail = detail
 
 
 class _Gather:
-    def __init__(self, ctx: Context, http: HttpClient, pool: ThreadPoolExecutor) -> None:
+    def __init__(self, ctx: Context, http: HttpClient, timeout: float) -> None:
         self.ctx = ctx
         self.config = ctx.config
         self.http = http
-        self.pool = pool
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
         self.secrets: set[str] = set()  # every secret seen, to scrub from any text shown
+        self.unreachable: dict[str, str] = {}  # region -> why, the first sentence found
+        self.unread: list[str] = []  # stack-wide facts not read
 
     def submit(
         self,
@@ -109,10 +128,17 @@ class _Gather:
         region: str | None = None,
         service: str | None = None,
     ) -> Future[T]:
+        """Run a read on a daemon thread (a hung one never holds the exit)."""
+
         def call() -> T:
             try:
                 return fn(*args)
+            except _Outage:
+                raise  # a read this one waited on already named the outage
             except Exception as error:
+                where = outage_region(error, default=region)
+                if where:
+                    raise _Outage(where, _failed(error)) from error
                 # Name the region and IAM action here: re-raised in the main thread
                 # the error no longer says where it came from.
                 translated = translate(error, region=region, service=service)
@@ -120,15 +146,31 @@ class _Gather:
                     raise
                 raise translated from error
 
-        return self.pool.submit(call)
+        return start(call, name="status")
+
+    def get(self, future: Future[Any], region: str, *, grace: float = 0.0) -> Any:
+        """The read's answer, or UNREAD when it is not back by the deadline (+ `grace`) or
+        its region is out; the region is then noted as unreachable."""
+        try:
+            return future.result(timeout=max(self.deadline + grace - time.monotonic(), 0.0))
+        except FutureTimeout:
+            self._note(region, f"no answer in {self.timeout:g}s")
+        except _Outage as outage:
+            self._note(outage.region, outage.detail)
+        return UNREAD
+
+    def _note(self, region: str, why: str) -> None:
+        self.unreachable.setdefault(region, why)
 
     def run(self) -> StackStatus:
         config, regions = self.config, self.config.regions
         checks = self.submit(
-            lambda: {r: find_health_check(self.ctx, r) for r in regions}, service="route53"
+            lambda: {r: find_health_check(self.ctx, r) for r in regions},
+            region=ROUTE53_REGION,
+            service="route53",
         )
-        alarms = self.submit(self._alarm_states, service="cloudwatch")
-        topic = self.submit(self._topic, service="sns")
+        alarms = self.submit(self._alarm_states, region=ALARM_REGION, service="cloudwatch")
+        topic = self.submit(self._topic, region=ALARM_REGION, service="sns")
         tables = {
             r: self.submit(describe, self.ctx, r, config.table.name, region=r, service="dynamodb")
             for r in regions
@@ -136,51 +178,85 @@ class _Gather:
         functions = {r: self.submit(self._function, r, region=r, service="lambda") for r in regions}
         apis = {r: self.submit(self._api, r, region=r, service="apigateway") for r in regions}
         observed = {
-            r: self.submit(self._check_status, checks, r, region=r, service="route53")
+            r: self.submit(self._check_status, checks, r, region=ROUTE53_REGION, service="route53")
             for r in regions
         }
         probes = {
             r: [
-                self.submit(self._probe, r, functions[r], apis[r], deep, region=r)
+                self.submit(self._probe, r, functions, apis[r], deep, region=r)
                 for deep in (False, True)
             ]
             for r in regions
         }
-        dns = self.submit(self._dns, service="route53") if config.domain else None
+        dns = self.submit(self._dns, region=ROUTE53_REGION, service="route53")
         serving = self.submit(self._serving, functions) if config.domain else None
 
-        primary = tables[config.primary_region].result()
-        replicas = replica_statuses(primary) if primary else {}
+        # Every answer first (one shared deadline), then the views: an outage noted by a
+        # later read still marks a region whose own reads came back.
+        facts = {
+            r: (
+                self.get(tables[r], r),
+                self.get(functions[r], r),
+                self.get(apis[r], r),
+                self.get(observed[r], ROUTE53_REGION),
+                [self.get(f, r, grace=PROBE_TIMEOUT) for f in probes[r]],
+            )
+            for r in regions
+        }
+        states = self.get(alarms, ALARM_REGION)
+        topic_read = self.get(topic, ALARM_REGION)
+        dns_view = self._dns_view(self.get(dns, ROUTE53_REGION)) if config.domain else None
+        served = self.get(serving, ROUTE53_REGION, grace=PROBE_TIMEOUT) if serving else None
+        primary = facts[config.primary_region][0]
+        replicas = replica_statuses(primary) if isinstance(primary, dict) else {}
         views = []
         for r in regions:
-            table = tables[r].result()
-            fn_view, _ = functions[r].result()
-            api = apis[r].result()
+            table, function, api, check, probed = facts[r]
+            replica = None
+            if r != config.primary_region:
+                replica = UNKNOWN if primary is UNREAD else replicas.get(r, MISSING)
             views.append(
                 RegionStatus(
                     region=r,
                     primary=r == config.primary_region,
-                    table=TableView(
-                        config.table.name,
-                        str(table["TableStatus"]) if table else MISSING,
-                        None if r == config.primary_region else replicas.get(r, MISSING),
+                    table=None
+                    if table is UNREAD
+                    else TableView(
+                        config.table.name, str(table["TableStatus"]) if table else MISSING, replica
                     ),
-                    function=fn_view,
-                    api=ApiView(api, api_url(api, r, config.api.stage)) if api else ApiView(),
-                    health_check=self._scrubbed(observed[r].result()),
-                    alarm=AlarmView(config.alarm_name(r), alarms.result().get(r, MISSING)),
-                    probes=tuple(p for f in probes[r] if (p := f.result()) is not None),
+                    function=None if function is UNREAD else function[0],
+                    api=None
+                    if api is UNREAD
+                    else (ApiView(api, api_url(api, r, config.api.stage)) if api else ApiView()),
+                    health_check=None if check is UNREAD else self._scrubbed(check),
+                    alarm=None
+                    if states is UNREAD
+                    else AlarmView(config.alarm_name(r), states.get(r, MISSING)),
+                    probes=tuple(p for p in probed if isinstance(p, ProbeView)),
+                    reachable=r not in self.unreachable,
+                    error=self.unreachable.get(r),
                 )
             )
-        topic_arn, subscriptions = topic.result()
+        if topic_read is UNREAD:
+            self.unread.append("alarm topic")
         return StackStatus(
             stack=config.stack,
             regions=tuple(views),
-            dns=dns.result() if dns else None,
-            serving=serving.result() if serving else None,
-            topic_arn=topic_arn,
-            subscriptions=subscriptions,
+            dns=dns_view,
+            serving=served if isinstance(served, ServingView) else None,
+            topic_arn=None if topic_read is UNREAD else topic_read[0],
+            subscriptions=() if topic_read is UNREAD else topic_read[1],
+            unread=tuple(self.unread),
+            timeout=self.timeout,
         )
+
+    def _dns_view(self, answer: DnsView | Unread | None) -> DnsView | None:
+        domain = self.config.domain
+        if domain is None or not isinstance(answer, Unread):
+            return None if isinstance(answer, Unread) else answer
+        self.unread.append("dns")
+        why = self.unreachable.get(ROUTE53_REGION, f"no answer in {self.timeout:g}s")
+        return DnsView(domain.name, None, error=f"not read: Route 53 did not answer ({why})")
 
     # -- AWS reads -------------------------------------------------------------
 
@@ -261,9 +337,10 @@ class _Gather:
             raise
         return topic[0], tuple(Subscription(s.endpoint, s.pending) for s in subs)
 
-    def _dns(self) -> DnsView:
+    def _dns(self) -> DnsView | None:
         domain = self.config.domain
-        assert domain is not None
+        if domain is None:
+            return None
         zone = find_zone(self.ctx)
         if zone is None:
             return DnsView(domain.name, None)
@@ -291,31 +368,55 @@ class _Gather:
     def _probe(
         self,
         region: str,
-        function: Future[tuple[FunctionView, str | None]],
+        functions: dict[str, Future[tuple[FunctionView, str | None]]],
         api: Future[str | None],
         deep: bool,
     ) -> ProbeView | None:
-        view, secret = function.result()
+        """GET the region's /health through its API. The secret may come from any region's
+        function (they share it), so a region whose Lambda API is down is still probed."""
         api_id = api.result()
-        if not view.exists or api_id is None:
+        own = functions[region]
+        if api_id is None or (_answered(own) and not own.result()[0].exists):
             return None  # nothing to probe: the missing piece is reported instead
+        secret = self._any_secret(functions, first=region)
         base = api_url(api_id, region, self.config.api.stage)
-        url = health_url(base, secret or "", deep=deep)
+        url = health_url(base, secret, deep=deep)
         answer = self.http.get(url, timeout=PROBE_TIMEOUT)
         return ProbeView(
             "deep" if deep else "shallow",
-            health_url(base, mask(secret or ""), deep=deep),
+            health_url(base, mask(secret), deep=deep),
             answer.status,
             round(answer.seconds * 1000, 1),
             self._message(answer),
             answer.header(REGION_HEADER),
         )
 
+    def _any_secret(
+        self, functions: dict[str, Future[tuple[FunctionView, str | None]]], first: str
+    ) -> str:
+        """The health-checker secret from `first`'s function, else any region's that
+        answers before the deadline ("" when none does)."""
+        order = [functions[first], *(f for r, f in functions.items() if r != first)]
+        remaining = max(self.deadline - time.monotonic(), 0.0)
+        try:
+            own = order[0].result(timeout=remaining)[1]
+            if own:
+                return own
+        except Exception:  # unread: try the others
+            pass
+        try:
+            for future in as_completed(order[1:], timeout=max(self.deadline - time.monotonic(), 0)):
+                if _answered(future) and (secret := future.result()[1]):
+                    return secret
+        except FutureTimeout:
+            pass
+        return ""
+
     def _serving(
         self, functions: dict[str, Future[tuple[FunctionView, str | None]]]
     ) -> ServingView:
         # The primary's secret first: during a rotation every function accepts it.
-        secret = next((s for f in functions.values() if (s := f.result()[1])), "")
+        secret = self._any_secret(functions, first=self.config.primary_region)
         answer = self.http.get(serving_url(self.config, secret), timeout=PROBE_TIMEOUT)
         region = answer.header(REGION_HEADER) or _body_field(answer, "region")
         return ServingView(
@@ -340,6 +441,24 @@ class _Gather:
         for secret in self.secrets:
             text = text.replace(secret, mask(secret))
         return text
+
+
+class Unread:
+    """A read that did not come back in time (distinct from None, a valid answer)."""
+
+
+UNREAD = Unread()
+
+
+def _answered(future: Future[Any]) -> bool:
+    return future.done() and future.exception() is None
+
+
+def _failed(error: BaseException) -> str:
+    """An outage in a few words: the operation and botocore's first line."""
+    operation = getattr(error, "operation_name", "") or ""
+    text = (str(error).splitlines() or [type(error).__name__])[0][:160].rstrip(".")
+    return f"{operation} failed: {text}" if operation and operation not in text else text
 
 
 def _body_field(answer: HttpAnswer, name: str) -> str | None:

@@ -2,8 +2,10 @@
 
 Nothing here calls AWS or the network (`status.py` gathers), so the rules are
 tested on plain values. Missing pieces are kept as data ("missing" / None), never
-as errors: a half-deleted stack is something to show, not a crash. No field ever
-holds the health-checker secret; URLs carry it masked.
+as errors: a half-deleted stack is something to show, not a crash. A fact that
+could not be read (its region's endpoints did not answer in time) is None, and
+the region says so (`reachable`, `error`, `unread`). No field ever holds the
+health-checker secret; URLs carry it masked.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class HealthCheckView:
     healthy_checkers: int = 0
     checkers: int = 0
     last_failure: str | None = None  # the newest failing observation's text
+    override: bool = False  # force-fail's health-check override is in place
 
     @property
     def failing(self) -> bool:
@@ -96,34 +99,72 @@ class ProbeView:
         return self.status == 200
 
 
+# The facts of a region, by their JSON names. Its own (function, API) decide its health
+# when unread; a health check or alarm unread (Route 53 and CloudWatch answer from
+# us-east-1) is shown as such without making another region unhealthy.
+HEALTH_FACTS = ("function", "api")
+FACTS = ("table", *HEALTH_FACTS, "health_check", "alarm")
+
+
 @dataclass(frozen=True)
 class RegionStatus:
     region: str
     primary: bool
-    table: TableView
-    function: FunctionView
-    api: ApiView
-    health_check: HealthCheckView
-    alarm: AlarmView
+    # None: not read (the endpoints that hold it did not answer in time)
+    table: TableView | None
+    function: FunctionView | None
+    api: ApiView | None
+    health_check: HealthCheckView | None
+    alarm: AlarmView | None
     probes: tuple[ProbeView, ...] = ()  # empty when there is nothing to probe
+    reachable: bool = True  # False: this region's own endpoints did not answer
+    error: str | None = None  # why, in a sentence ("no answer in 8s from lambda ...")
+
+    @property
+    def unread(self) -> list[str]:
+        return [name for name in FACTS if getattr(self, name) is None]
+
+    @property
+    def overrides(self) -> dict[str, bool | None]:
+        """Which force-fail mechanism is active: FORCE_FAIL, the health-check override."""
+        fn, check = self.function, self.health_check
+        return {
+            "function": None if fn is None else fn.force_fail,
+            "health_check": None if check is None else check.override,
+        }
+
+    @property
+    def force_fail(self) -> bool | None:
+        """Any override active (None: neither could be read)."""
+        known = [v for v in self.overrides.values() if v is not None]
+        return any(known) if known else None
 
     @property
     def problems(self) -> list[str]:
         """Why the region is not healthy, in a few words each (empty when healthy)."""
         found = []
-        fn = self.function
-        if not fn.exists:
-            found.append("function missing")
-        elif fn.state != ACTIVE_STATE:
-            found.append(f"function {fn.state}")
-        if fn.force_fail:
-            found.append("FORCE_FAIL is on")
-        check = self.health_check
-        if check.failing:
-            found.append(f"health check unhealthy ({check.healthy_checkers}/{check.checkers})")
-        if self.api.id is None:
+        if not self.reachable:
+            found.append(f"unreachable ({self.error or 'no answer'})")
+        unread = [n.replace("_", " ") for n in HEALTH_FACTS if getattr(self, n) is None]
+        if unread:
+            found.append(f"not read: {', '.join(unread)}")
+        fn, check, api = self.function, self.health_check, self.api
+        if fn is not None:
+            if not fn.exists:
+                found.append("function missing")
+            elif fn.state != ACTIVE_STATE:
+                found.append(f"function {fn.state}")
+            if fn.force_fail:
+                found.append("FORCE_FAIL is on")
+        if check is not None:
+            if check.override:
+                found.append("health-check override is on")
+            if check.failing:
+                found.append(f"health check unhealthy ({check.healthy_checkers}/{check.checkers})")
+        if api is not None and api.id is None:
             found.append("API missing")
-        if fn.exists and self.api.id is not None and not self.probes:
+        probed = fn is not None and fn.exists and api is not None and api.id is not None
+        if probed and not self.probes:
             found.append("not probed")
         for probe in self.probes:
             if not probe.ok:
@@ -140,6 +181,10 @@ class RegionStatus:
 
     @property
     def exists(self) -> bool:
+        """Something of the stack is here (a region that could not be read counts)."""
+        if not self.reachable or self.unread:
+            return True
+        assert self.table and self.function and self.api and self.health_check and self.alarm
         return (
             self.table.status != MISSING
             or self.function.exists
@@ -186,6 +231,8 @@ class StackStatus:
     serving: ServingView | None = None  # None without a domain
     topic_arn: str | None = None
     subscriptions: tuple[Subscription, ...] = field(default_factory=tuple)
+    unread: tuple[str, ...] = ()  # stack-wide facts not read: "dns", "alarm topic"
+    timeout: float | None = None  # the wall time each region was given
 
     @property
     def deployed(self) -> bool:
@@ -217,6 +264,7 @@ class StackStatus:
                 "topic": self.topic_arn,
                 "subscriptions": [_plain(s) for s in self.subscriptions],
             },
+            "unread": list(self.unread),
         }
 
 
@@ -226,6 +274,7 @@ def summarise_check(
     *,
     disabled: bool = False,
     inverted: bool = False,
+    override: bool = False,
 ) -> HealthCheckView:
     """Route 53's verdict from raw observations: healthy above 18% of healthy checkers.
 
@@ -242,7 +291,7 @@ def summarise_check(
         status = UNKNOWN
     else:
         status = HEALTHY if healthy / checkers > HEALTHY_SHARE else UNHEALTHY
-    return HealthCheckView(check_id, status, healthy, checkers, last_failure)
+    return HealthCheckView(check_id, status, healthy, checkers, last_failure, override)
 
 
 def missing_check() -> HealthCheckView:
@@ -260,7 +309,11 @@ def _region_json(region: RegionStatus) -> dict[str, Any]:
         "primary": region.primary,
         "healthy": region.healthy,
         "problems": region.problems,
-        "force_fail": region.function.force_fail,
+        "reachable": region.reachable,
+        "error": region.error,
+        "unread": region.unread,
+        "force_fail": region.force_fail,
+        "overrides": region.overrides,
         "table": _plain(region.table),
         "function": _plain(region.function),
         "api": _plain(region.api),

@@ -1,0 +1,109 @@
+"""How long one AWS call may take: per-attempt time-outs, attempts and a budget per call.
+
+A regional control-plane outage looks, from outside, like endpoints that accept a
+connection and never answer. botocore's defaults (60 s read time-out, 10 adaptive
+attempts) then hold one call for ten minutes. Each command picks a `Deadline`
+instead: read-only commands (`status`, `plan`, the first reads of `force-fail` and
+`drill`) give up after a few seconds; mutating ones wait longer, but bounded.
+
+The budget is enforced inside botocore's own retry loop (`needs-retry`), so cheap
+failures (throttling, a refused connection) are still retried as often as the
+attempts allow, while a call whose attempts keep hanging stops once another hung
+attempt would overrun its budget. Nothing here loops by hand.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+# Where the first attempt's start time is kept (the request context lives across attempts).
+_STARTED = "failover_started"
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """botocore's Config for one kind of command, and the budget of one call."""
+
+    name: str
+    connect_timeout: float  # seconds to open a connection (refused/unrouted endpoints)
+    read_timeout: float  # seconds without a byte of the answer, per attempt
+    max_attempts: int  # the first attempt and the retries
+    call_budget: float  # seconds one call may take over all its attempts
+    mode: str = "standard"
+
+    def config(self) -> Any:
+        from botocore.config import Config
+
+        return Config(
+            retries={"mode": self.mode, "max_attempts": self.max_attempts},  # type: ignore[arg-type]
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            max_pool_connections=20,
+        )
+
+
+# Read-only commands: a region that has not answered in a few seconds is reported
+# as unreachable and the others are still shown (`status` returns within 15 s).
+READ_ONLY = Deadline("read-only", connect_timeout=2, read_timeout=3, max_attempts=5, call_budget=6)
+
+# Mutating commands: AWS writes answer within seconds; throttling is absorbed by the
+# adaptive mode's attempts, a hanging endpoint stops the command within a minute.
+MUTATING = Deadline(
+    "mutating", connect_timeout=4, read_timeout=15, max_attempts=10, call_budget=45, mode="adaptive"
+)
+
+
+def read_only(timeout: float) -> Deadline:
+    """The read-only deadline scaled to a wall time per region (`status --timeout`)."""
+    budget = max(timeout * 0.75, 0.5)
+    return Deadline(
+        "read-only",
+        connect_timeout=min(READ_ONLY.connect_timeout, budget / 2),
+        read_timeout=budget / 2,
+        max_attempts=READ_ONLY.max_attempts,
+        call_budget=budget,
+    )
+
+
+def install_budget(client: Any, deadline: Deadline) -> None:
+    """Stop botocore retrying a call once another hung attempt would overrun the budget."""
+    events = client.meta.events
+    events.register("before-call.*.*", _stamp_start)
+    events.register_first("needs-retry.*.*", _budget_check(deadline))
+
+
+def _stamp_start(context: dict[str, Any] | None = None, **_: Any) -> None:
+    if context is not None:
+        context[_STARTED] = time.monotonic()
+
+
+def _budget_check(deadline: Deadline) -> Any:
+    def check(
+        request_dict: dict[str, Any] | None = None,
+        response: Any = None,
+        caught_exception: BaseException | None = None,
+        operation: Any = None,
+        **_: Any,
+    ) -> None:
+        context = (request_dict or {}).get("context") or {}
+        started = context.get(_STARTED)
+        if started is None:
+            return
+        spent = time.monotonic() - started
+        if spent + deadline.read_timeout <= deadline.call_budget:
+            return  # another attempt fits: botocore decides whether to retry
+        if caught_exception is not None:
+            raise caught_exception
+        if response is not None and _is_error(response):
+            from botocore.exceptions import ClientError
+
+            raise ClientError(response[1], getattr(operation, "name", ""))
+
+    return check
+
+
+def _is_error(response: Any) -> bool:
+    http, parsed = response
+    return bool(getattr(http, "status_code", 200) >= 300 and isinstance(parsed, dict))
