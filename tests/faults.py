@@ -22,7 +22,9 @@ Two levels, matching what happens on the wire and what the tool sees:
   UNREACHABLE raises EndpointConnectionError, RESET lets the request reach the server
   and take effect and then loses the answer (ConnectionClosedError: botocore sends
   it again, as after a real connection reset; needs a real server such as the
-  sandbox), DELAY sleeps and lets the call go on.
+  sandbox), DELAY sleeps and lets the call go on, HANG is an endpoint that accepts
+  and never answers: it waits the client's read time-out and raises botocore's
+  ReadTimeoutError, as the socket would.
 - call faults, per logical API call (the calls FAILOVER_CALL_LOG records): FAIL
   raises a ClientError botocore does not retry (`InjectedFault`, or the rule's
   `code`), INTERRUPT raises KeyboardInterrupt in the calling thread, SIGINT sends the
@@ -61,7 +63,12 @@ from typing import Any, cast
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from failover_cli.aws.clients import ClientFactory
 from failover_cli.cli.state import AppState
@@ -75,13 +82,22 @@ class Fault(StrEnum):
     UNREACHABLE = "unreachable"
     RESET = "reset"
     DELAY = "delay"
+    HANG = "hang"
     FAIL = "fail"
     INTERRUPT = "interrupt"
     SIGINT = "sigint"
 
 
 WIRE_FAULTS = frozenset(
-    {Fault.THROTTLE, Fault.SERVER_ERROR, Fault.DROP, Fault.UNREACHABLE, Fault.RESET, Fault.DELAY}
+    {
+        Fault.THROTTLE,
+        Fault.SERVER_ERROR,
+        Fault.DROP,
+        Fault.UNREACHABLE,
+        Fault.RESET,
+        Fault.DELAY,
+        Fault.HANG,
+    }
 )
 INJECTED_CODE = "InjectedFault"
 
@@ -201,9 +217,11 @@ class FaultInjector:
             self._instrumented.add(id(made))
         protocol = made.meta.service_model.resolved_protocol
         events = made.meta.events
+        read_timeout = float(made.meta.config.read_timeout)
 
         def before_send(request: Any, event_name: str, **_: Any) -> AWSResponse | None:
-            return self._on_send(service, region, event_name.rsplit(".", 1)[-1], protocol, request)
+            operation = event_name.rsplit(".", 1)[-1]
+            return self._on_send(service, region, operation, protocol, request, read_timeout)
 
         def after_call(http_response: Any, model: Any, **_: Any) -> None:
             ok = http_response is not None and http_response.status_code < 300
@@ -289,7 +307,13 @@ class FaultInjector:
             _strike_call(self.rules[index], operation, taken_effect=True)
 
     def _on_send(
-        self, service: str, region: str, operation: str, protocol: str, request: Any
+        self,
+        service: str,
+        region: str,
+        operation: str,
+        protocol: str,
+        request: Any,
+        read_timeout: float = 60.0,
     ) -> AWSResponse | None:
         with self._lock:
             self.attempts += 1
@@ -298,6 +322,9 @@ class FaultInjector:
             if fault is Fault.DELAY:
                 time.sleep(rule.delay_ms / 1000)
                 continue
+            if fault is Fault.HANG:
+                time.sleep(read_timeout)
+                raise ReadTimeoutError(endpoint_url=request.url)
             if fault is Fault.DROP:
                 raise ConnectionClosedError(endpoint_url=request.url)
             if fault is Fault.UNREACHABLE:
