@@ -6,8 +6,9 @@ dropped connections (tests/faults.py injects them between botocore and the sandb
 - `up` converges when the answer to the first attempt of every mutating call is lost
   after AWS did the work (botocore resends it: the resend must not make a second
   resource or stop the run), and `down` likewise;
-- `status` and `plan` read through dropped connections on a share of reads, and when
-  one read keeps failing they exit 1 naming the region and the operation.
+- `status` and `plan` read through dropped connections on a share of reads; when one
+  read keeps failing `plan` exits 1 naming the region and the operation, and `status`
+  reports that region unreachable (exit 3) naming the operation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from failover_cli.aws.deadlines import READ_ONLY
 from tests.e2e_helpers import Run, failover, write_config
 from tests.faults import (
     Fault,
@@ -117,14 +119,21 @@ def test_status_and_plan_read_through_dropped_connections_and_name_a_read_that_k
     assert all(r["function"]["state"] == "Active" for r in seen["regions"])
     _ok(plan)
 
-    # One read that fails every time (botocore's 10 retries spent): exit 1, named.
+    # One read that fails every time (the read-only deadline's attempts spent): `plan`
+    # exits 1 naming it; `status` reports the region unreachable, naming it, and exits 3.
     for command, fault in (("status", Fault.DROP), ("plan", Fault.SERVER_ERROR)):
         rule = Rule(fault, operations=("dynamodb:DescribeTable",), regions=("us-west-2",))
         with monkeypatch.context() as patched:
             shorten_botocore_backoff(patched)
             injector = FaultInjector([rule]).install(patched)
-            run = failover(config, command)
-        assert run.exit_code == 1, (command, run.stdout[-1000:], run.stderr[-1000:])
-        assert injector.total() >= 11  # the first attempt and botocore's 10 retries
+            run = failover(config, command, "--json") if command == "status" else None
+            run = run or failover(config, command)
+        assert injector.total() >= READ_ONLY.max_attempts  # the first attempt and retries
         assert "Traceback" not in run.stderr
+        if command == "status":
+            assert run.exit_code == 3, (run.stdout[-1000:], run.stderr[-1000:])
+            west = json.loads(run.stdout)["regions"][1]
+            assert west["reachable"] is False and "DescribeTable failed" in west["error"]
+            continue
+        assert run.exit_code == 1, (command, run.stdout[-1000:], run.stderr[-1000:])
         assert "DescribeTable failed" in run.stderr and "us-west-2" in run.stderr, run.stderr

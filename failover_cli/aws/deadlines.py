@@ -8,8 +8,8 @@ instead: read-only commands (`status`, `plan`, the first reads of `force-fail` a
 
 The budget is enforced inside botocore's own retry loop (`needs-retry`), so cheap
 failures (throttling, a refused connection) are still retried as often as the
-attempts allow, while a call whose attempts keep hanging stops once another hung
-attempt would overrun its budget. Nothing here loops by hand.
+attempts allow, while a call whose attempts keep hanging is not tried again once its
+budget is spent: it ends within budget + one read time-out. Nothing here loops by hand.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Deadline:
     name: str
     connect_timeout: float  # seconds to open a connection (refused/unrouted endpoints)
     read_timeout: float  # seconds without a byte of the answer, per attempt
-    max_attempts: int  # the first attempt and the retries
+    max_attempts: int  # the first attempt and the retries (botocore's total_max_attempts)
     call_budget: float  # seconds one call may take over all its attempts
     mode: str = "standard"
 
@@ -37,7 +37,7 @@ class Deadline:
         from botocore.config import Config
 
         return Config(
-            retries={"mode": self.mode, "max_attempts": self.max_attempts},  # type: ignore[arg-type]
+            retries={"mode": self.mode, "total_max_attempts": self.max_attempts},  # type: ignore[arg-type]
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             max_pool_connections=20,
@@ -51,7 +51,7 @@ READ_ONLY = Deadline("read-only", connect_timeout=2, read_timeout=3, max_attempt
 # Mutating commands: AWS writes answer within seconds; throttling is absorbed by the
 # adaptive mode's attempts, a hanging endpoint stops the command within a minute.
 MUTATING = Deadline(
-    "mutating", connect_timeout=4, read_timeout=15, max_attempts=10, call_budget=45, mode="adaptive"
+    "mutating", connect_timeout=4, read_timeout=15, max_attempts=11, call_budget=45, mode="adaptive"
 )
 
 
@@ -68,7 +68,7 @@ def read_only(timeout: float) -> Deadline:
 
 
 def install_budget(client: Any, deadline: Deadline) -> None:
-    """Stop botocore retrying a call once another hung attempt would overrun the budget."""
+    """Stop botocore retrying a call once its budget is spent."""
     events = client.meta.events
     events.register("before-call.*.*", _stamp_start)
     events.register_first("needs-retry.*.*", _budget_check(deadline))
@@ -91,9 +91,8 @@ def _budget_check(deadline: Deadline) -> Any:
         started = context.get(_STARTED)
         if started is None:
             return
-        spent = time.monotonic() - started
-        if spent + deadline.read_timeout <= deadline.call_budget:
-            return  # another attempt fits: botocore decides whether to retry
+        if time.monotonic() - started < deadline.call_budget:
+            return  # budget left: botocore decides whether to retry
         if caught_exception is not None:
             raise caught_exception
         if response is not None and _is_error(response):
