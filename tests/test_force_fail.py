@@ -75,6 +75,7 @@ def test_already_set_writes_nothing(deployed: None) -> None:
     assert again.to_json() == {
         "region": "us-west-2",
         "action": "fail",
+        "via": "function",
         "changed": False,
         "previous": "true",
         "phases": [],
@@ -171,6 +172,7 @@ def test_cli_exit_codes_and_json(deployed: None, tmp_path: Path) -> None:
     assert json.loads(failed.stdout) == {
         "region": "us-east-1",
         "action": "fail",
+        "via": "function",
         "changed": True,
         "previous": "false",
         "phases": [],

@@ -11,7 +11,9 @@ from failover_cli.cli.state import AppState
 
 @click.command("force-fail")
 @click.option("--region", required=True, help="The region whose function should fail.")
-@click.option("--restore", is_flag=True, help="Set FORCE_FAIL back to false instead.")
+@click.option(
+    "--restore", is_flag=True, help="Undo it instead: FORCE_FAIL and/or the health-check override."
+)
 @click.option(
     "--wait",
     is_flag=True,
@@ -29,6 +31,15 @@ from failover_cli.cli.state import AppState
     is_flag=True,
     help="Fail the region even when no other region is healthy.",
 )
+@click.option(
+    "--via",
+    type=click.Choice(["auto", "function", "health-check"]),
+    default="auto",
+    show_default=True,
+    help="function: FORCE_FAIL on the region's function; health-check: a search string "
+    "no answer contains on its Route 53 health check (needs nothing from the region); "
+    "auto: the function when its Lambda API answers, else the health check.",
+)
 @json_option
 @pass_state
 def command(
@@ -38,12 +49,15 @@ def command(
     wait: bool,
     timeout: float,
     allow_total_outage: bool,
+    via: str,
 ) -> None:
     """Set FORCE_FAIL=true on one region's function (merged into its environment).
 
     Every request to that region then answers 503, its health check turns
-    unhealthy and Route 53 moves traffic away. Refuses to fail the last healthy
-    region unless --allow-total-outage. With --wait the phases are timed from
+    unhealthy and Route 53 moves traffic away. When the region's Lambda API does
+    not answer (a regional outage), its Route 53 health check is made to fail
+    instead (--via). --restore undoes whichever is in place. Refuses to fail the
+    last healthy region unless --allow-total-outage. With --wait the phases are timed from
     the moment the variable was written: health check, DNS answer (TestDNSAnswer)
     and a request through the custom domain. After --restore the DNS and request
     phases wait for the region only where Route 53 prefers it: the PRIMARY with
@@ -59,6 +73,7 @@ def command(
     from failover_cli.cli.session import open_context
     from failover_cli.errors import TimeoutExpired
     from failover_cli.ops.force_fail import force_fail
+    from failover_cli.ops.force_fail_check import Via
 
     ctx, console, _ = open_context(state)
     try:
@@ -70,6 +85,7 @@ def command(
             wait=wait,
             timeout=timeout,
             say=console.print,
+            via=Via(via),
         )
     except KeyboardInterrupt:
         raise click.exceptions.Exit(130) from None  # force_fail() said where FORCE_FAIL is
@@ -79,8 +95,10 @@ def command(
         print_force_fail(out_console(), report)
     if report.watch is not None and not report.watch.complete:
         missed = ", ".join(p.label for p in report.watch.missed)
+        what = "The health-check override" if report.check is not None else "FORCE_FAIL"
+        state_now = ("off" if restore else "on") if report.check else str(not restore).lower()
         raise TimeoutExpired(
-            f"FORCE_FAIL is {'false' if restore else 'true'} (written), but not every phase "
+            f"{what} is {state_now} (written), but not every phase "
             f"followed within {timeout:.0f}s "
             f"(missing: {missed})",
             hint="Look at `failover status`, or wait longer with --timeout.",

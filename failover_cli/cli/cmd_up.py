@@ -17,6 +17,7 @@ def command(state: AppState) -> None:
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
     from failover_cli.ops.status import api_url
+    from failover_cli.resources.check_override import noted_overrides
     from failover_cli.resources.subscription import PENDING_OUTPUT
 
     ctx, console, printer = open_context(state)
@@ -37,6 +38,12 @@ def command(state: AppState) -> None:
         domain_url = f"https://{config.domain.name}{base}"
         routing = config.domain.routing
     pending = ctx.outputs.get(PENDING_OUTPUT)  # the alarm e-mail awaiting its confirmation click
+    overridden = noted_overrides(ctx.outputs, list(config.regions))
+    for region in overridden:  # operator state, like FORCE_FAIL: said, never cleared
+        console.print(
+            f"  [yellow]The health check of {region} carries force-fail's override[/yellow]: "
+            f"left in place. Undo it with `failover force-fail --region {region} --restore`."
+        )
     if state.json:
         emit_json(
             {
@@ -46,6 +53,7 @@ def command(state: AppState) -> None:
                 "endpoints": endpoints,
                 "domain_url": domain_url,
                 "pending_subscription": pending,
+                "health_check_overrides": overridden,
             }
         )
         return

@@ -51,17 +51,26 @@ def _add_half(table: Table, half: str, watched: Watch) -> None:
 
 
 def print_force_fail(console: Console, report: ForceFailReport) -> None:
-    change = report.change
-    value = "true" if change.wanted else "false"
-    if not change.changed:
-        console.print(f"FORCE_FAIL is already {value} in {change.region}: nothing changed.")
+    change, check, region = report.change, report.check, report.region
+    if not report.changed:
+        if check is not None:
+            state = "on" if check.wanted else "off"
+            console.print(f"The health-check override is already {state} in {region}.")
+        elif change is not None:
+            value = "true" if change.wanted else "false"
+            console.print(f"FORCE_FAIL is already {value} in {region}: nothing changed.")
         return
-    was = change.previous if change.previous is not None else "unset"
-    console.print(f"FORCE_FAIL={value} in {change.region} (was {was}).")
+    if change is not None and change.changed:
+        value = "true" if change.wanted else "false"
+        was = change.previous if change.previous is not None else "unset"
+        console.print(f"FORCE_FAIL={value} in {region} (was {was}).")
+    if check is not None and check.changed:
+        state = "on" if check.wanted else "off"
+        console.print(f"Health-check override {state} in {region} (check {check.check_id}).")
     if report.watch is not None:
-        title = "Failover" if change.wanted else "Failback"
-        table = _table(f"{title} of {change.region}, seconds after FORCE_FAIL was written")
-        _add_half(table, change.action, report.watch)
+        title = "Failover" if report.wanted else "Failback"
+        table = _table(f"{title} of {region}, seconds after the change was written")
+        _add_half(table, report.action, report.watch)
         console.print(table)
 
 

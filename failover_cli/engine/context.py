@@ -11,11 +11,13 @@ from failover_cli.aws.retry import Clock
 
 if TYPE_CHECKING:
     from failover_cli.aws.clients import ClientFactory
+    from failover_cli.aws.deadlines import Deadline
     from failover_cli.config.schema import Config
 
 T = TypeVar("T")
 
 Progress = Callable[[str, str], None]  # (region or "", message)
+GLOBAL_REGION = "us-east-1"  # where IAM's and Route 53's global endpoints sign
 
 
 def _quiet(_region: str, _message: str) -> None:
@@ -39,14 +41,22 @@ class Context:
         if pace_with is not None:
             pace_with(self.clock.now, self.clock.pause)
 
-    def client(self, service: str, region: str) -> Any:
-        return self.clients.client(service, self.aws_region(region))
+    def client(self, service: str, region: str, deadline: Deadline | None = None) -> Any:
+        """The client for `region` with `deadline` (the command's by default)."""
+        if deadline is None:  # keeps working with factories that take two arguments
+            return self.clients.client(service, self.aws_region(region))
+        return self.clients.client(service, self.aws_region(region), deadline)
 
     def aws_region(self, region: str) -> str:
-        """Global resources (IAM) are called through the primary region."""
+        """Global services (IAM, Route 53) are called in us-east-1, where their single
+        endpoint signs in the aws partition, never through the primary region: an outage
+        of the primary must not take them with it.
+        https://docs.aws.amazon.com/general/latest/gr/iam-service.html
+        https://docs.aws.amazon.com/general/latest/gr/r53.html
+        """
         from failover_cli.engine.model import GLOBAL
 
-        return self.config.primary_region if region == GLOBAL else region
+        return GLOBAL_REGION if region == GLOBAL else region
 
     @property
     def account_id(self) -> str:

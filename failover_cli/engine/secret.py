@@ -99,3 +99,37 @@ def resolve_secret(ctx: Context) -> str:
             return env[SECRET_VARIABLE]
     return new_secret()
 
+
+def reachable_secret(ctx: Context, wait: float = 8.0) -> str:
+    """The deployed secret, read from whichever region answers (the primary's preferred);
+    a region whose Lambda API does not answer within `wait` is skipped, so the request
+    through the domain still works while one region is out. Fails only when none answers.
+    """
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from failover_cli.aws.deadlines import READ_ONLY
+    from failover_cli.aws.outage import start
+
+    def read(region: str) -> str | None:
+        lam = ctx.client("lambda", region, READ_ONLY)
+        answer = lam.get_function_configuration(FunctionName=ctx.config.function.name)
+        variables: dict[str, str] = (answer.get("Environment") or {}).get("Variables") or {}
+        return variables.get(SECRET_VARIABLE)
+
+    futures = [start(lambda r=r: read(r), name="secret") for r in ctx.config.regions]  # type: ignore[misc]
+    errors: list[BaseException] = []
+    for future in futures:  # primary first; the others have been reading meanwhile
+        try:
+            found = future.result(timeout=wait)
+        except FutureTimeout as error:
+            errors.append(error)
+            continue
+        except Exception as error:
+            errors.append(error)
+            continue
+        if found:
+            return found
+    if errors:
+        raise errors[0]
+    return ""
+

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.deadlines import Deadline
 from failover_cli.aws.retry import Backoff, Clock, retry, wait_until
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import read_function
@@ -52,9 +53,11 @@ def with_force_fail(variables: dict[str, str], wanted: bool) -> dict[str, str]:
     return {**variables, FORCE_FAIL: "true" if wanted else "false"}
 
 
-def read_configuration(ctx: Context, region: str) -> dict[str, Any]:
+def read_configuration(
+    ctx: Context, region: str, deadline: Deadline | None = None
+) -> dict[str, Any]:
     """GetFunctionConfiguration, never memoised (operations need the value of now)."""
-    lam = ctx.client("lambda", region)
+    lam = ctx.client("lambda", region, deadline)
     name = ctx.config.function.name
     try:
         answer: dict[str, Any] = lam.get_function_configuration(FunctionName=name)

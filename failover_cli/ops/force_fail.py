@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from failover_cli.aws.errors import translate
@@ -33,9 +33,19 @@ from failover_cli.ops.flag import (
     set_force_fail,
     variables_of,
 )
-from failover_cli.ops.goals import failback_goals, failover_goals, take_baseline
+from failover_cli.ops.force_fail_check import (
+    Via,
+    check_override_state,
+    describe_override,
+    fallback_hint,
+    read_function_within,
+    the_check,
+    write_override,
+)
+from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, take_baseline
 from failover_cli.ops.phases import Say, Watch, literal, watch
 from failover_cli.ops.readings import AwsObserver, HealthReading, Observer
+from failover_cli.resources.check_override import OverrideChange, check_overridden
 
 DEFAULT_TIMEOUT = 600.0
 OVERRIDE_FLAG = "--allow-total-outage"
@@ -51,35 +61,68 @@ class RegionState:
 
     region: str
     function_exists: bool
-    force_failed: bool
+    force_failed: bool  # FORCE_FAIL is on
     health: HealthReading | None  # None: could not be read
+    unreachable: bool = False  # its Lambda API did not answer in time
+    check_override: bool = False  # force-fail's health-check override is on
 
     @property
     def healthy(self) -> bool:
         unhealthy_check = self.health is not None and self.health.healthy is False
-        return self.function_exists and not self.force_failed and not unhealthy_check
+        failed = self.force_failed or self.check_override
+        return self.function_exists and not failed and not unhealthy_check
 
     def describe(self) -> str:
+        if self.unreachable:
+            return f"{self.region}: unreachable (its Lambda API did not answer)"
         if not self.function_exists:
             return f"{self.region}: function missing"
         if self.force_failed:
             return f"{self.region}: FORCE_FAIL is on"
+        if self.check_override:
+            return f"{self.region}: the health-check override is on"
         health = self.health.describe() if self.health else "health check unreadable"
         return f"{self.region}: health check {health}"
 
 
 @dataclass(frozen=True)
 class ForceFailReport:
-    change: FlagChange
+    """What force-fail did: FORCE_FAIL, the health-check override, or both (on restore)."""
+
+    change: FlagChange | None  # FORCE_FAIL; None: not touched
     watch: Watch | None = None  # with --wait
+    check: OverrideChange | None = None  # the health-check override; None: not touched
+
+    @property
+    def region(self) -> str:
+        return self.change.region if self.change else self.check.region if self.check else ""
+
+    @property
+    def wanted(self) -> bool:
+        return self.change.wanted if self.change else bool(self.check and self.check.wanted)
+
+    @property
+    def action(self) -> str:
+        return "fail" if self.wanted else "restore"
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.change and self.change.changed) or bool(self.check and self.check.changed)
+
+    @property
+    def via(self) -> str:
+        """The mechanisms touched: function, health-check, or function+health-check."""
+        parts = (("function", self.change), ("health-check", self.check))
+        return "+".join(name for name, part in parts if part is not None)
 
     def to_json(self) -> dict[str, Any]:
         watched = self.watch
         return {
-            "region": self.change.region,
-            "action": self.change.action,
-            "changed": self.change.changed,
-            "previous": self.change.previous,
+            "region": self.region,
+            "action": self.action,
+            "via": self.via,
+            "changed": self.changed,
+            "previous": self.change.previous if self.change else None,
             "phases": [p.to_json() for p in watched.phases] if watched else [],
             "total_seconds": round(watched.total_seconds, 2) if watched else 0.0,
         }
@@ -97,15 +140,22 @@ def require_region(ctx: Context, region: str) -> None:
 
 
 def region_state(ctx: Context, observer: Observer, region: str) -> RegionState:
+    """Whether `region` could take the traffic; its Lambda API gets the read-only deadline
+    (a region that does not answer cannot take it)."""
     try:
-        variables = variables_of(read_configuration(ctx, region))
-    except FailoverError:
+        read = read_function_within(ctx, region)
+    except FailoverError:  # no function there
         return RegionState(region, False, False, None)
+    if read.variables is None:
+        return RegionState(region, False, False, None, unreachable=True)
     try:
         health: HealthReading | None = observer.health(region)
     except Exception:  # unreadable health is shown, and does not count against the region
         health = None
-    return RegionState(region, True, is_force_failed(variables), health)
+    _, overridden = check_override_state(ctx, region)
+    return RegionState(
+        region, True, is_force_failed(read.variables), health, check_override=bool(overridden)
+    )
 
 
 def refuse_last_healthy(
@@ -136,30 +186,127 @@ def force_fail(
     timeout: float = DEFAULT_TIMEOUT,
     observer: Observer | None = None,
     say: Say = _silent,
+    via: Via = Via.AUTO,
 ) -> ForceFailReport:
-    """Set (or with `restore` clear) FORCE_FAIL in `region`; with `wait`, time what follows."""
+    """Fail `region` (or with `restore` undo it); with `wait`, time what follows.
+
+    `via` picks the mechanism (force_fail_check.py); AUTO uses FORCE_FAIL when the
+    region's Lambda API answers within LAMBDA_WAIT, else the health-check override.
+    """
     require_region(ctx, region)
     observer = observer or AwsObserver(ctx)
-    wanted = not restore
+    if restore:
+        return _restore(ctx, region, observer, wait, timeout, say, via)
     try:
-        current = variables_of(read_configuration(ctx, region))
-        if is_force_failed(current) == wanted:
-            state = "on" if wanted else "off"
-            say(f"FORCE_FAIL is already {state} in {region}: nothing to change.")
-            return ForceFailReport(FlagChange(region, wanted, current.get("FORCE_FAIL"), False))
-        if wanted and not allow_total_outage:
+        current: dict[str, str] | None = None
+        if via is not Via.HEALTH_CHECK:
+            read = read_function_within(ctx, region)
+            if read.unreachable is not None and via is Via.FUNCTION:
+                raise FailoverError(str(read.unreachable), hint=fallback_hint(region))
+            if read.unreachable is not None:
+                say(
+                    f"[yellow]{literal(str(read.unreachable))}[/yellow]. Falling back to its "
+                    "Route 53 health check, which needs only Route 53's global control plane."
+                )
+            current = read.variables
+        if current is not None and is_force_failed(current):
+            say(f"FORCE_FAIL is already on in {region}: nothing to change.")
+            return ForceFailReport(FlagChange(region, True, current.get("FORCE_FAIL"), False))
+        check = the_check(ctx, region) if current is None else None
+        if check is not None and check_overridden(check):
+            say(f"The health-check override is already on in {region}: nothing to change.")
+            return ForceFailReport(None, check=OverrideChange(region, check["Id"], True, False))
+        if not allow_total_outage:
             refuse_last_healthy(ctx, observer, region)
-        before = take_baseline(observer, region) if wait else None
+        before = _before(observer, region, wait, say)
     except KeyboardInterrupt:
-        say(f"Interrupted before any change: FORCE_FAIL in {region} is as it was.")
+        say(_NOTHING_DONE.format(region=region))
         raise
-    if before is not None and before.describe():
-        say(f"Before: {literal(before.describe())}")
-    with _saying_the_state(ctx, region, wanted, say):
-        change = set_force_fail(ctx, region, wanted)
-    say(f"FORCE_FAIL={'true' if wanted else 'false'} is live in {region}.")
-    if before is None or change.written_at is None:
-        return ForceFailReport(change)
+    if current is None:
+        check_change = write_override(ctx, region, True)
+        say(f"{describe_override(check_change)} {_undo(region)}")
+        report = ForceFailReport(None, check=check_change)
+        return _follow(ctx, observer, report, before, ctx.clock.now(), timeout, say)
+    with _saying_the_state(ctx, region, True, say):
+        change = set_force_fail(ctx, region, True)
+    say(f"FORCE_FAIL=true is live in {region}.")
+    return _follow(ctx, observer, ForceFailReport(change), before, change.written_at, timeout, say)
+
+
+def _restore(
+    ctx: Context,
+    region: str,
+    observer: Observer,
+    wait: bool,
+    timeout: float,
+    say: Say,
+    via: Via,
+) -> ForceFailReport:
+    """Undo whichever override is in place (both, if both are)."""
+    try:
+        read = None if via is Via.HEALTH_CHECK else read_function_within(ctx, region)
+        if read is not None and read.unreachable is not None and via is Via.FUNCTION:
+            raise FailoverError(
+                str(read.unreachable),
+                hint=f"Re-run once {region} answers, or restore only the health check "
+                f"with --via health-check.",
+            )
+        flag_on = (
+            None if read is None or read.variables is None else is_force_failed(read.variables)
+        )
+        check_on = False if via is Via.FUNCTION else check_override_state(ctx, region)[1]
+        if not flag_on and not check_on:
+            if read is not None and read.unreachable is not None:
+                raise FailoverError(
+                    f"{read.unreachable}, and its health check carries no override: FORCE_FAIL "
+                    "could not be checked, so nothing was restored",
+                    hint=f"Re-run `failover force-fail --region {region} --restore` once "
+                    f"{region} answers.",
+                )
+            previous = read.variables.get("FORCE_FAIL") if read and read.variables else None
+            say(
+                f"{region} is not force-failed (no FORCE_FAIL, no health-check override): "
+                "nothing to change."
+            )
+            return ForceFailReport(FlagChange(region, False, previous, False))
+        before = _before(observer, region, wait, say)
+    except KeyboardInterrupt:
+        say(_NOTHING_DONE.format(region=region))
+        raise
+    change, check_change, written = None, None, []
+    if flag_on:
+        with _saying_the_state(ctx, region, False, say):
+            change = set_force_fail(ctx, region, False)
+        say(f"FORCE_FAIL=false is live in {region}.")
+        written.append(change.written_at)
+    if check_on:
+        check_change = write_override(ctx, region, False)
+        say(describe_override(check_change))
+        written.append(ctx.clock.now())
+    if read is not None and read.unreachable is not None:
+        say(
+            f"[yellow]FORCE_FAIL in {region} could not be read[/yellow] "
+            f"({literal(str(read.unreachable))}); if it was set, run `failover force-fail "
+            f"--region {region} --restore --via function` once {region} answers."
+        )
+    report = ForceFailReport(change, check=check_change)
+    started = max((t for t in written if t is not None), default=None)
+    return _follow(ctx, observer, report, before, started, timeout, say)
+
+
+def _follow(
+    ctx: Context,
+    observer: Observer,
+    report: ForceFailReport,
+    before: Baseline | None,
+    written_at: float | None,
+    timeout: float,
+    say: Say,
+) -> ForceFailReport:
+    """With --wait: time the phases that follow the write."""
+    if before is None or written_at is None:
+        return report
+    region, wanted = report.region, report.wanted
     goals = (
         failover_goals(observer, region, before)
         if wanted
@@ -169,12 +316,35 @@ def force_fail(
     say(f"Following the {half} (up to {timeout:.0f}s):")
     try:
         phases, seconds = watch(
-            goals, clock=ctx.clock, started_at=change.written_at, timeout=timeout, say=say
+            goals, clock=ctx.clock, started_at=written_at, timeout=timeout, say=say
         )
     except KeyboardInterrupt:
-        say(f"Interrupted while following the {half}. {_took_effect(region, wanted)}")
+        if report.change is not None and report.change.changed:
+            say(f"Interrupted while following the {half}. {_took_effect(region, wanted)}")
+        else:
+            state = "on" if wanted else "off"
+            say(f"Interrupted while following the {half}: the override is {state} in {region}.")
         raise
-    return ForceFailReport(change, Watch(region, change.action, phases, seconds))
+    return replace(report, watch=Watch(region, report.action, phases, seconds))
+
+
+_NOTHING_DONE = (
+    "Interrupted before any change: FORCE_FAIL in {region} and its health check are as they were."
+)
+
+
+def _before(observer: Observer, region: str, wait: bool, say: Say) -> Baseline | None:
+    """With --wait, what is seen before the change (said, and kept for the phases)."""
+    if not wait:
+        return None
+    before = take_baseline(observer, region)
+    if before.describe():
+        say(f"Before: {literal(before.describe())}")
+    return before
+
+
+def _undo(region: str) -> str:
+    return f"Undo it with `failover force-fail --region {region} --restore`."
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from failover_cli.engine.context import Context
-from failover_cli.engine.secret import resolve_secret
+from failover_cli.engine.secret import reachable_secret
 from failover_cli.net.http import HttpClient
 from failover_cli.ops.status import serving_url
 from failover_cli.ops.status_model import HEALTHY, UNHEALTHY, CheckerReport, summarise_check
@@ -201,7 +201,7 @@ class AwsObserver:
     def _health_secret(self) -> str:
         with self._lock:
             if self._secret is None:
-                self._secret = resolve_secret(self.ctx)
+                self._secret = reachable_secret(self.ctx)
             return self._secret
 
 

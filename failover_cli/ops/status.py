@@ -54,6 +54,7 @@ from failover_cli.ops.status_model import (
 )
 from failover_cli.resources.api import find_api
 from failover_cli.resources.base import error_code, is_owned
+from failover_cli.resources.check_override import is_overridden
 from failover_cli.resources.dynamodb import describe, replica_statuses
 from failover_cli.resources.health_check_lookup import (
     ROUTE53_REGION,
@@ -312,6 +313,7 @@ class _Gather:
             reports,
             disabled=bool(cfg.get("Disabled")),
             inverted=bool(cfg.get("Inverted")),
+            override=is_overridden(cfg.get("SearchString")),
         )
 
     def _alarm_states(self) -> dict[str, str]:

@@ -30,7 +30,12 @@ from typing import Any
 MARKER = "failover-force-fail:"  # no answer of the function contains it (a JSON body)
 MAX_SEARCH = 255  # Route 53's limit on SearchString
 TAG = "failover:override"
-CHECK_REGION = "us-east-1"  # Route 53's API (the global control plane) answers there
+OVERRIDE_OUTPUT = "check_override"  # ctx.outputs key prefix: the regions where `up` saw one
+
+
+def noted_overrides(outputs: dict[str, Any], regions: list[str]) -> list[str]:
+    """The regions whose health check carried the override when observed."""
+    return [r for r in regions if outputs.get(f"{OVERRIDE_OUTPUT}:{r}")]
 
 
 def is_overridden(search_string: str | None) -> bool:

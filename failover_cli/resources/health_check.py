@@ -13,6 +13,10 @@ the alarm that use the old id and deletes the old one). An interrupted replaceme
 leaves two owned checks; the next run keeps the one matching the config and finishes
 the move. Finding the stack's checks lives in `health_check_lookup`, shared with the
 alarm, the records and the operations.
+
+force-fail's health-check override (`check_override`) is operator state, like
+FORCE_FAIL: observe reports the original search string it carries, so `up` sees no
+drift, and any update or replacement keeps the override; `up` says it is in place.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
 from failover_cli.resources.api import API_ID, find_api
 from failover_cli.resources.base import Handler, comparable_tags, tag_list
+from failover_cli.resources.check_override import OVERRIDE_OUTPUT, is_overridden, original_of
 from failover_cli.resources.health_check_lookup import (
     CHECK_TYPE,
     KIND,
@@ -132,6 +137,12 @@ class HealthCheckHandler(Handler):
         api_id = _api_id(ctx, spec.region, required=False)
         if api_id and host == api_host(api_id, spec.region):
             host = api_host(API_ID, spec.region)
+        search = cfg.get("SearchString")
+        override = search if is_overridden(search) else None
+        if override is not None:
+            # force-fail's override is operator state, like FORCE_FAIL: not drift to undo.
+            search = original_of(override, props.search_string)
+            ctx.outputs[f"{OVERRIDE_OUTPUT}:{spec.region}"] = chosen["Id"]
         return Observed(
             exists=True,
             props={
@@ -139,7 +150,7 @@ class HealthCheckHandler(Handler):
                 "fqdn": host,
                 "port": cfg.get("Port"),
                 "path": MaskedPath(cfg.get("ResourcePath", "")),
-                "search_string": cfg.get("SearchString"),
+                "search_string": search,
                 "interval": cfg.get("RequestInterval"),
                 "failure_threshold": cfg.get("FailureThreshold"),
                 "regions": tuple(sorted(cfg.get("Regions") or ())),
@@ -155,6 +166,7 @@ class HealthCheckHandler(Handler):
                 "id": chosen["Id"],
                 "version": chosen.get("HealthCheckVersion"),
                 "extra_ids": [c["Id"] for c, _ in owned if c is not chosen],
+                "override": override,  # the overridden search string, kept by updates
             },
         )
 
@@ -174,14 +186,15 @@ class HealthCheckHandler(Handler):
         if changed & set(REPLACED_FIELDS):
             why = "; ".join(c.describe() for c in changes if c.field in REPLACED_FIELDS)
             ctx.progress(spec.region, f"replacing health check {spec.name} ({why})")
-            switch(ctx, spec, [current, *extras], _create_check(ctx, spec))
+            new = _create_check(ctx, spec, search=observed.raw.get("override"))
+            switch(ctx, spec, [current, *extras], new)
             return
         r53 = ctx.client("route53", ROUTE53_REGION)
         if changed - {"tags", "extra_checks"}:
             r53.update_health_check(
                 HealthCheckId=current,
                 HealthCheckVersion=observed.raw["version"],
-                **_settings(ctx, spec, creating=False),
+                **_settings(ctx, spec, creating=False, search=observed.raw.get("override")),
             )
         if "tags" in changed:
             r53.change_tags_for_resource(
@@ -229,15 +242,18 @@ def _api_id(ctx: Context, region: str, *, required: bool = True) -> str | None:
     return api_id
 
 
-def _settings(ctx: Context, spec: Spec, *, creating: bool) -> dict[str, Any]:
+def _settings(
+    ctx: Context, spec: Spec, *, creating: bool, search: str | None = None
+) -> dict[str, Any]:
     """The configuration as Route 53 takes it; an update resends every changeable field
-    (moto, for one, drops Regions from an update that leaves them out)."""
+    (moto, for one, drops Regions from an update that leaves them out). `search` is
+    force-fail's override when one is in place: it stays until `force-fail --restore`."""
     props: HealthCheckProps = spec.props
     settings: dict[str, Any] = {  # no Type/RequestInterval/MeasureLatency on update
         "FullyQualifiedDomainName": api_host(str(_api_id(ctx, spec.region)), spec.region),
         "Port": props.port,
         "ResourcePath": props.path.value,
-        "SearchString": props.search_string,
+        "SearchString": search or props.search_string,
         "FailureThreshold": props.failure_threshold,
         "Regions": list(props.regions),
         "EnableSNI": props.sni,
@@ -250,13 +266,13 @@ def _settings(ctx: Context, spec: Spec, *, creating: bool) -> dict[str, Any]:
     return settings
 
 
-def _create_check(ctx: Context, spec: Spec) -> str:
+def _create_check(ctx: Context, spec: Spec, *, search: str | None = None) -> str:
     """Create and tag a new check; an untagged check would be invisible, so undo on failure."""
     props: HealthCheckProps = spec.props
     r53 = ctx.client("route53", ROUTE53_REGION)
     check_id: str = r53.create_health_check(
         CallerReference=_caller_reference(ctx, spec.region),  # unique forever
-        HealthCheckConfig=_settings(ctx, spec, creating=True),
+        HealthCheckConfig=_settings(ctx, spec, creating=True, search=search),
     )["HealthCheck"]["Id"]
     try:
         r53.change_tags_for_resource(
