@@ -16,6 +16,7 @@ def command(state: AppState) -> None:
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
+    from failover_cli.ops.reachability import Progress, applied_progress, stopped_by_outage
     from failover_cli.ops.status import api_url
     from failover_cli.resources.check_override import noted_overrides
     from failover_cli.resources.subscription import PENDING_OUTPUT
@@ -23,10 +24,23 @@ def command(state: AppState) -> None:
     ctx, console, printer = open_context(state)
     config = ctx.config
     console.print(f"[bold]failover up[/bold]: stack {config.stack} in {', '.join(config.regions)}")
-    plan = plan_for_up(ctx)
+    try:
+        plan = plan_for_up(ctx)
+    except Exception as error:  # a region that does not answer: said as an outage
+        stopped = stopped_by_outage("up", error, Progress([], ["everything"]))
+        if stopped is None:
+            raise
+        raise stopped from error
     if not plan.has_changes and not plan.skipped:
         console.print("  Nothing to do: the stack already matches the config.")
-    report = run_up(ctx, plan, printer.listener())
+    try:
+        report = run_up(ctx, plan, printer.listener())
+    except Exception as error:
+        changes = [c.describe() for c in plan.pending]
+        stopped = stopped_by_outage("up", error, applied_progress(changes, error))
+        if stopped is None:
+            raise
+        raise stopped from error
     endpoints = {
         region: api_url(api_id, region, config.api.stage)
         for region in config.regions

@@ -33,6 +33,8 @@ class Context:
     # Values shared between handlers within one run (the health-checker secret,
     # ids learnt while applying). Keys are free-form strings.
     outputs: dict[str, Any] = field(default_factory=dict)
+    # The deadline of this context's calls (None: the client factory's, i.e. the command's).
+    deadline: Deadline | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,9 +45,19 @@ class Context:
 
     def client(self, service: str, region: str, deadline: Deadline | None = None) -> Any:
         """The client for `region` with `deadline` (the command's by default)."""
+        deadline = deadline or self.deadline
         if deadline is None:  # keeps working with factories that take two arguments
             return self.clients.client(service, self.aws_region(region))
         return self.clients.client(service, self.aws_region(region), deadline)
+
+    def reading(self) -> Context:
+        """This context for reads that should give up on a region quickly (the observe
+        phase of `up` and `down`): same config, memo and outputs, read-only deadline."""
+        from dataclasses import replace
+
+        from failover_cli.aws.deadlines import READ_ONLY
+
+        return replace(self, deadline=READ_ONLY)
 
     def aws_region(self, region: str) -> str:
         """Global services (IAM, Route 53) are called in us-east-1, where their single

@@ -25,6 +25,29 @@ def observe_all(ctx: Context, specs: Sequence[Spec]) -> dict[str, Observed]:
         return dict(pool.map(one, specs))
 
 
+def observe_reachable(
+    ctx: Context, specs: Sequence[Spec]
+) -> tuple[dict[str, Observed], dict[str, str]]:
+    """Like observe_all, but a spec whose region does not answer is set aside:
+    (observed, {spec key: why}) — for `down --skip-unreachable`."""
+    from failover_cli.aws.outage import outage_region
+    from failover_cli.engine.runner import call_translated
+
+    def one(spec: Spec) -> tuple[str, Observed | str]:
+        handler = handler_for(spec.kind)
+        try:
+            return spec.key, call_translated(spec, "observe", lambda: handler.observe(ctx, spec))
+        except Exception as error:
+            if outage_region(error) is None:
+                raise
+            return spec.key, (str(error).splitlines() or [""])[0]
+
+    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+        found = dict(pool.map(one, specs))
+    observed = {k: v for k, v in found.items() if isinstance(v, Observed)}
+    return observed, {k: v for k, v in found.items() if isinstance(v, str)}
+
+
 def plan_up(specs: Sequence[Spec], observed: dict[str, Observed], stack: str) -> Plan:
     """Create what is missing, update what differs, leave the rest alone."""
     changes: list[Change] = []
@@ -45,8 +68,8 @@ def plan_down(specs: Sequence[Spec], observed: dict[str, Observed], stack: str) 
     """Delete what exists and is owned; report (never touch) what is not owned."""
     changes: list[Change] = []
     for spec in specs:
-        seen = observed[spec.key]
-        if not seen.exists:
+        seen = observed.get(spec.key)
+        if seen is None or not seen.exists:  # None: not observed (its region is out)
             continue
         if not seen.owned:
             changes.append(Change(Action.SKIP, spec, seen, reason=_not_owned(stack)))

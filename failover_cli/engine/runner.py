@@ -9,6 +9,7 @@ command resumes: every create is find-or-create, every delete accepts "gone".
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -65,8 +66,14 @@ def apply_plan(ctx: Context, plan: Plan, listener: ChangeListener = _nothing) ->
     report = ApplyReport()
     building = [c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.NOOP)]
     deleting = [c for c in plan.changes if c.action is Action.DELETE]
-    _run_by_dependencies(ctx, building, listener, report)
-    _run_deletes(ctx, deleting, listener, report)
+    try:
+        _run_by_dependencies(ctx, building, listener, report)
+        _run_deletes(ctx, deleting, listener, report)
+    except Exception as error:
+        # What was done before the error, for the one paragraph that says so.
+        with contextlib.suppress(AttributeError):
+            error.applied = report  # type: ignore[attr-defined]
+        raise
     return report
 
 

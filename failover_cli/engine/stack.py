@@ -6,7 +6,13 @@ from failover_cli.bundle import CodeBundle, build_bundle
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs, desired_specs
 from failover_cli.engine.model import Action, Plan, Spec
-from failover_cli.engine.planner import observe_all, plan_down, plan_up, refuse_conflicts
+from failover_cli.engine.planner import (
+    observe_all,
+    observe_reachable,
+    plan_down,
+    plan_up,
+    refuse_conflicts,
+)
 from failover_cli.engine.runner import ApplyReport, ChangeListener, apply_plan
 from failover_cli.engine.secret import resolve_secret
 from failover_cli.errors import FailoverError
@@ -31,8 +37,10 @@ def build_specs(ctx: Context) -> list[Spec]:
 
 
 def plan_for_up(ctx: Context) -> Plan:
-    specs = build_specs(ctx)
-    return plan_up(specs, observe_all(ctx, specs), ctx.config.stack)
+    # Reads give up on a region that does not answer within the read-only deadline.
+    reading = ctx.reading()
+    specs = build_specs(reading)
+    return plan_up(specs, observe_all(reading, specs), ctx.config.stack)
 
 
 def run_up(ctx: Context, plan: Plan, listener: ChangeListener) -> ApplyReport:
@@ -47,18 +55,35 @@ def teardown_specs(ctx: Context, *, keep_table: bool) -> list[Spec]:
 
 def plan_for_down(ctx: Context, *, keep_table: bool) -> Plan:
     specs = teardown_specs(ctx, keep_table=keep_table)
-    return plan_down(specs, observe_all(ctx, specs), ctx.config.stack)
+    return plan_down(specs, observe_all(ctx.reading(), specs), ctx.config.stack)
+
+
+def plan_reachable_down(ctx: Context, *, keep_table: bool) -> tuple[Plan, list[str]]:
+    """`down --skip-unreachable`: the plan for what answers, and what was set aside."""
+    specs = teardown_specs(ctx, keep_table=keep_table)
+    observed, out = observe_reachable(ctx.reading(), specs)
+    by_key = {s.key: s for s in specs}
+    remains = [f"{by_key[k].kind} {by_key[k].name} ({by_key[k].where or 'global'})" for k in out]
+    return plan_down(specs, observed, ctx.config.stack), remains
 
 
 def run_down(
-    ctx: Context, plan: Plan, listener: ChangeListener, *, keep_table: bool
+    ctx: Context,
+    plan: Plan,
+    listener: ChangeListener,
+    *,
+    keep_table: bool,
+    skip_unreachable: bool = False,
 ) -> ApplyReport:
-    """Delete, then re-scan: fail if anything the stack owns is still there."""
+    """Delete, then re-scan: fail if anything the stack owns and can reach is still there."""
     report = apply_plan(ctx, plan, listener)
     ctx.forget_all()
-    remaining = [
-        c for c in plan_for_down(ctx, keep_table=keep_table).changes if c.action is Action.DELETE
-    ]
+    again = (
+        plan_reachable_down(ctx, keep_table=keep_table)[0]
+        if skip_unreachable
+        else plan_for_down(ctx, keep_table=keep_table)
+    )
+    remaining = [c for c in again.changes if c.action is Action.DELETE]
     if remaining:
         names = ", ".join(
             f"{c.spec.kind} {c.spec.name} ({c.spec.where or 'global'})" for c in remaining

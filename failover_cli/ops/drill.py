@@ -8,8 +8,10 @@ it with instructions) on a fresh clock, so a cancelled watch cannot cancel it.
 An AWS error in the restore (beyond botocore's own retries) is retried for up to
 RESTORE_BUDGET seconds before the drill gives up and says so loudly.
 
-A drill starts only from a region that is not force-failed and never takes the
-last healthy region down (no --allow-total-outage here). Phase semantics are in
+A drill starts only from a region that is not force-failed, when every region
+answers (a region whose Lambda API gives no answer within its deadline is refused
+at once, exit 2), and never takes the last healthy region down (no
+--allow-total-outage here). Phase semantics are in
 goals.py; without a domain only the health-check phases are measured.
 """
 
@@ -33,6 +35,7 @@ from failover_cli.ops.force_fail import DEFAULT_TIMEOUT, refuse_last_healthy, re
 from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, take_baseline
 from failover_cli.ops.interrupts import shielded, signals_as_interrupts
 from failover_cli.ops.phases import Say, Watch, literal, watch
+from failover_cli.ops.reachability import unreachable_regions
 from failover_cli.ops.readings import AwsObserver, CheckSettings, Observer
 
 RESTORE_BUDGET = 60.0  # seconds of retrying a restore that met an AWS error
@@ -96,6 +99,7 @@ def drill(
     """Run the drill on `region`; `timeout` bounds each half's watch."""
     require_region(ctx, region)
     observer = observer or AwsObserver(ctx)
+    _refuse_unreachable(ctx, region)
     if is_force_failed(variables_of(read_configuration(ctx, region))):
         raise BadInput(
             f"{region} is already force-failed, so a drill would measure nothing",
@@ -151,6 +155,21 @@ def drill(
         restored=True,
         total_seconds=ctx.clock.now() - started,
     )
+
+
+def _refuse_unreachable(ctx: Context, region: str) -> None:
+    """A drill measures a healthy stack: with any region not answering (the one to fail
+    or another), it would measure the outage, and might not be able to restore."""
+    out = unreachable_regions(ctx)
+    if out:
+        names = " and ".join(out)
+        raise BadInput(
+            f"Refusing to start a drill on {region}: "
+            + "; ".join(str(why).rstrip(".") for why in out.values()),
+            hint=f"Nothing was changed. Drill once {names} answers again; to take "
+            f"{region} out of service now, use `failover force-fail --region {region}` "
+            "(it falls back to the health check when the region does not answer).",
+        )
 
 
 def restore(ctx: Context, region: str, say: Say) -> FlagChange:
