@@ -110,7 +110,7 @@ class Run:
 
 
 @contextmanager
-def sandbox_stack(time_scale: float) -> Iterator[Config]:
+def sandbox_stack(time_scale: float, config_text: str = CONFIG) -> Iterator[Config]:
     """A running sandbox, its environment set, the hosted zone created; the config to use.
 
     moto keeps its state in module globals, so a later sandbox in this process would see
@@ -121,7 +121,7 @@ def sandbox_stack(time_scale: float) -> Iterator[Config]:
 
     with tempfile.TemporaryDirectory(prefix="failover-bench-") as folder:
         path = Path(folder) / "failover.yaml"
-        path.write_text(CONFIG, encoding="utf-8")
+        path.write_text(config_text, encoding="utf-8")
         sandbox = Sandbox(
             port=0,
             time_scale=time_scale,
@@ -132,7 +132,7 @@ def sandbox_stack(time_scale: float) -> Iterator[Config]:
         try:
             with environment(sandbox.environment()):
                 config = load_config(path)
-                route53 = context(config).client("route53", PRIMARY)
+                route53 = context(config).client("route53", "us-east-1")
                 zone = route53.create_hosted_zone(
                     Name=ZONE, CallerReference=f"bench-{time.time_ns()}"
                 )["HostedZone"]["Id"]

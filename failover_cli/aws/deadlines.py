@@ -46,7 +46,12 @@ class Deadline:
 
 # Read-only commands: a region that has not answered in a few seconds is reported
 # as unreachable and the others are still shown (`status` returns within 15 s).
-READ_ONLY = Deadline("read-only", connect_timeout=2, read_timeout=3, max_attempts=5, call_budget=6)
+READ_ONLY = Deadline("read-only", connect_timeout=3, read_timeout=4, max_attempts=5, call_budget=7)
+
+# The reads before a mutating command changes anything (`up`'s and `down`'s observe
+# phase): an unreachable region stops the command before any change, within about
+# half a minute, yet a slow but answering endpoint (a loaded machine) is waited for.
+OBSERVE = Deadline("observe", connect_timeout=4, read_timeout=10, max_attempts=5, call_budget=20)
 
 # Mutating commands: AWS writes answer within seconds; throttling is absorbed by the
 # adaptive mode's attempts, a hanging endpoint stops the command within a minute.

@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 @pass_state
 def command(state: AppState) -> None:
     """Show what `up` would create, change or delete (read-only), and the monthly cost."""
-    from failover_cli.aws.deadlines import READ_ONLY
+    from failover_cli.aws.deadlines import OBSERVE
     from failover_cli.cli.render import emit_json, print_plan
     from failover_cli.cli.session import open_context
     from failover_cli.cost import estimate
     from failover_cli.engine.stack import plan_for_up
 
-    ctx, console, _ = open_context(state, READ_ONLY)
+    ctx, console, _ = open_context(state, OBSERVE)
     plan = plan_for_up(ctx)
     cost = estimate(ctx.config)
     if state.json:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from failover_cli.ops.status_model import StackStatus
 
 MIN_INTERVAL = 1.0  # seconds; faster only hammers the APIs (and their throttles)
-DEFAULT_TIMEOUT = 8.0  # seconds per region (ops.status.DEFAULT_TIMEOUT; kept here for --help)
+DEFAULT_TIMEOUT = 10.0  # seconds per region (ops.status.DEFAULT_TIMEOUT; kept here for --help)
 MAX_TIMEOUT = 600.0  # a status that waits longer is not a status
 
 

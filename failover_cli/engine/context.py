@@ -51,13 +51,13 @@ class Context:
         return self.clients.client(service, self.aws_region(region), deadline)
 
     def reading(self) -> Context:
-        """This context for reads that should give up on a region quickly (the observe
-        phase of `up` and `down`): same config, memo and outputs, read-only deadline."""
+        """This context for reads that should give up on a region sooner (the observe
+        phase of `up` and `down`): same config, memo and outputs, the OBSERVE deadline."""
         from dataclasses import replace
 
-        from failover_cli.aws.deadlines import READ_ONLY
+        from failover_cli.aws.deadlines import OBSERVE
 
-        return replace(self, deadline=READ_ONLY)
+        return replace(self, deadline=OBSERVE)
 
     def aws_region(self, region: str) -> str:
         """Global services (IAM, Route 53) are called in us-east-1, where their single

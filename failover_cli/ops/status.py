@@ -7,7 +7,7 @@ after the check list, probes after the function's secret and the API id, the
 DNS answer after the zone) start the moment it arrives. Two regions cost about
 three sequential round trips, however many calls that is.
 
-Each region gets a wall deadline (`--timeout`, 8 s by default): a read not back by
+Each region gets a wall deadline (`--timeout`, 10 s by default): a read not back by
 then, or failed as an outage (no connection, time-outs, 5xx only), leaves its fact
 None and marks the region its call went to as unreachable; the other regions, the
 probes and the DNS answer are still reported. Route 53, CloudWatch and SNS answer
@@ -69,7 +69,7 @@ T = TypeVar("T")
 
 REGION_HEADER = "X-Failover-Region"
 PROBE_TIMEOUT = 5.0  # seconds; API Gateway's own limit is 29 s, a health check's 4 s
-DEFAULT_TIMEOUT = 8.0  # seconds a region's AWS reads get before it is called unreachable
+DEFAULT_TIMEOUT = 10.0  # seconds a region's AWS reads get before it is called unreachable
 _UNSUPPORTED = {"404", "NotImplemented", "NotImplementedException", "InvalidAction"}
 _GONE = {"NoSuchHealthCheck", "ResourceNotFoundException", "NotFound", "NotFoundException"}
 
