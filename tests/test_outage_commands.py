@@ -66,13 +66,14 @@ def test_down_stops_or_skips_the_unreachable_region_and_finishes_later(
     assert stopped.exit_code == 1 and stopped.mutating == []
     assert "us-west-2 is unreachable" in stopped.stderr and "--skip-unreachable" in stopped.stderr
 
-    partial = _out(monkeypatch, deployed, "down", "--yes", "--skip-unreachable")
+    # The table stays (--keep-table): its replica in the unreachable region blocks its delete.
+    partial = _out(monkeypatch, deployed, "down", "--yes", "--keep-table", "--skip-unreachable")
     assert partial.exit_code == 0, partial.stderr
     assert partial.mutating  # what answers is deleted
     assert not [c for c in partial.calls if c["region"] == WEST and is_mutating(c["op"])]
     assert "Not reached" in partial.stdout and f"({WEST})" in partial.stdout
 
-    rest = failover(deployed, "down", "--yes")  # the region answers again
+    rest = failover(deployed, "down", "--yes")  # the region answers again: the rest, table too
     assert rest.exit_code == 0, rest.stderr
     assert rest.mutating
     assert failover(deployed, "down", "--yes").mutating == []

@@ -104,7 +104,8 @@ def test_first_wave_reads_all_run_at_the_same_time(aws: None) -> None:
 
     with context() as (ctx, recorder):
         ctx.clients.add_hook(hook)
-        status = gather(ctx, FakeHttp(set()))
+        # A generous deadline: this is about concurrency, and a loaded machine is slow.
+        status = gather(ctx, FakeHttp(set()), timeout=60)
     assert not barrier.broken
     assert not status.deployed and status.exit_code == 3
     assert not recorder.mutating

@@ -45,30 +45,36 @@ class Deadline:
 
 
 # Read-only commands: a region that has not answered in a few seconds is reported
-# as unreachable and the others are still shown (`status` returns within 15 s).
-READ_ONLY = Deadline("read-only", connect_timeout=3, read_timeout=4, max_attempts=5, call_budget=7)
+# as unreachable and the others are still shown (`status` returns within 15 s; its
+# wall deadline does the giving up, these only bound each call).
+READ_ONLY = Deadline("read-only", connect_timeout=4, read_timeout=8, max_attempts=5, call_budget=16)
 
 # The reads before a mutating command changes anything (`up`'s and `down`'s observe
 # phase): an unreachable region stops the command before any change, within about
 # half a minute, yet a slow but answering endpoint (a loaded machine) is waited for.
-OBSERVE = Deadline("observe", connect_timeout=4, read_timeout=10, max_attempts=5, call_budget=20)
+OBSERVE = Deadline("observe", connect_timeout=5, read_timeout=30, max_attempts=5, call_budget=60)
 
-# Mutating commands: AWS writes answer within seconds; throttling is absorbed by the
-# adaptive mode's attempts, a hanging endpoint stops the command within a minute.
+# Mutating commands: botocore's own time-outs and attempts (throttling is absorbed by
+# the adaptive mode), but a call whose attempts keep hanging stops after two minutes.
 MUTATING = Deadline(
-    "mutating", connect_timeout=4, read_timeout=15, max_attempts=11, call_budget=45, mode="adaptive"
+    "mutating",
+    connect_timeout=10,
+    read_timeout=60,
+    max_attempts=11,
+    call_budget=120,
+    mode="adaptive",
 )
 
 
 def read_only(timeout: float) -> Deadline:
-    """The read-only deadline scaled to a wall time per region (`status --timeout`)."""
-    budget = max(timeout * 0.75, 0.5)
+    """The deadline of `status --timeout`: the wall deadline per region gives up on a hang;
+    each call may take that long per attempt (a slow but answering endpoint is waited for)."""
     return Deadline(
         "read-only",
-        connect_timeout=min(READ_ONLY.connect_timeout, budget / 2),
-        read_timeout=budget / 2,
+        connect_timeout=min(READ_ONLY.connect_timeout, timeout / 2),
+        read_timeout=timeout,
         max_attempts=READ_ONLY.max_attempts,
-        call_budget=budget,
+        call_budget=2 * timeout,
     )
 
 

@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
 
 from failover_cli.aws.errors import translate
 from failover_cli.engine.context import Context
@@ -34,6 +33,7 @@ from failover_cli.ops.flag import (
     variables_of,
 )
 from failover_cli.ops.force_fail_check import (
+    ForceFailReport,
     Via,
     check_override_state,
     describe_override,
@@ -83,49 +83,6 @@ class RegionState:
             return f"{self.region}: the health-check override is on"
         health = self.health.describe() if self.health else "health check unreadable"
         return f"{self.region}: health check {health}"
-
-
-@dataclass(frozen=True)
-class ForceFailReport:
-    """What force-fail did: FORCE_FAIL, the health-check override, or both (on restore)."""
-
-    change: FlagChange | None  # FORCE_FAIL; None: not touched
-    watch: Watch | None = None  # with --wait
-    check: OverrideChange | None = None  # the health-check override; None: not touched
-
-    @property
-    def region(self) -> str:
-        return self.change.region if self.change else self.check.region if self.check else ""
-
-    @property
-    def wanted(self) -> bool:
-        return self.change.wanted if self.change else bool(self.check and self.check.wanted)
-
-    @property
-    def action(self) -> str:
-        return "fail" if self.wanted else "restore"
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.change and self.change.changed) or bool(self.check and self.check.changed)
-
-    @property
-    def via(self) -> str:
-        """The mechanisms touched: function, health-check, or function+health-check."""
-        parts = (("function", self.change), ("health-check", self.check))
-        return "+".join(name for name, part in parts if part is not None)
-
-    def to_json(self) -> dict[str, Any]:
-        watched = self.watch
-        return {
-            "region": self.region,
-            "action": self.action,
-            "via": self.via,
-            "changed": self.changed,
-            "previous": self.change.previous if self.change else None,
-            "phases": [p.to_json() for p in watched.phases] if watched else [],
-            "total_seconds": round(watched.total_seconds, 2) if watched else 0.0,
-        }
 
 
 def require_region(ctx: Context, region: str) -> None:
@@ -264,10 +221,7 @@ def _restore(
                     f"{region} answers.",
                 )
             previous = read.variables.get("FORCE_FAIL") if read and read.variables else None
-            say(
-                f"{region} is not force-failed (no FORCE_FAIL, no health-check override): "
-                "nothing to change."
-            )
+            say(f"Nothing to change: {region} has no FORCE_FAIL and no check override.")
             return ForceFailReport(FlagChange(region, False, previous, False))
         before = _before(observer, region, wait, say)
     except KeyboardInterrupt:

@@ -20,7 +20,8 @@ from failover_cli.aws.deadlines import READ_ONLY
 from failover_cli.aws.outage import Unreachable, answer_within, outage_region
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
-from failover_cli.ops.flag import read_configuration, variables_of
+from failover_cli.ops.flag import FlagChange, read_configuration, variables_of
+from failover_cli.ops.phases import Watch
 from failover_cli.resources.check_override import (
     OverrideChange,
     check_overridden,
@@ -28,7 +29,7 @@ from failover_cli.resources.check_override import (
 )
 from failover_cli.resources.health_check_lookup import ROUTE53_REGION, find_health_check
 
-LAMBDA_WAIT = 8.0  # seconds the region's Lambda API gets before force-fail falls back
+LAMBDA_WAIT = 12.0  # seconds the region's Lambda API gets before force-fail falls back
 
 
 class Via(StrEnum):
@@ -43,6 +44,49 @@ class FunctionRead:
 
     variables: dict[str, str] | None
     unreachable: Unreachable | None = None
+
+
+@dataclass(frozen=True)
+class ForceFailReport:
+    """What force-fail did: FORCE_FAIL, the health-check override, or both (on restore)."""
+
+    change: FlagChange | None  # FORCE_FAIL; None: not touched
+    watch: Watch | None = None  # with --wait
+    check: OverrideChange | None = None  # the health-check override; None: not touched
+
+    @property
+    def region(self) -> str:
+        return self.change.region if self.change else self.check.region if self.check else ""
+
+    @property
+    def wanted(self) -> bool:
+        return self.change.wanted if self.change else bool(self.check and self.check.wanted)
+
+    @property
+    def action(self) -> str:
+        return "fail" if self.wanted else "restore"
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.change and self.change.changed) or bool(self.check and self.check.changed)
+
+    @property
+    def via(self) -> str:
+        """The mechanisms touched: function, health-check, or function+health-check."""
+        parts = (("function", self.change), ("health-check", self.check))
+        return "+".join(name for name, part in parts if part is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        watched = self.watch
+        return {
+            "region": self.region,
+            "action": self.action,
+            "via": self.via,
+            "changed": self.changed,
+            "previous": self.change.previous if self.change else None,
+            "phases": [p.to_json() for p in watched.phases] if watched else [],
+            "total_seconds": round(watched.total_seconds, 2) if watched else 0.0,
+        }
 
 
 def read_function_within(ctx: Context, region: str, seconds: float = LAMBDA_WAIT) -> FunctionRead:

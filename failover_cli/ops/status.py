@@ -21,15 +21,10 @@ the network is scrubbed of it.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from concurrent.futures import Future, as_completed
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from failover_cli.aws.errors import translate
-from failover_cli.aws.outage import outage_region, start
 from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
@@ -52,6 +47,7 @@ from failover_cli.ops.status_model import (
     missing_check,
     summarise_check,
 )
+from failover_cli.ops.status_reads import UNREAD, DeadlineReads, Unread, answered
 from failover_cli.resources.api import find_api
 from failover_cli.resources.base import error_code, is_owned
 from failover_cli.resources.check_override import is_overridden
@@ -102,66 +98,14 @@ def gather(
     return _Gather(ctx, http or HttpClient(), timeout).run()
 
 
-class _Outage(Exception):
-    """A read found its region unreachable (raised in a worker, noted by `_Gather.get`)."""
-
-    def __init__(self, region: str, detail: str) -> None:
-        super().__init__(detail)
-        self.region = region
-        self.detail = detail
-
-
-class _Gather:
+class _Gather(DeadlineReads):
     def __init__(self, ctx: Context, http: HttpClient, timeout: float) -> None:
+        super().__init__(timeout)
         self.ctx = ctx
         self.config = ctx.config
         self.http = http
-        self.timeout = timeout
-        self.deadline = time.monotonic() + timeout
         self.secrets: set[str] = set()  # every secret seen, to scrub from any text shown
-        self.unreachable: dict[str, str] = {}  # region -> why, the first sentence found
         self.unread: list[str] = []  # stack-wide facts not read
-
-    def submit(
-        self,
-        fn: Callable[..., T],
-        *args: Any,
-        region: str | None = None,
-        service: str | None = None,
-    ) -> Future[T]:
-        """Run a read on a daemon thread (a hung one never holds the exit)."""
-
-        def call() -> T:
-            try:
-                return fn(*args)
-            except _Outage:
-                raise  # a read this one waited on already named the outage
-            except Exception as error:
-                where = outage_region(error, default=region)
-                if where:
-                    raise _Outage(where, _failed(error)) from error
-                # Name the region and IAM action here: re-raised in the main thread
-                # the error no longer says where it came from.
-                translated = translate(error, region=region, service=service)
-                if translated is None or translated is error:
-                    raise
-                raise translated from error
-
-        return start(call, name="status")
-
-    def get(self, future: Future[Any], region: str, *, grace: float = 0.0) -> Any:
-        """The read's answer, or UNREAD when it is not back by the deadline (+ `grace`) or
-        its region is out; the region is then noted as unreachable."""
-        try:
-            return future.result(timeout=max(self.deadline + grace - time.monotonic(), 0.0))
-        except FutureTimeout:
-            self._note(region, f"no answer in {self.timeout:g}s")
-        except _Outage as outage:
-            self._note(outage.region, outage.detail)
-        return UNREAD
-
-    def _note(self, region: str, why: str) -> None:
-        self.unreachable.setdefault(region, why)
 
     def run(self) -> StackStatus:
         config, regions = self.config, self.config.regions
@@ -378,7 +322,7 @@ class _Gather:
         function (they share it), so a region whose Lambda API is down is still probed."""
         api_id = api.result()
         own = functions[region]
-        if api_id is None or (_answered(own) and not own.result()[0].exists):
+        if api_id is None or (answered(own) and not own.result()[0].exists):
             return None  # nothing to probe: the missing piece is reported instead
         secret = self._any_secret(functions, first=region)
         base = api_url(api_id, region, self.config.api.stage)
@@ -392,27 +336,6 @@ class _Gather:
             self._message(answer),
             answer.header(REGION_HEADER),
         )
-
-    def _any_secret(
-        self, functions: dict[str, Future[tuple[FunctionView, str | None]]], first: str
-    ) -> str:
-        """The health-checker secret from `first`'s function, else any region's that
-        answers before the deadline ("" when none does)."""
-        order = [functions[first], *(f for r, f in functions.items() if r != first)]
-        remaining = max(self.deadline - time.monotonic(), 0.0)
-        try:
-            own = order[0].result(timeout=remaining)[1]
-            if own:
-                return own
-        except Exception:  # unread: try the others
-            pass
-        try:
-            for future in as_completed(order[1:], timeout=max(self.deadline - time.monotonic(), 0)):
-                if _answered(future) and (secret := future.result()[1]):
-                    return secret
-        except FutureTimeout:
-            pass
-        return ""
 
     def _serving(
         self, functions: dict[str, Future[tuple[FunctionView, str | None]]]
@@ -443,24 +366,6 @@ class _Gather:
         for secret in self.secrets:
             text = text.replace(secret, mask(secret))
         return text
-
-
-class Unread:
-    """A read that did not come back in time (distinct from None, a valid answer)."""
-
-
-UNREAD = Unread()
-
-
-def _answered(future: Future[Any]) -> bool:
-    return future.done() and future.exception() is None
-
-
-def _failed(error: BaseException) -> str:
-    """An outage in a few words: the operation and botocore's first line."""
-    operation = getattr(error, "operation_name", "") or ""
-    text = (str(error).splitlines() or [type(error).__name__])[0][:160].rstrip(".")
-    return f"{operation} failed: {text}" if operation and operation not in text else text
 
 
 def _body_field(answer: HttpAnswer, name: str) -> str | None:
