@@ -114,6 +114,6 @@ def test_a_5xx_answer_is_an_outage_of_the_region_it_came_from(
 
 def test_status_timeout_scales_the_read_only_deadline() -> None:
     longer = read_only(30)
-    assert longer.call_budget > READ_ONLY.call_budget and longer.read_timeout > 3
-    assert read_only(2).call_budget < 2  # a region gets no more than it was given
+    assert longer.call_budget > READ_ONLY.call_budget and longer.read_timeout == 30
+    assert read_only(2).read_timeout == 2  # each attempt waits as long as the region does
     assert MUTATING.call_budget > READ_ONLY.call_budget
