@@ -221,7 +221,7 @@ def _restore(
                     f"{region} answers.",
                 )
             previous = read.variables.get("FORCE_FAIL") if read and read.variables else None
-            say(f"Nothing to change: {region} has no FORCE_FAIL and no check override.")
+            say(f"{region} has no FORCE_FAIL and no check override: nothing to change.")
             return ForceFailReport(FlagChange(region, False, previous, False))
         before = _before(observer, region, wait, say)
     except KeyboardInterrupt:
