@@ -19,6 +19,9 @@ from failover_cli.errors import BadInput
 if TYPE_CHECKING:
     from failover_cli.sandbox.iam_policy import Policy
 
+if TYPE_CHECKING:
+    from failover_cli.sandbox.outages import Mode
+
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
 
 
@@ -72,6 +75,15 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     "checks implicitly; refused calls answer AccessDenied. Callers signing with access key "
     "sandbox-admin are exempt.",
 )
+@click.option(
+    "--outage",
+    "outages",
+    multiple=True,
+    metavar="REGION[:MODE]",
+    callback=lambda _ctx, _param, values: _outages(values),
+    help="Start with REGION in an outage (repeatable). MODE: hang (default), refuse, 5xx "
+    "or dataplane. Change it at run time with POST/DELETE /_sandbox/outage.",
+)
 @json_option
 @pass_state
 def command(
@@ -83,6 +95,7 @@ def command(
     source_table_hold: float,
     certificate_release: float,
     policy_file: str | None,
+    outages: dict[str, Mode],
 ) -> None:
     """Run the local two-region AWS emulation in the foreground until Ctrl-C.
 
@@ -103,6 +116,7 @@ def command(
             source_table_hold=source_table_hold, certificate_release=certificate_release
         ),
         policy=policy,
+        outages=outages,
     )
     sandbox.start()  # a taken port raises PortInUse: one line, exit 2
     # SIGTERM (kill, docker stop, CI) stops as cleanly as Ctrl-C; SIGINT is set
@@ -118,6 +132,7 @@ def command(
                     "environment": environment,
                     "outbox": str(sandbox.outbox),
                     "client_region": sandbox.client_region,
+                    "outages": [outage.public() for outage in sandbox.outages.current()],
                 }
             )
         )
@@ -136,6 +151,12 @@ def command(
         click.echo(
             f"Every AWS call is held to the IAM policy in {policy_file} "
             "(except with access key sandbox-admin)",
+            err=True,
+        )
+    for outage in sandbox.outages.current():
+        click.echo(
+            f"Outage: {outage.region} ({outage.mode}); end it with "
+            f"curl -X DELETE {sandbox.endpoint}/_sandbox/outage",
             err=True,
         )
     sandbox.serve_forever()
@@ -168,6 +189,22 @@ def _region(value: str) -> str:
         hint = suggest(value, sorted(known))
         raise click.BadParameter(f"{value!r} is not an AWS region{hint}")
     return value
+
+
+def _outages(values: tuple[str, ...]) -> dict[str, Mode]:
+    from failover_cli.sandbox.outages import BadOutage, parse_outage
+
+    chosen: dict[str, Mode] = {}
+    for value in values:
+        try:
+            region, mode = parse_outage(value)
+        except BadOutage as error:
+            raise click.BadParameter(str(error)) from None
+        _region(region)
+        if region in chosen:
+            raise click.BadParameter(f"{region} is given twice")
+        chosen[region] = mode
+    return chosen
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:

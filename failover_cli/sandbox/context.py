@@ -15,6 +15,7 @@ from pathlib import Path
 from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.health_state import HealthState
 from failover_cli.sandbox.layer import Layer
+from failover_cli.sandbox.outages import Outages
 from failover_cli.sandbox.scheduler import Scheduler
 
 
@@ -33,6 +34,8 @@ class SandboxContext:
     outbox: Path | None = None
     # AWS's holds, delays and rate limits the services enforce (changeable at run time).
     rules: AwsRules = field(default_factory=AwsRules)
+    # Regions in an emulated outage (the outage switch), for any feature to read.
+    outages: Outages = field(default_factory=Outages)
 
 
 Feature = Callable[[SandboxContext], None]

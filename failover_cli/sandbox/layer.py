@@ -8,7 +8,9 @@ interceptor can
 - answer by itself (never call `forward`): running Lambda code, execute-api
   hosts, TestDNSAnswer ...;
 - check first and refuse (return an error without calling `forward`);
-- let moto do the work and then add to it or rewrite its answer.
+- let moto do the work and then add to it or rewrite its answer;
+- give no answer at all: raise `outages.Unanswered` (an outage in hang or
+  refuse mode); the server then holds or resets the connection (holding.py).
 
 Requests no interceptor wants go straight to moto, untouched.
 """
@@ -19,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
+from failover_cli.sandbox.outages import UNANSWERED_KEY, Unanswered
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error
 
@@ -71,6 +74,9 @@ class Layer:
             return self.backend(environ, start_response)
         try:
             response = self._forward(chain)(request)
+        except Unanswered as unanswered:  # no answer at all: the server holds or resets
+            environ[UNANSWERED_KEY] = unanswered
+            raise
         except Exception as error:  # a bug in the layer answers 500, like moto does
             log.exception("sandbox interceptor failed on %s %s", request.method, request.path)
             response = json_error("InternalFailure", f"sandbox: {error}", status=500)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from failover_cli.sandbox.outages import INTERNAL_AGENT
 from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
 
 FAKE_KEY = INTERNAL_ACCESS_KEY  # the sandbox's own calls: never held to --enforce-policy
@@ -56,6 +57,7 @@ def client(
                 connect_timeout=5,
                 read_timeout=read_timeout,
                 proxies={},
+                user_agent_extra=INTERNAL_AGENT,  # AWS's own traffic: no outage gates it
             ),
         )
         if account_id != DEFAULT_ACCOUNT_ID:

@@ -83,6 +83,11 @@ class AwsRequest:
         match = _CREDENTIAL_SCOPE.search(text)
         return (match.group(1), match.group(2), match.group(3)) if match else None
 
+    @property
+    def signed(self) -> bool:
+        """Whether this is a SigV4-signed AWS API call (not a page, a link or execute-api)."""
+        return self._scope is not None
+
     @cached_property
     def access_key(self) -> str | None:
         """The access key id the request is signed with; None for unsigned requests."""

@@ -16,13 +16,13 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import aws_rules
+from failover_cli.sandbox import aws_rules, outage_switch
 from failover_cli.sandbox.access import PolicyEnforcer
 from failover_cli.sandbox.acm import in_use as acm_in_use
 from failover_cli.sandbox.acm import validation as acm_validation
@@ -33,10 +33,12 @@ from failover_cli.sandbox.autoscaling import gaps as autoscaling_gaps
 from failover_cli.sandbox.cloudwatch import alarms as cloudwatch_alarms
 from failover_cli.sandbox.context import Feature, SandboxContext
 from failover_cli.sandbox.dynamodb import global_tables as dynamodb_global_tables
+from failover_cli.sandbox.holding import HoldingPen, holding_handler, server_class
 from failover_cli.sandbox.host_guard import HostGuard
 from failover_cli.sandbox.iam_policy import Policy
 from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
 from failover_cli.sandbox.layer import Layer
+from failover_cli.sandbox.outages import Mode, Outages
 from failover_cli.sandbox.route53 import changes as route53_changes
 from failover_cli.sandbox.route53 import checkers as health_checkers
 from failover_cli.sandbox.route53 import dns_answer as route53_test_dns
@@ -54,6 +56,7 @@ log = logging.getLogger(__name__)
 
 # The gaps in moto the sandbox fills, installed in this order: one line per feature.
 FEATURES: tuple[Feature, ...] = (
+    outage_switch.install,  # first: an outage applies before any other feature
     aws_rules.install,
     acm_in_use.install,
     dynamodb_global_tables.install,
@@ -117,6 +120,7 @@ class Sandbox:
         outbox: str | os.PathLike[str] | None = None,
         rules: aws_rules.AwsRules | None = None,
         policy: Policy | None = None,
+        outages: Mapping[str, Mode] | None = None,
     ):
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
@@ -137,6 +141,9 @@ class Sandbox:
         self.scheduler = Scheduler(time_scale)
         self.context: SandboxContext | None = None
         self.rules = rules or aws_rules.AwsRules()
+        # The outage switch: set at start (--outage) or at run time (/_sandbox/outage).
+        self.outages = Outages(dict(outages or {}))
+        self._pen: HoldingPen | None = None
 
     @property
     def port(self) -> int:
@@ -175,22 +182,24 @@ class Sandbox:
         listener = self._bind()
         _configure_moto()
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
 
         layer = Layer(DomainDispatcherApplication(create_backend_app))
         try:
             # werkzeug binds by itself and sys.exit()s when the port is taken:
             # hand it our already-bound socket instead.
-            self._server = make_server(
+            self._server = server_class()(
                 self.host,
                 listener.getsockname()[1],
                 layer,
-                threaded=True,
-                request_handler=_request_handler(self._log_requests),
+                holding_handler(_request_handler(self._log_requests)),
                 fd=listener.fileno(),
             )
         finally:
             listener.close()  # the server holds its own duplicate of the socket
+        pen = self._pen = self._server.pen = HoldingPen()
+        # A change of a region's outage lets go of what its old mode held: the
+        # clients' retries meet the new mode.
+        self.outages.subscribe(lambda region, _mode: pen.release(region))
         self._bound_port = int(self._server.port)
         # First in the chain: a request from a foreign Host or Origin reaches nothing else.
         layer.add(HostGuard(self._bound_port, _serves_domain))
@@ -204,6 +213,7 @@ class Sandbox:
             client_region=self.client_region,
             outbox=self.outbox,
             rules=self.rules,
+            outages=self.outages,
         )
         for install in self._features:
             install(self.context)
@@ -223,7 +233,9 @@ class Sandbox:
             server.shutdown()  # returns once serve_forever has left its loop
             thread.join(timeout=5)
         self.scheduler.stop()
-        self._server = self._thread = None
+        if self._pen is not None:
+            self._pen.close()
+        self._server = self._thread = self._pen = None
         self._stopped.set()
 
     def serve_forever(self) -> None:

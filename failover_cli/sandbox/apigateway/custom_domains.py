@@ -27,6 +27,7 @@ from typing import Any
 from failover_cli.sandbox.apigateway.execute_api import dispatch_execute_api, gateway_error
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
+from failover_cli.sandbox.outages import Mode, Unanswered
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.route53.records import resolve, zones_for
@@ -75,6 +76,8 @@ class CustomDomains(Interceptor):
                 f"{name} in the sandbox."
             )
         assert region is not None
+        if self.context.outages.data_plane_down(region):
+            raise Unanswered(Mode.HANG, region)  # the outage switch: that region's data plane
         return self._dispatch(request, name, region, account)
 
     def _dispatch(self, request: AwsRequest, name: str, region: str, account: str) -> Response:

@@ -31,7 +31,16 @@ Write = tuple[str, Mapping[str, Any]]  # (table name or ARN, item or key attribu
 
 
 def install(context: SandboxContext) -> None:
-    context.layer.add(GlobalTablesInterceptor(GlobalTables(context.scheduler, context.rules)))
+    tables = GlobalTables(
+        context.scheduler, context.rules, paused=context.outages.replication_paused
+    )
+    context.layer.add(GlobalTablesInterceptor(tables))
+
+    def outage_changed(_region: str, _mode: object) -> None:
+        with tables.lock:  # the same lock as every write: no copy crosses a catch-up
+            tables.catch_up()
+
+    context.outages.subscribe(outage_changed)
 
 
 class GlobalTablesInterceptor(OperationInterceptor):

@@ -15,12 +15,13 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from failover_cli.sandbox.aws_rules import AwsRules
+from failover_cli.sandbox.dynamodb.backlog import Backlog
 from failover_cli.sandbox.scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -98,13 +99,20 @@ class ReplicaGroup:
 class GlobalTables:
     """The sandbox's replica groups, keyed by (account, table name)."""
 
-    def __init__(self, scheduler: Scheduler, rules: AwsRules | None = None):
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        rules: AwsRules | None = None,
+        paused: Callable[[str], bool] = lambda _r: False,
+    ):
         self.lock = threading.RLock()
         self._scheduler = scheduler
         self._rules = rules or AwsRules()
         self._groups: dict[tuple[str, str], ReplicaGroup] = {}
         # (account, region, name) -> (real moment it last seeded a replica, that table)
         self._sources: dict[tuple[str, str, str], tuple[float, Table]] = {}
+        # Writes held back while their source or receiving region is in an outage.
+        self.backlog = Backlog(paused)
 
     # -- lookups -------------------------------------------------------------
 
@@ -279,7 +287,10 @@ class GlobalTables:
                 or group.replicas[region].status is ReplicaStatus.DELETING
             ):
                 continue
-            _copy_item(source, [r.table for r in group.receivers(region)], attributes)
+            now = self._deliver_now(group, region, attributes)
+            _copy_item(
+                source, [r.table for r in group.receivers(region) if r.region in now], attributes
+            )
 
     def replicate_region(self, account_id: str, region: str) -> None:
         """Make every group table in `region` the truth for its replicas (writes we cannot key)."""
@@ -288,8 +299,30 @@ class GlobalTables:
                 continue
             source = group.replicas[region]
             if source.status is not ReplicaStatus.DELETING:
+                now = self._deliver_now(group, region, None)
                 for receiver in group.receivers(region):
-                    _copy_table(source.table, receiver.table)
+                    if receiver.region in now:
+                        _copy_table(source.table, receiver.table)
+
+    def catch_up(self) -> None:
+        """Replicate what an outage held back, now that both its regions work."""
+        for pending in self.backlog.ready():
+            source = self.table(pending.account_id, pending.source, pending.name)
+            target = self.table(pending.account_id, pending.receiver, pending.name)
+            if source is None or target is None:
+                continue  # a replica deleted meanwhile: nothing to catch up with
+            if pending.attributes is None:
+                _copy_table(source, target)
+            else:
+                _copy_item(source, [target], pending.attributes)
+
+    def _deliver_now(
+        self, group: ReplicaGroup, region: str, attributes: Mapping[str, Any] | None
+    ) -> set[str]:
+        receivers = [r.region for r in group.receivers(region)]
+        return set(
+            self.backlog.hold_back(group.account_id, group.name, region, receivers, attributes)
+        )
 
     # -- transitions ---------------------------------------------------------
 

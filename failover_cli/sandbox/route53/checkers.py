@@ -30,7 +30,13 @@ from failover_cli.sandbox.health_state import CheckRules, HealthState, Observati
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
-from failover_cli.sandbox.route53.probe import PROBED_TYPES, ProbeResult, Target, probe
+from failover_cli.sandbox.route53.probe import (
+    PROBED_TYPES,
+    UNREACHABLE,
+    ProbeResult,
+    Target,
+    probe,
+)
 from failover_cli.sandbox.scheduler import Job
 from failover_cli.sandbox.stop_hooks import on_stop
 
@@ -64,7 +70,7 @@ FIRST_PROBE_WITHIN = 2.0  # emulated seconds: new checks are probed almost at on
 PROBE_THREADS = 8
 # Hosts the sandbox answers itself: REST API hosts, regional domain names, *.localhost.
 _SANDBOX_HOST = re.compile(
-    r"(^[a-z0-9-]+\.execute-api\.[a-z0-9-]+\.(amazonaws\.com|localhost)$)|(^|\.)localhost$"
+    r"(^[a-z0-9-]+\.execute-api\.([a-z0-9-]+)\.(amazonaws\.com|localhost)$)|(^|\.)localhost$"
 )
 _HEALTH_CHECK_PATH = re.compile(r"^/2013-04-01/healthcheck(/[^/]+)?/?$")
 
@@ -209,12 +215,23 @@ class HealthCheckers:
                 self._busy.discard((config.check_id, region))
 
     def _probe_target(self, target: Target) -> ProbeResult:
+        region = execute_api_region(target.fqdn or "")
+        if region and self.context.outages.data_plane_down(region):
+            # The region's data plane is down (outage switch): Route 53 cannot
+            # connect. Answered at once, so a dead region never ties up the pool.
+            return ProbeResult(False, UNREACHABLE)
         return probe(target, self._sandbox, serves_host)
 
 
 def serves_host(host: str) -> bool:
     """Whether a request for `host` is answered by the sandbox (and not the internet)."""
     return is_sandbox_host(host) or host in custom_domain_names()
+
+
+def execute_api_region(host: str) -> str | None:
+    """The region of a REST API host (`<id>.execute-api.<region>.amazonaws.com`), else None."""
+    match = _SANDBOX_HOST.search(host.rstrip(".").lower())
+    return match.group(2) if match and match.group(1) else None
 
 
 def is_sandbox_host(host: str) -> bool:

