@@ -1,8 +1,8 @@
 """The sandbox's outage switch: each mode as a client of the region sees it, and the end of it.
 
 One sandbox subprocess for the module (started with `--outage eu-west-1:refuse`
-to show the option), at --time-scale 10; every test ends its outages in a
-`finally`, so the next one starts from a working AWS. Clients use short
+to show the option), at --time-scale 10; each test starts with no outage and
+ends the ones it made. Clients use short
 time-outs and a single attempt: a hanging region must show as a time-out,
 never as a slow test. Nothing asserts how long anything took.
 """
@@ -21,7 +21,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 
-from tests.conftest import launch_sandbox_process
+from tests.conftest import SandboxProcess, launch_sandbox_process
 from tests.sandbox_api_helpers import (
     SECRET,
     api_host,
@@ -43,24 +43,28 @@ _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process = launch_sandbox_process(
-        tmp_path_factory.mktemp("outage"), "--time-scale", "10", "--outage", "eu-west-1:refuse"
+def process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    started = launch_sandbox_process(
+        tmp_path_factory.mktemp("outage"),
+        *("--time-scale", "10", "--outage", "eu-west-1:refuse"),
+        global_args=("--json",),
     )
     try:
-        process.wait_until_ready()
-        yield process.endpoint
+        started.wait_until_ready()
+        yield started
     finally:
-        process.stop()
+        started.stop()
 
 
 @pytest.fixture
-def sandbox(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+def sandbox(process: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The module's sandbox with no outage (whatever ran before); none is left after."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", process.endpoint)
+    switch(process.endpoint, "DELETE")
     try:
-        yield endpoint
+        yield process.endpoint
     finally:
-        switch(endpoint, "DELETE")
+        switch(process.endpoint, "DELETE")
 
 
 def switch(endpoint: str, method: str, body: Any = None) -> tuple[int, dict[str, Any]]:
@@ -82,19 +86,24 @@ def client(service: str, region: str, config: Config = ONCE) -> Any:
     return boto3.client(service, region_name=region, config=config)
 
 
-def test_the_switch_lists_starts_changes_and_ends_outages(endpoint: str) -> None:
-    status, listed = switch(endpoint, "GET")
-    assert status == 200
-    assert [(o["region"], o["mode"]) for o in listed["outages"]] == [("eu-west-1", "refuse")]
-    outage(endpoint, WEST, "hang")
-    outage(endpoint, WEST, "dataplane")  # a change, not a second outage
-    status, listed = switch(endpoint, "POST", {"region": "us-east-2"})  # mode defaults to hang
+def test_outage_given_at_start_is_in_place(process: SandboxProcess) -> None:
+    printed = json.loads(process.stdout().splitlines()[0])
+    assert [(o["region"], o["mode"]) for o in printed["outages"]] == [("eu-west-1", "refuse")]
+
+
+def test_the_switch_lists_starts_changes_and_ends_outages(sandbox: str) -> None:
+    outage(sandbox, "eu-west-1", "refuse")
+    outage(sandbox, WEST, "hang")
+    outage(sandbox, WEST, "dataplane")  # a change, not a second outage
+    status, listed = switch(sandbox, "POST", {"region": "us-east-2"})  # mode defaults to hang
     modes = {o["region"]: o["mode"] for o in listed["outages"]}
     assert modes == {"eu-west-1": "refuse", WEST: "dataplane", "us-east-2": "hang"}
-    _, listed = switch(endpoint, "POST", {"region": "us-east-2", "mode": "none"})
-    _, listed = switch(endpoint, "DELETE", {"region": WEST})
+    _, listed = switch(sandbox, "POST", {"region": "us-east-2", "mode": "none"})
+    status, listed = switch(sandbox, "GET")
+    assert status == 200 and [o["region"] for o in listed["outages"]] == ["eu-west-1", WEST]
+    _, listed = switch(sandbox, "DELETE", {"region": WEST})
     assert [o["region"] for o in listed["outages"]] == ["eu-west-1"]
-    _, listed = switch(endpoint, "DELETE")
+    _, listed = switch(sandbox, "DELETE")
     assert listed["outages"] == []
 
 

@@ -44,6 +44,8 @@ CODE = "ServiceUnavailable"
 
 def verdict(outages: Outages, request: AwsRequest) -> Mode | None:
     """What `request` gets from the outage switch: None (served as usual) or a mode."""
+    if not outages.active:
+        return None
     agent = request.headers.get("user-agent", "")
     if INTERNAL_AGENT in agent:
         return None

@@ -137,6 +137,11 @@ class Outages:
         with self._lock:
             return sorted(self._outages.values(), key=lambda outage: outage.region)
 
+    @property
+    def active(self) -> bool:
+        """Whether any region is in an outage (the gate's fast path)."""
+        return bool(self._outages)
+
     def mode(self, region: str) -> Mode | None:
         outage = self._outages.get(region)  # one dict read: atomic, no lock needed
         return outage.mode if outage else None
