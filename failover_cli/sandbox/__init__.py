@@ -7,8 +7,11 @@ A small core and one subpackage per emulated service (map: README.md here):
   answer with `Response`s (responses.py); timed work runs on the `Scheduler`
   (scheduler.py); a feature gets all of it as a `SandboxContext`
   (context.py), with `stop_hooks.on_stop` for cleanup, `loopback` clients
-  for calling the sandbox's own public APIs and `HealthState`
-  (health_state.py) for what the Route 53 checkers observe;
+  for calling the sandbox's own public APIs, `HealthState`
+  (health_state.py) for what the Route 53 checkers observe and `Outages`
+  (outages.py) for the regions the outage switch has taken down (the gate,
+  outage_gate.py, applies them first; holding.py keeps unanswered
+  connections);
 - services: `lambda_/`, `route53/`, `apigateway/`, `dynamodb/`,
   `autoscaling/`, `cloudwatch/`, `sns/`, `acm/`, and `watch/` (the page).
 

@@ -28,6 +28,7 @@
   let failingSince = null; // time of the first failed answer of the current run of them
   let polling = false; // one probe loop at most
   let stacksTimer = null;
+  let outages = new Map(); // region -> mode, from /_sandbox/outage
 
   function colourOf(region) {
     if (!region) return "#94a3b8";
@@ -357,6 +358,7 @@
           ? region === stack.primary ? "primary" : "secondary"
           : stack.routing === "latency" ? "latency routing" : "no routing records";
       card.appendChild(el("div", "role", role));
+      if (outages.has(region)) card.appendChild(el("div", "outage-flag", `outage: ${outages.get(region)}`));
       const line = el("div", "health");
       if (health) {
         const state = health.healthy ? "healthy" : "unhealthy";
@@ -379,5 +381,77 @@
     $("regions").replaceChildren(...cards);
   }
 
+  // -- the outage switch: POST/DELETE /_sandbox/outage, the list polled -------
+
+  const OUTAGE_POLL_MS = 2000;
+  const EXTRA_REGIONS = ["us-east-1"]; // Route 53, CloudWatch, SNS live there
+
+  async function outageCall(method, body) {
+    const response = await fetch("/_sandbox/outage", {
+      method,
+      cache: "no-store",
+      headers: { "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(10000),
+    });
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error(answer.error || `HTTP ${response.status}`);
+    return answer;
+  }
+
+  function showOutages(answer) {
+    outages = new Map(answer.outages.map((o) => [o.region, o.mode]));
+    const items = answer.outages.map((o) => {
+      const item = el("li", "outage-item");
+      item.dataset.region = o.region;
+      item.appendChild(el("span", "mono", `${o.region}: ${o.mode} since ${clock(o.since)}`));
+      const end = el("button", "", "End");
+      end.type = "button";
+      end.addEventListener("click", () => changeOutage("DELETE", { region: o.region }));
+      item.appendChild(end);
+      return item;
+    });
+    $("outage-list").replaceChildren(...items);
+    $("outage-state").textContent = items.length ? `${items.length} in outage` : "no outage";
+    $("outage-end").disabled = items.length === 0;
+    document.body.dataset.outage = items.length ? "on" : "off";
+  }
+
+  function fillOutageRegions() {
+    const select = $("outage-region");
+    const chosen = select.value;
+    const stack = current();
+    const regions = [...new Set([...(stack ? stack.regions : []), ...EXTRA_REGIONS])];
+    select.replaceChildren(...regions.map((region) => el("option", "", region)));
+    if (regions.includes(chosen)) select.value = chosen;
+  }
+
+  async function changeOutage(method, body) {
+    $("outage-error").hidden = true;
+    try {
+      showOutages(await outageCall(method, body));
+    } catch (error) {
+      $("outage-error").textContent = `The outage switch said: ${error.message}`;
+      $("outage-error").hidden = false;
+    }
+  }
+
+  async function pollOutages() {
+    fillOutageRegions();
+    try {
+      showOutages(await outageCall("GET"));
+    } catch (error) {
+      // The sandbox is down or busy: the /hello poll already says so.
+    }
+    setTimeout(pollOutages, OUTAGE_POLL_MS);
+  }
+
+  $("outage-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    changeOutage("POST", { region: $("outage-region").value, mode: $("outage-mode").value });
+  });
+  $("outage-end").addEventListener("click", () => changeOutage("DELETE"));
+
   loadStacks();
+  pollOutages();
 })();
