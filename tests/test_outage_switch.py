@@ -86,11 +86,6 @@ def _regions(run: Run) -> dict[str, dict[str, Any]]:
     return {r["region"]: r for r in json.loads(run.stdout)["regions"]}
 
 
-@pytest.mark.xfail(
-    reason="through the real switch, us-east-1 is also reported unreachable when us-west-2 "
-    "hangs (not yet understood; the fault-injection tests of the same case pass)",
-    strict=False,
-)
 def test_must_show_with_us_west_2_hanging(stack: tuple[Path, str]) -> None:
     config, endpoint = stack
     _switch(endpoint, "POST", {"region": WEST, "mode": "hang"})

@@ -19,6 +19,9 @@ from failover_cli.aws.deadlines import MUTATING, Deadline, install_budget
 if TYPE_CHECKING:
     import boto3
 
+# How long the account id is waited for from one region before the others are asked.
+ACCOUNT_HEDGE_SECONDS = 2.0
+
 # Called with (service, region, operation_name, params) before every request;
 # tests and benchmarks use it to record or count calls.
 CallHook = Callable[[str, str, str, dict[str, Any]], None]
@@ -87,11 +90,46 @@ class ClientFactory:
 
         return hook
 
-    def account_id(self, region: str) -> str:
-        """The caller's account id (one STS call, cached)."""
+    def account_id(self, region: str, *fallbacks: str) -> str:
+        """The caller's account id (one STS call, cached).
+
+        STS answers in every region. When `region` is in an outage (no answer within
+        ACCOUNT_HEDGE_SECONDS, refused, 5xx) the `fallbacks` are asked too and the first
+        answer wins, so one region down does not stop the reads of the others that
+        only need the account id to build an ARN.
+        """
         if self._account_id is None:
-            self._account_id = self.client("sts", region).get_caller_identity()["Account"]
+            self._account_id = self._first_identity((region, *fallbacks))
         return self._account_id
+
+    def _first_identity(self, regions: tuple[str, ...]) -> str:
+        from concurrent.futures import FIRST_COMPLETED, Future, wait
+
+        from failover_cli.aws.outage import outage_region, start
+
+        def ask(where: str) -> Future[str]:
+            client = self.client("sts", where)
+            return start(lambda: str(client.get_caller_identity()["Account"]), name="sts")
+
+        pending = {ask(regions[0]): regions[0]}
+        waiting = list(regions[1:])
+        first_error: BaseException | None = None
+        while pending:
+            timeout = ACCOUNT_HEDGE_SECONDS if waiting else None
+            done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                where = pending.pop(future)
+                error = future.exception()
+                if error is None:
+                    return future.result()
+                if not outage_region(error, default=where):
+                    raise error  # credentials, access denied: not a reason to ask elsewhere
+                first_error = first_error or error
+            if waiting and (not done or not pending):  # slow or out: ask the others too
+                pending.update({ask(r): r for r in waiting})
+                waiting = []
+        assert first_error is not None
+        raise first_error
 
 
 def _stamp_service(service: str, region: str) -> Callable[..., None]:

@@ -72,7 +72,9 @@ class Context:
 
     @property
     def account_id(self) -> str:
-        return self.clients.account_id(self.config.primary_region)
+        primary = self.config.primary_region
+        others = [r for r in (*self.config.regions, "us-east-1") if r != primary]
+        return self.clients.account_id(primary, *dict.fromkeys(others))
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """Compute a read-only answer once per run (e.g. one GetFunction per region)."""
