@@ -35,8 +35,8 @@ def _count_throttled_answers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             if code == "Throttling":
                 seen.append(code)
 
-    def client(self: ClientFactory, service: str, region: str) -> Any:
-        made = original(self, service, region)
+    def client(self: ClientFactory, service: str, region: str, *more: Any) -> Any:
+        made = original(self, service, region, *more)
         if service == "route53" and not getattr(made, "_throttle_probe", False):
             made.meta.events.register("needs-retry.route53.GetHealthCheckStatus", record)
             made._throttle_probe = True

@@ -52,7 +52,16 @@ READ_ONLY = Deadline("read-only", connect_timeout=4, read_timeout=8, max_attempt
 # The reads before a mutating command changes anything (`up`'s and `down`'s observe
 # phase): an unreachable region stops the command before any change, within about
 # half a minute, yet a slow but answering endpoint (a loaded machine) is waited for.
-OBSERVE = Deadline("observe", connect_timeout=5, read_timeout=30, max_attempts=5, call_budget=60)
+# Attempts as many as a write's (throttling and 5xx are retried as before these deadlines):
+# the call budget, not the attempt count, is what bounds a hang.
+OBSERVE = Deadline(
+    "observe",
+    connect_timeout=5,
+    read_timeout=30,
+    max_attempts=10,
+    call_budget=60,
+    mode="adaptive",
+)
 
 # Mutating commands: botocore's own time-outs and attempts (throttling is absorbed by
 # the adaptive mode), but a call whose attempts keep hanging stops after two minutes.
