@@ -105,22 +105,23 @@ def confirmed_email_topic(outbox: Outbox, to: str) -> str:
     return topic_arn
 
 
+def minimum(check_id: str) -> float | None:
+    """The check's HealthCheckStatus Minimum over the last hour (None: no datapoint yet)."""
+    now = datetime.now(UTC)
+    points = client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Route53",
+        MetricName="HealthCheckStatus",
+        Dimensions=[{"Name": "HealthCheckId", "Value": check_id}],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Minimum"],
+    )["Datapoints"]
+    return points[0]["Minimum"] if points else None
+
+
 def test_the_health_check_status_metric_is_published_in_us_east_1(outbox: Outbox) -> None:
     healthy, unhealthy = calculated_check(True), calculated_check(False)
-
-    def minimum(check_id: str) -> float | None:
-        now = datetime.now(UTC)
-        points = client("cloudwatch").get_metric_statistics(
-            Namespace="AWS/Route53",
-            MetricName="HealthCheckStatus",
-            Dimensions=[{"Name": "HealthCheckId", "Value": check_id}],
-            StartTime=now - timedelta(hours=1),
-            EndTime=now + timedelta(minutes=5),
-            Period=3600,
-            Statistics=["Minimum"],
-        )["Datapoints"]
-        return points[0]["Minimum"] if points else None
-
     eventually(lambda: minimum(healthy) is not None, "a datapoint for the healthy check")
     eventually(lambda: minimum(unhealthy) is not None, "a datapoint for the unhealthy check")
     assert minimum(healthy) == 1.0
@@ -216,7 +217,7 @@ def test_the_tools_alarm_stays_quiet_on_new_and_replaced_checks_but_not_on_failu
     put_alarm(name, replacement, topic_arn)
     # Well past the new check's silent first minute, with a datapoint from it.
     eventually(
-        lambda: alarm(name)["StateValue"] == "OK" and _has_datapoint(replacement),
+        lambda: alarm(name)["StateValue"] == "OK" and minimum(replacement) is not None,
         "the replacement check's first datapoint",
     )
     assert alarm(name)["StateValue"] == "OK"
@@ -225,18 +226,3 @@ def test_the_tools_alarm_stays_quiet_on_new_and_replaced_checks_but_not_on_failu
     set_healthy(replacement, False)
     state_becomes(name, "ALARM")
     outbox.wait_for(to, ALARM_SUBJECT.format(name))
-
-
-def _has_datapoint(check_id: str) -> bool:
-    now = datetime.now(UTC)
-    return bool(
-        client("cloudwatch").get_metric_statistics(
-            Namespace="AWS/Route53",
-            MetricName="HealthCheckStatus",
-            Dimensions=[{"Name": "HealthCheckId", "Value": check_id}],
-            StartTime=now - timedelta(hours=1),
-            EndTime=now + timedelta(minutes=5),
-            Period=3600,
-            Statistics=["Minimum"],
-        )["Datapoints"]
-    )
