@@ -140,7 +140,7 @@ def test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which(
     problems = []
     cuts = [(cut, ("force-fail", "--region", EAST)) for cut in FORCE_FAIL_CUTS[:6]]
     cuts += [
-        (cut, ("force-fail", "--region", EAST, "--wait", "--timeout", "1s"))
+        (cut, ("force-fail", "--region", EAST, "--wait", "--timeout", "0.1s"))
         for cut in FORCE_FAIL_CUTS[6:]
     ]
     for cut, args in cuts:

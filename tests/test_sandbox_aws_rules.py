@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from failover_cli.aws.clients import ClientFactory
+from failover_cli.sandbox.outages import INTERNAL_AGENT
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import failover, unique_stack, write_config
 from tests.sandbox_api_helpers import eventually, http
@@ -174,6 +175,24 @@ def test_the_tool_paces_itself_under_that_rate(
     )
     for _ in range(8):
         paced.get_health_check_status(HealthCheckId=check_id)
+
+
+def test_the_sandboxs_own_reads_leave_the_accounts_quota_alone(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch page reads every health check each second; on AWS that traffic is not the
+    account's, so it must not throttle the user's own `status` while the page is open."""
+    _use(monkeypatch, launch_sandbox())
+    check_id = _check()
+    once = Config(retries={"max_attempts": 1})
+    internal = boto3.client(
+        "route53", EAST, config=once.merge(Config(user_agent_extra=INTERNAL_AGENT))
+    )
+    for _ in range(8):  # twice the burst
+        internal.get_health_check_status(HealthCheckId=check_id)
+    user = boto3.client("route53", EAST, config=once)
+    for _ in range(4):  # the account's burst is still whole
+        user.get_health_check_status(HealthCheckId=check_id)
 
 
 def _no_throttle(response: Any) -> None:

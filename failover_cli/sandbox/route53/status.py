@@ -18,6 +18,7 @@ from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.health_state import HealthState, Observation
 from failover_cli.sandbox.layer import Forward, Interceptor
+from failover_cli.sandbox.outages import INTERNAL_AGENT
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.route53.dns_answer import error
@@ -45,7 +46,10 @@ class HealthCheckStatus(Interceptor):
         )
 
     def handle(self, request: AwsRequest, forward: Forward) -> Response:
-        if not self._within_rate(request.account_id):
+        # The sandbox's own reads (the watch page) are not the account's calls: on AWS
+        # they would not spend its quota, so here they must not throttle the user's.
+        internal = INTERNAL_AGENT in request.headers.get("user-agent", "")
+        if not internal and not self._within_rate(request.account_id):
             return error("Throttling", "Rate exceeded", 400)
         response = forward(request)
         found = _STATUS_PATH.match(request.path)

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from botocore.exceptions import ClientError
+
 from failover_cli.sandbox.outages import INTERNAL_AGENT
 from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
 
@@ -280,6 +282,8 @@ class Watcher:
         except route53.exceptions.NoSuchHealthCheck:
             self.forget()
             observations: list[dict[str, Any]] = []
+        except ClientError:  # one unread check must not cost the page its /hello answer
+            return {**health_summary(ref, []), "healthy": None}  # unknown, not unhealthy
         else:
             observations = answer.get("HealthCheckObservations", [])
         return health_summary(ref, observations)

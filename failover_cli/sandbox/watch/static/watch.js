@@ -361,8 +361,9 @@
       if (outages.has(region)) card.appendChild(el("div", "outage-flag", `outage: ${outages.get(region)}`));
       const line = el("div", "health");
       if (health) {
-        const state = health.healthy ? "healthy" : "unhealthy";
-        const badge = el("span", `badge ${state}`, state);
+        // null: the health check could not be read this time (unknown, not unhealthy)
+        const state = health.healthy === null ? "unknown" : health.healthy ? "healthy" : "unhealthy";
+        const badge = el("span", `badge ${state}`, state === "unknown" ? "unread" : state);
         card.dataset.health = state;
         line.appendChild(badge);
         line.appendChild(el("span", "dim", `${health.healthy_checkers}/${health.checkers} checkers`));
