@@ -129,3 +129,24 @@ def test_status_marks_the_region_in_each_api_outage_mode(
     assert status.exit_code == 3
     assert _regions(status)[WEST]["reachable"] is False
     assert _regions(status)[EAST]["reachable"] is True
+
+
+def test_a_dataplane_outage_moves_dns_away_with_no_operator_action_and_back_after(
+    stack: tuple[Path, str],
+) -> None:
+    """The region's APIs answer but its app traffic does not: Route 53's checkers fail, the
+    DNS answer moves to us-east-1 by itself, and comes back once the outage ends."""
+    config, endpoint = stack
+    _switch(endpoint, "POST", {"region": WEST, "mode": "dataplane"})
+    run, data = poll_status(config, _east_serving, timeout=120, what="DNS moved to us-east-1")
+    west = _regions(run)[WEST]
+    assert west["reachable"] is True  # its control plane still answers status's reads
+    assert west["healthy"] is False and west["probe"]["shallow"]["ok"] is False
+    assert west["force_fail"] is False  # nobody forced anything: the outage did it
+    assert run.exit_code != 0  # a region down is not a healthy stack
+    _switch(endpoint, "DELETE", {"region": WEST})
+    poll_status(config, _all_healthy, timeout=120, what="us-west-2 serving again")
+
+
+def _east_serving(run: Run, data: dict[str, Any]) -> bool:
+    return data["serving_region"] == EAST
