@@ -1,11 +1,11 @@
 """During a regional outage: how long `status` and `force-fail` take when a region hangs.
 
 A stack whose PRIMARY (failover routing) is us-west-2 runs in a sandbox TIME_SCALE
-times faster than real time. The outage is a hang: every AWS API call to the
-region is accepted and never answered (each attempt waits the client's read
-time-out, then fails as a socket would), which is what a regional control-plane
-outage looks like from outside; the sandbox's health checkers and the functions
-themselves keep running, as Route 53's data plane does.
+times faster than real time. The outage is the sandbox's own switch
+(`POST /_sandbox/outage`, mode `hang`), as a user would throw it: every AWS API
+call to the region is accepted and never answered, which is what a regional
+control-plane outage looks like from outside; the sandbox's health checkers and
+the functions themselves keep running, as Route 53's data plane does.
 
 - `status` with us-west-2 hanging, and with us-east-1 hanging (then Route 53,
   CloudWatch and SNS, which answer from us-east-1, hang too): wall time against
@@ -18,18 +18,19 @@ themselves keep running, as Route 53's data plane does.
 
 from __future__ import annotations
 
+import json
+import os
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from benchmarks.report import Check, Section, Table, median, secs
 from benchmarks.stackenv import context, down, sandbox_stack, settle_heap, up, wait_until_serving
 from failover_cli.config.schema import Config
-from failover_cli.engine.context import Context
 from failover_cli.net.http import HttpClient
 from failover_cli.ops.force_fail import force_fail
 from failover_cli.ops.status import gather
-from tests.faults import Fault, FaultInjector, Rule
 
 TIME_SCALE = 20
 STATUS_BUDGET = 15.0  # seconds (SPEC §7)
@@ -49,11 +50,24 @@ health_check:
 """
 
 
-def _hanging(config: Config, region: str) -> Context:
-    """A fresh Context whose every AWS call to `region` hangs."""
-    ctx = context(config, time_scale=TIME_SCALE)
-    FaultInjector([Rule(Fault.HANG, regions=(region,))]).attach(ctx.clients)
-    return ctx
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@contextmanager
+def _hanging(region: str) -> Iterator[None]:
+    """`region`'s AWS API endpoints hang (the sandbox's outage switch) while inside."""
+    _switch("POST", {"region": region, "mode": "hang"})
+    try:
+        yield
+    finally:
+        _switch("DELETE", {"region": region})
+
+
+def _switch(method: str, body: dict[str, str]) -> None:
+    url = os.environ["AWS_ENDPOINT_URL"] + "/_sandbox/outage"  # set by sandbox_stack
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method)
+    with _DIRECT.open(request, timeout=10) as answer:
+        answer.read()
 
 
 @contextmanager
@@ -73,11 +87,12 @@ def run(runs: int = STATUS_RUNS) -> Section:
         wait_until_serving(config)
         for _ in range(runs):
             for region in (WEST, EAST):
-                ctx = _hanging(config, region)
+                ctx = context(config, time_scale=TIME_SCALE)
                 settle_heap()
-                started = time.perf_counter()
-                seen = gather(ctx, HttpClient())
-                status_times[region].append(time.perf_counter() - started)
+                with _hanging(region):
+                    started = time.perf_counter()
+                    seen = gather(ctx, HttpClient())
+                    status_times[region].append(time.perf_counter() - started)
                 assert not {r.region: r for r in seen.regions}[region].reachable
         wait_until_serving(config)
         acted, moved, report = _force_fail(config)
@@ -110,9 +125,10 @@ def run(runs: int = STATUS_RUNS) -> Section:
             ("what", "median", "max", "runs", "budget"),
             tuple(rows),
             (
-                "force-fail's figures run from the command's start: the Lambda API's deadline "
-                "(8 s) is spent first, then Route 53 takes the override; the DNS move follows "
-                "the health checkers (time-scaled).",
+                "force-fail's figures run from the command's start: the region's Lambda API "
+                "gets 12 s (LAMBDA_WAIT) before the fallback, --wait's baseline reading of the "
+                "hanging region spends its own read deadline, then Route 53 takes the override; "
+                "the DNS move follows the health checkers (time-scaled).",
                 f"force-fail went via {report}.",
             ),
         )
@@ -144,23 +160,22 @@ def run(runs: int = STATUS_RUNS) -> Section:
 
 def _force_fail(config: Config) -> tuple[float, float | None, str]:
     """(seconds until the change was written, seconds from it to the DNS move, via)."""
-    ctx = _hanging(config, WEST)
-    settle_heap()
-    started = time.perf_counter()
     written: list[float] = []
+    with _hanging(WEST):
+        ctx = context(config, time_scale=TIME_SCALE)
+        settle_heap()
+        started = time.perf_counter()
 
-    def say(message: str) -> None:
-        if not written and ("now looks for" in message or "is live" in message):
-            written.append(time.perf_counter() - started)
+        def say(message: str) -> None:
+            if not written and ("now looks for" in message or "is live" in message):
+                written.append(time.perf_counter() - started)
 
-    report = force_fail(ctx, WEST, wait=True, timeout=60.0, say=say)
-    acted = written[0] if written else time.perf_counter() - started
+        report = force_fail(ctx, WEST, wait=True, timeout=60.0, say=say)
+        acted = written[0] if written else time.perf_counter() - started
+        force_fail(context(config, time_scale=TIME_SCALE), WEST, restore=True)
     moved = next(
         (p.seconds for p in (report.watch.phases if report.watch else ()) if p.name == "dns_moved"),
         None,
     )
-    try:
-        force_fail(_hanging(config, WEST), WEST, restore=True)
-    finally:
-        wait_until_serving(config, timeout=120)
+    wait_until_serving(config, timeout=120)
     return acted, moved, report.via

@@ -138,7 +138,7 @@ def test_a_dataplane_outage_moves_dns_away_with_no_operator_action_and_back_afte
     DNS answer moves to us-east-1 by itself, and comes back once the outage ends."""
     config, endpoint = stack
     _switch(endpoint, "POST", {"region": WEST, "mode": "dataplane"})
-    run, data = poll_status(config, _east_serving, timeout=120, what="DNS moved to us-east-1")
+    run, _ = poll_status(config, _east_serving, timeout=120, what="DNS moved to us-east-1")
     west = _regions(run)[WEST]
     assert west["reachable"] is True  # its control plane still answers status's reads
     assert west["healthy"] is False and west["probe"]["shallow"]["ok"] is False

@@ -75,10 +75,12 @@ class DeadlineReads:
 
     def get(self, future: Future[Any], region: str, *, grace: float = 0.0) -> Any:
         """The read's answer, or UNREAD when it is not back by the deadline (+ `grace`) or
-        its region is out; the region is then noted as unreachable."""
+        its region is out; the region is then noted as unreachable. No grace for a region
+        already found out: its probe waits on its own API's id, which is not coming."""
         while True:
+            extra = 0.0 if region in self.unreachable else grace
             try:
-                return future.result(timeout=max(self.deadline + grace - time.monotonic(), 0.0))
+                return future.result(timeout=max(self.deadline + extra - time.monotonic(), 0.0))
             except FutureTimeout:
                 if not self._still_answering():
                     self._note(region, f"no answer in {self.timeout:g}s")
