@@ -17,7 +17,7 @@ from tests.bad_input_helpers import Outcome, assert_refused, run_bad
 
 COMMANDS = (
     "init", "validate", "plan", "up", "status", "force-fail", "drill", "gc-logs",
-    "rotate-secret", "down", "sandbox", "demo",
+    "rotate-secret", "down", "sandbox", "demo", "logs",
 )  # fmt: skip
 # What each stack command needs besides the config to get as far as AWS.
 AWS_COMMANDS: dict[str, list[str]] = {
@@ -27,6 +27,7 @@ AWS_COMMANDS: dict[str, list[str]] = {
     "force-fail": ["force-fail", "--region", "us-east-1"],
     "drill": ["drill", "--region", "us-east-1"],
     "gc-logs": ["gc-logs"],
+    "logs": ["logs"],
     "rotate-secret": ["rotate-secret"],
     "down": ["down", "--yes"],
 }
@@ -99,6 +100,8 @@ def test_unknown_command_and_unknown_global_option(config: Path) -> None:
         (["status", "--watch", "--interval", "0"], "'0' is no time at all"),
         (["status", "--watch", "--interval", "0.5s"], "must be at least 1s"),
         (["status", "--interval", "inf"], "'inf' is not a duration"),
+        (["logs", "--since", "yesterday"], "'yesterday' is not a duration"),
+        (["logs", "--follow", "--since", "-5m"], "'-5m' is not a duration"),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, list) else "",
 )
@@ -107,7 +110,7 @@ def test_bad_durations(config: Path, args: list[str], fragment: str) -> None:
     assert_refused(run(config, *args), "Invalid value for", option, fragment)
 
 
-@pytest.mark.parametrize("command", ["force-fail", "drill"])
+@pytest.mark.parametrize("command", ["force-fail", "drill", "logs"])
 @pytest.mark.parametrize("region", HOSTILE_REGIONS, ids=lambda r: repr(r)[:30])
 def test_regions_not_in_the_stack_are_refused_before_any_aws_call(
     config: Path, command: str, region: str

@@ -144,6 +144,7 @@ AWS_COMMANDS: list[list[str]] = [
     ["force-fail", "--region", "us-east-1"],
     ["drill", "--region", "us-east-1"],
     ["gc-logs"],
+    ["logs"],
     ["rotate-secret"],
     ["down", "--yes"],
 ]

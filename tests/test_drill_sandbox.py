@@ -97,6 +97,18 @@ def test_drill_reports_each_phase_and_restores(
         for half in ("failover", "failback"):
             print(half, [(p["name"], p["seconds"]) for p in record[half]["phases"]])
 
+        # `logs` after the drill: both regions' events (the checkers called both), merged
+        # by time, the secret masked.
+        logs = failover(config, "logs", "--since", "5m", "--json")
+        assert logs.exit_code == 0, logs.stderr
+        events = [json.loads(line) for line in logs.stdout.splitlines()]
+        assert {e["region"] for e in events} == {EAST, WEST}
+        assert [e["timestamp"] for e in events] == sorted(e["timestamp"] for e in events)
+        assert any(e["message"].startswith("START RequestId:") for e in events)
+        text = failover(config, "logs", "--since", "5m", "--region", WEST)
+        assert text.exit_code == 0 and WEST in text.stdout and EAST not in text.stdout
+        assert secret not in logs.stdout + logs.stderr + text.stdout + text.stderr
+
         # A drill that runs out of time still restores, and says the phases it missed.
         poll_status(config, _serving_primary, timeout=90, what="the primary serving again")
         short = failover(config, "drill", "--region", EAST, "--timeout", "0.1s")

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import click
 
+from failover_cli.cli.completion import complete_region
 from failover_cli.cli.durations import POSITIVE_DURATION
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
 
 @click.command("drill")
-@click.option("--region", required=True, help="The region to fail during the drill.")
+@click.option(
+    "--region",
+    required=True,
+    shell_complete=complete_region,
+    help="The region to fail during the drill.",
+)
 @click.option(
     "--timeout",
     type=POSITIVE_DURATION,

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import click
 
+from failover_cli.cli.completion import complete_region
 from failover_cli.cli.durations import POSITIVE_DURATION
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
 
 @click.command("force-fail")
-@click.option("--region", required=True, help="The region whose function should fail.")
+@click.option(
+    "--region",
+    required=True,
+    shell_complete=complete_region,
+    help="The region whose function should fail.",
+)
 @click.option(
     "--restore", is_flag=True, help="Undo it instead: FORCE_FAIL and/or the health-check override."
 )

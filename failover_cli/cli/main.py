@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "force-fail": ("cmd_force_fail", "Make one region's function fail on purpose (or --restore)."),
     "drill": ("cmd_drill", "Force-fail a region, measure failover and failback, restore."),
     "gc-logs": ("cmd_gc_logs", "Delete empty log streams in the stack's own log groups."),
+    "logs": ("cmd_logs", "The functions' log events from every region, merged by time."),
     "rotate-secret": ("cmd_rotate_secret", "Replace the health-checker secret, no check fails."),
     "down": ("cmd_down", "Delete everything the stack owns, then verify nothing remains."),
     "sandbox": ("cmd_sandbox", "Run the local two-region AWS emulation in the foreground."),

@@ -1,0 +1,201 @@
+"""`failover logs`: the functions' log events from every region, merged by time.
+
+Each region's group `/aws/lambda/<function>` is read with FilterLogEvents (the
+CloudWatch Logs filter pattern syntax, `--filter`), all regions at once, each
+read bounded by the read-only deadline and a wall time: a region that does not
+answer is named and the others are still shown.
+
+The health-checker secret never leaves this module: the functions' current (and,
+during a rotation, next) secrets are read from their environment and masked in
+every message, and so is any `healthCheckerId=` value, which also covers the
+secrets of before a rotation that old events may still hold.
+
+Following (`--follow`) re-reads every FOLLOW_SECONDS from a little before the
+newest event seen (events can be ingested late), dropping event ids already shown.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from failover_cli.aws.deadlines import READ_ONLY
+from failover_cli.aws.outage import Unreachable, answer_within
+from failover_cli.engine.context import Context
+from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
+from failover_cli.errors import redact
+
+REGION_WAIT = 15.0  # seconds a region's reads may take before it is reported unreachable
+MAX_EVENTS = 10_000  # per region and read: more than anyone reads in a terminal
+FOLLOW_SECONDS = 2.0
+LATE_MS = 10_000  # ingestion can lag: each follow read looks back this far
+
+
+@dataclass(frozen=True, order=True)
+class LogEvent:
+    timestamp: int  # epoch milliseconds, as CloudWatch Logs gives it
+    region: str
+    stream: str
+    message: str
+    event_id: str = field(compare=False)
+
+    @property
+    def time(self) -> str:
+        moment = datetime.fromtimestamp(self.timestamp / 1000, tz=UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{self.timestamp % 1000:03d}Z"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "timestamp": self.timestamp,
+            "region": self.region,
+            "stream": self.stream,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    """One read of every region: the events merged by time, and what could not be read."""
+
+    events: tuple[LogEvent, ...]
+    problems: dict[str, str]  # region -> why its events are missing
+    truncated: tuple[str, ...] = ()  # regions that had more than MAX_EVENTS
+
+
+class Masker:
+    """Masks every secret the stack's functions hold, and any healthCheckerId= value."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        text = redact(text)  # quoted ones first: old secrets, whatever they were
+        for secret in self.secrets:
+            text = text.replace(secret, mask(secret))
+        return text
+
+
+def read_secrets(ctx: Context, regions: Sequence[str]) -> set[str]:
+    """Every health-checker secret the functions hold (unreadable regions are skipped:
+    the secret is shared, so one answering region is enough)."""
+
+    def secrets_of(region: str) -> set[str]:
+        lam = ctx.client("lambda", region, READ_ONLY)
+        try:
+            answer = answer_within(
+                lambda: lam.get_function_configuration(FunctionName=ctx.config.function.name),
+                REGION_WAIT,
+                region=region,
+                what="its Lambda API",
+            )
+        except Exception:  # no function, or no answer: other regions hold the same secret
+            return set()
+        variables = answer.get("Environment", {}).get("Variables", {})
+        return {variables.get(SECRET_VARIABLE, ""), variables.get(NEXT_SECRET_VARIABLE, "")}
+
+    with ThreadPoolExecutor(max_workers=max(len(regions), 1)) as pool:
+        found = list(pool.map(secrets_of, regions))
+    return set().union(*found) - {""}
+
+
+def read_events(
+    ctx: Context,
+    regions: Sequence[str],
+    start_ms: int,
+    *,
+    pattern: str | None = None,
+    masker: Masker | None = None,
+) -> LogBatch:
+    """Every event since `start_ms` in each region's function log group, merged by time."""
+    masker = masker or Masker()
+    group = ctx.config.log_group_name
+
+    def read(region: str) -> tuple[list[LogEvent], str | None, bool]:
+        try:
+            events, more = answer_within(
+                lambda: _filter(ctx, region, group, start_ms, pattern),
+                REGION_WAIT,
+                region=region,
+                what="its CloudWatch Logs API",
+            )
+        except Unreachable as why:
+            return [], str(why), False
+        except Exception as error:
+            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            if code == "ResourceNotFoundException":
+                return [], f"no log group {group} in {region} (deploy with `failover up`)", False
+            raise
+        shown = [
+            LogEvent(
+                int(e["timestamp"]),
+                region,
+                str(e.get("logStreamName", "")),
+                masker(str(e.get("message", "")).rstrip("\n")),
+                str(e.get("eventId", "")),
+            )
+            for e in events
+        ]
+        return shown, None, more
+
+    with ThreadPoolExecutor(max_workers=max(len(regions), 1)) as pool:
+        results = dict(zip(regions, pool.map(read, regions), strict=True))
+    merged = sorted(e for events, _, _ in results.values() for e in events)
+    problems = {r: why for r, (_, why, _) in results.items() if why}
+    truncated = tuple(r for r, (_, _, more) in results.items() if more)
+    return LogBatch(tuple(merged), problems, truncated)
+
+
+def _filter(
+    ctx: Context, region: str, group: str, start_ms: int, pattern: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """(the group's events since start_ms, whether there were more than MAX_EVENTS)."""
+    logs = ctx.client("logs", region, READ_ONLY)
+    arguments: dict[str, Any] = {"logGroupName": group, "startTime": start_ms}
+    if pattern:
+        arguments["filterPattern"] = pattern
+    events: list[dict[str, Any]] = []
+    for page in logs.get_paginator("filter_log_events").paginate(**arguments):
+        events.extend(page.get("events", []))
+        if len(events) > MAX_EVENTS:
+            return events[:MAX_EVENTS], True
+    return events, False
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Follower:
+    """Re-reads the regions and hands on only events not shown yet, in time order."""
+
+    ctx: Context
+    regions: Sequence[str]
+    start_ms: int
+    pattern: str | None = None
+    masker: Masker = field(default_factory=Masker)
+    _seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (region, id) -> timestamp
+    _newest: int = 0
+
+    def next_batch(self) -> LogBatch:
+        since = max(self.start_ms, self._newest - LATE_MS) if self._newest else self.start_ms
+        batch = read_events(self.ctx, self.regions, since, pattern=self.pattern, masker=self.masker)
+        fresh = tuple(e for e in batch.events if (e.region, e.event_id) not in self._seen)
+        for event in fresh:
+            self._seen[(event.region, event.event_id)] = event.timestamp
+            self._newest = max(self._newest, event.timestamp)
+        # Ids older than the look-back can never come again: forget them.
+        horizon = self._newest - 2 * LATE_MS
+        self._seen = {k: t for k, t in self._seen.items() if t >= horizon}
+        return LogBatch(fresh, batch.problems, batch.truncated)
+
+    def run(self, show: Callable[[LogBatch], None], sleep: Callable[[float], None]) -> None:
+        """Show batches until interrupted (Ctrl-C ends it from the caller)."""
+        while True:
+            show(self.next_batch())
+            sleep(FOLLOW_SECONDS)
