@@ -35,6 +35,7 @@ def expected_exports(port: int) -> list[str]:
         "export AWS_SECRET_ACCESS_KEY=testing",
         "export AWS_DEFAULT_REGION=us-east-1",
         f"export FAILOVER_RESOLVE='*={endpoint}'",
+        f"export FAILOVER_IP_RANGES={endpoint}/_sandbox/ip-ranges.json",
     ]
 
 
@@ -42,7 +43,7 @@ def test_prints_the_export_lines_and_stops_on_sigterm(launch_sandbox: Any) -> No
     sandbox = launch_sandbox()
     sandbox.wait_until_ready()
 
-    assert wait_for_output(sandbox.stdout, 5) == expected_exports(sandbox.port)
+    assert wait_for_output(sandbox.stdout, 6) == expected_exports(sandbox.port)
     assert sandbox.endpoint in sandbox.stderr()
     assert sandbox.stop(signal.SIGTERM) == 0
     assert "Sandbox stopped." in sandbox.stderr()
@@ -71,6 +72,7 @@ def test_json_flag_prints_the_environment_as_json(launch_sandbox: Any) -> None:
         "AWS_SECRET_ACCESS_KEY",
         "AWS_DEFAULT_REGION",
         "FAILOVER_RESOLVE",
+        "FAILOVER_IP_RANGES",
     }
 
 

@@ -246,7 +246,7 @@ class FakeRoute53:
     def read(self) -> list[CheckConfig]:
         return list(self.checks.values())
 
-    def probe(self, target: Target) -> ProbeResult:
+    def probe(self, target: Target, source_ip: str) -> ProbeResult:
         with self.lock:
             self.probes.append(target)
         return ProbeResult(self.success, "Success: fake" if self.success else "Failure: fake")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.health_state import HealthState
+from failover_cli.sandbox.ip_ranges import IpRanges
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.outages import Outages
 from failover_cli.sandbox.scheduler import Scheduler
@@ -36,6 +37,8 @@ class SandboxContext:
     rules: AwsRules = field(default_factory=AwsRules)
     # Regions in an emulated outage (the outage switch), for any feature to read.
     outages: Outages = field(default_factory=Outages)
+    # AWS's published address ranges (/_sandbox/ip-ranges.json); checkers call from them.
+    ip_ranges: IpRanges = field(default_factory=IpRanges)
 
 
 Feature = Callable[[SandboxContext], None]

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import aws_rules, outage_switch
+from failover_cli.sandbox import aws_rules, ip_ranges, outage_switch
 from failover_cli.sandbox.access import PolicyEnforcer
 from failover_cli.sandbox.acm import in_use as acm_in_use
 from failover_cli.sandbox.acm import validation as acm_validation
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[Feature, ...] = (
     outage_switch.install,  # first: an outage applies before any other feature
     aws_rules.install,
+    ip_ranges.install,
     acm_in_use.install,
     dynamodb_global_tables.install,
     lambda_invoke.install,
@@ -168,6 +169,9 @@ class Sandbox:
             # Every host the tool probes over HTTP (execute-api hosts and the
             # stack's custom domain, whatever its name) is answered by the sandbox.
             "FAILOVER_RESOLVE": f"*={self.endpoint}",
+            # The address ranges document (access.allow: route53-health-checkers) that
+            # its health checkers call from, instead of AWS's published one.
+            "FAILOVER_IP_RANGES": f"{self.endpoint}{ip_ranges.DOCUMENT_PATH}",
         }
 
     def start(self) -> Sandbox:

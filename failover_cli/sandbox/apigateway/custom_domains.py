@@ -115,7 +115,6 @@ class CustomDomains(Interceptor):
             request.body,
             domain_name=name,
             base_path=base_path,
-            source_ip=str(request.environ.get("REMOTE_ADDR") or "127.0.0.1"),
         )
 
 

@@ -7,6 +7,9 @@ which is invoked through the sandbox's own public Lambda `Invoke` (so it runs
 exactly as any other invocation does). Errors are API Gateway's:
 
 - unknown API or stage: 403 {"message": "Forbidden"};
+- refused by the deployed resource policy (resource_policy.py, `aws:SourceIp`
+  from X-Forwarded-For, a test device): 403 {"Message": "User: anonymous is not
+  authorized to perform: execute-api:Invoke on resource: ..."};
 - past the stage's throttle (rate and burst of its `*/*` method settings):
   429 {"message": "Too Many Requests"}, the function not invoked (throttle.py);
 - no resource or method for the path: 403 {"message": "Missing Authentication Token"}
@@ -39,6 +42,13 @@ from failover_cli.sandbox.apigateway.proxy_event import (
     build_event,
     parse_proxy_answer,
     trace_id,
+)
+from failover_cli.sandbox.apigateway.resource_policy import (
+    Verdict,
+    caller_address,
+    denied,
+    evaluate,
+    invoke_arn,
 )
 from failover_cli.sandbox.apigateway.routes import Deployments, Match, match
 from failover_cli.sandbox.apigateway.throttle import StageThrottles, emulated_clock
@@ -100,7 +110,6 @@ class ExecuteApiInterceptor(Interceptor):
             request.query,
             request.headers,
             request.body,
-            source_ip=str(request.environ.get("REMOTE_ADDR") or "127.0.0.1"),
         )
 
 
@@ -141,14 +150,14 @@ def dispatch_execute_api(
     *,
     domain_name: str | None = None,
     base_path: str | None = None,
-    source_ip: str = "127.0.0.1",
 ) -> Response:
     """Answer one request to `stage` of REST API `api_id` in `region`, as API Gateway would.
 
     `path` is the path within the stage ("/health"); `query` the raw query
     string. Behind a custom domain pass `domain_name` and the mapping's
     `base_path` ("" for the empty mapping): the event's `path` then includes
-    the base path, while `pathParameters` do not, as on AWS.
+    the base path, while `pathParameters` do not, as on AWS. The caller's
+    address is the first of `X-Forwarded-For` (resource_policy.caller_address).
     """
     found = find_api(api_id, region)
     if found is None:
@@ -162,6 +171,11 @@ def dispatch_execute_api(
     route = match(table, path, method)
     if route is None:
         return gateway_error(403, "Missing Authentication Token")
+    source_ip, headers = caller_address(headers)
+    resource_arn = invoke_arn(region, account_id, api_id, stage, method, path)
+    verdict = evaluate(table.policy, resource_arn, source_ip)
+    if verdict is not Verdict.ALLOWED:
+        return denied(verdict, resource_arn)
     throttles = _throttles.get(context) or _throttles.setdefault(
         context, StageThrottles(emulated_clock(context.time_scale))
     )

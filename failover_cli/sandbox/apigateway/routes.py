@@ -49,6 +49,7 @@ class Route:
 class RouteTable:
     routes: tuple[Route, ...]
     binary_media_types: tuple[str, ...] = ()
+    policy: str | None = None  # the resource policy, which also takes effect on deployment
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def read_routes(api: RestAPI) -> RouteTable:
                 else None
             )
         routes.append(Route(resource.id, resource.get_path(), methods))
-    return RouteTable(tuple(routes), tuple(api.binaryMediaTypes or ()))
+    return RouteTable(tuple(routes), tuple(api.binaryMediaTypes or ()), api.policy or None)
 
 
 def match(table: RouteTable, path: str, method: str) -> Match | None:

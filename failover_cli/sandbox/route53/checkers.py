@@ -53,18 +53,6 @@ DEFAULT_REGIONS = (
     "ap-northeast-1",
     "sa-east-1",
 )
-# A fake checker address per region, shaped like Route 53's (its probes really come from
-# 127.0.0.1: the sandbox never leaves loopback).
-CHECKER_IPS = {
-    "us-east-1": "107.23.255.10",
-    "us-west-1": "54.183.255.140",
-    "us-west-2": "54.244.52.200",
-    "eu-west-1": "54.228.16.10",
-    "ap-southeast-1": "54.255.254.200",
-    "ap-southeast-2": "54.252.254.200",
-    "ap-northeast-1": "54.250.253.200",
-    "sa-east-1": "54.232.40.70",
-}
 RESCAN_SECONDS = 10.0  # emulated; changes made through the layer are seen at once anyway
 FIRST_PROBE_WITHIN = 2.0  # emulated seconds: new checks are probed almost at once
 PROBE_THREADS = 8
@@ -125,7 +113,7 @@ class HealthCheckers:
         context: SandboxContext,
         *,
         read_checks: Callable[[], Iterable[CheckConfig]] | None = None,
-        run_probe: Callable[[Target], ProbeResult] | None = None,
+        run_probe: Callable[[Target, str], ProbeResult] | None = None,
     ):
         self.context = context
         self.state: HealthState = context.health
@@ -197,12 +185,14 @@ class HealthCheckers:
 
     def _check(self, config: CheckConfig, region: str) -> None:
         try:
-            result = self._run_probe(config.target)
+            # The checker calls from an address inside its region's published ranges.
+            address = self.context.ip_ranges.checker_address(region)
+            result = self._run_probe(config.target, address)
             self.state.record(
                 config.check_id,
                 Observation(
                     region=region,
-                    ip_address=CHECKER_IPS.get(region, "127.0.0.1"),
+                    ip_address=address,
                     status=result.status,
                     checked_at=datetime.now(UTC),
                     success=result.success,
@@ -214,13 +204,13 @@ class HealthCheckers:
             with self._lock:
                 self._busy.discard((config.check_id, region))
 
-    def _probe_target(self, target: Target) -> ProbeResult:
+    def _probe_target(self, target: Target, address: str) -> ProbeResult:
         region = execute_api_region(target.fqdn or "")
         if region and self.context.outages.data_plane_down(region):
             # The region's data plane is down (outage switch): Route 53 cannot
             # connect. Answered at once, so a dead region never ties up the pool.
             return ProbeResult(False, UNREACHABLE)
-        return probe(target, self._sandbox, serves_host)
+        return probe(target, self._sandbox, serves_host, source_ip=address)
 
 
 def serves_host(host: str) -> bool:

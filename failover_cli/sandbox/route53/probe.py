@@ -88,8 +88,13 @@ def probe(
     *,
     connect_timeout: float = CONNECT_TIMEOUT_S,
     response_timeout: float = RESPONSE_TIMEOUT_S,
+    source_ip: str | None = None,
 ) -> ProbeResult:
-    """Run one check of `target`; `sandbox` is the (host, port) the sandbox listens on."""
+    """Run one check of `target`; `sandbox` is the (host, port) the sandbox listens on.
+
+    `source_ip` is the checker's address: sent as `X-Forwarded-For`, which the
+    sandbox takes as the caller's address (the probe itself comes from loopback).
+    """
     if not served_by_sandbox(target, sandbox[1], serves):
         return ProbeResult(False, UNREACHABLE)
     resolved = f" Resolved IP: {sandbox[0]}." if not target.ip_address else ""
@@ -112,6 +117,8 @@ def probe(
             "User-Agent": USER_AGENT.format(ref=uuid.uuid4()),
             "Accept": "*/*",
         }
+        if source_ip:
+            headers["X-Forwarded-For"] = source_ip
         connection.request("GET", target.path, headers=headers)
         response = connection.getresponse()
         head = response.read(SEARCH_BYTES) if target.type.endswith("_STR_MATCH") else b""
