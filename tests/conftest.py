@@ -12,6 +12,27 @@ from collections.abc import Iterator
 
 import pytest
 
+# The environment as the test run started, before any fixture hid it: only the opt-in
+# live tests (tests/test_live_aws.py, `-m aws`) ever hand it to a command.
+STARTING_ENVIRON = dict(os.environ)
+LIVE_PROFILE = "FAILOVER_TEST_PROFILE"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Live AWS tests run only when asked for twice: `-m aws` and a profile to use."""
+    asked = "aws" in (config.option.markexpr or "")
+    profile = STARTING_ENVIRON.get(LIVE_PROFILE)
+    if asked and profile:
+        return
+    reason = (
+        f"live AWS test: {LIVE_PROFILE} is not set (set it to an AWS profile to run it)"
+        if asked
+        else f"live AWS test: run `python -m pytest -m aws` with {LIVE_PROFILE} set"
+    )
+    for item in items:
+        if item.get_closest_marker("aws"):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
 
 @pytest.fixture(autouse=True)
 def _no_real_aws(
