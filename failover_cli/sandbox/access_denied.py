@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from xml.sax.saxutils import escape
 
+from failover_cli.sandbox import cbor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error, json_response
 
@@ -61,7 +62,7 @@ def access_denied(request: AwsRequest, message: str) -> Response:
         code = "AuthorizationError" if service == "sns" else "AccessDenied"
         return _xml_error(service, code, message)
     if service == "monitoring" and not request.target:  # CBOR, not the JSON variant
-        body = _cbor_text_map({"__type": "AccessDenied", "message": message})
+        body = cbor.text_map({"__type": "AccessDenied", "message": message})
         headers = (
             ("Content-Type", "application/cbor"),
             ("Content-Length", str(len(body))),
@@ -85,22 +86,3 @@ def _xml_error(service: str, code: str, message: str) -> Response:
     ).encode()
     headers = (("Content-Type", "text/xml"), ("Content-Length", str(len(body))))
     return Response(status=403, headers=headers, body=body)
-
-
-def _cbor_text_map(values: dict[str, str]) -> bytes:
-    """RFC 8949 encoding of a map of text strings: all a CBOR error body needs."""
-    out = bytearray(_cbor_head(5, len(values)))
-    for key, value in values.items():
-        for text in (key, value):
-            data = text.encode()
-            out += _cbor_head(3, len(data)) + data
-    return bytes(out)
-
-
-def _cbor_head(major: int, length: int) -> bytes:
-    if length < 24:
-        return bytes([major << 5 | length])
-    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if length < 1 << (8 * size):
-            return bytes([major << 5 | extra]) + length.to_bytes(size, "big")
-    raise ValueError("too long for CBOR")

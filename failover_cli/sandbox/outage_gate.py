@@ -28,6 +28,7 @@ import json
 import uuid
 from xml.sax.saxutils import escape
 
+from failover_cli.sandbox import cbor
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.outages import INTERNAL_AGENT, Mode, Outages, Unanswered
 from failover_cli.sandbox.requests import AwsRequest
@@ -85,7 +86,7 @@ def service_unavailable(request: AwsRequest) -> Response:
     """503 ServiceUnavailable in the error shape of `request`'s protocol."""
     message = f"Service unavailable in {region_of(request)} (sandbox outage switch, mode 5xx)"
     if request.headers.get("smithy-protocol", "").lower() == "rpc-v2-cbor":
-        body = _cbor_map({"__type": CODE, "message": message})
+        body = cbor.text_map({"__type": CODE, "message": message})
         return _response(body, "application/cbor", (("smithy-protocol", "rpc-v2-cbor"),))
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/x-amz-json"):
@@ -110,21 +111,3 @@ def _response(body: bytes, content_type: str, extra: tuple[tuple[str, str], ...]
         *extra,
     )
     return Response(status=503, headers=headers, body=body)
-
-
-def _cbor_map(items: dict[str, str]) -> bytes:
-    """A CBOR map of text to text (RFC 8949 major types 5 and 3): all an error body needs."""
-    out = bytearray(_cbor_head(5, len(items)))
-    for key, value in items.items():
-        for text in (key, value):
-            data = text.encode()
-            out += _cbor_head(3, len(data)) + data
-    return bytes(out)
-
-
-def _cbor_head(major: int, length: int) -> bytes:
-    if length < 24:
-        return bytes([major << 5 | length])
-    if length < 256:
-        return bytes([major << 5 | 24, length])
-    return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
