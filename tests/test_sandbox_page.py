@@ -256,6 +256,68 @@ def test_page_follows_a_forced_failover_without_a_reload(
     assert answer.get("region") == PRIMARY, answer
 
 
+def test_the_pages_outage_switch_takes_the_primary_down_and_the_page_follows(
+    browser: Any, sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """The switch on the page, clicked as a user would: a dataplane outage of the primary
+    fails its checks, DNS moves, the page shows the other region; ending it moves back."""
+    from selenium.webdriver.support.ui import Select
+
+    endpoint = sandbox.endpoint
+    _deploy(tmp_path, endpoint)
+    browser.get(f"{endpoint}/_sandbox/")
+    _wait_for(browser, f"{PRIMARY} serving", lambda s: s.get("region") == PRIMARY, budget=30)
+    _wait_for(
+        browser,
+        "the stack's regions in the switch",
+        lambda _s: SECONDARY in _text(browser, "outage-region"),
+        budget=15,
+    )
+    Select(browser.find_element("id", "outage-region")).select_by_visible_text(PRIMARY)
+    Select(browser.find_element("id", "outage-mode")).select_by_value("dataplane")
+    browser.find_element("id", "outage-start").click()
+    _wait_for(
+        browser,
+        "the outage listed",
+        lambda _s: f"{PRIMARY}: dataplane" in _text(browser, "outage-list"),
+        budget=15,
+    )
+    assert _outages(endpoint) == {PRIMARY: "dataplane"}  # the page's click reached the switch
+    card = f'.region-card[data-region="{PRIMARY}"] .outage-flag'
+    _wait_for(
+        browser,
+        "the outage flag on the primary's card",
+        lambda _s: bool(browser.find_elements("css selector", card)),
+        budget=15,
+    )
+    _wait_for(
+        browser,
+        f"{SECONDARY} serving during the outage",
+        lambda s: s.get("region") == SECONDARY and _last_switch_to(s) == SECONDARY,
+        budget=FAILOVER_BUDGET,
+    )
+    browser.find_element("id", "outage-end").click()
+    _wait_for(
+        browser,
+        "no outage",
+        lambda _s: browser.execute_script("return document.body.dataset.outage") == "off",
+        budget=15,
+    )
+    assert _outages(endpoint) == {}
+    _wait_for(
+        browser,
+        f"{PRIMARY} serving again",
+        lambda s: s.get("region") == PRIMARY and _last_switch_to(s) == PRIMARY,
+        budget=FAILOVER_BUDGET,
+    )
+
+
+def _outages(endpoint: str) -> dict[str, str]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{endpoint}/_sandbox/outage", timeout=10) as answer:
+        return {o["region"]: o["mode"] for o in json.loads(answer.read())["outages"]}
+
+
 def test_page_says_what_to_run_when_no_stack_is_deployed(
     browser: Any, sandbox: SandboxProcess
 ) -> None:
