@@ -67,5 +67,25 @@ def failover(config: Path, *args: str, input: str | None = None) -> Run:
     return Run(result, calls)
 
 
+def offline_aws(patch: Any, home: Path) -> None:
+    """conftest's per-test safety net, for a module-wide stack (set up before it runs);
+    `patch` is a pytest.MonkeyPatch."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_", "FAILOVER_")):
+            patch.delenv(name)
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_CONFIG_FILE": str(home / "config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost,.localhost",
+        "no_proxy": "127.0.0.1,localhost,.localhost",
+    }.items():
+        patch.setenv(name, value)
+
+
 def client(service: str, region: str, endpoint: str) -> Any:
     return boto3.client(service, region_name=region, endpoint_url=endpoint)

@@ -89,6 +89,7 @@ def inventory(
     seen: Fingerprints | None = None,
     domain: str | None = None,
     zone_id: str | None = None,
+    regions: Iterable[str] = REGIONS,
 ) -> dict[str, list[str]]:
     """kind -> identifiers of what exists of the stack (duplicates show as repeats).
 
@@ -97,6 +98,7 @@ def inventory(
     zone but NS and SOA (the validation CNAME and the alias records).
     """
     seen = seen or Fingerprints()
+    regions = tuple(regions)
     found: dict[str, list[str]] = {}
 
     def note(kind: str, names: Iterable[str]) -> None:
@@ -106,7 +108,7 @@ def inventory(
     role = f"{stack}-function"
     if _exists(lambda: iam.get_role(RoleName=role), "NoSuchEntity"):
         note("role", [role])
-    for region in REGIONS:
+    for region in regions:
         ddb = client("dynamodb", region, endpoint)
         if _exists(
             lambda ddb=ddb: ddb.describe_table(TableName=table), "ResourceNotFoundException"
@@ -162,7 +164,7 @@ def inventory(
     alarms = cw.describe_alarms(AlarmNamePrefix=f"{stack}-")["MetricAlarms"]
     note("alarm", [a["AlarmName"] for a in alarms])
     if domain is not None:
-        for region in REGIONS:
+        for region in regions:
             note("certificate", _certificates(endpoint, region, domain))
             items = client("apigateway", region, endpoint).get_domain_names(limit=500)["items"]
             mine = [d for d in items if d["domainName"] == domain]

@@ -31,7 +31,7 @@ from failover_cli.aws.clients import ClientFactory
 from failover_cli.aws.errors import iam_action
 from failover_cli.cli.state import AppState
 from tests.conftest import launch_sandbox_process
-from tests.e2e_helpers import Run, failover, write_config
+from tests.e2e_helpers import Run, failover, offline_aws, write_config
 
 pytestmark = pytest.mark.sandbox
 EAST, WEST = "us-east-1", "us-west-2"
@@ -102,7 +102,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tmp_path_factory.mktemp("sec-sandbox"), "--time-scale", str(TIME_SCALE)
     )
     with pytest.MonkeyPatch.context() as patch:
-        _offline_aws(patch, tmp_path_factory.mktemp("sec-awshome"))
+        offline_aws(patch, tmp_path_factory.mktemp("sec-awshome"))
         try:
             sandbox.wait_until_ready()
             name = f"sec{uuid.uuid4().hex[:8]}"
@@ -129,27 +129,6 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     failover(made.config, "down", "--yes")
             finally:
                 sandbox.stop()
-
-
-def _offline_aws(patch: pytest.MonkeyPatch, home: Path) -> None:
-    """conftest's per-test safety net, for this module-wide stack (set up before it runs)."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "FAILOVER_")):
-            patch.delenv(name)
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": EAST,
-        "AWS_CONFIG_FILE": str(home / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "NO_PROXY": "127.0.0.1,localhost,.localhost",
-        "no_proxy": "127.0.0.1,localhost,.localhost",
-    }.items():
-        patch.setenv(name, value)
 
 
 # --- the role ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def command(state: AppState) -> None:
     """Show what `up` would create, change or delete (read-only), and the monthly cost."""
     from failover_cli.aws.deadlines import OBSERVE
-    from failover_cli.cli.render import emit_json, print_plan
+    from failover_cli.cli.render import DELETIONS_HEADING, emit_json, print_plan
     from failover_cli.cli.session import open_context
     from failover_cli.cost import estimate
     from failover_cli.engine.stack import plan_for_up
@@ -37,7 +37,9 @@ def command(state: AppState) -> None:
     if state.json:
         emit_json({"stack": ctx.config.stack, **plan.to_json(), "cost": cost.to_json()})
     else:
-        print_plan(console, plan, title=f"Plan for stack {ctx.config.stack}")
+        print_plan(
+            console, plan, title=f"Plan for stack {ctx.config.stack}", deletions=DELETIONS_HEADING
+        )
         print_cost(console, cost)
     raise click.exceptions.Exit(ExitCode.DEGRADED if plan.has_changes else ExitCode.OK)
 

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from failover_cli.cli.options import json_option, pass_state
+from failover_cli.cli.options import json_option, pass_state, yes_option
 from failover_cli.cli.state import AppState
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from failover_cli.engine.model import Plan
 
 
 @click.command("up")
+@yes_option
+@click.option(
+    "--allow-data-loss",
+    is_flag=True,
+    help="Let `up` delete the table (table.name changed): its items are lost.",
+)
 @json_option
 @pass_state
-def command(state: AppState) -> None:
-    """Converge AWS to the config; safe to re-run."""
+def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
+    """Converge AWS to the config; safe to re-run.
+
+    Deleting what the config no longer names (a region, the domain, an old name) is
+    listed first and asked for: --yes answers for you; without a terminal and without
+    --yes, `up` refuses before changing anything (exit 2).
+    """
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
@@ -33,6 +51,8 @@ def command(state: AppState) -> None:
         raise stopped from error
     if not plan.has_changes and not plan.skipped:
         console.print("  Nothing to do: the stack already matches the config.")
+    if plan.deletions:
+        confirm_deletions(console, plan, yes=yes, allow_data_loss=allow_data_loss)
     try:
         report = run_up(ctx, plan, printer.listener())
     except Exception as error:
@@ -81,3 +101,31 @@ def command(state: AppState) -> None:
             f"Confirm the alarm subscription: AWS sent a confirmation link to {pending}; "
             "alarm e-mails are not delivered until it is clicked."
         )
+
+
+def confirm_deletions(console: Console, plan: Plan, *, yes: bool, allow_data_loss: bool) -> None:
+    """The guard on deletes: show them, refuse data loss unless allowed, then ask (or not)."""
+    import sys
+
+    from failover_cli.cli.render import DELETIONS_HEADING, print_plan
+    from failover_cli.engine.guard import loses_data
+    from failover_cli.errors import BadInput
+
+    print_plan(console, plan, title="Plan", deletions=DELETIONS_HEADING)
+    lost = loses_data(plan)
+    if lost and not allow_data_loss:
+        raise BadInput(
+            f"`up` would delete {'; '.join(c.loses for c in lost)}; nothing was changed",
+            hint="Re-run with --allow-data-loss if that is what you want (save the data "
+            "first), or put the old table.name back.",
+        )
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise BadInput(
+            f"`up` would delete {len(plan.deletions)} resources of the stack and needs "
+            "confirmation; nothing was changed",
+            hint="Re-run with --yes to confirm non-interactively, or run `failover plan` to "
+            "review the deletions.",
+        )
+    click.confirm(f"Delete these {len(plan.deletions)} resources?", abort=True, err=True)

@@ -33,19 +33,31 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
 
 
-def print_plan(console: Console, plan: Plan, *, title: str) -> None:
+def print_plan(console: Console, plan: Plan, *, title: str, deletions: str = "") -> None:
+    """The plan's changes; with `deletions`, the deletes follow in their own section under
+    that heading, each with what data it loses (the guard on deletes of `up`)."""
     shown = [c for c in plan.changes if c.mutating or c.action.value == "skip"]
+    apart = [c for c in shown if c.action.value == "delete"] if deletions else []
     console.print(f"[bold]{title}[/bold]")
     if not shown:
         console.print("  No changes: the stack matches the config.")
         return
     for change in shown:
-        console.print("  " + _line(change))
+        if all(change is not other for other in apart):
+            console.print("  " + _line(change))
+    if apart:
+        console.print(f"  [bold red]{deletions}[/bold red]")
+        for change in apart:
+            loses = f" [red]loses {change.loses}[/red]" if change.loses else ""
+            console.print("    " + _line(change) + loses)
     counts = {a: sum(1 for c in plan.changes if c.action.value == a) for a in _SYMBOL}
     summary = ", ".join(f"{counts[a]} to {a}" for a in ("create", "update", "delete") if counts[a])
     console.print(f"  Plan: {summary or 'nothing to change'}.")
     if counts["skip"]:
         console.print(f"  {counts['skip']} not owned by the stack: left untouched.")
+
+
+DELETIONS_HEADING = "Deletions (owned by the stack, no longer in the config):"
 
 
 def _line(change: Change) -> str:

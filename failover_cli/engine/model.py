@@ -78,6 +78,13 @@ class Change:
     observed: Observed
     fields: list[FieldChange] = field(default_factory=list)
     reason: str = ""  # why SKIP, or extra detail for humans
+    # The Context to apply it with when not the run's: deletions of what a former shape of
+    # the config named (a removed region, an old domain) derive names from that shape.
+    context: Any = None
+    # Keys of other deletes that must finish before this one (besides the dependencies).
+    after: tuple[str, ...] = ()
+    # What a deletion loses, for the guard on deletes ("" when it loses no data).
+    loses: str = ""
 
     @property
     def key(self) -> str:
@@ -104,6 +111,7 @@ class Change:
             "fields": [f.field for f in self.fields],
             "reason": self.reason,
             "description": self.describe(),
+            **({"loses": self.loses} if self.action is Action.DELETE else {}),
         }
 
 
@@ -120,6 +128,10 @@ class Plan:
         return [c for c in self.changes if c.action is Action.SKIP]
 
     @property
+    def deletions(self) -> list[Change]:
+        return [c for c in self.changes if c.action is Action.DELETE]
+
+    @property
     def has_changes(self) -> bool:
         return bool(self.pending)
 
@@ -127,6 +139,7 @@ class Plan:
         return {
             "changes": [c.to_json() for c in self.changes if c.action is not Action.NOOP],
             "pending": len(self.pending),
+            "deletions": [c.to_json() for c in self.deletions],
         }
 
 

@@ -25,6 +25,7 @@ from failover_cli.errors import FailoverError
 
 T = TypeVar("T")
 MAX_WORKERS = 16
+UNROUTE_KINDS = frozenset({"record"})
 
 
 @dataclass
@@ -66,7 +67,18 @@ def apply_plan(ctx: Context, plan: Plan, listener: ChangeListener = _nothing) ->
     report = ApplyReport()
     building = [c for c in plan.changes if c.action in (Action.CREATE, Action.UPDATE, Action.NOOP)]
     deleting = [c for c in plan.changes if c.action is Action.DELETE]
+    # When a plan both builds and deletes (a region or the domain leaves the config), DNS
+    # lets go first: no record may point at what the build narrows (the role's policy) or
+    # the deletes remove. `down` has nothing to build: its records go by dependency.
+    unroute = (
+        [c for c in deleting if c.spec.kind in UNROUTE_KINDS]
+        if any(c.mutating for c in building)
+        else []
+    )
+    first = {c.key for c in unroute}
+    deleting = [c for c in deleting if c.key not in first]
     try:
+        _run_deletes(ctx, unroute, listener, report)
         _run_by_dependencies(ctx, building, listener, report)
         _run_deletes(ctx, deleting, listener, report)
     except Exception as error:
@@ -80,6 +92,7 @@ def apply_plan(ctx: Context, plan: Plan, listener: ChangeListener = _nothing) ->
 def _execute(ctx: Context, change: Change, listener: ChangeListener, report: ApplyReport) -> None:
     if not change.mutating:
         return
+    ctx = change.context or ctx
     handler = handler_for(change.spec.kind)
     listener(change, "start", 0.0)
     started = time.monotonic()
@@ -208,6 +221,7 @@ def _delete_waits(changes: Sequence[Change]) -> dict[str, set[str]]:
         for dependency in change.spec.depends_on:
             if dependency in keys:
                 waits[dependency].add(change.key)
+        waits[change.key] |= {key for key in change.after if key in keys}
     return waits
 
 

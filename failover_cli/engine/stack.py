@@ -37,10 +37,18 @@ def build_specs(ctx: Context) -> list[Spec]:
 
 
 def plan_for_up(ctx: Context) -> Plan:
+    """Create and update what the config names; delete what the stack owns beyond it."""
+    from failover_cli.engine.former import former_changes
+    from failover_cli.engine.guard import describe_losses, refuse_primary_move
+
     # Reads give up on a region that does not answer within the read-only deadline.
     reading = ctx.reading()
     specs = build_specs(reading)
-    return plan_up(specs, observe_all(reading, specs), ctx.config.stack)
+    refuse_primary_move(reading)
+    plan = plan_up(specs, observe_all(reading, specs), ctx.config.stack)
+    plan.changes += former_changes(ctx, specs)[1]
+    describe_losses(plan)
+    return plan
 
 
 def run_up(ctx: Context, plan: Plan, listener: ChangeListener) -> ApplyReport:
@@ -54,8 +62,15 @@ def teardown_specs(ctx: Context, *, keep_table: bool) -> list[Spec]:
 
 
 def plan_for_down(ctx: Context, *, keep_table: bool) -> Plan:
+    """Delete what the config names and what the stack still owns beyond it."""
+    from failover_cli.engine.former import former_changes
+    from failover_cli.engine.guard import describe_losses
+
     specs = teardown_specs(ctx, keep_table=keep_table)
-    return plan_down(specs, observe_all(ctx.reading(), specs), ctx.config.stack)
+    plan = plan_down(specs, observe_all(ctx.reading(), specs), ctx.config.stack)
+    plan.changes += former_changes(ctx, specs, keep_table=keep_table)[1]
+    describe_losses(plan)
+    return plan
 
 
 def plan_reachable_down(ctx: Context, *, keep_table: bool) -> tuple[Plan, list[str]]:

@@ -84,6 +84,12 @@ def pick(ctx: Context, owned: list[Tagged]) -> dict[str, Any] | None:
     return min(owned, key=rank, default=(None, {}))[0]
 
 
+def all_checks(ctx: Context) -> list[Tagged]:
+    """Every health check of the account with its tags (the run's shared listing): where
+    `up` finds the regions the stack still has checks in. They hold secrets."""
+    return _all_checks(ctx, False)
+
+
 def _all_checks(ctx: Context, fresh: bool) -> list[Tagged]:
     """Every health check of the account with its tags: once per plan (all regions share
     it), afresh while applying (a memo filled concurrently with a write may be stale)."""

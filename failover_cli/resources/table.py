@@ -243,9 +243,10 @@ def _refuse_protected_or_replicated(spec: Spec, table: dict[str, Any]) -> None:
     )
     if others:
         raise FailoverError(
-            f"Table {spec.name} still has replicas in {', '.join(others)}, which the config "
-            "does not list; `down` removes only the replicas of the configured regions",
-            hint="Add those regions back to `regions` and re-run `failover down`.",
+            f"Table {spec.name} still has replicas in {', '.join(others)}, which were not "
+            "removed first",
+            hint="Re-run `failover down`: it removes the stack's replicas in every region, "
+            "also those no longer in `regions`, before the table.",
             region=spec.region,
         )
 

@@ -1,0 +1,218 @@
+"""What the stack owns beyond the config: regions and a domain that it named before.
+
+There is no state file, so `up` and `down` find them in AWS, owned-only:
+
+- regions: the table's `Replicas` (read in the primary), the stack's health checks (tag
+  `Name=<stack>-<R>` with the ownership tags, or untagged under CallerReference
+  `<stack>:<R>:`), and the alias records with SetIdentifier `<stack>-<R>` at the domain;
+- a domain: the custom domain names tagged with the stack, in every region found.
+
+Each former shape is then a Config (this one, with those regions or that domain), and what
+its teardown specs name beyond the desired ones is observed and deleted with a Context of
+that shape: every handler derives its names from `ctx.config`, so nothing else changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from failover_cli.config.schema import Config, DomainConfig
+from failover_cli.engine.context import Context
+from failover_cli.engine.model import Action, Change, Spec
+from failover_cli.resources.base import is_owned
+
+# Deleted in this order in a region leaving the config: out of DNS first, then its health
+# check (the alarm goes with it), then the rest; the replica last, so that an interrupted
+# removal still shows the region in the table's Replicas and the next run finds it.
+UNROUTED_FIRST = ("record", "alarm", "health_check")
+LAST = "replica"
+
+
+@dataclass(frozen=True)
+class Former:
+    """What the stack owns that the config no longer names."""
+
+    regions: tuple[str, ...] = ()
+    domains: tuple[DomainConfig, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.regions or self.domains)
+
+
+def discover(ctx: Context) -> Former:
+    """Former regions and domains (read-only; reuses the plan's memoised reads)."""
+    config = ctx.config
+    regions = sorted(
+        (set(_replica_regions(ctx)) | set(_check_regions(ctx)) | set(_record_regions(ctx)))
+        - set(config.regions)
+    )
+    everywhere = (*config.regions, *regions)
+    wanted = config.domain.name.rstrip(".").lower() if config.domain else None
+    names = sorted(
+        {n for n in _owned_domain_names(ctx, everywhere) if n.rstrip(".").lower() != wanted}
+    )
+    domains = tuple(_domain_config(ctx, n) for n in names)
+    return Former(tuple(regions), domains)
+
+
+def shapes(config: Config, former: Former) -> list[Config]:
+    """The configs whose teardown covers what the stack owns: the current one widened to
+    the former regions, then once per former domain (over every region)."""
+    regions = (*config.regions, *former.regions)
+    widened = replace(config, regions=regions, domain=_routed(config.domain))
+    return [widened, *(replace(widened, domain=domain) for domain in former.domains)]
+
+
+def former_changes(
+    ctx: Context, desired: list[Spec], *, keep_table: bool = False
+) -> tuple[Former, list[Change]]:
+    """The deletions of what the stack owns beyond `desired`, each with its own Context."""
+    from failover_cli.engine.planner import observe_all, plan_down
+    from failover_cli.engine.stack import teardown_specs
+
+    former = discover(ctx.reading())
+    if not former:
+        return former, []
+    taken = {s.key for s in desired}
+    changes: list[Change] = []
+    for shape in shapes(ctx.config, former):
+        own = detached(ctx, shape)
+        specs = [s for s in teardown_specs(own, keep_table=keep_table) if s.key not in taken]
+        taken |= {s.key for s in specs}
+        observed = observe_all(own.reading(), specs)
+        for change in plan_down(specs, observed, shape.stack).changes:
+            if change.action is Action.DELETE:  # a look-alike is never touched, nor reported
+                change.context = own
+                changes.append(change)
+    return former, _in_region_order(changes, set(former.regions))
+
+
+def detached(ctx: Context, config: Config) -> Context:
+    """`ctx` for another shape of the config: its own memo and outputs (their keys do
+    not name the domain), the same clients, clock, progress and deadline."""
+    return replace(ctx, config=config, outputs={}, _memo={}, _memo_lock=threading.Lock())
+
+
+def _in_region_order(changes: list[Change], regions: set[str]) -> list[Change]:
+    """In each region leaving: the rest waits for its record and health check to go, and
+    its replica waits for everything else there."""
+    leaving = [c for c in changes if _region_of(c) in regions]
+    for change in leaving:
+        region = _region_of(change)
+        here = [c.key for c in leaving if _region_of(c) == region and c is not change]
+        if change.spec.kind == LAST:
+            change.after = (*change.after, *here)
+        elif change.spec.kind not in UNROUTED_FIRST:
+            first = [
+                c.key for c in leaving if _region_of(c) == region and c.spec.kind in UNROUTED_FIRST
+            ]
+            change.after = (*change.after, *first)
+    return changes
+
+
+def _region_of(change: Change) -> str:
+    """The stack region a change belongs to (an alarm lives in us-east-1 but is R's)."""
+    if change.spec.kind == "alarm":
+        return change.spec.name.removeprefix(f"{_stack(change)}-").removesuffix("-health")
+    return change.spec.region
+
+
+def _stack(change: Change) -> str:
+    context: Context | None = change.context
+    return context.config.stack if context is not None else ""
+
+
+def _routed(domain: DomainConfig | None) -> DomainConfig | None:
+    # Failover routing names exactly two regions; a widened shape only deletes records,
+    # whose identity does not depend on the routing.
+    return replace(domain, routing="latency") if domain is not None else None
+
+
+def _replica_regions(ctx: Context) -> list[str]:
+    from failover_cli.resources.replica import stale_replicas
+
+    return stale_replicas(ctx)
+
+
+def _check_regions(ctx: Context) -> list[str]:
+    from failover_cli.resources.health_check_lookup import NAME_TAG, all_checks
+
+    stack = ctx.config.stack
+    found = []
+    for check, tags in all_checks(ctx):
+        if tags:
+            name = tags.get(NAME_TAG, "")
+            if is_owned(tags, stack) and name.startswith(f"{stack}-"):
+                found.append(name.removeprefix(f"{stack}-"))
+        else:  # an interrupted create: untagged, under the stack's CallerReference prefix
+            parts = str(check.get("CallerReference", "")).split(":")
+            if len(parts) >= 3 and parts[0] == stack:
+                found.append(parts[1])
+    return [r for r in found if _looks_like_region(r)]
+
+
+def _record_regions(ctx: Context) -> list[str]:
+    from failover_cli.resources.hosted_zone import find_zone, record_sets
+    from failover_cli.resources.record import TYPE
+
+    domain = ctx.config.domain
+    if domain is None:
+        return []
+    zone = find_zone(ctx)
+    if zone is None:
+        return []
+    prefix = f"{ctx.config.stack}-"
+    identifiers = [
+        str(r.get("SetIdentifier", "")) for r in record_sets(ctx, zone, domain.name, TYPE)
+    ]
+    return [
+        i.removeprefix(prefix)
+        for i in identifiers
+        if i.startswith(prefix) and _looks_like_region(i.removeprefix(prefix))
+    ]
+
+
+def _owned_domain_names(ctx: Context, regions: tuple[str, ...]) -> list[str]:
+    """Custom domain names tagged with the stack in `regions` (one GetDomainNames each)."""
+
+    def read(region: str) -> list[str]:
+        def listing() -> list[str]:
+            api = ctx.client("apigateway", region)
+            items: list[dict[str, Any]] = []
+            for page in api.get_paginator("get_domain_names").paginate():
+                items += page.get("items", [])
+            return [
+                str(d["domainName"])
+                for d in items
+                if is_owned(d.get("tags") or {}, ctx.config.stack)
+            ]
+
+        return ctx.memo(f"apigateway:domain_names:{region}", listing)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(regions))) as pool:
+        return [name for names in pool.map(read, regions) for name in names]
+
+
+def _domain_config(ctx: Context, name: str) -> DomainConfig:
+    """A DomainConfig for a former domain: its hosted zone is the nearest public zone above
+    it (the configured zone first, when it is one; with none left, its records are gone)."""
+    from failover_cli.resources.hosted_zone import find_zone
+
+    labels = name.rstrip(".").split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if ctx.config.domain is not None and ctx.config.domain.hosted_zone in candidates:
+        candidates.remove(ctx.config.domain.hosted_zone)
+        candidates.insert(0, ctx.config.domain.hosted_zone)
+    for zone_name in candidates:
+        probe = detached(ctx, replace(ctx.config, domain=DomainConfig(name, zone_name)))
+        if find_zone(probe) is not None:
+            return DomainConfig(name, zone_name)
+    return DomainConfig(name, candidates[-1] if candidates else name)
+
+
+def _looks_like_region(text: str) -> bool:
+    parts = text.split("-")
+    return len(parts) >= 3 and parts[-1].isdigit() and all(p.isalpha() for p in parts[:-1])

@@ -1,0 +1,137 @@
+"""Changing a stack's config in every direction on the sandbox: `up` converges, safely.
+
+One stack with a custom domain and latency routing serves the module (building one takes
+a while): two regions, then eu-west-1 added, then removed again. Each change is followed
+by a second `up` that makes no mutating call, and an inventory (plain boto3, not the tool)
+shows nothing owned where it should not be.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.e2e_helpers import Run, failover, offline_aws
+from tests.stack_inventory import inventory
+
+pytestmark = pytest.mark.sandbox
+
+EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
+
+
+@dataclass
+class Stack:
+    name: str
+    zone: str
+    zone_id: str
+    domain: str
+    config: Path
+    endpoint: str
+
+    @property
+    def table(self) -> str:
+        return f"t{self.name}"
+
+    @property
+    def function(self) -> str:
+        return f"f{self.name}"
+
+    def write(self, regions: tuple[str, ...], *, domain: bool = True, extra: str = "") -> None:
+        text = (
+            f"stack: {self.name}\n"
+            f"regions: [{', '.join(regions)}]\n"
+            f"table: {{name: {self.table}, billing: on-demand}}\n"
+            f"function: {{name: {self.function}}}\n"
+        )
+        if domain:
+            text += f"domain:\n  name: {self.domain}\n  hosted_zone: {self.zone}\n"
+        self.config.write_text(text + extra)
+
+    def run(self, *args: str) -> Run:
+        run = failover(self.config, *args)
+        assert run.exit_code == 0, (run.stdout, run.stderr, run.result.exception)
+        return run
+
+    def owned(self, *regions: str) -> dict[str, list[str]]:
+        """What of the stack exists in `regions` (the alarms and checks of those regions;
+        not the role and topic, which are global)."""
+        found = inventory(
+            self.endpoint,
+            self.name,
+            table=self.table,
+            function=self.function,
+            domain=self.domain,
+            zone_id=self.zone_id,
+            regions=regions,
+        )
+        found["alarm"] = [a for a in found.get("alarm", []) if any(r in a for r in regions)]
+        found["health_check"] = [
+            c for c in found.get("health_check", []) if any(r in c for r in regions)
+        ]
+        found["record"] = [
+            r for r in found.get("record", []) if any(r.endswith(g) for g in regions)
+        ]
+        return {k: names for k, names in found.items() if names and k not in ("role", "topic")}
+
+    def replicas(self) -> list[str]:
+        table = boto3.client("dynamodb", EAST).describe_table(TableName=self.table)["Table"]
+        return sorted(r["RegionName"] for r in table.get("Replicas", []))
+
+
+@pytest.fixture(scope="module")
+def stack(sandbox_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Two regions with a domain and latency routing, up; `down` at the end whatever happened."""
+    with pytest.MonkeyPatch.context() as patch:
+        offline_aws(patch, tmp_path_factory.mktemp("shrink-awshome"))
+        patch.setenv("AWS_ENDPOINT_URL", sandbox_endpoint)
+        patch.setenv("FAILOVER_RESOLVE", f"*={sandbox_endpoint}")
+        name = f"s{uuid.uuid4().hex[:9]}"
+        zone = f"{name}.test"
+        zone_id = boto3.client("route53", EAST).create_hosted_zone(
+            Name=zone, CallerReference=uuid.uuid4().hex
+        )["HostedZone"]["Id"]
+        folder = tmp_path_factory.mktemp("shrink")
+        made = Stack(name, zone, zone_id, f"app.{zone}", folder / "failover.yaml", sandbox_endpoint)
+        made.write((EAST, WEST))
+        try:
+            made.run("up")
+            yield made
+        finally:
+            made.write((EAST, WEST, EU))
+            failover(made.config, "down", "--yes")
+
+
+def test_a_region_added_then_removed_leaves_nothing_owned_there(
+    stack: Stack, sandbox_env: str
+) -> None:
+    stack.write((EAST, WEST, EU))
+    stack.run("up")
+    there = stack.owned(EU)
+    for kind in ("table", "function", "api", "health_check", "record", "alarm", "log_group"):
+        assert there.get(kind), (kind, there)
+    assert stack.replicas() == [EU, WEST]
+    assert stack.run("up").mutating == []
+
+    stack.write((EAST, WEST))
+    plan = failover(stack.config, "plan")
+    assert plan.exit_code == 3, plan.stderr
+    section = plan.stderr.split("Deletions", 1)[1]
+    for kind in ("record", "health_check", "replica", "function", "api", "alarm"):
+        assert f"{kind} " in section and EU in section, (kind, section)
+    assert f"loses the {EU} replica of {stack.table}" in " ".join(section.split())
+
+    refused = failover(stack.config, "up")  # no TTY, no --yes
+    assert refused.exit_code == 2, refused.stderr
+    assert "--yes" in refused.stderr
+    assert refused.calls and refused.mutating == []
+
+    stack.run("up", "--yes")
+    assert stack.owned(EU) == {}
+    assert stack.replicas() == [WEST]
+    assert stack.run("up").mutating == []
+    assert set(stack.owned(EAST, WEST)) >= {"function", "api", "record", "health_check"}
