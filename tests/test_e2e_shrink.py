@@ -8,6 +8,7 @@ shows nothing owned where it should not be.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,15 +61,7 @@ class Stack:
     def owned(self, *regions: str) -> dict[str, list[str]]:
         """What of the stack exists in `regions` (the alarms and checks of those regions;
         not the role and topic, which are global)."""
-        found = inventory(
-            self.endpoint,
-            self.name,
-            table=self.table,
-            function=self.function,
-            domain=self.domain,
-            zone_id=self.zone_id,
-            regions=regions,
-        )
+        found = self.everything(*regions)
         found["alarm"] = [a for a in found.get("alarm", []) if any(r in a for r in regions)]
         found["health_check"] = [
             c for c in found.get("health_check", []) if any(r in c for r in regions)
@@ -77,6 +70,18 @@ class Stack:
             r for r in found.get("record", []) if any(r.endswith(g) for g in regions)
         ]
         return {k: names for k, names in found.items() if names and k not in ("role", "topic")}
+
+    def everything(self, *regions: str) -> dict[str, list[str]]:
+        """What of the stack exists in `regions`, the global role and topic included."""
+        return inventory(
+            self.endpoint,
+            self.name,
+            table=self.table,
+            function=self.function,
+            domain=self.domain,
+            zone_id=self.zone_id,
+            regions=regions,
+        )
 
     def replicas(self) -> list[str]:
         table = boto3.client("dynamodb", EAST).describe_table(TableName=self.table)["Table"]
@@ -102,8 +107,7 @@ def stack(sandbox_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
             made.run("up")
             yield made
         finally:
-            made.write((EAST, WEST, EU))
-            failover(made.config, "down", "--yes")
+            failover(made.config, "down", "--yes")  # finds every region the stack has
 
 
 def test_a_region_added_then_removed_leaves_nothing_owned_there(
@@ -135,3 +139,65 @@ def test_a_region_added_then_removed_leaves_nothing_owned_there(
     assert stack.replicas() == [WEST]
     assert stack.run("up").mutating == []
     assert set(stack.owned(EAST, WEST)) >= {"function", "api", "record", "health_check"}
+
+
+def test_the_primary_moves_only_to_a_region_that_has_a_replica(
+    stack: Stack, sandbox_env: str
+) -> None:
+    stack.write((EU, EAST, WEST))  # no replica in eu-west-1: a second, empty table
+    refused = failover(stack.config, "up", "--yes")
+    assert refused.exit_code == 2, refused.stderr
+    assert "no replica in eu-west-1" in " ".join(refused.stderr.split())
+    assert refused.calls and refused.mutating == []
+
+    stack.write((WEST, EAST))  # us-west-2 holds a replica: only the order changes
+    assert stack.run("up").mutating == []
+    stack.write((EAST, WEST))
+    assert stack.run("up").mutating == []
+
+
+def _zone_records(stack: Stack) -> list[str]:
+    sets = boto3.client("route53", EAST).list_resource_record_sets(HostedZoneId=stack.zone_id)
+    return [
+        f"{r['Name']} {r['Type']}"
+        for r in sets["ResourceRecordSets"]
+        if r["Type"] not in ("NS", "SOA")
+    ]
+
+
+def test_the_domain_removed_then_added_back_converges_each_time(
+    stack: Stack, sandbox_env: str
+) -> None:
+    stack.write((EAST, WEST), domain=False)
+    plan = failover(stack.config, "plan", "--json")
+    assert plan.exit_code == 3, plan.stderr
+    deleted = {(d["kind"], d["region"]) for d in json.loads(plan.stdout)["deletions"]}
+    for region in (EAST, WEST):
+        for kind in ("record", "base_path_mapping", "domain_name", "certificate"):
+            assert (kind, region) in deleted, (kind, region, deleted)
+    refused = failover(stack.config, "up")
+    assert refused.exit_code == 2 and refused.mutating == [], refused.stderr
+
+    stack.run("up", "--yes")
+    left = stack.owned(EAST, WEST)
+    assert not {"certificate", "domain_name", "record"} & set(left), left
+    assert _zone_records(stack) == []  # the alias records and the validation CNAME are gone
+    assert stack.run("up").mutating == []
+
+    stack.write((EAST, WEST))
+    stack.run("up")
+    back = stack.owned(EAST, WEST)
+    assert len(back["certificate"]) == 2 and len(back["domain_name"]) == 2, back
+    assert len(_zone_records(stack)) == 3  # an alias per region and the validation CNAME
+    assert stack.run("up").mutating == []
+
+
+def test_down_also_removes_a_region_the_config_no_longer_lists(
+    stack: Stack, sandbox_env: str
+) -> None:
+    stack.write((EAST, WEST, EU))
+    stack.run("up")
+    stack.write((EAST, WEST))  # the region left the config before any `up --yes`
+    stack.run("down", "--yes")
+    assert stack.everything(EAST, WEST, EU) == {}
+    assert failover(stack.config, "down", "--yes").mutating == []

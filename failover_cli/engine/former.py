@@ -21,7 +21,7 @@ from typing import Any
 
 from failover_cli.config.schema import Config, DomainConfig
 from failover_cli.engine.context import Context
-from failover_cli.engine.model import Action, Change, Spec
+from failover_cli.engine.model import Action, Change, Observed, Spec
 from failover_cli.resources.base import is_owned
 
 # Deleted in this order in a region leaving the config: out of DNS first, then its health
@@ -66,16 +66,27 @@ def shapes(config: Config, former: Former) -> list[Config]:
     return [widened, *(replace(widened, domain=domain) for domain in former.domains)]
 
 
+def observe_with_former(ctx: Context, specs: list[Spec]) -> tuple[dict[str, Observed], Former]:
+    """Observe `specs` and discover the former shapes at the same time (no extra round
+    trip: discovery mostly shares the observations' memoised reads)."""
+    from failover_cli.engine.planner import observe_all
+
+    reading = ctx.reading()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        found = pool.submit(discover, reading)
+        observed = observe_all(reading, specs)
+        return observed, found.result()
+
+
 def former_changes(
-    ctx: Context, desired: list[Spec], *, keep_table: bool = False
-) -> tuple[Former, list[Change]]:
+    ctx: Context, desired: list[Spec], former: Former, *, keep_table: bool = False
+) -> list[Change]:
     """The deletions of what the stack owns beyond `desired`, each with its own Context."""
     from failover_cli.engine.planner import observe_all, plan_down
     from failover_cli.engine.stack import teardown_specs
 
-    former = discover(ctx.reading())
     if not former:
-        return former, []
+        return []
     taken = {s.key for s in desired}
     changes: list[Change] = []
     for shape in shapes(ctx.config, former):
@@ -87,7 +98,7 @@ def former_changes(
             if change.action is Action.DELETE:  # a look-alike is never touched, nor reported
                 change.context = own
                 changes.append(change)
-    return former, _in_region_order(changes, set(former.regions))
+    return _in_region_order(changes, set(former.regions))
 
 
 def detached(ctx: Context, config: Config) -> Context:

@@ -132,4 +132,3 @@ def reachable_secret(ctx: Context, wait: float = 8.0) -> str:
     if errors:
         raise errors[0]
     return ""
-

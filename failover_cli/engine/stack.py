@@ -7,7 +7,6 @@ from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs, desired_specs
 from failover_cli.engine.model import Action, Plan, Spec
 from failover_cli.engine.planner import (
-    observe_all,
     observe_reachable,
     plan_down,
     plan_up,
@@ -38,15 +37,16 @@ def build_specs(ctx: Context) -> list[Spec]:
 
 def plan_for_up(ctx: Context) -> Plan:
     """Create and update what the config names; delete what the stack owns beyond it."""
-    from failover_cli.engine.former import former_changes
+    from failover_cli.engine.former import former_changes, observe_with_former
     from failover_cli.engine.guard import describe_losses, refuse_primary_move
 
     # Reads give up on a region that does not answer within the read-only deadline.
     reading = ctx.reading()
     specs = build_specs(reading)
     refuse_primary_move(reading)
-    plan = plan_up(specs, observe_all(reading, specs), ctx.config.stack)
-    plan.changes += former_changes(ctx, specs)[1]
+    observed, former = observe_with_former(ctx, specs)
+    plan = plan_up(specs, observed, ctx.config.stack)
+    plan.changes += former_changes(ctx, specs, former)
     describe_losses(plan)
     return plan
 
@@ -63,12 +63,13 @@ def teardown_specs(ctx: Context, *, keep_table: bool) -> list[Spec]:
 
 def plan_for_down(ctx: Context, *, keep_table: bool) -> Plan:
     """Delete what the config names and what the stack still owns beyond it."""
-    from failover_cli.engine.former import former_changes
+    from failover_cli.engine.former import former_changes, observe_with_former
     from failover_cli.engine.guard import describe_losses
 
     specs = teardown_specs(ctx, keep_table=keep_table)
-    plan = plan_down(specs, observe_all(ctx.reading(), specs), ctx.config.stack)
-    plan.changes += former_changes(ctx, specs, keep_table=keep_table)[1]
+    observed, former = observe_with_former(ctx, specs)
+    plan = plan_down(specs, observed, ctx.config.stack)
+    plan.changes += former_changes(ctx, specs, former, keep_table=keep_table)
     describe_losses(plan)
     return plan
 
