@@ -1,7 +1,8 @@
-"""The operator policy as the README documents it: the one JSON block of its IAM section.
+"""The operator policy: as `failover iam-policy` prints it, and as the README shows it.
 
-Tests enforce exactly this text on the sandbox, so the README stays the single source:
-removing an action from it makes the test that needs the action fail, naming it.
+Tests enforce the printed policy on the sandbox (removing an action from the registry
+makes the test that needs it fail, naming it), and tests/test_iam_policy.py checks
+that the README's one JSON block is that output for config.example.yaml.
 """
 
 from __future__ import annotations
@@ -23,6 +24,17 @@ def readme_policy() -> dict[str, Any]:
     found = re.search(r"```json\n(.*?)\n```", section, re.S)
     assert found, f"README.md: no ```json block under {SECTION!r}"
     document: dict[str, Any] = json.loads(found.group(1))
+    return document
+
+
+def generated_policy(config: Path, *args: str) -> dict[str, Any]:
+    """`failover --config <config> iam-policy <args>`, parsed."""
+    from tests.e2e_helpers import failover
+
+    run = failover(config, "iam-policy", *args)
+    assert run.exit_code == 0, run.stderr
+    assert not run.calls, "iam-policy must not call AWS"
+    document: dict[str, Any] = json.loads(run.stdout)
     return document
 
 

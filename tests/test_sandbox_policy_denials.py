@@ -1,10 +1,10 @@
 """`failover sandbox --enforce-policy`: refusals in each service's shape, and the implicit needs.
 
 Each AccessDenied must reach the tool as botocore would raise it from AWS, so the
-tool's one error paragraph names the IAM action. And the README's operator policy,
-minus one action that a call needs only implicitly, must stop the command that needs
-it with that action in its message (the full life cycle under the intact policy is
-tests/test_sandbox_policy_lifecycle.py).
+tool's one error paragraph names the IAM action. And the operator policy `failover
+iam-policy` prints, minus one action that a call needs only implicitly, must stop the
+command that needs it with that action in its message (the full life cycle under the
+intact policy is tests/test_sandbox_policy_lifecycle.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError
 from failover_cli.aws.errors import translate
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import failover, write_config
-from tests.readme_policy import readme_policy, without, write
+from tests.readme_policy import generated_policy, without, write
 from tests.test_sandbox_policy_lifecycle import ADMIN_KEY, EMAIL, admin
 from tests.test_status_helpers import use_sandbox
 
@@ -161,9 +161,9 @@ def test_up_without_an_implicitly_needed_action_stops_naming_it(
     missing: str,
     extra: str,
 ) -> None:
-    policy = write(tmp_path, without(readme_policy(), missing))
-    use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
     config = write_config(tmp_path, f"d{uuid.uuid4().hex[:8]}", extra)
+    policy = write(tmp_path, without(generated_policy(config), missing))
+    use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
     run = failover(config, "up")
     assert run.exit_code == 1, run.stderr
     assert missing in run.stderr, run.stderr
@@ -174,10 +174,10 @@ def test_up_without_an_implicitly_needed_action_stops_naming_it(
 def test_down_without_list_tags_stops_naming_it_and_leaves_the_functions(
     launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    policy = write(tmp_path, without(readme_policy(), "lambda:ListTags"))
-    endpoint = use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
     name = f"d{uuid.uuid4().hex[:8]}"
     config = write_config(tmp_path, name)
+    policy = write(tmp_path, without(generated_policy(config), "lambda:ListTags"))
+    endpoint = use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ADMIN_KEY)
     assert failover(config, "up").exit_code == 0
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

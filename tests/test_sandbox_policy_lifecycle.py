@@ -1,13 +1,15 @@
-"""The whole life cycle under the README's operator policy, enforced by the sandbox.
+"""Every command's every AWS call is allowed by `failover iam-policy`, proven on the sandbox.
 
-The sandbox runs with `--enforce-policy` on the JSON block of the README's IAM
-section (read from README.md, so the documentation is what is tested): every call
-`failover` makes, and every action AWS checks on its behalf (replica regions, passed
-role, service-linked roles, GetFunction's tags), must be allowed by it. The alarm
-e-mail is confirmed through the sandbox's outbox, so `sns:GetSubscriptionAttributes`
-is exercised too.
+The sandbox runs with `--enforce-policy` on `failover iam-policy --stack-scoped` for
+the test's config: every call `failover` makes, and every action AWS checks on its
+behalf (replica regions, passed role, service-linked roles, GetFunction's tags), must
+be allowed by it, on the stack's own resource names. Each step also runs with the
+call log on, and each call it logged must be in the registry under that command and
+allowed by `failover iam-policy --command <that command>` (the narrower policies a
+CI runner or an on-call role gets). The alarm e-mail is confirmed through the
+sandbox's outbox, so `sns:GetSubscriptionAttributes` is exercised too.
 
-Removing an action from the README makes a step fail with the sandbox's AccessDenied,
+A call missing from the registry makes a step fail with the sandbox's AccessDenied,
 which the tool reports naming the action; the assertion message shows it. An action
 granted but never needed is reported as well (least privilege), unless listed in
 NOT_EXERCISED with the reason.
@@ -25,9 +27,10 @@ from typing import Any
 import boto3
 import pytest
 
+from failover_cli.permissions.calls import COMMANDS, FREE, action_of, groups_of
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import Run, failover
-from tests.readme_policy import actions, readme_policy, write
+from tests.readme_policy import actions, generated_policy, write
 from tests.sandbox_outbox_helpers import CONFIRMATION, Outbox, link
 from tests.test_status_helpers import poll_status, use_sandbox
 
@@ -37,12 +40,12 @@ EAST = "us-east-1"
 ADMIN_KEY = "sandbox-admin"  # the account's administrator: not held to the policy
 EMAIL = "ops@example.com"
 BUNDLE = Path(__file__).resolve().parent.parent / "failover_cli" / "lambda_bundle"
-# Granted by the README for paths this life cycle does not take, with the reason.
+# Granted for paths this life cycle does not take, with the reason.
 NOT_EXERCISED = {
     "iam:UpdateAssumeRolePolicy": "only when the role's trust policy drifted",
     "iam:DetachRolePolicy": "only when someone attached a managed policy to the role",
-    "apigateway:PATCH": "only when the API, its domain name or mapping drifted",
     "lambda:DeleteFunctionConcurrency": "only when function.reserved_concurrency is removed",
+    "application-autoscaling:DeleteScalingPolicy": "only when a scaling policy is duplicated",
 }
 
 
@@ -71,10 +74,24 @@ def access_report(endpoint: str) -> dict[str, Any]:
 def step(config: Path, *args: str) -> Run:
     run = failover(config, *args)
     assert run.exit_code == 0, (
-        f"`failover {' '.join(args)}` failed under the README's operator policy "
+        f"`failover {' '.join(args)}` failed under `failover iam-policy --stack-scoped` "
         f"(exit {run.exit_code}):\n{run.stderr}"
     )
+    assert_calls_allowed(config, args[0], run)
     return run
+
+
+def assert_calls_allowed(config: Path, command: str, run: Run) -> None:
+    """Each call `run` logged is in the registry under `command`, and its action is in
+    `failover iam-policy --command <command>`."""
+    registered = {c for g in groups_of((command,), with_domain=True) for c in g.calls}
+    allowed = actions(generated_policy(config, "--command", command))
+    made = {(c["service"], c["op"]) for c in run.calls} - FREE
+    assert run.calls, f"no call logged for `failover {command}`"
+    unregistered = sorted(made - registered)
+    assert not unregistered, f"`{command}` made calls missing from its registry: {unregistered}"
+    refused = sorted(action_of(*c) for c in made if action_of(*c) not in allowed)
+    assert not refused, f"`iam-policy --command {command}` lacks {refused}"
 
 
 def _config(name: str, zone: str, domain: str, bundle: Path, **function: int) -> str:
@@ -99,12 +116,16 @@ def _healthy(run: Run, data: dict[str, Any]) -> bool:
     return run.exit_code == 0 and data["serving_region"] == EAST and confirmed
 
 
-def test_the_whole_life_cycle_succeeds_under_the_readme_policy(
+def test_every_command_succeeds_under_its_generated_policy(
     launch_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    document = readme_policy()
     name = f"pol{uuid.uuid4().hex[:8]}"
     zone, domain = f"{name}.test", f"app.{name}.test"
+    bundle = tmp_path / "bundle"
+    shutil.copytree(BUNDLE, bundle)
+    config = tmp_path / "failover.yaml"
+    config.write_text(_config(name, zone, domain, bundle, memory=128))
+    document = generated_policy(config, "--stack-scoped")
     sandbox: SandboxProcess = launch_sandbox(
         "--time-scale",
         "20",
@@ -115,28 +136,37 @@ def test_the_whole_life_cycle_succeeds_under_the_readme_policy(
     )
     endpoint = use_sandbox(monkeypatch, sandbox, domain)
     admin("route53", endpoint).create_hosted_zone(Name=zone, CallerReference=name)
-    bundle = tmp_path / "bundle"
-    shutil.copytree(BUNDLE, bundle)
-    config = tmp_path / "failover.yaml"
-    config.write_text(_config(name, zone, domain, bundle, memory=128))
+    ran: set[str] = set()
+
+    def run(*args: str) -> Run:
+        ran.add(args[0])
+        return step(config, *args)
+
     try:
-        step(config, "up")
+        run("up")
         confirmation = Outbox(tmp_path / "outbox").wait_for(EMAIL, CONFIRMATION)
         get(link(confirmation, "confirm"))
         poll_status(config, _healthy, timeout=90, what="all healthy, e-mail confirmed")
-        step(config, "plan")
-        step(config, "drill", "--region", EAST, "--timeout", "2m")
-        step(config, "rotate-secret")
+        run("status")
+        run("plan")
+        run("force-fail", "--region", EAST, "--wait", "--timeout", "2m")
+        run("force-fail", "--region", EAST, "--restore")
+        run("force-fail", "--region", EAST, "--via", "health-check")
+        run("force-fail", "--region", EAST, "--restore")
+        poll_status(config, _healthy, timeout=90, what="healthy again after the restore")
+        run("drill", "--region", EAST, "--timeout", "2m")
+        run("logs", "--since", "10m")
+        run("rotate-secret")
         admin("logs", endpoint).create_log_stream(
             logGroupName=f"/aws/lambda/{name}-fn", logStreamName="never-written"
         )
-        step(config, "gc-logs", "--min-age", "0s")
+        run("gc-logs", "--min-age", "0s")
         # Changed code and settings (a new interval replaces the health checks and moves
         # the records): the update paths need their actions too.
         (bundle / "extra.py").write_text("VERSION = 2\n")
         config.write_text(_config(name, zone, domain, bundle, memory=256, interval=30, reserved=5))
-        step(config, "up")
-        step(config, "down", "--yes")
+        run("up")
+        run("down", "--yes")
     finally:
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", ADMIN_KEY)
         failover(config, "down", "--yes")  # leaves nothing behind if a step failed
@@ -144,5 +174,6 @@ def test_the_whole_life_cycle_succeeds_under_the_readme_policy(
     assert report["denied"] == [], f"the sandbox refused: {report['denied']}"
     granted = actions(document)
     unused = sorted(granted - set(report["allowed"]) - set(NOT_EXERCISED))
-    assert not unused, f"the README grants actions the life cycle never needed: {unused}"
+    assert not unused, f"the policy grants actions the life cycle never needed: {unused}"
     assert set(NOT_EXERCISED) <= granted, sorted(set(NOT_EXERCISED) - granted)
+    assert set(COMMANDS) <= ran, f"commands of the registry never run: {set(COMMANDS) - ran}"

@@ -146,7 +146,7 @@ def _client_error(
             operation=operation,
             code=code,
             region=region,
-            hint=f"Grant {action} to it (see the README's IAM section), then re-run.",
+            hint=f"Grant {action} to it (`failover iam-policy` prints all it needs), then re-run.",
         )
     return AwsError(
         f"{operation} failed: {code}: {message}",

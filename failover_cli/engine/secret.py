@@ -63,7 +63,7 @@ def _with_tags(client: Any, region: str, answer: dict[str, Any]) -> dict[str, An
             operation="GetFunction",
             code=code,
             region=region,
-            hint="Grant lambda:ListTags to it (see the README's IAM section), then re-run.",
+            hint="Grant lambda:ListTags to it (`failover iam-policy` prints all), then re-run.",
         )
     if "Tags" in answer:
         return answer

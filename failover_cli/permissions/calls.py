@@ -1,0 +1,239 @@
+"""The one registry of the AWS calls each command makes, and what AWS checks for them.
+
+`failover iam-policy` derives the operator policy from it, `failover doctor` simulates
+it, and tests/test_sandbox_policy_lifecycle.py proves against the sandbox that every call a
+command makes (the FAILOVER_CALL_LOG of the whole life cycle) is listed here under
+that command. A call is (boto3 service, botocore operation name), exactly as the call
+log records it. Adding a call to the code without adding it here fails that test.
+
+Some calls need more than their own action, checked by AWS on the caller's behalf
+(`IMPLIED` per call, `Group.also` per code path; sources in
+failover_cli/sandbox/iam_actions.py, which emulates the checks independently): tagging
+on create, `lambda:ListTags` for GetFunction's tags, `iam:PassRole` for the function's
+role, the replica region's actions for UpdateTable ReplicaUpdates, and the service-
+linked roles AWS creates for global tables and Application Auto Scaling
+(`iam:CreateServiceLinkedRole`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+Call = tuple[str, str]  # (boto3 service, operation), as the call log records it
+
+
+class Needs(Enum):
+    """What part of the config a group of calls exists for."""
+
+    ALWAYS = "always"
+    DOMAIN = "domain"  # only with `domain:` (certificates, custom domains, records)
+
+
+@dataclass(frozen=True)
+class Group:
+    """Calls one code path makes, and when the config makes it take that path.
+
+    `also`: actions AWS checks on the path's behalf beyond IMPLIED (which holds for
+    every use of a call); `service_linked`: services whose service-linked role AWS
+    creates on the path's first use in an account (iam:CreateServiceLinkedRole).
+    """
+
+    name: str
+    calls: tuple[Call, ...]
+    needs: Needs = Needs.ALWAYS
+    also: tuple[str, ...] = ()
+    service_linked: tuple[str, ...] = ()
+
+
+def _calls(service: str, *operations: str) -> tuple[Call, ...]:
+    return tuple((service, operation) for operation in operations)
+
+
+# Actions AWS checks on a call's behalf besides the call's own.
+PASS_ROLE = "iam:PassRole"  # CreateFunction, and UpdateFunctionConfiguration with Role
+SERVICE_LINKED_ROLE = "iam:CreateServiceLinkedRole"
+# UpdateTable ReplicaUpdates: the destination region's actions
+# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/V2gt_IAM.html).
+# The sandbox's emulation (sandbox/iam_actions.py) keeps its own copy on purpose: it
+# checks this one, and a shared constant could not catch a mistake in it.
+REPLICA_CREATE = tuple(
+    f"dynamodb:{a}"
+    for a in (
+        "CreateTable",
+        "CreateTableReplica",
+        "Scan",
+        "Query",
+        "UpdateItem",
+        "PutItem",
+        "GetItem",
+        "DeleteItem",
+        "BatchWriteItem",
+    )
+)
+REPLICA_DELETE = ("dynamodb:DeleteTable", "dynamodb:DeleteTableReplica")
+REPLICATION_SERVICE = "replication.dynamodb.amazonaws.com"
+SCALING_SERVICE = "dynamodb.application-autoscaling.amazonaws.com"
+# Every use of these calls needs the listed actions too: tagging on create
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html), GetFunction's tags.
+IMPLIED: dict[Call, tuple[str, ...]] = {
+    ("lambda", "GetFunction"): ("lambda:ListTags",),
+    ("lambda", "CreateFunction"): ("lambda:TagResource",),
+    ("iam", "CreateRole"): ("iam:TagRole",),
+    ("dynamodb", "CreateTable"): ("dynamodb:TagResource",),
+    ("logs", "CreateLogGroup"): ("logs:TagResource",),
+    ("sns", "CreateTopic"): ("sns:TagResource",),
+    ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:TagResource",),
+    ("acm", "RequestCertificate"): ("acm:AddTagsToCertificate",),
+    ("application-autoscaling", "RegisterScalableTarget"): ("application-autoscaling:TagResource",),
+}
+
+
+# Reading the stack back: plan, up and down observe every resource kind.
+OBSERVE = Group(
+    "observe",
+    _calls("iam", "GetRole", "GetRolePolicy", "ListRolePolicies", "ListAttachedRolePolicies")
+    + _calls("dynamodb", "DescribeTable", "ListTagsOfResource", "GetItem")
+    + _calls("application-autoscaling", "DescribeScalableTargets", "DescribeScalingPolicies")
+    + _calls("logs", "DescribeLogGroups", "ListTagsForResource")
+    + _calls("lambda", "GetFunction", "GetFunctionConfiguration", "GetPolicy")
+    + _calls("apigateway", "GetRestApis", "GetResources", "GetStage", "GetMethod")
+    + _calls("route53", "ListHealthChecks", "ListTagsForResources")
+    + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
+    + _calls("sns", "GetSubscriptionAttributes")
+    + _calls("cloudwatch", "DescribeAlarms", "ListTagsForResource"),
+)
+OBSERVE_DOMAIN = Group(
+    "observe-domain",
+    _calls("acm", "ListCertificates", "DescribeCertificate", "ListTagsForCertificate")
+    + _calls("apigateway", "GetDomainName", "GetBasePathMappings")
+    + _calls("route53", "ListHostedZonesByName", "ListResourceRecordSets"),
+    Needs.DOMAIN,
+)
+BUILD = Group(
+    "build",
+    _calls("iam", "CreateRole", "TagRole", "PutRolePolicy", "UpdateAssumeRolePolicy")
+    + _calls("iam", "DeleteRolePolicy", "DetachRolePolicy")
+    + _calls("dynamodb", "CreateTable", "UpdateTable", "TagResource", "PutItem", "DeleteItem")
+    + _calls("application-autoscaling", "RegisterScalableTarget", "PutScalingPolicy")
+    + _calls("application-autoscaling", "DeleteScalingPolicy")
+    + _calls("logs", "CreateLogGroup", "PutRetentionPolicy", "TagResource")
+    + _calls("lambda", "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration")
+    + _calls("lambda", "TagResource", "AddPermission", "RemovePermission")
+    + _calls("lambda", "PutFunctionConcurrency", "DeleteFunctionConcurrency")
+    + _calls("apigateway", "CreateRestApi", "UpdateRestApi", "CreateResource", "PutMethod")
+    + _calls("apigateway", "DeleteMethod", "PutIntegration", "CreateDeployment", "UpdateStage")
+    + _calls("apigateway", "TagResource")
+    + _calls("route53", "CreateHealthCheck", "UpdateHealthCheck", "DeleteHealthCheck")
+    + _calls("route53", "ChangeTagsForResource", "GetHealthCheckStatus")
+    + _calls("sns", "CreateTopic", "TagResource", "Subscribe", "Unsubscribe")
+    + _calls("cloudwatch", "PutMetricAlarm", "TagResource"),
+    also=(PASS_ROLE, *REPLICA_CREATE),
+    service_linked=(REPLICATION_SERVICE, SCALING_SERVICE),
+)
+BUILD_DOMAIN = Group(
+    "build-domain",
+    _calls("acm", "RequestCertificate", "AddTagsToCertificate")
+    + _calls("apigateway", "CreateDomainName", "UpdateDomainName", "CreateBasePathMapping")
+    + _calls("apigateway", "UpdateBasePathMapping", "DeleteBasePathMapping")
+    + _calls("route53", "ChangeResourceRecordSets", "GetChange"),
+    Needs.DOMAIN,
+)
+TEARDOWN = Group(
+    "teardown",
+    _calls("iam", "DeleteRole", "DeleteRolePolicy", "DetachRolePolicy")
+    + _calls("dynamodb", "DeleteTable", "UpdateTable", "DeleteItem")
+    + _calls("application-autoscaling", "DeregisterScalableTarget")
+    + _calls("logs", "DeleteLogGroup")
+    + _calls("lambda", "DeleteFunction", "RemovePermission")
+    + _calls("apigateway", "DeleteRestApi")
+    + _calls("route53", "DeleteHealthCheck")
+    + _calls("sns", "DeleteTopic", "Unsubscribe")
+    + _calls("cloudwatch", "DeleteAlarms"),
+    also=REPLICA_DELETE,
+)
+TEARDOWN_DOMAIN = Group(
+    "teardown-domain",
+    _calls("acm", "DeleteCertificate")
+    + _calls("apigateway", "DeleteDomainName", "DeleteBasePathMapping")
+    + _calls("route53", "ChangeResourceRecordSets", "GetChange"),
+    Needs.DOMAIN,
+)
+# status, and the phases force-fail --wait, drill and rotate-secret follow.
+STATUS = Group(
+    "status",
+    _calls("dynamodb", "DescribeTable")
+    + _calls("lambda", "GetFunctionConfiguration")
+    + _calls("apigateway", "GetRestApis")
+    + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus")
+    + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
+    + _calls("sns", "GetSubscriptionAttributes")
+    + _calls("cloudwatch", "DescribeAlarms"),
+)
+DNS_ANSWER = Group(
+    "dns-answer",
+    _calls("route53", "ListHostedZonesByName", "ListResourceRecordSets", "TestDNSAnswer"),
+    Needs.DOMAIN,
+)
+# FORCE_FAIL on a function, merged into its environment (force-fail, drill, rotate-secret).
+FLAG = Group(
+    "flag",
+    _calls("lambda", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration")
+    + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus"),
+)
+# force-fail --via health-check: the health check's own override, recorded in a tag.
+CHECK_OVERRIDE = Group(
+    "check-override",
+    _calls("route53", "UpdateHealthCheck", "ChangeTagsForResource"),
+)
+ROTATE = Group(
+    "rotate",
+    _calls("route53", "GetHealthCheck", "UpdateHealthCheck"),
+)
+GC_LOGS = Group(
+    "gc-logs",
+    _calls("logs", "DescribeLogGroups", "ListTagsForResource", "DescribeLogStreams")
+    + _calls("logs", "DeleteLogStream"),
+)# failover logs: the secrets to mask, then each region's events.
+LOGS = Group(
+    "logs",
+    _calls("lambda", "GetFunctionConfiguration") + _calls("logs", "FilterLogEvents"),
+)
+
+# command -> the groups of calls it makes. Commands that make no AWS call are OFFLINE.
+COMMANDS: dict[str, tuple[Group, ...]] = {
+    "plan": (OBSERVE, OBSERVE_DOMAIN),
+    "up": (OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN),
+    "status": (STATUS, DNS_ANSWER),
+    "force-fail": (FLAG, CHECK_OVERRIDE, STATUS, DNS_ANSWER),
+    "drill": (FLAG, STATUS, DNS_ANSWER),
+    "rotate-secret": (FLAG, ROTATE),
+    "gc-logs": (GC_LOGS,),
+    "logs": (LOGS,),
+    "down": (OBSERVE, OBSERVE_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),
+}
+OFFLINE = frozenset({"init", "validate", "iam-policy", "sandbox", "demo"})
+
+# Calls that need no permission at all (STS GetCallerIdentity, on AWS as in the sandbox).
+FREE: frozenset[Call] = frozenset({("sts", "GetCallerIdentity")})
+
+
+def groups_of(commands: tuple[str, ...], with_domain: bool) -> list[Group]:
+    """The groups `commands` take for a config with or without a domain, in order, once each."""
+    found: list[Group] = []
+    for command in commands:
+        for group in COMMANDS[command]:
+            if group not in found and (group.needs is Needs.ALWAYS or with_domain):
+                found.append(group)
+    return found
+
+
+def action_of(service: str, operation: str) -> str:
+    """The IAM action of a call: API Gateway's are HTTP verbs on resource paths."""
+    if service == "apigateway":
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model("apigateway")
+        return f"apigateway:{model.operation_model(operation).http['method']}"
+    prefix = {"monitoring": "cloudwatch", "service-quotas": "servicequotas"}.get(service, service)
+    return f"{prefix}:{operation}"

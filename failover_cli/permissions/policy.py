@@ -1,0 +1,186 @@
+"""The operator's least-privilege IAM policy for a config, derived from the call registry.
+
+Without `stack_scoped`, every action is granted on `*` except the two that must never
+be: `iam:PassRole` (only the stack's function role, only to Lambda) and
+`iam:CreateServiceLinkedRole` (only the roles of DynamoDB replication and auto
+scaling). With it, `Resource` is narrowed to the stack's own names where the service's
+authorization takes a resource ARN of a name we choose: the role, the table in each
+region, the function in each region, its log group, the topic, the alarms, the API
+Gateway paths of REST APIs and of the custom domain. What stays `*`: list calls,
+creations whose ARN holds an id AWS picks (certificates, health checks, hosted zones
+are narrowed to their resource type), Application Auto Scaling and Service Quotas.
+The account is `*` in every ARN: an identity policy grants only in its own account.
+Sources: the Service Authorization Reference's "Actions, resources, and condition keys"
+page of each service (https://docs.aws.amazon.com/service-authorization/latest/reference/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from failover_cli.config.schema import Config
+from failover_cli.permissions.calls import (
+    COMMANDS,
+    FREE,
+    IMPLIED,
+    PASS_ROLE,
+    SERVICE_LINKED_ROLE,
+    action_of,
+    groups_of,
+)
+from failover_cli.resources.topic import ALARM_REGION  # the topic and alarms live there
+
+ALL_COMMANDS = tuple(COMMANDS)
+_SERVICE_LINKED_ROLE_NAMES = {
+    "replication.dynamodb.amazonaws.com": "AWSServiceRoleForDynamoDBReplication",
+    "dynamodb.application-autoscaling.amazonaws.com": (
+        "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"
+    ),
+}
+# Actions whose only resource is "*" (lists, creations of ids AWS picks, account reads).
+_UNSCOPED = {
+    "iam:SimulatePrincipalPolicy",
+    "logs:DescribeLogGroups",
+    "lambda:GetAccountSettings",
+    "acm:ListCertificates",
+    "acm:RequestCertificate",
+    "route53:ListHostedZonesByName",
+    "route53:ListHealthChecks",
+    "route53:CreateHealthCheck",
+    "route53:TestDNSAnswer",
+    "route53:GetAccountLimit",
+    "cloudwatch:DescribeAlarms",
+}
+_HOSTED_ZONE_ACTIONS = {
+    "route53:ListResourceRecordSets",
+    "route53:ChangeResourceRecordSets",
+    "route53:GetHostedZone",
+}
+_SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
+
+
+def needed_actions(config: Config, commands: Iterable[str] = ALL_COMMANDS) -> set[str]:
+    """Every action `commands` need for `config`, implied ones included."""
+    groups = groups_of(tuple(commands), with_domain=config.domain is not None)
+    found: set[str] = set()
+    for group in groups:
+        for call in group.calls:
+            if call in FREE:
+                continue
+            found.add(action_of(*call))
+            found.update(IMPLIED.get(call, ()))
+        found.update(group.also)
+        if group.service_linked:
+            found.add(SERVICE_LINKED_ROLE)
+    return found
+
+
+def service_linked_services(config: Config, commands: Iterable[str]) -> list[str]:
+    groups = groups_of(tuple(commands), with_domain=config.domain is not None)
+    return sorted({s for g in groups for s in g.service_linked})
+
+
+def operator_policy(
+    config: Config, commands: Iterable[str] = ALL_COMMANDS, *, stack_scoped: bool = False
+) -> dict[str, Any]:
+    """The IAM policy document `commands` need for `config`."""
+    commands = tuple(commands)
+    actions = needed_actions(config, commands)
+    plain = sorted(actions - {PASS_ROLE, SERVICE_LINKED_ROLE})
+    statements: list[dict[str, Any]] = []
+    if stack_scoped:
+        by_resources: dict[tuple[str, ...], list[str]] = {}
+        for action in plain:
+            by_resources.setdefault(_scope(action, config), []).append(action)
+        for number, (resources, listed) in enumerate(sorted(by_resources.items()), start=1):
+            statements.append(
+                {
+                    "Sid": f"FailoverOperator{number}",
+                    "Effect": "Allow",
+                    "Action": listed,
+                    "Resource": list(resources) if len(resources) > 1 else resources[0],
+                }
+            )
+    elif plain:
+        statements.append(
+            {"Sid": "FailoverOperator", "Effect": "Allow", "Action": plain, "Resource": "*"}
+        )
+    if PASS_ROLE in actions:
+        statements.append(
+            {
+                "Sid": "PassTheFunctionRoleToLambdaOnly",
+                "Effect": "Allow",
+                "Action": PASS_ROLE,
+                "Resource": _role(config),
+                "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+            }
+        )
+    if SERVICE_LINKED_ROLE in actions:
+        services = service_linked_services(config, commands)
+        resource: str | list[str] = "*"
+        if stack_scoped:
+            resource = [
+                f"arn:aws:iam::*:role/aws-service-role/{s}/{_SERVICE_LINKED_ROLE_NAMES[s]}"
+                for s in services
+            ]
+        statements.append(
+            {
+                "Sid": "ServiceLinkedRolesOfReplicasAndAutoScaling",
+                "Effect": "Allow",
+                "Action": SERVICE_LINKED_ROLE,
+                "Resource": resource,
+                "Condition": {"StringEquals": {"iam:AWSServiceName": services}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _role(config: Config) -> str:
+    return f"arn:aws:iam::*:role/{config.role_name}"
+
+
+def _scope(action: str, config: Config) -> tuple[str, ...]:
+    """The resources `action` is narrowed to for `config`'s stack ("*" where it cannot be)."""
+    if action in _UNSCOPED:
+        return ("*",)
+    service = action.split(":", 1)[0]
+    regions = config.regions
+    if service == "iam":
+        return (_role(config),)
+    if service == "dynamodb":
+        return tuple(f"arn:aws:dynamodb:{r}:*:table/{config.table.name}" for r in regions)
+    if service == "lambda":
+        return tuple(f"arn:aws:lambda:{r}:*:function:{config.function.name}" for r in regions)
+    if service == "logs":
+        group = config.log_group_name
+        return tuple(
+            arn
+            for r in regions
+            for arn in (
+                f"arn:aws:logs:{r}:*:log-group:{group}",
+                f"arn:aws:logs:{r}:*:log-group:{group}:*",
+            )
+        )
+    if service == "apigateway":
+        paths = ["/restapis", "/restapis/*", "/tags/*"]
+        if config.domain is not None:
+            name = config.domain.name
+            paths += ["/domainnames", f"/domainnames/{name}", f"/domainnames/{name}/*"]
+        return tuple(f"arn:aws:apigateway:{r}::{p}" for r in regions for p in paths)
+    if service == "acm":
+        return tuple(f"arn:aws:acm:{r}:*:certificate/*" for r in regions)
+    if service == "route53":
+        if action in _HOSTED_ZONE_ACTIONS:
+            return ("arn:aws:route53:::hostedzone/*",)
+        if action == "route53:GetChange":
+            return ("arn:aws:route53:::change/*",)
+        return ("arn:aws:route53:::healthcheck/*",)
+    if service == "sns":
+        topic = f"arn:aws:sns:{ALARM_REGION}:*:{config.topic_name}"
+        return (f"{topic}:*",) if action in _SUBSCRIPTION_ACTIONS else (topic,)
+    if service == "cloudwatch":
+        return tuple(
+            f"arn:aws:cloudwatch:{ALARM_REGION}:*:alarm:{config.alarm_name(r)}" for r in regions
+        )
+    return ("*",)  # application-autoscaling, servicequotas: no resource of our naming
