@@ -120,11 +120,13 @@ def test_stack_scoped_names_the_stacks_resources(config: Path) -> None:
     assert policy.allows("dynamodb:DeleteTable", table)
     assert not policy.allows("dynamodb:DeleteTable", table.replace("shop.Hello", "orders"))
     assert not policy.allows("iam:DeleteRole", f"arn:aws:iam::{account}:role/admin")
-    api = f"arn:aws:apigateway:{east}::/domainnames/app.example.com"
-    assert policy.allows("apigateway:DELETE", api)
-    assert not policy.allows("apigateway:DELETE", api.replace("app.", "www."))
-    # a region the config does not name
-    assert not policy.allows("lambda:DeleteFunction", mine.replace(east, "eu-west-1"))
+    assert policy.allows("apigateway:DELETE", f"arn:aws:apigateway:{east}::/restapis/a1b2c3")
+    assert not policy.allows("apigateway:DELETE", f"arn:aws:apigateway:{east}::/usageplans/x")
+    alarm = f"arn:aws:cloudwatch:{east}:{account}:alarm:shop-us-west-2-health"
+    assert policy.allows("cloudwatch:DeleteAlarms", alarm)
+    assert not policy.allows("cloudwatch:DeleteAlarms", alarm.replace("shop", "payroll"))
+    # a region the config no longer names is still cleaned up
+    assert policy.allows("lambda:DeleteFunction", mine.replace(east, "eu-west-1"))
 
 
 def test_read_only_commands_get_no_mutating_action(config: Path) -> None:
@@ -158,11 +160,13 @@ def test_commands_add_up_and_the_default_is_all_of_them(config: Path) -> None:
     )
 
 
-def test_without_a_domain_no_certificate_or_record_action(tmp_path: Path) -> None:
+def test_without_a_domain_a_former_one_can_be_deleted_but_none_created(tmp_path: Path) -> None:
     granted = actions(generated_policy(write_config(tmp_path, "plain")))
-    assert not [a for a in granted if a.startswith("acm:")]
-    assert not {"route53:ChangeResourceRecordSets", "route53:GetChange"} & granted
+    assert {"acm:DeleteCertificate", "route53:ChangeResourceRecordSets"} <= granted
+    assert not {"acm:RequestCertificate", "acm:AddTagsToCertificate"} & granted
     assert "route53:CreateHealthCheck" in granted
+    status = actions(generated_policy(write_config(tmp_path, "plain"), "--command", "status"))
+    assert "route53:TestDNSAnswer" not in status  # status reads no DNS answer without a domain
 
 
 def test_every_registered_call_is_a_real_operation() -> None:

@@ -94,17 +94,18 @@ def assert_calls_allowed(config: Path, command: str, run: Run) -> None:
     assert not refused, f"`iam-policy --command {command}` lacks {refused}"
 
 
-def _config(name: str, zone: str, domain: str, bundle: Path, **function: int) -> str:
+def _config(name: str, zone: str, domain: str | None, bundle: Path, **function: int) -> str:
     interval = function.pop("interval", 10)
     concurrency = function.pop("reserved", 0)
     reserved = f", reserved_concurrency: {concurrency}" if concurrency else ""
+    routed = f"domain: {{name: {domain}, hosted_zone: {zone}, routing: failover}}\n"
     return (
         f"stack: {name}\n"
         "regions: [us-east-1, us-west-2]\n"
         f"table: {{name: {name}.Hello}}\n"
         f"function: {{name: {name}-fn, memory_mb: {function['memory']}, source: {bundle}"
         f"{reserved}}}\n"
-        f"domain: {{name: {domain}, hosted_zone: {zone}, routing: failover}}\n"
+        f"{routed if domain else ''}"
         f"health_check: {{interval_s: {interval}, failure_threshold: 1}}\n"
         f"alarms: {{email: {EMAIL}}}\n"
     )
@@ -166,6 +167,9 @@ def test_every_command_succeeds_under_its_generated_policy(
         (bundle / "extra.py").write_text("VERSION = 2\n")
         config.write_text(_config(name, zone, domain, bundle, memory=256, interval=30, reserved=5))
         run("up")
+        # Without the domain, up finds the stack's former domain and deletes it.
+        config.write_text(_config(name, zone, None, bundle, memory=256, interval=30))
+        run("up", "--yes")
         run("down", "--yes")
     finally:
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", ADMIN_KEY)

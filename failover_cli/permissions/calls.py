@@ -89,7 +89,8 @@ IMPLIED: dict[Call, tuple[str, ...]] = {
 }
 
 
-# Reading the stack back: plan, up and down observe every resource kind.
+# Reading the stack back: plan, up and down observe every resource kind, and find the
+# regions and the domain the config no longer names (failover_cli/engine/former.py).
 OBSERVE = Group(
     "observe",
     _calls("iam", "GetRole", "GetRolePolicy", "ListRolePolicies", "ListAttachedRolePolicies")
@@ -103,12 +104,13 @@ OBSERVE = Group(
     + _calls("sns", "GetSubscriptionAttributes")
     + _calls("cloudwatch", "DescribeAlarms", "ListTagsForResource"),
 )
+# The domain's resources are read even without `domain:`: up and down find a domain
+# the config no longer names (failover_cli/engine/former.py) and delete it.
 OBSERVE_DOMAIN = Group(
     "observe-domain",
     _calls("acm", "ListCertificates", "DescribeCertificate", "ListTagsForCertificate")
-    + _calls("apigateway", "GetDomainName", "GetBasePathMappings")
+    + _calls("apigateway", "GetDomainNames", "GetDomainName", "GetBasePathMappings")
     + _calls("route53", "ListHostedZonesByName", "ListResourceRecordSets"),
-    Needs.DOMAIN,
 )
 BUILD = Group(
     "build",
@@ -128,7 +130,7 @@ BUILD = Group(
     + _calls("route53", "ChangeTagsForResource", "GetHealthCheckStatus")
     + _calls("sns", "CreateTopic", "TagResource", "Subscribe", "Unsubscribe")
     + _calls("cloudwatch", "PutMetricAlarm", "TagResource"),
-    also=(PASS_ROLE, *REPLICA_CREATE),
+    also=(PASS_ROLE, *REPLICA_CREATE, *REPLICA_DELETE),
     service_linked=(REPLICATION_SERVICE, SCALING_SERVICE),
 )
 BUILD_DOMAIN = Group(
@@ -157,7 +159,6 @@ TEARDOWN_DOMAIN = Group(
     _calls("acm", "DeleteCertificate")
     + _calls("apigateway", "DeleteDomainName", "DeleteBasePathMapping")
     + _calls("route53", "ChangeResourceRecordSets", "GetChange"),
-    Needs.DOMAIN,
 )
 # status, and the phases force-fail --wait, drill and rotate-secret follow.
 STATUS = Group(
@@ -194,7 +195,7 @@ GC_LOGS = Group(
     "gc-logs",
     _calls("logs", "DescribeLogGroups", "ListTagsForResource", "DescribeLogStreams")
     + _calls("logs", "DeleteLogStream"),
-)# failover logs: the secrets to mask, then each region's events.
+)  # failover logs: the secrets to mask, then each region's events.
 LOGS = Group(
     "logs",
     _calls("lambda", "GetFunctionConfiguration") + _calls("logs", "FilterLogEvents"),
@@ -203,7 +204,8 @@ LOGS = Group(
 # command -> the groups of calls it makes. Commands that make no AWS call are OFFLINE.
 COMMANDS: dict[str, tuple[Group, ...]] = {
     "plan": (OBSERVE, OBSERVE_DOMAIN),
-    "up": (OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN),
+    # up also deletes what the config no longer names (a region, the domain).
+    "up": (OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),
     "status": (STATUS, DNS_ANSWER),
     "force-fail": (FLAG, CHECK_OVERRIDE, STATUS, DNS_ANSWER),
     "drill": (FLAG, STATUS, DNS_ANSWER),

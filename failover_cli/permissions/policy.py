@@ -4,12 +4,13 @@ Without `stack_scoped`, every action is granted on `*` except the two that must 
 be: `iam:PassRole` (only the stack's function role, only to Lambda) and
 `iam:CreateServiceLinkedRole` (only the roles of DynamoDB replication and auto
 scaling). With it, `Resource` is narrowed to the stack's own names where the service's
-authorization takes a resource ARN of a name we choose: the role, the table in each
-region, the function in each region, its log group, the topic, the alarms, the API
-Gateway paths of REST APIs and of the custom domain. What stays `*`: list calls,
-creations whose ARN holds an id AWS picks (certificates, health checks, hosted zones
-are narrowed to their resource type), Application Auto Scaling and Service Quotas.
-The account is `*` in every ARN: an identity policy grants only in its own account.
+authorization takes a resource ARN of a name we choose: the role, the table, the
+function, its log groups, the topic, the alarms; API Gateway to the paths of REST APIs
+and custom domains. What stays `*`: list calls, creations whose ARN holds an id AWS
+picks (certificates, health checks, hosted zones are narrowed to their resource type),
+Application Auto Scaling and Service Quotas. The account and the region are `*` in
+every ARN: an identity policy grants only in its own account, and a region the config
+no longer names is cleaned up by the same policy.
 Sources: the Service Authorization Reference's "Actions, resources, and condition keys"
 page of each service (https://docs.aws.amazon.com/service-authorization/latest/reference/).
 """
@@ -141,35 +142,29 @@ def _role(config: Config) -> str:
 
 
 def _scope(action: str, config: Config) -> tuple[str, ...]:
-    """The resources `action` is narrowed to for `config`'s stack ("*" where it cannot be)."""
+    """The resources `action` is narrowed to for `config`'s stack ("*" where it cannot be).
+
+    Regions are `*`: up and down delete in a region the config no longer names, and
+    the names already tell this stack's resources from others'.
+    """
     if action in _UNSCOPED:
         return ("*",)
     service = action.split(":", 1)[0]
-    regions = config.regions
     if service == "iam":
         return (_role(config),)
     if service == "dynamodb":
-        return tuple(f"arn:aws:dynamodb:{r}:*:table/{config.table.name}" for r in regions)
+        return (f"arn:aws:dynamodb:*:*:table/{config.table.name}",)
     if service == "lambda":
-        return tuple(f"arn:aws:lambda:{r}:*:function:{config.function.name}" for r in regions)
+        return (f"arn:aws:lambda:*:*:function:{config.function.name}",)
     if service == "logs":
-        group = config.log_group_name
-        return tuple(
-            arn
-            for r in regions
-            for arn in (
-                f"arn:aws:logs:{r}:*:log-group:{group}",
-                f"arn:aws:logs:{r}:*:log-group:{group}:*",
-            )
-        )
+        group = f"arn:aws:logs:*:*:log-group:{config.log_group_name}"
+        return (group, f"{group}:*")
     if service == "apigateway":
-        paths = ["/restapis", "/restapis/*", "/tags/*"]
-        if config.domain is not None:
-            name = config.domain.name
-            paths += ["/domainnames", f"/domainnames/{name}", f"/domainnames/{name}/*"]
-        return tuple(f"arn:aws:apigateway:{r}::{p}" for r in regions for p in paths)
+        # A former domain is deleted too, so custom domains are not narrowed by name.
+        paths = ("/restapis", "/restapis/*", "/domainnames", "/domainnames/*", "/tags/*")
+        return tuple(f"arn:aws:apigateway:*::{p}" for p in paths)
     if service == "acm":
-        return tuple(f"arn:aws:acm:{r}:*:certificate/*" for r in regions)
+        return ("arn:aws:acm:*:*:certificate/*",)
     if service == "route53":
         if action in _HOSTED_ZONE_ACTIONS:
             return ("arn:aws:route53:::hostedzone/*",)
@@ -180,7 +175,6 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
         topic = f"arn:aws:sns:{ALARM_REGION}:*:{config.topic_name}"
         return (f"{topic}:*",) if action in _SUBSCRIPTION_ACTIONS else (topic,)
     if service == "cloudwatch":
-        return tuple(
-            f"arn:aws:cloudwatch:{ALARM_REGION}:*:alarm:{config.alarm_name(r)}" for r in regions
-        )
+        # Alarms are named <stack>-<region>-health, for former regions too.
+        return (f"arn:aws:cloudwatch:{ALARM_REGION}:*:alarm:{config.stack}-*-health",)
     return ("*",)  # application-autoscaling, servicequotas: no resource of our naming
