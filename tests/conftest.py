@@ -48,6 +48,8 @@ def _no_real_aws(
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(empty / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
+    # The tool's caches (the IP ranges document) stay out of the user's home.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(empty / "cache"))
     # Any request that slips past moto goes to a closed loopback port and fails
     # fast (moto intercepts before the proxy is used; sandbox tests set
     # AWS_ENDPOINT_URL to their own loopback server, which NO_PROXY exempts).

@@ -21,6 +21,7 @@ def command(state: AppState) -> None:
     """
     from failover_cli.bundle import shipped_bundle_path
     from failover_cli.cli.render import emit_json
+    from failover_cli.config.access_section import access_warnings
     from failover_cli.config.describe import config_to_json, describe, problems_to_json
 
     try:
@@ -29,7 +30,10 @@ def command(state: AppState) -> None:
         if state.json:
             emit_json({"valid": False, "problems": problems_to_json(error)})
         raise  # the group's error boundary prints it and exits 2
+    warnings = access_warnings(config)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if state.json:
-        emit_json({"valid": True, "config": config_to_json(config)})
+        emit_json({"valid": True, "config": config_to_json(config), "warnings": warnings})
     else:
         click.echo(describe(config, shipped_bundle_path()))

@@ -167,7 +167,9 @@ def _stack_table(status: StackStatus) -> Table:
 def _probe_text(probe: ProbeView) -> Text:
     status = f"HTTP {probe.status}" if probe.status else "no answer"
     text = Text(f"{status}  {probe.latency_ms:.0f} ms", style="green" if probe.ok else "red")
-    if probe.message:
+    if probe.refused_by_allow_list:
+        text = Text(f"{status}  refused by access.allow: this machine is not listed", "yellow")
+    elif probe.message:
         text.append(f"  {probe.message}")
     text.append(f"\n{probe.url}", style="dim")
     return text

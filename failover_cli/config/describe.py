@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from failover_cli.config.access_section import describe_access
 from failover_cli.config.schema import Config
 from failover_cli.errors import ConfigError, FailoverError
 
@@ -81,6 +82,7 @@ def describe(config: Config, shipped_bundle: Path) -> str:
         ("alarms", f"e-mail {config.alarms.email}" if config.alarms.email else "no e-mail"),
         ("logs", f"kept {config.logs.retention_days} day(s)"),
         ("tags", ", ".join(f"{k}={v}" for k, v in config.tags.items()) or "ownership tags only"),
+        ("access", describe_access(config.access)),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"{config.path} is valid (checked offline; no AWS call made)."]

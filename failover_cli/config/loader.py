@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from failover_cli.config import rules
+from failover_cli.config.access_section import build_access
 from failover_cli.config.nodes import (
     Entry,
     Problems,
@@ -39,7 +40,7 @@ from failover_cli.errors import ConfigError
 
 TOP_LEVEL_KEYS = (
     "stack", "regions", "table", "function", "api", "domain", "health_check", "alarms", "logs",
-    "tags",
+    "tags", "access",
 )  # fmt: skip
 
 
@@ -93,6 +94,7 @@ class _Loader:
         alarms = sections.alarms(top.get("alarms"))
         logs = sections.logs(top.get("logs"))
         tags = sections.tags(top.get("tags"))
+        access = build_access(sections, top.get("access"))
 
         if (
             regions is not None
@@ -115,7 +117,7 @@ class _Loader:
             return None  # every section that came back None has recorded why
         built: dict[str, Any] = dict(
             stack=stack, regions=regions, table=table, function=function, api=api, domain=domain,
-            health_check=health_check, alarms=alarms, logs=logs, tags=tags,
+            health_check=health_check, alarms=alarms, logs=logs, tags=tags, access=access,
         )  # fmt: skip
         return Config(**built, path=self.path.absolute())
 

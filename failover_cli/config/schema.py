@@ -85,6 +85,28 @@ class LogsConfig:
     retention_days: int = 1
 
 
+CHECKERS_KEYWORD = "route53-health-checkers"
+AccessRoutes = Literal["health", "all"]
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    """The IP allow-list in front of the API (absent: the shared secret only)."""
+
+    allow: tuple[str, ...]  # CHECKERS_KEYWORD and/or CIDRs (normalised, e.g. 198.51.100.7/32)
+    routes: AccessRoutes = "health"  # health: /health only; all: every route
+    auto_refresh: bool = False
+
+    @property
+    def checkers(self) -> bool:
+        return CHECKERS_KEYWORD in self.allow
+
+    @property
+    def cidrs(self) -> tuple[str, ...]:
+        """The operator's own CIDRs (everything but the keyword)."""
+        return tuple(entry for entry in self.allow if entry != CHECKERS_KEYWORD)
+
+
 @dataclass(frozen=True)
 class Config:
     stack: str
@@ -97,6 +119,7 @@ class Config:
     alarms: AlarmsConfig = field(default_factory=AlarmsConfig)
     logs: LogsConfig = field(default_factory=LogsConfig)
     tags: dict[str, str] = field(default_factory=dict)
+    access: AccessConfig | None = None
     path: Path = Path("failover.yaml")  # where it was loaded from
 
     @property

@@ -168,5 +168,13 @@ def render_starter(answers: StarterAnswers) -> str:
         _line("  retention_days: 1", f"days, as CloudWatch Logs allows: {_retention_choices()}"),
         "",
         _line("tags: {}", "added to every taggable resource (at most 40; no aws: keys)"),
+        "",
+        _line("# access:", "optional IP allow-list (README: Locking the endpoint down)"),
+        _line(
+            "#   allow: [route53-health-checkers, 198.51.100.0/24]",
+            "checker regions' published prefixes and/or CIDRs",
+        ),
+        _line("#   routes: health", "health: /health only | all: every route (list your CIDRs)"),
+        _line("#   auto_refresh: false", "true is not available yet: cron refresh-ip-ranges"),
     ]
     return "\n".join(lines) + "\n"

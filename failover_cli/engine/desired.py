@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from failover_cli.bundle import CodeBundle
 from failover_cli.config.schema import Config
 from failover_cli.engine.model import Spec
 from failover_cli.engine.registry import KINDS, module_for
+
+if TYPE_CHECKING:
+    from failover_cli.access.ranges import Ranges
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,8 @@ class DesiredInputs:
     config: Config
     secret: str  # the health-checker secret (see engine.secret)
     code: CodeBundle
+    # The published ranges for `access.allow: route53-health-checkers` (None: not read).
+    ranges: Ranges | None = None
 
 
 def desired_specs(inputs: DesiredInputs) -> list[Spec]:

@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "log_group": "log_group",
     "function": "function",
     "api": "api",
+    "api_policy": "api_policy",
     "certificate": "certificate",
     "domain_name": "domain_name",
     "base_path_mapping": "base_path_mapping",
@@ -45,6 +46,7 @@ DELETE_ORDER: list[str] = [
     "base_path_mapping",
     "domain_name",
     "certificate",
+    "api_policy",  # goes with its API (nothing deleted on its own)
     "api",
     "function",
     "log_group",

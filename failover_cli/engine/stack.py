@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from failover_cli.bundle import CodeBundle, build_bundle
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs, desired_specs
@@ -15,6 +17,9 @@ from failover_cli.engine.planner import (
 from failover_cli.engine.runner import ApplyReport, ChangeListener, apply_plan
 from failover_cli.engine.secret import resolve_secret
 from failover_cli.errors import FailoverError
+
+if TYPE_CHECKING:
+    from failover_cli.access.ranges import Ranges
 
 # What `down --keep-table` leaves in place: the data and what keeps it healthy.
 TABLE_KINDS = frozenset({"table", "replica", "seed_item", "scaling"})
@@ -30,9 +35,27 @@ def build_specs(ctx: Context) -> list[Spec]:
     code = build_bundle(ctx.config.function.source)  # first: a bad bundle costs no AWS call
     for what in code.skipped:
         ctx.progress("", f"left out of the function's code: {what}")
+    ranges = read_ranges(ctx)  # first: an unreadable document costs no AWS call
     preflight(ctx)
     secret = resolve_secret(ctx)
-    return desired_specs(DesiredInputs(ctx.config, secret, code))
+    return desired_specs(DesiredInputs(ctx.config, secret, code, ranges))
+
+
+def read_ranges(ctx: Context) -> Ranges | None:
+    """The ranges document `access.allow: route53-health-checkers` needs, with a line
+    saying what the allow-list holds."""
+    from failover_cli.access.policy import allow_list
+    from failover_cli.access.ranges import load_ranges
+
+    access = ctx.config.access
+    if access is None:
+        return None
+    ranges = load_ranges() if access.checkers else None
+    allow = allow_list(access, ctx.config.health_check.checker_regions, ranges)
+    where = "/health" if access.routes == "health" else "every route"
+    source = f", checker prefixes from ip-ranges.json of {ranges.date}" if ranges else ""
+    ctx.progress("", f"IP allow-list on {where}: {len(allow.cidrs)} prefixes{source}")
+    return ranges
 
 
 def plan_for_up(ctx: Context) -> Plan:

@@ -353,7 +353,13 @@ class _Gather(DeadlineReads):
         )
 
     def _message(self, answer: HttpAnswer) -> str | None:
-        text = answer.error or _body_field(answer, "message") or answer.body[:200] or None
+        text = (
+            answer.error
+            or _body_field(answer, "message")
+            or _body_field(answer, "Message")  # API Gateway's resource-policy refusal
+            or answer.body[:200]
+            or None
+        )
         return self._scrub(text) if text else None
 
     def _scrubbed(self, check: HealthCheckView) -> HealthCheckView:

@@ -98,6 +98,15 @@ class ProbeView:
     def ok(self) -> bool:
         return self.status == 200
 
+    @property
+    def refused_by_allow_list(self) -> bool:
+        """API Gateway's resource policy (access.allow) refused this machine: the probe
+        says nothing about the region's health, only that the caller is not listed."""
+        return self.status == 403 and (self.message or "").startswith(ALLOW_LIST_REFUSAL)
+
+
+# How API Gateway's resource policy refuses a caller (its 403 body's "Message").
+ALLOW_LIST_REFUSAL = "User: anonymous is not authorized to perform: execute-api:Invoke"
 
 # The facts of a region, by their JSON names. Its own (function, API) decide its health
 # when unread; a health check or alarm unread (Route 53 and CloudWatch answer from
@@ -167,7 +176,7 @@ class RegionStatus:
         if probed and not self.probes:
             found.append("not probed")
         for probe in self.probes:
-            if not probe.ok:
+            if not probe.ok and not probe.refused_by_allow_list:
                 answer = f"HTTP {probe.status}" if probe.status else "no answer"
                 found.append(f"{probe.kind} probe: {answer}")
         return found

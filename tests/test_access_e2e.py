@@ -1,0 +1,197 @@
+"""The IP allow-list end to end on a sandbox (--time-scale 10): up, the policy, the callers.
+
+One sandbox and one stack for the module, built in the order the tests read
+(up, callers, second up, ...). The stack's config allows the health checkers and
+the operator's 198.51.100.0/24 on /health; 192.0.2.77 plays the stranger.
+Callers name their address with X-Forwarded-For, the sandbox's test device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from failover_cli.access.policy import merge, read_policy
+from tests.conftest import launch_sandbox_process
+from tests.e2e_helpers import client, failover, unique_stack, write_config
+from tests.sandbox_api_helpers import api_get, eventually, http
+
+pytestmark = pytest.mark.sandbox
+
+REGIONS = ("us-east-1", "us-west-2")
+CHECKERS = ("us-east-1", "us-west-1", "us-west-2")
+STRANGER, OPERATOR = "192.0.2.77", "198.51.100.7"
+ACCESS = "access:\n  allow: [route53-health-checkers, 198.51.100.0/24]\n  routes: health\n"
+HEALTH_CHECK = "health_check:\n  interval_s: 10\n"
+
+
+@dataclass
+class Stack:
+    endpoint: str
+    folder: Path
+    name: str
+    config: Path
+
+    def write(self, access: str = ACCESS) -> Path:
+        return write_config(self.folder, self.name, HEALTH_CHECK + access)
+
+
+def environment(patch: pytest.MonkeyPatch, endpoint: str, folder: Path) -> None:
+    patch.setenv("AWS_ENDPOINT_URL", endpoint)
+    patch.setenv("FAILOVER_RESOLVE", f"*={endpoint}")
+    patch.setenv("FAILOVER_IP_RANGES", f"{endpoint}/_sandbox/ip-ranges.json")
+    patch.setenv("XDG_CACHE_HOME", str(folder / "cache"))
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    folder = tmp_path_factory.mktemp("access")
+    process = launch_sandbox_process(folder / "sandbox", "--time-scale", "10")
+    try:
+        process.wait_until_ready()
+        name = unique_stack("acl")
+        made = Stack(process.endpoint, folder, name, folder / "failover.yaml")
+        made.config = made.write()
+        yield made
+        with pytest.MonkeyPatch.context() as patch:
+            environment(patch, made.endpoint, folder)
+            failover(made.config, "down", "--yes")
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def stack(shared: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    environment(monkeypatch, shared.endpoint, shared.folder)
+    return shared
+
+
+def secret(stack: Stack) -> str:
+    lam = client("lambda", REGIONS[0], stack.endpoint)
+    env = lam.get_function_configuration(FunctionName=f"{stack.name}-fn")["Environment"]
+    return str(env["Variables"]["HEALTH_CHECKER_ID"])
+
+
+def api_id(stack: Stack, region: str) -> str:
+    apis = client("apigateway", region, stack.endpoint).get_rest_apis()["items"]
+    return str(next(a["id"] for a in apis if a["name"] == stack.name))
+
+
+def call(stack: Stack, region: str, route: str, caller: str) -> Any:
+    path = f"/prod/{route}?healthCheckerId={secret(stack)}"
+    return api_get(
+        stack.endpoint, api_id(stack, region), region, path, headers={"X-Forwarded-For": caller}
+    )
+
+
+def document(stack: Stack) -> dict[str, Any]:
+    parsed: dict[str, Any] = http(f"{stack.endpoint}/_sandbox/ip-ranges.json").json()
+    return parsed
+
+
+def served_checker_prefixes(stack: Stack) -> list[str]:
+    doc = document(stack)
+    wanted = {*CHECKERS, "GLOBAL"}
+    return [
+        p["ip_prefix"]
+        for p in doc["prefixes"]
+        if p["service"] == "ROUTE53_HEALTHCHECKS" and p["region"] in wanted
+    ] + [
+        p["ipv6_prefix"]
+        for p in doc["ipv6_prefixes"]
+        if p["service"] == "ROUTE53_HEALTHCHECKS" and p["region"] in wanted
+    ]
+
+
+def deployed_cidrs(stack: Stack, region: str) -> tuple[str, ...]:
+    ag = client("apigateway", region, stack.endpoint)
+    found = read_policy(ag.get_rest_api(restApiId=api_id(stack, region)).get("policy"))
+    assert found is not None, region
+    return found.cidrs
+
+
+def test_up_writes_the_allow_list_and_says_what_it_holds(stack: Stack) -> None:
+    run = failover(stack.config, "up")
+    assert run.exit_code == 0, run.stderr + run.stdout
+    date = document(stack)["createDate"]
+    wanted = merge([*served_checker_prefixes(stack), "198.51.100.0/24"])
+    assert f"IP allow-list on /health: {len(wanted)} prefixes" in run.stderr
+    assert f"ip-ranges.json of {date[:10]}" in run.stderr
+    for region in REGIONS:  # every region's policy names the served checker prefixes
+        assert deployed_cidrs(stack, region) == wanted
+
+
+def test_a_stranger_is_refused_on_health_and_the_operator_passes(stack: Stack) -> None:
+    for region in REGIONS:
+        refused = call(stack, region, "health", STRANGER)
+        assert refused.status == 403, region
+        assert refused.json()["Message"].startswith(
+            "User: anonymous is not authorized to perform: execute-api:Invoke"
+        )
+        assert call(stack, region, "health", OPERATOR).status == 200
+        hello = call(stack, region, "hello", STRANGER)  # not restricted
+        assert (hello.status, hello.json()["region"]) == (200, region)
+
+
+def test_health_checks_stay_healthy_behind_the_allow_list(stack: Stack) -> None:
+    eventually(lambda: failover(stack.config, "status").exit_code == 0, "a healthy stack")
+
+
+def test_a_second_up_makes_no_mutating_call(stack: Stack) -> None:
+    run = failover(stack.config, "up")
+    assert run.exit_code == 0, run.stderr
+    assert run.mutating == []
+
+
+def test_an_unreadable_document_stops_up_before_any_change(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = stack.write(ACCESS.replace("198.51.100.0/24", "198.51.100.0/25"))
+    try:
+        monkeypatch.setenv("FAILOVER_IP_RANGES", str(stack.folder / "missing.json"))
+        run = failover(config, "up")
+        assert run.exit_code == 2, run.stderr
+        assert "Cannot read the IP ranges document" in run.stderr
+        assert "missing.json" in run.stderr
+        assert run.calls == []  # not even a read: the document comes first
+        monkeypatch.setenv("FAILOVER_IP_RANGES", "http://127.0.0.1:9/ip-ranges.json")
+        run = failover(config, "up")
+        assert run.exit_code == 2 and "Nothing was changed" in run.stderr
+        assert run.mutating == []
+    finally:
+        stack.write()
+
+
+def test_a_policy_over_8_kb_is_refused_naming_its_size(stack: Stack) -> None:
+    # 200 lone IPv6 addresses (none adjacent, so none merge): about 9 KB of CIDRs.
+    many = ", ".join(f"2001:db8:{i:x}:5678:9abc:def0:1234:5678/128" for i in range(200))
+    config = stack.write(f"access:\n  allow: [route53-health-checkers, {many}]\n")
+    try:
+        run = failover(config, "plan")
+        assert run.exit_code == 2, run.stderr
+        assert "bytes; API Gateway allows 8192" in run.stderr
+        assert run.mutating == []
+    finally:
+        stack.write()
+
+
+def test_every_route_restricted_then_access_removed(stack: Stack) -> None:
+    config = stack.write(ACCESS.replace("routes: health", "routes: all"))
+    try:
+        assert failover(config, "up").exit_code == 0
+        region = REGIONS[1]
+        assert call(stack, region, "hello", STRANGER).status == 403
+        assert call(stack, region, "hello", OPERATOR).status == 200
+        assert failover(stack.write(""), "up").exit_code == 0  # no access: policy removed
+        assert call(stack, region, "health", STRANGER).status == 200
+        none = client("apigateway", region, stack.endpoint).get_rest_api(
+            restApiId=api_id(stack, region)
+        )
+        assert read_policy(none.get("policy")) is None
+    finally:
+        assert failover(stack.write(), "up").exit_code == 0
+    assert call(stack, REGIONS[0], "health", STRANGER).status == 403
