@@ -8,8 +8,10 @@ Callers name their address with X-Forwarded-For, the sandbox's test device.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +147,89 @@ def test_a_second_up_makes_no_mutating_call(stack: Stack) -> None:
     run = failover(stack.config, "up")
     assert run.exit_code == 0, run.stderr
     assert run.mutating == []
+
+
+def health_check_ids(stack: Stack) -> list[str]:
+    run = failover(stack.config, "status", "--json")
+    return [r["health_check"]["id"] for r in json.loads(run.stdout)["regions"]]
+
+
+def lowest_status(check_id: str, endpoint: str) -> float | None:
+    """The check's HealthCheckStatus Minimum since it exists (None: no datapoint yet)."""
+    now = datetime.now(UTC)
+    points = client("cloudwatch", "us-east-1", endpoint).get_metric_statistics(
+        Namespace="AWS/Route53",
+        MetricName="HealthCheckStatus",
+        Dimensions=[{"Name": "HealthCheckId", "Value": check_id}],
+        StartTime=now - timedelta(hours=1),
+        EndTime=now + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Minimum"],
+    )["Datapoints"]
+    return points[0]["Minimum"] if points else None
+
+
+def test_a_new_checker_prefix_is_warned_about_then_refreshed_without_a_failed_check(
+    stack: Stack,
+) -> None:
+    new = "15.177.64.0/23"
+    before = document(stack)
+    changed = json.loads(json.dumps(before))
+    changed["syncToken"] = str(int(before["syncToken"]) + 3600)
+    changed["createDate"] = "2033-05-18-03-33-20"
+    changed["prefixes"].append(
+        {"ip_prefix": new, "region": "us-west-1", "service": "ROUTE53_HEALTHCHECKS"}
+    )
+    checks = health_check_ids(stack)
+    try:
+        assert (
+            http(
+                f"{stack.endpoint}/_sandbox/ip-ranges",
+                method="POST",
+                body=json.dumps(changed).encode(),
+            ).status
+            == 200
+        )
+        status = failover(stack.config, "status")
+        assert status.exit_code == 0, status.stdout + status.stderr
+        for region in REGIONS:
+            assert (
+                f"{region}: the IP allow-list predates the current ip-ranges.json" in status.stderr
+            )
+        assert f"+{new}" in status.stderr and "failover refresh-ip-ranges" in status.stderr
+
+        refreshed = failover(stack.config, "refresh-ip-ranges")
+        assert refreshed.exit_code == 0, refreshed.stderr
+        assert refreshed.stdout.count("allow-list updated, stage redeployed") == len(REGIONS)
+        for region in REGIONS:
+            assert new in deployed_cidrs(stack, region)
+            assert deployed_cidrs(stack, region) == merge(
+                [*served_checker_prefixes(stack), "198.51.100.0/24"]
+            )
+        again = failover(stack.config, "refresh-ip-ranges")
+        assert again.exit_code == 0 and again.mutating == []
+        assert again.stdout.count("allow-list unchanged") == len(REGIONS)
+        quiet = failover(stack.config, "status")
+        assert quiet.exit_code == 0 and "warning" not in quiet.stderr
+        # Route 53 never saw the stack fail while its allow-list changed.
+        for check in checks:
+            eventually(lambda c=check: lowest_status(c, stack.endpoint) is not None, "a datapoint")
+            assert lowest_status(check, stack.endpoint) == 1.0
+    finally:
+        http(
+            f"{stack.endpoint}/_sandbox/ip-ranges", method="POST", body=json.dumps(before).encode()
+        )
+        failover(stack.config, "refresh-ip-ranges")
+
+
+def test_refresh_needs_an_access_section(stack: Stack) -> None:
+    config = stack.write("")
+    try:
+        run = failover(config, "refresh-ip-ranges")
+        assert run.exit_code == 2 and "has no access section" in run.stderr
+        assert run.calls == []
+    finally:
+        stack.write()
 
 
 def test_an_unreadable_document_stops_up_before_any_change(

@@ -67,8 +67,15 @@ def command(state: AppState, watch: bool, interval: float, timeout: float) -> No
     http = HttpClient()  # parses FAILOVER_RESOLVE once: a bad value is exit 2 before any call
     click_ctx = click.get_current_context()
     if not watch:
-        status = gather(ctx, http, timeout=timeout)
-        _show(state, status)
+        from concurrent.futures import ThreadPoolExecutor
+
+        from failover_cli.ops.allow_list import staleness_warnings
+
+        with ThreadPoolExecutor(1) as pool:  # alongside the regions' reads, not after them
+            stale = pool.submit(staleness_warnings, ctx)
+            status = gather(ctx, http, timeout=timeout)
+            warnings = stale.result()
+        _show(state, status, warnings)
         click_ctx.exit(int(status.exit_code))
     code = 130  # interrupted before the first refresh finished: nothing was seen
     try:
@@ -83,13 +90,17 @@ def command(state: AppState, watch: bool, interval: float, timeout: float) -> No
     click_ctx.exit(code)
 
 
-def _show(state: AppState, status: StackStatus) -> None:
+def _show(state: AppState, status: StackStatus, warnings: list[str]) -> None:
     from datetime import datetime
 
     from failover_cli.cli.render import emit_json, err_console
 
+    from rich.markup import escape
+
+    for warning in warnings:  # e.g. an IP allow-list older than AWS's current ranges
+        err_console().print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
     if state.json:
-        emit_json(status.to_json())
+        emit_json({**status.to_json(), "warnings": warnings})
         if not status.deployed:
             err_console().print(f"Stack {status.stack} is not deployed: run `failover up`.")
         return

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "logs": ("cmd_logs", "The functions' log events from every region, merged by time."),
     "rotate-secret": ("cmd_rotate_secret", "Replace the health-checker secret, no check fails."),
     "down": ("cmd_down", "Delete everything the stack owns, then verify nothing remains."),
+    "refresh-ip-ranges": (
+        "cmd_refresh_ip_ranges",
+        "Update the APIs' IP allow-list from the current ip-ranges.json.",
+    ),
     "iam-policy": ("cmd_iam_policy", "Print the operator's least-privilege IAM policy (JSON)."),
     "sandbox": ("cmd_sandbox", "Run the local two-region AWS emulation in the foreground."),
     "demo": ("cmd_demo", "Start a sandbox in-process and run the whole tool against it."),

@@ -201,6 +201,12 @@ LOGS = Group(
     _calls("lambda", "GetFunctionConfiguration") + _calls("logs", "FilterLogEvents"),
 )
 
+# refresh-ip-ranges: each region's API policy, rewritten and deployed where it changed.
+REFRESH_IP_RANGES = Group(
+    "refresh-ip-ranges",
+    _calls("apigateway", "GetRestApis", "UpdateRestApi", "CreateDeployment", "UpdateStage"),
+)
+
 # command -> the groups of calls it makes. Commands that make no AWS call are OFFLINE.
 COMMANDS: dict[str, tuple[Group, ...]] = {
     "plan": (OBSERVE, OBSERVE_DOMAIN),
@@ -213,6 +219,7 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
     "gc-logs": (GC_LOGS,),
     "logs": (LOGS,),
     "down": (OBSERVE, OBSERVE_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),
+    "refresh-ip-ranges": (REFRESH_IP_RANGES,),
 }
 OFFLINE = frozenset({"init", "validate", "iam-policy", "sandbox", "demo"})
 
