@@ -96,6 +96,8 @@ def assert_calls_allowed(config: Path, command: str, run: Run) -> None:
 
 def _config(name: str, zone: str, domain: str | None, bundle: Path, **function: int) -> str:
     interval = function.pop("interval", 10)
+    allow_list = function.pop("access", 0)
+    access = "access: {allow: [route53-health-checkers, 198.51.100.0/24]}\n"
     concurrency = function.pop("reserved", 0)
     reserved = f", reserved_concurrency: {concurrency}" if concurrency else ""
     routed = f"domain: {{name: {domain}, hosted_zone: {zone}, routing: failover}}\n"
@@ -108,6 +110,7 @@ def _config(name: str, zone: str, domain: str | None, bundle: Path, **function: 
         f"{routed if domain else ''}"
         f"health_check: {{interval_s: {interval}, failure_threshold: 1}}\n"
         f"alarms: {{email: {EMAIL}}}\n"
+        f"{access if allow_list else ''}"
     )
 
 
@@ -165,8 +168,12 @@ def test_every_command_succeeds_under_its_generated_policy(
         # Changed code and settings (a new interval replaces the health checks and moves
         # the records): the update paths need their actions too.
         (bundle / "extra.py").write_text("VERSION = 2\n")
-        config.write_text(_config(name, zone, domain, bundle, memory=256, interval=30, reserved=5))
+        config.write_text(
+            _config(name, zone, domain, bundle, memory=256, interval=30, reserved=5, access=1)
+        )
+        monkeypatch.setenv("FAILOVER_IP_RANGES", f"{endpoint}/_sandbox/ip-ranges.json")
         run("up")
+        run("refresh-ip-ranges")
         # Without the domain, up finds the stack's former domain and deletes it.
         config.write_text(_config(name, zone, None, bundle, memory=256, interval=30))
         run("up", "--yes")

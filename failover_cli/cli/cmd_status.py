@@ -93,9 +93,9 @@ def command(state: AppState, watch: bool, interval: float, timeout: float) -> No
 def _show(state: AppState, status: StackStatus, warnings: list[str]) -> None:
     from datetime import datetime
 
-    from failover_cli.cli.render import emit_json, err_console
-
     from rich.markup import escape
+
+    from failover_cli.cli.render import emit_json, err_console
 
     for warning in warnings:  # e.g. an IP allow-list older than AWS's current ranges
         err_console().print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False)
