@@ -265,12 +265,17 @@ def test_a_policy_over_8_kb_is_refused_naming_its_size(stack: Stack) -> None:
 
 
 def test_every_route_restricted_then_access_removed(stack: Stack) -> None:
-    config = stack.write(ACCESS.replace("routes: health", "routes: all"))
+    every_route = ACCESS.replace("routes: health", "routes: all")
+    config = stack.write(
+        every_route.replace("198.51.100.0/24]", "198.51.100.0/24, 2001:db8:1::/48]")
+    )
     try:
         assert failover(config, "up").exit_code == 0
         region = REGIONS[1]
         assert call(stack, region, "hello", STRANGER).status == 403
+        assert call(stack, region, "hello", "2001:db8:2::7").status == 403
         assert call(stack, region, "hello", OPERATOR).status == 200
+        assert call(stack, region, "hello", "2001:db8:1::7").status == 200  # IPv6 operator
         assert failover(stack.write(""), "up").exit_code == 0  # no access: policy removed
         assert call(stack, region, "health", STRANGER).status == 200
         none = client("apigateway", region, stack.endpoint).get_rest_api(
@@ -280,3 +285,11 @@ def test_every_route_restricted_then_access_removed(stack: Stack) -> None:
     finally:
         assert failover(stack.write(), "up").exit_code == 0
     assert call(stack, REGIONS[0], "health", STRANGER).status == 403
+
+
+def test_down_takes_the_allow_list_with_the_apis(stack: Stack) -> None:
+    run = failover(stack.config, "down", "--yes")
+    assert run.exit_code == 0, run.stderr
+    for region in REGIONS:
+        apis = client("apigateway", region, stack.endpoint).get_rest_apis()["items"]
+        assert stack.name not in [a["name"] for a in apis]
