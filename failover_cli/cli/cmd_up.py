@@ -34,6 +34,7 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
+    from failover_cli.ops.preflight import preflight_up
     from failover_cli.ops.reachability import Progress, applied_progress, stopped_by_outage
     from failover_cli.ops.status import api_url
     from failover_cli.resources.check_override import noted_overrides
@@ -53,6 +54,7 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
         console.print("  Nothing to do: the stack already matches the config.")
     if plan.deletions:
         confirm_deletions(console, plan, yes=yes, allow_data_loss=allow_data_loss)
+    preflight_up(ctx, plan)  # account limits the creations would meet, before any write
     try:
         report = run_up(ctx, plan, printer.listener())
     except Exception as error:

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "cmd_refresh_ip_ranges",
         "Update the APIs' IP allow-list from the current ip-ranges.json.",
     ),
+    "doctor": ("cmd_doctor", "Read-only preflight: credentials, permissions, zone, quotas."),
     "iam-policy": ("cmd_iam_policy", "Print the operator's least-privilege IAM policy (JSON)."),
     "sandbox": ("cmd_sandbox", "Run the local two-region AWS emulation in the foreground."),
     "demo": ("cmd_demo", "Start a sandbox in-process and run the whole tool against it."),

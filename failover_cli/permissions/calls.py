@@ -129,7 +129,10 @@ BUILD = Group(
     + _calls("route53", "CreateHealthCheck", "UpdateHealthCheck", "DeleteHealthCheck")
     + _calls("route53", "ChangeTagsForResource", "GetHealthCheckStatus")
     + _calls("sns", "CreateTopic", "TagResource", "Subscribe", "Unsubscribe")
-    + _calls("cloudwatch", "PutMetricAlarm", "TagResource"),
+    + _calls("cloudwatch", "PutMetricAlarm", "TagResource")
+    # the preflight before the first write (failover_cli/ops/preflight.py)
+    + _calls("route53", "GetAccountLimit")
+    + _calls("lambda", "GetAccountSettings"),
     also=(PASS_ROLE, *REPLICA_CREATE, *REPLICA_DELETE),
     service_linked=(REPLICATION_SERVICE, SCALING_SERVICE),
 )
@@ -195,7 +198,9 @@ GC_LOGS = Group(
     "gc-logs",
     _calls("logs", "DescribeLogGroups", "ListTagsForResource", "DescribeLogStreams")
     + _calls("logs", "DeleteLogStream"),
-)  # failover logs: the secrets to mask, then each region's events.
+)
+
+# failover logs: the secrets to mask, then each region's events.
 LOGS = Group(
     "logs",
     _calls("lambda", "GetFunctionConfiguration") + _calls("logs", "FilterLogEvents"),
@@ -205,6 +210,18 @@ LOGS = Group(
 REFRESH_IP_RANGES = Group(
     "refresh-ip-ranges",
     _calls("apigateway", "GetRestApis", "UpdateRestApi", "CreateDeployment", "UpdateStage"),
+)
+
+# failover doctor (failover_cli/ops/doctor.py). Without SimulatePrincipalPolicy (or any
+# other of these) its check says "could not check" instead of failing.
+DOCTOR = Group(
+    "doctor",
+    _calls("iam", "SimulatePrincipalPolicy")
+    + _calls("lambda", "GetAccountSettings")
+    + _calls("route53", "GetAccountLimit", "ListHostedZonesByName", "GetHostedZone")
+    + _calls("apigateway", "GetRestApis")
+    + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
+    + _calls("sns", "GetSubscriptionAttributes"),
 )
 
 # command -> the groups of calls it makes. Commands that make no AWS call are OFFLINE.
@@ -218,6 +235,7 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
     "rotate-secret": (FLAG, ROTATE),
     "gc-logs": (GC_LOGS,),
     "logs": (LOGS,),
+    "doctor": (DOCTOR,),
     "down": (OBSERVE, OBSERVE_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),
     "refresh-ip-ranges": (REFRESH_IP_RANGES,),
 }

@@ -126,7 +126,7 @@ class SubscriptionHandler(Handler):
                 Endpoint=email,
                 ReturnSubscriptionArn=True,
             )["SubscriptionArn"]
-            if arn == PENDING or _is_pending(ctx, arn):
+            if arn == PENDING or is_pending(ctx, arn):
                 _remind(ctx, email)
         # The new address first, then the old one goes: alerts never stop.
         for email, arn in confirmed.items():
@@ -150,7 +150,7 @@ def _raw(topic_arn: str, subs: list[EmailSubscription]) -> dict[str, Any]:
     }
 
 
-def _is_pending(ctx: Context, arn: str) -> bool:
+def is_pending(ctx: Context, arn: str) -> bool:
     sns = ctx.client("sns", ALARM_REGION)
     attributes = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
     return str(attributes.get(PENDING, "false")).lower() == "true"

@@ -41,6 +41,10 @@ class AwsRules:
     # seconds: an API rate, not an emulated delay). 0 turns the limit off.
     health_check_status_per_second: float = 1.0
     health_check_status_burst: float = 4.0
+    # Account limits (counts, not seconds), read by doctor and up's preflight: Route 53's
+    # active health checks per account, Lambda's concurrent executions per region.
+    health_checks_per_account: float = 200.0
+    lambda_concurrency: float = 1000.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def settings(self) -> dict[str, float]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.health_state import HealthState
+from failover_cli.sandbox.iam_policy import Policy
 from failover_cli.sandbox.ip_ranges import IpRanges
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.outages import Outages
@@ -39,6 +40,8 @@ class SandboxContext:
     outages: Outages = field(default_factory=Outages)
     # AWS's published address ranges (/_sandbox/ip-ranges.json); checkers call from them.
     ip_ranges: IpRanges = field(default_factory=IpRanges)
+    # --enforce-policy's policy (None: every call allowed), for IAM's policy simulation.
+    policy: Policy | None = None
 
 
 Feature = Callable[[SandboxContext], None]

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import aws_rules, ip_ranges, outage_switch
+from failover_cli.sandbox import account_reads, aws_rules, ip_ranges, outage_switch
 from failover_cli.sandbox.access import PolicyEnforcer
 from failover_cli.sandbox.acm import in_use as acm_in_use
 from failover_cli.sandbox.acm import validation as acm_validation
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 FEATURES: tuple[Feature, ...] = (
     outage_switch.install,  # first: an outage applies before any other feature
     aws_rules.install,
+    account_reads.install,
     ip_ranges.install,
     acm_in_use.install,
     dynamodb_global_tables.install,
@@ -218,6 +219,7 @@ class Sandbox:
             outbox=self.outbox,
             rules=self.rules,
             outages=self.outages,
+            policy=self.enforcer.policy if self.enforcer is not None else None,
         )
         for install in self._features:
             install(self.context)

@@ -1,0 +1,64 @@
+"""doctor's checks that the sandbox cannot show: public DNS delegation, and whose policy
+is simulated. moto holds the zone; the public NS answer comes from an injected resolver
+(tests never ask real DNS)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from failover_cli.config.schema import DomainConfig
+from failover_cli.ops.doctor import Doctor, Verdict, principal_of
+from tests.engine_helpers import context, make_config
+
+ZONE = "example.org"
+
+
+@pytest.fixture
+def servers() -> Iterator[list[str]]:
+    with mock_aws():
+        zone = boto3.client("route53", "us-east-1").create_hosted_zone(
+            Name=ZONE, CallerReference="doctor"
+        )
+        yield zone["DelegationSet"]["NameServers"]
+
+
+def zone_check(answer: object) -> tuple[Verdict, str, str]:
+    def resolve(zone: str, timeout: float) -> list[str]:
+        assert zone == ZONE and timeout == 5.0
+        if isinstance(answer, Exception):
+            raise answer
+        return list(answer)  # type: ignore[call-overload]
+
+    config = make_config(domain=DomainConfig(f"app.{ZONE}", ZONE))
+    with context(config) as (ctx, _):
+        check = Doctor(ctx, resolve).hosted_zone(in_sandbox=False)
+    return check.verdict, check.detail, check.fix
+
+
+def test_a_delegated_zone_passes(servers: list[str]) -> None:
+    verdict, detail, _ = zone_check([f"{s.upper()}." for s in servers])  # DNS spelling
+    assert verdict is Verdict.OK and "is delegated" in detail
+
+
+def test_a_zone_the_registrar_does_not_point_to_fails_with_both_sets(servers: list[str]) -> None:
+    verdict, detail, fix = zone_check(["ns1.registrar-parking.example."])
+    assert verdict is Verdict.FAIL
+    assert "ns1.registrar-parking.example" in detail and servers[0].rstrip(".") in detail
+    assert "registrar" in fix
+
+
+def test_no_dns_answer_in_time_is_could_not_check(servers: list[str]) -> None:
+    verdict, detail, _ = zone_check(TimeoutError("no answer in 5s"))
+    assert verdict is Verdict.UNKNOWN and "no answer in 5s" in detail
+
+
+def test_the_simulated_principal_of_each_kind_of_caller() -> None:
+    user = "arn:aws:iam::111122223333:user/ops"
+    assert principal_of(user) == user
+    session = "arn:aws:sts::111122223333:assumed-role/Deployer/ci-1234"
+    assert principal_of(session) == "arn:aws:iam::111122223333:role/Deployer"
+    assert principal_of("arn:aws:iam::111122223333:root") is None
