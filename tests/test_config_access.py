@@ -81,3 +81,21 @@ def test_validate_warns_when_every_route_is_closed_to_the_operator(tmp_path: Pat
         tmp_path, "access:\n  allow: [route53-health-checkers, 198.51.100.0/24]\n  routes: all\n"
     )
     assert code == 0 and "warning" not in stderr
+
+
+def test_iam_policy_grants_update_rest_api_policy_only_with_access(tmp_path: Path) -> None:
+    def actions(text: str) -> set[str]:
+        path = tmp_path / "failover.yaml"
+        path.write_text(BASE + text, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["--config", str(path), "iam-policy"])
+        assert result.exit_code == 0, result.stderr
+        return {a for s in json.loads(result.stdout)["Statement"] for a in _listed(s["Action"])}
+
+    assert "apigateway:UpdateRestApiPolicy" not in actions("")
+    assert "apigateway:UpdateRestApiPolicy" in actions(
+        "access:\n  allow: [route53-health-checkers]\n"
+    )
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]

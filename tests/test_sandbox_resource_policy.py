@@ -235,3 +235,16 @@ def test_post_replaces_the_document_and_refuses_garbage(endpoint: str) -> None:
         assert document(endpoint)["syncToken"] == "1999999999"  # unchanged by the bad one
     finally:
         http(f"{endpoint}/_sandbox/ip-ranges", method="POST", body=json.dumps(before).encode())
+
+
+def test_a_policy_over_8_kb_or_not_json_is_refused(endpoint: str) -> None:
+    from botocore.exceptions import ClientError
+
+    api = create_api(EAST, health_function(EAST, unique("big")))
+    many = [f"2001:db8:{i:x}::1/128" for i in range(400)]
+    for policy in (allow_list(many), "not a policy"):
+        with pytest.raises(ClientError) as refused:
+            put_policy(api, policy, deploy=False)
+        assert refused.value.response["Error"]["Code"] == "BadRequestException"
+    stored = boto3.client("apigateway", region_name=EAST).get_rest_api(restApiId=api)
+    assert not stored.get("policy")  # nothing was stored

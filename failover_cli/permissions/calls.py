@@ -28,6 +28,7 @@ class Needs(Enum):
 
     ALWAYS = "always"
     DOMAIN = "domain"  # only with `domain:` (certificates, custom domains, records)
+    ACCESS = "access"  # only with `access:` (the REST APIs' IP allow-list)
 
 
 @dataclass(frozen=True)
@@ -206,10 +207,22 @@ LOGS = Group(
     _calls("lambda", "GetFunctionConfiguration") + _calls("logs", "FilterLogEvents"),
 )
 
+# UpdateRestApi on /policy also needs apigateway:UpdateRestApiPolicy (API Gateway Developer
+# Guide, "Create and attach an API Gateway resource policy to an API").
+UPDATE_REST_API_POLICY = "apigateway:UpdateRestApiPolicy"
+# up with `access:`: each region's API policy, written and deployed.
+ALLOW_LIST = Group(
+    "allow-list",
+    _calls("apigateway", "UpdateRestApi", "CreateDeployment", "UpdateStage"),
+    Needs.ACCESS,
+    also=(UPDATE_REST_API_POLICY,),
+)
 # refresh-ip-ranges: each region's API policy, rewritten and deployed where it changed.
 REFRESH_IP_RANGES = Group(
     "refresh-ip-ranges",
     _calls("apigateway", "GetRestApis", "UpdateRestApi", "CreateDeployment", "UpdateStage"),
+    Needs.ACCESS,
+    also=(UPDATE_REST_API_POLICY,),
 )
 
 # failover doctor (failover_cli/ops/doctor.py). Without SimulatePrincipalPolicy (or any
@@ -228,7 +241,7 @@ DOCTOR = Group(
 COMMANDS: dict[str, tuple[Group, ...]] = {
     "plan": (OBSERVE, OBSERVE_DOMAIN),
     # up also deletes what the config no longer names (a region, the domain).
-    "up": (OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),
+    "up": (OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN, ALLOW_LIST),
     "status": (STATUS, DNS_ANSWER),
     "force-fail": (FLAG, CHECK_OVERRIDE, STATUS, DNS_ANSWER),
     "drill": (FLAG, STATUS, DNS_ANSWER),
@@ -245,12 +258,17 @@ OFFLINE = frozenset({"init", "validate", "iam-policy", "sandbox", "demo"})
 FREE: frozenset[Call] = frozenset({("sts", "GetCallerIdentity")})
 
 
-def groups_of(commands: tuple[str, ...], with_domain: bool) -> list[Group]:
-    """The groups `commands` take for a config with or without a domain, in order, once each."""
+def groups_of(
+    commands: tuple[str, ...], with_domain: bool, with_access: bool = False
+) -> list[Group]:
+    """The groups `commands` take for a config with or without a domain and an access
+    section, in order, once each."""
+    wanted = {Needs.ALWAYS} | ({Needs.DOMAIN} if with_domain else set())
+    wanted |= {Needs.ACCESS} if with_access else set()
     found: list[Group] = []
     for command in commands:
         for group in COMMANDS[command]:
-            if group not in found and (group.needs is Needs.ALWAYS or with_domain):
+            if group not in found and group.needs in wanted:
                 found.append(group)
     return found
 

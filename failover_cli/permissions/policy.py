@@ -63,7 +63,7 @@ _SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
 
 def needed_actions(config: Config, commands: Iterable[str] = ALL_COMMANDS) -> set[str]:
     """Every action `commands` need for `config`, implied ones included."""
-    groups = groups_of(tuple(commands), with_domain=config.domain is not None)
+    groups = groups_of(tuple(commands), config.domain is not None, config.access is not None)
     found: set[str] = set()
     for group in groups:
         for call in group.calls:
@@ -78,7 +78,7 @@ def needed_actions(config: Config, commands: Iterable[str] = ALL_COMMANDS) -> se
 
 
 def service_linked_services(config: Config, commands: Iterable[str]) -> list[str]:
-    groups = groups_of(tuple(commands), with_domain=config.domain is not None)
+    groups = groups_of(tuple(commands), config.domain is not None, config.access is not None)
     return sorted({s for g in groups for s in g.service_linked})
 
 

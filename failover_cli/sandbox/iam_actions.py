@@ -28,6 +28,7 @@ patterns are not narrowed by it. The only condition keys filled in are
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -35,6 +36,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from failover_cli.sandbox.requests import AwsRequest
+
+_REST_API_PATH = re.compile(r"^/restapis/[^/]+/?$")  # UpdateRestApi's path (PATCH)
 
 # SigV4 signing name -> (botocore service, IAM prefix) where they differ from the name.
 _SIGNING = {"monitoring": ("cloudwatch", "cloudwatch")}
@@ -107,7 +110,12 @@ def needs(request: AwsRequest) -> list[Need]:
     here = (("aws:RequestedRegion", region),)
     if service == "apigateway":
         path = f"arn:aws:apigateway:{region}::{unquote(request.path)}"
-        return [Need(f"apigateway:{request.method}", path, here)]
+        found = [Need(f"apigateway:{request.method}", path, here)]
+        if _patches_policy(request):
+            # API Gateway Developer Guide, "Create and attach an API Gateway resource
+            # policy to an API": PATCH and apigateway:UpdateRestApiPolicy.
+            found.append(Need("apigateway:UpdateRestApiPolicy", path, here))
+        return found
     name = operation(request)
     if name is None:
         return []
@@ -119,6 +127,17 @@ def needs(request: AwsRequest) -> list[Need]:
     found = [Need(action, _resource(service, params, region, account), here)]
     found += _implicit(action, params, region, account)
     return found
+
+
+def _patches_policy(request: AwsRequest) -> bool:
+    """UpdateRestApi with an operation on /policy."""
+    if request.method != "PATCH" or not _REST_API_PATH.match(request.path):
+        return False
+    try:
+        operations = json.loads(request.body or b"{}").get("patchOperations") or []
+    except (ValueError, AttributeError):
+        return False
+    return any(str(op.get("path", "")).startswith("/policy") for op in operations)
 
 
 def _params(request: AwsRequest, service: str, name: str) -> dict[str, Any]:

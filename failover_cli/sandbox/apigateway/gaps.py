@@ -6,10 +6,14 @@
   GetDomainName show them too. Stage ARNs still go to moto.
 - DeleteRestApi of a missing API: moto raises KeyError (HTTP 500); AWS says
   NotFoundException.
+- UpdateRestApi of a resource policy over API Gateway's 8 KB quota ("Amazon API
+  Gateway quotas": resource policy size) or that is not a JSON object: moto stores
+  it; AWS refuses it with BadRequestException.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -18,6 +22,8 @@ from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error, json_response
+
+MAX_POLICY_BYTES = 8192
 
 _TAGS = re.compile(r"^/tags/(?P<arn>.+)$")
 _TAGGABLE = re.compile(
@@ -43,12 +49,14 @@ class ApiGatewayGaps(Interceptor):
     def wants(self, request: AwsRequest) -> bool:
         if request.service != "apigateway":
             return False
-        if request.method == "DELETE" and _REST_API.match(request.path):
+        if request.method in ("DELETE", "PATCH") and _REST_API.match(request.path):
             return True
         return request.method in ("GET", "PUT", "POST", "DELETE") and bool(_tagged_arn(request))
 
     def handle(self, request: AwsRequest, forward: Forward) -> Response:
         arn = _tagged_arn(request)
+        if arn is None and request.method == "PATCH":
+            return _policy_checked(request, forward)
         if arn is None:
             return self._delete_rest_api(request, forward)
         return self._tags(request, arn)
@@ -83,6 +91,37 @@ def _resource(account: str, region: str, kind: str, identifier: str) -> Any:
     backend = apigateway_backends[account][region]
     found = backend.apis if kind == "restapis" else backend.domain_names
     return found.get(identifier)
+
+
+def _policy_checked(request: AwsRequest, forward: Forward) -> Response:
+    """UpdateRestApi: a /policy value must be a JSON object within 8,192 bytes."""
+    try:
+        operations = json.loads(request.body or b"{}").get("patchOperations") or []
+    except (ValueError, AttributeError):
+        return forward(request)
+    for op in operations:
+        value = op.get("value") if str(op.get("path", "")).startswith("/policy") else None
+        if not value:
+            continue  # not the policy, or removing it
+        size = len(str(value).encode())
+        if size > MAX_POLICY_BYTES:
+            return _bad_request(
+                f"Resource policy size of {size} bytes exceeds the limit of {MAX_POLICY_BYTES}"
+            )
+        try:
+            valid = isinstance(json.loads(str(value)), dict)
+        except ValueError:
+            valid = False
+        if not valid:
+            return _bad_request("Invalid policy document. Please check the policy syntax.")
+    return forward(request)
+
+
+def _bad_request(message: str) -> Response:
+    error = json_error("BadRequestException", message, status=400)
+    return Response(
+        error.status, (*error.headers, ("x-amzn-ErrorType", "BadRequestException")), error.body
+    )
 
 
 def _not_found(message: str) -> Response:
