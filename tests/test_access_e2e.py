@@ -1,8 +1,9 @@
 """The IP allow-list end to end on a sandbox (--time-scale 10): up, the policy, the callers.
 
-One sandbox and one stack for the module, built in the order the tests read
-(up, callers, second up, ...). The stack's config allows the health checkers and
-the operator's 198.51.100.0/24 on /health; 192.0.2.77 plays the stranger.
+One sandbox and one stack for the module, brought up by the fixture; a test that
+changes the config, the ranges document or the stack puts it back. The stack's
+config allows the health checkers and the operator's 198.51.100.0/24 on /health;
+192.0.2.77 plays the stranger.
 Callers name their address with X-Forwarded-For, the sandbox's test device.
 """
 
@@ -19,7 +20,7 @@ import pytest
 
 from failover_cli.access.policy import merge, read_policy
 from tests.conftest import launch_sandbox_process
-from tests.e2e_helpers import client, failover, unique_stack, write_config
+from tests.e2e_helpers import Run, client, failover, unique_stack, write_config
 from tests.sandbox_api_helpers import api_get, eventually, http
 
 pytestmark = pytest.mark.sandbox
@@ -37,6 +38,7 @@ class Stack:
     folder: Path
     name: str
     config: Path
+    first_up: Run | None = None
 
     def write(self, access: str = ACCESS) -> Path:
         return write_config(self.folder, self.name, HEALTH_CHECK + access)
@@ -44,6 +46,9 @@ class Stack:
 
 def environment(patch: pytest.MonkeyPatch, endpoint: str, folder: Path) -> None:
     patch.setenv("AWS_ENDPOINT_URL", endpoint)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        patch.setenv(name, "testing")
+    patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     patch.setenv("FAILOVER_RESOLVE", f"*={endpoint}")
     patch.setenv("FAILOVER_IP_RANGES", f"{endpoint}/_sandbox/ip-ranges.json")
     patch.setenv("XDG_CACHE_HOME", str(folder / "cache"))
@@ -58,6 +63,9 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         name = unique_stack("acl")
         made = Stack(process.endpoint, folder, name, folder / "failover.yaml")
         made.config = made.write()
+        with pytest.MonkeyPatch.context() as patch:
+            environment(patch, made.endpoint, folder)
+            made.first_up = failover(made.config, "up")
         yield made
         with pytest.MonkeyPatch.context() as patch:
             environment(patch, made.endpoint, folder)
@@ -117,8 +125,8 @@ def deployed_cidrs(stack: Stack, region: str) -> tuple[str, ...]:
 
 
 def test_up_writes_the_allow_list_and_says_what_it_holds(stack: Stack) -> None:
-    run = failover(stack.config, "up")
-    assert run.exit_code == 0, run.stderr + run.stdout
+    run = stack.first_up
+    assert run is not None and run.exit_code == 0, run and run.stderr + run.stdout
     date = document(stack)["createDate"]
     wanted = merge([*served_checker_prefixes(stack), "198.51.100.0/24"])
     assert f"IP allow-list on /health: {len(wanted)} prefixes" in run.stderr
@@ -288,8 +296,11 @@ def test_every_route_restricted_then_access_removed(stack: Stack) -> None:
 
 
 def test_down_takes_the_allow_list_with_the_apis(stack: Stack) -> None:
-    run = failover(stack.config, "down", "--yes")
-    assert run.exit_code == 0, run.stderr
-    for region in REGIONS:
-        apis = client("apigateway", region, stack.endpoint).get_rest_apis()["items"]
-        assert stack.name not in [a["name"] for a in apis]
+    try:
+        run = failover(stack.config, "down", "--yes")
+        assert run.exit_code == 0, run.stderr
+        for region in REGIONS:
+            apis = client("apigateway", region, stack.endpoint).get_rest_apis()["items"]
+            assert stack.name not in [a["name"] for a in apis]
+    finally:
+        assert failover(stack.config, "up").exit_code == 0  # back for the other tests
