@@ -126,7 +126,13 @@ def sandbox_stack(time_scale: float, config_text: str = CONFIG) -> Iterator[Conf
             port=0,
             time_scale=time_scale,
             outbox=Path(folder) / "outbox",
-            rules=AwsRules(source_table_hold=0, certificate_release=0),  # down measured whole
+            # down measured whole; the tool's own time, not IAM's or Lambda's delays
+            rules=AwsRules(
+                source_table_hold=0,
+                certificate_release=0,
+                role_assumable_after=0,
+                function_update_seconds=0,
+            ),
         )
         sandbox.start()
         try:

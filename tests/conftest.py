@@ -164,6 +164,9 @@ def launch_sandbox_process(
     # certificate would make every up-then-down test wait: off by default here (a test
     # passes the options again to turn them on; the last value wins).
     command += ["--source-table-hold", "0s", "--certificate-release", "0s"]
+    # Likewise Lambda's update-in-progress window and IAM's delay before a new role can be
+    # assumed (tests/test_sandbox_aws_rules_lambda.py turns them on).
+    command += ["--rule", "function_update_seconds=0", "--rule", "role_assumable_after=0"]
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(
             [*command, *args],

@@ -140,3 +140,19 @@ def test_an_update_to_an_unissued_certificate_is_refused(sandbox_env: str) -> No
     assert refused.value.response["Error"]["Code"] == "BadRequestException"
     found = ag.get_domain_name(domainName=domain)
     assert (found["regionalCertificateArn"], found["securityPolicy"]) == (issued, "TLS_1_2")
+
+
+def test_a_regional_domain_needs_a_certificate_of_its_own_region(sandbox_env: str) -> None:
+    """An ISSUED certificate of us-east-1 does not serve a regional domain in us-west-2."""
+    zone = f"z{uuid.uuid4().hex[:10]}.test"
+    domain = f"app.{zone}"
+    issued_in_east = _issued_certificate(domain, zone)
+    with pytest.raises(ClientError) as refused:
+        boto3.client("apigateway", "us-west-2").create_domain_name(
+            domainName=domain,
+            regionalCertificateArn=issued_in_east,
+            endpointConfiguration={"types": ["REGIONAL"]},
+            securityPolicy="TLS_1_2",
+        )
+    assert refused.value.response["Error"]["Code"] == "BadRequestException"
+    _create(domain, issued_in_east)  # in its own region it is accepted

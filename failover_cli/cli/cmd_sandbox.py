@@ -17,6 +17,7 @@ from failover_cli.cli.state import AppState
 from failover_cli.errors import BadInput
 
 if TYPE_CHECKING:
+    from failover_cli.sandbox.aws_rules import AwsRules
     from failover_cli.sandbox.iam_policy import Policy
 
 if TYPE_CHECKING:
@@ -67,6 +68,14 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     "deleted (emulated time).",
 )
 @click.option(
+    "--rule",
+    "rule_values",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set one of AWS's rules (GET /_sandbox/rules lists them), e.g. "
+    "function_update_seconds=0 (repeatable).",
+)
+@click.option(
     "--enforce-policy",
     "policy_file",
     type=click.Path(exists=True, dir_okay=False),
@@ -94,6 +103,7 @@ def command(
     outbox: str | None,
     source_table_hold: float,
     certificate_release: float,
+    rule_values: tuple[str, ...],
     policy_file: str | None,
     outages: dict[str, Mode],
 ) -> None:
@@ -106,15 +116,15 @@ def command(
     from failover_cli.sandbox.aws_rules import AwsRules
 
     policy = _policy(policy_file) if policy_file else None
+    rules = AwsRules(source_table_hold=source_table_hold, certificate_release=certificate_release)
+    _set_rules(rules, rule_values)
     sandbox = Sandbox(
         port=port,
         time_scale=time_scale,
         log_requests=state.verbose,
         client_region=client_region,
         outbox=outbox,
-        rules=AwsRules(
-            source_table_hold=source_table_hold, certificate_release=certificate_release
-        ),
+        rules=rules,
         policy=policy,
         outages=outages,
     )
@@ -189,6 +199,18 @@ def _region(value: str) -> str:
         hint = suggest(value, sorted(known))
         raise click.BadParameter(f"{value!r} is not an AWS region{hint}")
     return value
+
+
+def _set_rules(rules: AwsRules, values: tuple[str, ...]) -> None:
+    """--rule NAME=VALUE: a bad name or value is a usage error (exit 2), like any option's."""
+    for value in values:
+        name, sep, number = value.partition("=")
+        try:
+            if not sep:
+                raise ValueError(f"{value!r} is not NAME=VALUE")
+            rules.update({name.strip(): float(number)})
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--rule") from None
 
 
 def _outages(values: tuple[str, ...]) -> dict[str, Mode]:

@@ -41,6 +41,12 @@ class AwsRules:
     # seconds: an API rate, not an emulated delay). 0 turns the limit off.
     health_check_status_per_second: float = 1.0
     health_check_status_burst: float = 4.0
+    # Lambda: after UpdateFunctionConfiguration or UpdateFunctionCode, LastUpdateStatus is
+    # InProgress for a while and another update answers ResourceConflictException.
+    function_update_seconds: float = 3.0
+    # IAM is eventually consistent: Lambda cannot assume a role created this many real
+    # seconds ago yet (CreateFunction: InvalidParameterValueException).
+    role_assumable_after: float = 6.0
     # Account limits (counts, not seconds), read by doctor and up's preflight: Route 53's
     # active health checks per account, Lambda's concurrent executions per region.
     health_checks_per_account: float = 200.0

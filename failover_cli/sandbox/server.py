@@ -37,9 +37,11 @@ from failover_cli.sandbox.holding import HoldingPen, holding_handler, server_cla
 from failover_cli.sandbox.host_guard import HostGuard
 from failover_cli.sandbox.iam_policy import Policy
 from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
+from failover_cli.sandbox.lambda_ import updates as lambda_updates
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.outages import Mode, Outages
 from failover_cli.sandbox.route53 import changes as route53_changes
+from failover_cli.sandbox.route53 import check_limits as route53_check_limits
 from failover_cli.sandbox.route53 import checkers as health_checkers
 from failover_cli.sandbox.route53 import dns_answer as route53_test_dns
 from failover_cli.sandbox.route53 import metrics as route53_metrics
@@ -62,12 +64,14 @@ FEATURES: tuple[Feature, ...] = (
     ip_ranges.install,
     acm_in_use.install,
     dynamodb_global_tables.install,
+    lambda_updates.install,  # before lambda_invoke: an update in progress refuses first
     lambda_invoke.install,
     apigateway_gaps.install,
     autoscaling_gaps.install,
     acm_validation.install,
     apigateway_domains.install,
     execute_api.install,
+    route53_check_limits.install,  # before the checkers: a refused check is never probed
     health_checkers.install,
     route53_references.install,  # inside health_checkers: it re-reads the result
     route53_changes.install,

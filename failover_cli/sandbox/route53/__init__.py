@@ -5,10 +5,11 @@ region (checkers, probe) and their observations in GetHealthCheckStatus
 (status); `TestDNSAnswer` (dns_answer) from the records and current health
 with the routing policies' rules (dns, records, geography, health); the
 `AWS/Route53 HealthCheckStatus` metric in CloudWatch (metrics, written into
-moto's CloudWatch backend, not through the cloudwatch subpackage);
-change-batch validation (changes) and idempotent CreateHealthCheck
-(references). What the checkers observe goes to the core's
-`context.health` (health_state.py), which others read.
+moto's CloudWatch backend, not through the cloudwatch subpackage); change-
+batch validation (changes), the limits on a health check's settings
+(check_limits) and idempotent CreateHealthCheck (references). What the
+checkers observe goes to the core's `context.health` (health_state.py), which
+others read.
 
 The checkers reach execute-api and custom domains over HTTP on loopback, as
 Route 53 reaches the internet; they import nothing from apigateway.
