@@ -111,7 +111,7 @@ def denied(verdict: Verdict, resource_arn: str) -> Response:
         "User: anonymous is not authorized to perform: execute-api:Invoke on resource: "
         f"{':'.join(parts)}{suffix}"
     )
-    body = json.dumps({"Message": message}).encode()
+    body = json.dumps({"Message": message}, separators=(",", ":")).encode()  # AWS's spacing
     headers = (
         ("Content-Type", "application/json"),
         ("Content-Length", str(len(body))),

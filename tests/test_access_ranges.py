@@ -1,0 +1,162 @@
+"""The ranges document and the policy built from it, without AWS: what a user relies on
+when `up` turns `route53-health-checkers` into prefixes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from failover_cli.access.policy import (
+    HEALTH_RESOURCES,
+    AllowList,
+    PolicyTooLarge,
+    allow_list,
+    check_size,
+    merge,
+    policy_text,
+    read_policy,
+)
+from failover_cli.access.ranges import RangesUnreadable, cache_folder, load_ranges, parse
+from failover_cli.config.schema import AccessConfig
+
+DOCUMENT = {
+    "syncToken": "1764835200",
+    "createDate": "2025-12-04-08-00-00",
+    "prefixes": [
+        {"ip_prefix": "3.5.140.0/22", "region": "ap-northeast-2", "service": "AMAZON"},
+        {"ip_prefix": "15.177.0.0/18", "region": "GLOBAL", "service": "ROUTE53_HEALTHCHECKS"},
+        {"ip_prefix": "107.23.255.0/26", "region": "us-east-1", "service": "ROUTE53_HEALTHCHECKS"},
+        {"ip_prefix": "54.228.16.0/26", "region": "eu-west-1", "service": "ROUTE53_HEALTHCHECKS"},
+    ],
+    "ipv6_prefixes": [
+        {
+            "ipv6_prefix": "2600:1f18:7fff:f800::/56",
+            "region": "us-east-1",
+            "service": "ROUTE53_HEALTHCHECKS",
+        }
+    ],
+}
+
+
+class _Server:
+    """ip-ranges.json over HTTP with an ETag, counting full answers and 304s."""
+
+    def __init__(self) -> None:
+        self.body = json.dumps(DOCUMENT).encode()
+        self.full = self.not_modified = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.headers.get("If-None-Match") == '"v1"':
+                    owner.not_modified += 1
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                owner.full += 1
+                self.send_response(200)
+                self.send_header("ETag", '"v1"')
+                self.send_header("Content-Length", str(len(owner.body)))
+                self.end_headers()
+                self.wfile.write(owner.body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/ip-ranges.json"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    served = _Server()
+    yield served
+    served.http.shutdown()
+    served.http.server_close()
+
+
+def test_only_the_checker_prefixes_are_kept_with_global_ones_for_every_region() -> None:
+    ranges = parse(json.dumps(DOCUMENT).encode(), "doc")
+    assert ranges.sync_token == "1764835200" and ranges.date == "2025-12-04 08:00 UTC"
+    assert ranges.checkers(("us-east-1", "us-west-1", "us-west-2")) == [
+        "15.177.0.0/18",
+        "107.23.255.0/26",
+        "2600:1f18:7fff:f800::/56",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"<html>not json</html>", "not shaped like AWS's ip-ranges.json"),
+        (json.dumps({"prefixes": []}).encode(), "not shaped like"),
+        (json.dumps({**DOCUMENT, "prefixes": DOCUMENT["prefixes"][:1], "ipv6_prefixes": []})
+         .encode(), "lists no ROUTE53_HEALTHCHECKS prefix"),
+    ],
+)  # fmt: skip
+def test_a_document_that_cannot_give_an_allow_list_is_refused(body: bytes, fragment: str) -> None:
+    with pytest.raises(RangesUnreadable) as refused:
+        parse(body, "doc")
+    assert fragment in refused.value.render()
+
+
+def test_a_file_path_is_read_and_a_missing_one_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "ip-ranges.json"
+    path.write_text(json.dumps(DOCUMENT))
+    assert load_ranges(str(path)).create_date == "2025-12-04-08-00-00"
+    with pytest.raises(RangesUnreadable) as refused:
+        load_ranges(str(tmp_path / "missing.json"))
+    assert "Cannot read the IP ranges document" in refused.value.render()
+    assert refused.value.exit_code == 2
+
+
+def test_the_url_is_cached_and_only_downloaded_again_when_changed(server: _Server) -> None:
+    first = load_ranges(server.url)
+    cached = next(cache_folder().glob("ip-ranges-*.json"))
+    record = json.loads(cached.read_text())
+    assert (record["syncToken"], record["createDate"]) == ("1764835200", "2025-12-04-08-00-00")
+    again = load_ranges(server.url)
+    assert again == first
+    assert (server.full, server.not_modified) == (1, 1)
+
+
+def test_an_unreachable_url_is_exit_2_and_says_nothing_changed(server: _Server) -> None:
+    url = server.url.replace("/ip-ranges.json", "/")
+    server.http.shutdown()
+    server.http.server_close()
+    with pytest.raises(RangesUnreadable) as refused:
+        load_ranges(url)
+    assert "Nothing was changed" in refused.value.render()
+
+
+def test_adjacent_and_nested_prefixes_merge_ipv4_first() -> None:
+    assert merge(["2001:db8::/33", "198.51.100.128/25", "2001:db8:8000::/33", "198.51.100.0/25",
+                  "198.51.100.7/32"]) == ("198.51.100.0/24", "2001:db8::/32")  # fmt: skip
+
+
+def test_the_policy_round_trips_through_api_gateways_escaped_form() -> None:
+    access = AccessConfig(allow=("route53-health-checkers", "198.51.100.0/24"))
+    ranges = parse(json.dumps(DOCUMENT).encode(), "doc")
+    wanted = allow_list(access, ("us-east-1",), ranges)
+    assert wanted.resources == HEALTH_RESOURCES and wanted.sync_token == "1764835200"
+    stored = (
+        policy_text(wanted)
+        .replace('"', '\\"')
+        .replace("execute-api:/", "arn:aws:execute-api:us-east-1:123456789012:abcdefghij/")
+    )  # as GetRestApi hands it back
+    assert read_policy(stored) == wanted
+
+
+def test_a_policy_over_8_kb_names_its_size() -> None:
+    many = tuple(f"2001:db8:{i:x}:5678:9abc:def0:1234:5678/128" for i in range(200))
+    with pytest.raises(PolicyTooLarge) as refused:
+        check_size(policy_text(AllowList(many, HEALTH_RESOURCES)))
+    assert "bytes; API Gateway allows 8192" in refused.value.render()
+    check_size(policy_text(AllowList(many[:100], HEALTH_RESOURCES)))  # fits
