@@ -83,6 +83,9 @@ class AlarmView:
     state: str  # OK | ALARM | INSUFFICIENT_DATA | missing
 
 
+# How API Gateway's resource policy refuses a caller (its 403 body's "Message").
+ALLOW_LIST_REFUSAL = "User: anonymous is not authorized to perform: execute-api:Invoke"
+
 @dataclass(frozen=True)
 class ProbeView:
     """One live GET of the region's /health (shallow or deep)."""
@@ -104,9 +107,6 @@ class ProbeView:
         says nothing about the region's health, only that the caller is not listed."""
         return self.status == 403 and (self.message or "").startswith(ALLOW_LIST_REFUSAL)
 
-
-# How API Gateway's resource policy refuses a caller (its 403 body's "Message").
-ALLOW_LIST_REFUSAL = "User: anonymous is not authorized to perform: execute-api:Invoke"
 
 # The facts of a region, by their JSON names. Its own (function, API) decide its health
 # when unread; a health check or alarm unread (Route 53 and CloudWatch answer from
@@ -312,7 +312,10 @@ def _checked_at(report: CheckerReport) -> float:
 
 
 def _region_json(region: RegionStatus) -> dict[str, Any]:
-    probes = {p.kind: {**_fields(p), "ok": p.ok} for p in region.probes}
+    probes = {
+        p.kind: {**_fields(p), "ok": p.ok, "refused_by_allow_list": p.refused_by_allow_list}
+        for p in region.probes
+    }
     return {
         "region": region.region,
         "primary": region.primary,
