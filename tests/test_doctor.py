@@ -135,3 +135,19 @@ def test_a_limit_the_stack_would_exceed_fails_doctor_and_stops_up_before_any_wri
     assert run.exit_code == 1, run.stderr
     assert "would exceed the account's limit" in run.stderr
     assert not run.mutating, run.mutating  # stopped before its first write
+
+
+def test_a_policy_scoped_to_another_stack_fails_the_simulation_on_this_stacks_names(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Actions are simulated on the resources the stack's calls name, not on "*": a policy
+    scoped to another stack's names allows the lists but not this stack's function."""
+    (tmp_path / "other").mkdir()
+    other = write_config(tmp_path / "other", f"oth{uuid.uuid4().hex[:8]}")
+    policy = generated_policy(other, "--stack-scoped")
+    use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(write(tmp_path, policy))))
+    code, found = checks(write_config(tmp_path, f"doc{uuid.uuid4().hex[:8]}"))
+    assert code == 1
+    refused = found["permissions"]["detail"]
+    assert "lambda:CreateFunction" in refused and "iam:PassRole" in refused
+    assert "route53:ListHealthChecks" not in refused  # granted on "*"

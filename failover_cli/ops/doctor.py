@@ -123,7 +123,7 @@ class Doctor:
     # --- permissions ----------------------------------------------------------------------
 
     def permissions(self, identity: str) -> Check:
-        from failover_cli.permissions.policy import needed_actions
+        from failover_cli.permissions.policy import needed_actions, simulation_resources
 
         name = "permissions"
         principal = principal_of(identity)
@@ -135,15 +135,37 @@ class Doctor:
                 "Use an IAM role or user with the policy `failover iam-policy` prints.",
             )
         wanted = sorted(needed_actions(self.ctx.config))
+        account = identity.split(":")[4]
+        # Each action on the resource the stack's call names (a stack-scoped policy
+        # allows nothing on "*"); actions granted on "*" only are simulated on "*".
+        on: dict[str, list[str]] = {}
+        targets = simulation_resources(self.ctx.config, account, wanted)
+        for action in wanted:
+            on.setdefault(targets.get(action, "*"), []).append(action)
+        refused: list[str] = []
+        for resource, actions in sorted(on.items()):
+            refused += self._refused(principal, actions, resource)
+        if refused:
+            return Check(
+                name,
+                Verdict.FAIL,
+                f"{len(refused)} of {len(wanted)} needed actions are not allowed: "
+                + ", ".join(sorted(refused)),
+                "Attach the policy `failover iam-policy` prints to " + principal + ".",
+            )
+        return Check(name, Verdict.OK, f"all {len(wanted)} needed actions allowed ({principal})")
+
+    def _refused(self, principal: str, actions: list[str], resource: str) -> list[str]:
         iam = self.ctx.client("iam", "us-east-1")
         refused: list[str] = []
-        for start in range(0, len(wanted), SIMULATE_BATCH):
-            batch = wanted[start : start + SIMULATE_BATCH]
+        for start in range(0, len(actions), SIMULATE_BATCH):
             params: dict[str, Any] = {
                 "PolicySourceArn": principal,
-                "ActionNames": batch,
+                "ActionNames": actions[start : start + SIMULATE_BATCH],
                 "ContextEntries": SIMULATION_CONTEXT,
             }
+            if resource != "*":
+                params["ResourceArns"] = [resource]
             while True:
                 answer = iam.simulate_principal_policy(**params)
                 refused += [
@@ -154,15 +176,7 @@ class Doctor:
                 if not answer.get("IsTruncated"):
                     break
                 params["Marker"] = answer["Marker"]
-        if refused:
-            return Check(
-                name,
-                Verdict.FAIL,
-                f"{len(refused)} of {len(wanted)} needed actions are not allowed: "
-                + ", ".join(sorted(refused)),
-                "Attach the policy `failover iam-policy` prints to " + principal + ".",
-            )
-        return Check(name, Verdict.OK, f"all {len(wanted)} needed actions allowed ({principal})")
+        return refused
 
     # --- hosted zone ----------------------------------------------------------------------
 

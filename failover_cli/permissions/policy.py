@@ -26,6 +26,7 @@ from failover_cli.permissions.calls import (
     FREE,
     IMPLIED,
     PASS_ROLE,
+    REPLICATION_SERVICE,
     SERVICE_LINKED_ROLE,
     action_of,
     groups_of,
@@ -178,3 +179,28 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
         # Alarms are named <stack>-<region>-health, for former regions too.
         return (f"arn:aws:cloudwatch:{ALARM_REGION}:*:alarm:{config.stack}-*-health",)
     return ("*",)  # application-autoscaling, servicequotas: no resource of our naming
+
+
+def simulation_resources(config: Config, account: str, actions: Iterable[str]) -> dict[str, str]:
+    """One concrete resource ARN per action, as a real call of the stack would name it, for
+    iam:SimulatePrincipalPolicy: a stack-scoped policy does not allow an action on "*", so
+    simulating on "*" would report a false refusal. Actions on "*" are left out (the
+    simulation's default)."""
+    region = config.primary_region
+    found: dict[str, str] = {}
+    for action in actions:
+        if action == PASS_ROLE:
+            scoped: tuple[str, ...] = (_role(config),)
+        elif action == SERVICE_LINKED_ROLE:
+            name = _SERVICE_LINKED_ROLE_NAMES[REPLICATION_SERVICE]
+            scoped = (f"arn:aws:iam::*:role/aws-service-role/{REPLICATION_SERVICE}/{name}",)
+        else:
+            scoped = _scope(action, config)
+        if scoped == ("*",):
+            continue
+        parts = scoped[0].split(":", 5)  # arn:partition:service:region:account:resource
+        parts[3] = region if parts[3] == "*" else parts[3]
+        parts[4] = account if parts[4] == "*" else parts[4]
+        parts[5] = parts[5].replace("*", "example")
+        found[action] = ":".join(parts)
+    return found

@@ -7,9 +7,10 @@
   the count in use (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html,
   https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetAccountLimit.html);
 - IAM `SimulatePrincipalPolicy`: each action evaluated against `--enforce-policy`'s policy
-  with the request's context entries (no policy: the sandbox allows everything, so does
-  the simulation) (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html).
-  Resources are not simulated (as "*", like AWS without ResourceArns).
+  with the request's context entries, on each of its ResourceArns (none: "*", which the
+  evaluator matches to every Resource pattern, as `access` does for calls whose ARN it
+  does not derive) (no policy: the sandbox allows everything, so does the simulation)
+  (https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html).
 
 Counts are read through the sandbox's own public API (loopback), as any client would;
 the two limits are tunable rules (`aws_rules`), so a test can bring an account near one.
@@ -130,20 +131,21 @@ class AccountReads(Interceptor):
 
     def _simulate(self, request: AwsRequest) -> Response:
         form = request.form
-        actions = [form[k] for k in sorted(form, key=_member_order) if _is_member(k, "ActionNames")]
+        actions, resources = _members(form, "ActionNames"), _members(form, "ResourceArns")
         context = _context_entries(form)
         members = []
         for action in actions:
-            decision = (
-                self.policy.decide(action, None, context)
-                if self.policy is not None
-                else Decision.ALLOWED
-            )
-            members.append(
-                f"<member><EvalActionName>{escape(action)}</EvalActionName>"
-                "<EvalResourceName>*</EvalResourceName>"
-                f"<EvalDecision>{_DECISIONS[decision]}</EvalDecision></member>"
-            )
+            for resource in resources or ["*"]:
+                decision = (
+                    self.policy.decide(action, None if resource == "*" else resource, context)
+                    if self.policy is not None
+                    else Decision.ALLOWED
+                )
+                members.append(
+                    f"<member><EvalActionName>{escape(action)}</EvalActionName>"
+                    f"<EvalResourceName>{escape(resource)}</EvalResourceName>"
+                    f"<EvalDecision>{_DECISIONS[decision]}</EvalDecision></member>"
+                )
         return _xml(
             200,
             f'<SimulatePrincipalPolicyResponse xmlns="{_IAM_NS}"><SimulatePrincipalPolicyResult>'
@@ -154,8 +156,10 @@ class AccountReads(Interceptor):
         )
 
 
-def _is_member(key: str, name: str) -> bool:
-    return re.fullmatch(rf"{name}\.member\.\d+", key) is not None
+def _members(form: dict[str, str], name: str) -> list[str]:
+    """The query protocol's list `name`: name.member.1, name.member.2 ... in order."""
+    keys = [k for k in form if re.fullmatch(rf"{name}\.member\.\d+", k)]
+    return [form[k] for k in sorted(keys, key=_member_order)]
 
 
 def _member_order(key: str) -> tuple[str, int]:
