@@ -114,10 +114,17 @@ def test_a_region_added_then_removed_leaves_nothing_owned_there(
     stack: Stack, sandbox_env: str
 ) -> None:
     stack.write((EAST, WEST, EU))
-    stack.run("up")
+    added = stack.run("up")
     there = stack.owned(EU)
     for kind in ("table", "function", "api", "health_check", "record", "alarm", "log_group"):
         assert there.get(kind), (kind, there)
+    # DNS took the region in only once its check reported healthy (the name was live).
+    joined = " ".join(added.stderr.split())
+    assert "waiting for the health check to report healthy first" in joined
+    check = there["health_check"][0].split()[0]
+    seen = boto3.client("route53", EAST).get_health_check_status(HealthCheckId=check)
+    reports = [o["StatusReport"]["Status"] for o in seen["HealthCheckObservations"]]
+    assert sum(r.startswith("Success") for r in reports) / len(reports) > 0.18, reports
     assert stack.replicas() == [EU, WEST]
     assert stack.run("up").mutating == []
 

@@ -63,11 +63,18 @@ def _ids() -> list[str]:
     return [c["Id"] for c in checks]
 
 
-def test_one_check_per_region_after_its_api() -> None:
+def test_one_check_per_region_after_its_api_and_its_copy_of_the_table() -> None:
     specs = _specs()
+    table = specs["us-east-1"].depends_on[1].rsplit(":", 1)[-1]
     assert {r: (s.key, s.depends_on) for r, s in specs.items()} == {
-        "us-east-1": ("health_check:us-east-1:hello-us-east-1", ("api:us-east-1:hello",)),
-        "us-west-2": ("health_check:us-west-2:hello-us-west-2", ("api:us-west-2:hello",)),
+        "us-east-1": (
+            "health_check:us-east-1:hello-us-east-1",
+            ("api:us-east-1:hello", f"table:us-east-1:{table}"),
+        ),
+        "us-west-2": (
+            "health_check:us-west-2:hello-us-west-2",
+            ("api:us-west-2:hello", f"replica:us-west-2:{table}"),
+        ),
     }
 
 

@@ -108,9 +108,11 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             disabled=False,
             tags=tuple(sorted({**config.ownership_tags(), NAME_TAG: name}.items())),
         )
-        specs.append(
-            Spec(KIND, region, name, props, depends_on=(f"api:{region}:{config.api_name}",))
-        )
+        # Deep pings read the region's copy of the table: checked (and so routed) once
+        # it exists, so DNS never points at a region that is not ready.
+        table = f"table:{region}" if region == config.primary_region else f"replica:{region}"
+        needs = (f"api:{region}:{config.api_name}", f"{table}:{config.table.name}")
+        specs.append(Spec(KIND, region, name, props, depends_on=needs))
     return specs
 
 

@@ -22,7 +22,7 @@ from failover_cli.resources.hosted_zone import Zone, find_zone, forget_record_se
 
 def switch(ctx: Context, spec: Spec, old_ids: list[str], new_id: str) -> None:
     """Move every user of the old checks to the new one, then delete the old ones."""
-    _wait_for_reports(ctx, spec.region, new_id)
+    wait_for_reports(ctx, spec.region, new_id)
     moved = _repoint(ctx, old_ids, new_id)
     if moved:
         ctx.progress(spec.region, f"moved {moved} record(s) to health check {new_id}")
@@ -59,8 +59,8 @@ def records_using(ctx: Context, check_ids: list[str]) -> tuple[Zone | None, list
     return zone, using
 
 
-def _wait_for_reports(ctx: Context, region: str, check_id: str) -> None:
-    """Let the new check report healthy before records rely on it. Route 53 counts a check
+def wait_for_reports(ctx: Context, region: str, check_id: str) -> None:
+    """Let a new check report healthy before records rely on it. Route 53 counts a check
     without data as healthy, so once the budget is spent the move goes ahead anyway."""
     r53 = ctx.client("route53", ROUTE53_REGION)
 

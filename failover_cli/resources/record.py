@@ -116,7 +116,24 @@ class RecordHandler(Handler):
         return Observed(exists=True, props=_props(ctx, spec, current), raw={"record": current})
 
     def create(self, ctx: Context, spec: Spec) -> None:
+        self._join_when_healthy(ctx, spec)
         self._converge(ctx, spec)
+
+    def _join_when_healthy(self, ctx: Context, spec: Spec) -> None:
+        """A region joining a name that already serves (a region added to a live stack)
+        enters DNS only once its health check reports healthy: Route 53 counts a check
+        without data as healthy, and would send users to a region not yet answering."""
+        from failover_cli.resources.health_check_replace import wait_for_reports
+
+        zone = find_zone(ctx)
+        if zone is None:
+            return
+        current = _by_identifier(ctx, zone, fresh=True)
+        others = [f"{ctx.config.stack}-{r}" for r in ctx.config.regions if r != spec.region]
+        check = health_check_id(ctx, spec.region)
+        if check is not None and any(o in current for o in others):
+            ctx.progress(spec.region, "waiting for the health check to report healthy first")
+            wait_for_reports(ctx, spec.region, check)
 
     def update(
         self, ctx: Context, spec: Spec, observed: Observed, changes: list[FieldChange]
