@@ -43,17 +43,17 @@ class Former:
 
 
 def discover(ctx: Context) -> Former:
-    """Former regions and domains (read-only; reuses the plan's memoised reads)."""
+    """Former regions and domains (read-only; reuses the plan's memoised reads). The
+    sources are read at once; only regions found beyond the config cost a second round
+    (their custom domain names)."""
     config = ctx.config
-    regions = sorted(
-        (set(_replica_regions(ctx)) | set(_check_regions(ctx)) | set(_record_regions(ctx)))
-        - set(config.regions)
-    )
-    everywhere = (*config.regions, *regions)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sources = [pool.submit(f, ctx) for f in (_replica_regions, _check_regions, _record_regions)]
+        named = pool.submit(_owned_domain_names, ctx, config.regions)
+        regions = sorted({r for s in sources for r in s.result()} - set(config.regions))
+        found = named.result() + _owned_domain_names(ctx, tuple(regions))
     wanted = config.domain.name.rstrip(".").lower() if config.domain else None
-    names = sorted(
-        {n for n in _owned_domain_names(ctx, everywhere) if n.rstrip(".").lower() != wanted}
-    )
+    names = sorted({n for n in found if n.rstrip(".").lower() != wanted})
     domains = tuple(_domain_config(ctx, n) for n in names)
     return Former(tuple(regions), domains)
 

@@ -11,6 +11,9 @@ from failover_cli.engine.registry import handler_for
 from failover_cli.errors import ConflictError
 
 MAX_WORKERS = 16
+# Observations are reads that mostly wait on the network: all of a plan's at once (a few
+# dozen), so the plan takes as long as its longest chain of reads, not a queue of them.
+OBSERVE_WORKERS = 64
 
 
 def observe_all(ctx: Context, specs: Sequence[Spec]) -> dict[str, Observed]:
@@ -21,7 +24,7 @@ def observe_all(ctx: Context, specs: Sequence[Spec]) -> dict[str, Observed]:
         handler = handler_for(spec.kind)
         return spec.key, call_translated(spec, "observe", lambda: handler.observe(ctx, spec))
 
-    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(specs), OBSERVE_WORKERS))) as pool:
         return dict(pool.map(one, specs))
 
 
@@ -42,7 +45,7 @@ def observe_reachable(
                 raise
             return spec.key, (str(error).splitlines() or [""])[0]
 
-    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(len(specs), OBSERVE_WORKERS))) as pool:
         found = dict(pool.map(one, specs))
     observed = {k: v for k, v in found.items() if isinstance(v, Observed)}
     return observed, {k: v for k, v in found.items() if isinstance(v, str)}

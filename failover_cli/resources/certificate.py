@@ -17,6 +17,7 @@ stack's regions (ours in another region, or anybody's) still needs it.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,6 +309,11 @@ def _in_use_by(acm: Any, arn: str) -> list[str]:
     return [str(user) for user in users]
 
 
+def live_certificates(ctx: Context, region: str) -> list[Certificate]:
+    """Every live certificate for `domain.name` in `region`, owned or not."""
+    return certificates(ctx, region, LIVE, owned_only=False)
+
+
 def _remove_if_unused(
     ctx: Context, spec: Spec, record: ValidationRecord, deleted: set[str]
 ) -> None:
@@ -315,8 +321,12 @@ def _remove_if_unused(
     zone = find_zone(ctx)
     if zone is None:
         return  # no zone, no record
-    for region in ctx.config.regions:
-        for cert in certificates(ctx, region, LIVE, owned_only=False):
+    regions = ctx.config.regions
+    with ThreadPoolExecutor(max_workers=len(regions)) as pool:  # one round trip, not one each
+        found = pool.map(lambda r: live_certificates(ctx, r), regions)
+        live = dict(zip(regions, found, strict=True))
+    for region in regions:
+        for cert in live[region]:
             if cert.arn in deleted or not any(record.same(r) for r in cert.records):
                 continue
             if not cert.owned:
