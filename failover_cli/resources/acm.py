@@ -7,6 +7,7 @@ need one call each, so only certificates for the stack's name are described.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,21 +72,33 @@ def certificates(
             if normalise(summary.get("DomainName", "")) != normalise(domain.name):
                 continue
             arn = summary["CertificateArn"]
-            tags = {t["Key"]: t.get("Value", "") for t in _tags(acm, arn)}
+            # Tags and description read together: one round trip, not two (a look-alike
+            # costs a description it did not need).
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                tag_items = pool.submit(_tags, acm, arn)
+                details = _details(acm, arn)
+                tags = {t["Key"]: t.get("Value", "") for t in tag_items.result()}
             owned = is_owned(tags, ctx.config.stack)
-            if owned or not owned_only:
-                described = describe(acm, arn, owned, tags)
-                if described is not None:
-                    found.append(described)
+            if (owned or not owned_only) and details is not None:
+                found.append(_certificate(arn, details, owned, tags))
     return found
 
 
 def describe(acm: Any, arn: str, owned: bool, tags: dict[str, str]) -> Certificate | None:
     """One certificate's status and the validation records ACM asks for; None once deleted."""
+    details = _details(acm, arn)
+    return None if details is None else _certificate(arn, details, owned, tags)
+
+
+def _details(acm: Any, arn: str) -> dict[str, Any] | None:
     try:
-        cert = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+        cert: dict[str, Any] = acm.describe_certificate(CertificateArn=arn)["Certificate"]
     except acm.exceptions.ResourceNotFoundException:
         return None
+    return cert
+
+
+def _certificate(arn: str, cert: dict[str, Any], owned: bool, tags: dict[str, str]) -> Certificate:
     records = tuple(
         ValidationRecord(o["ResourceRecord"]["Name"], o["ResourceRecord"]["Value"])
         for o in cert.get("DomainValidationOptions", [])

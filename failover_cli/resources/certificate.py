@@ -323,8 +323,8 @@ def _remove_if_unused(
         return  # no zone, no record
     regions = ctx.config.regions
     with ThreadPoolExecutor(max_workers=len(regions)) as pool:  # one round trip, not one each
-        found = pool.map(lambda r: live_certificates(ctx, r), regions)
-        live = dict(zip(regions, found, strict=True))
+        lists = pool.map(lambda r: live_certificates(ctx, r), regions)
+        live = dict(zip(regions, lists, strict=True))
     for region in regions:
         for cert in live[region]:
             if cert.arn in deleted or not any(record.same(r) for r in cert.records):

@@ -27,7 +27,7 @@ from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.base import Handler
+from failover_cli.resources.base import Handler, error_code
 from failover_cli.resources.domain_name import domain_target
 from failover_cli.resources.health_check_lookup import find_health_check
 from failover_cli.resources.hosted_zone import (
@@ -182,6 +182,9 @@ class RecordHandler(Handler):
         zone = find_zone(ctx)
         if zone is None:
             return
+        seen = (observed.raw or {}).get("record")
+        if seen is not None and observed.owned and _deleted_as_seen(ctx, zone, seen):
+            return
         with _LOCK:
             current = _by_identifier(ctx, zone, fresh=True).get(props.set_identifier)
             if current is not None and _provably_ours(ctx, spec.region, current):
@@ -323,6 +326,22 @@ def _refuse_plain_record(ctx: Context, zone: Zone, spec: Spec) -> None:
 
 def _action(action: str, record: dict[str, Any]) -> dict[str, Any]:
     return {"Action": action, "ResourceRecordSet": record}
+
+
+def _deleted_as_seen(ctx: Context, zone: Zone, record: dict[str, Any]) -> bool:
+    """Delete the record exactly as the plan saw it: one call, no lock (each region's
+    record is its own set). Route 53 refuses a DELETE that no longer matches exactly
+    (changed or gone since), or a listing it cannot take back as it was: False, and the
+    caller reads it again."""
+    from botocore.exceptions import ClientError
+
+    try:
+        _change(ctx, zone, [_action("DELETE", record)])
+    except ClientError as error:
+        if error_code(error) in ("InvalidChangeBatch", "InvalidInput"):
+            return False
+        raise
+    return True
 
 
 def _change(ctx: Context, zone: Zone, batch: list[dict[str, Any]]) -> None:
