@@ -62,3 +62,19 @@ def test_the_simulated_principal_of_each_kind_of_caller() -> None:
     session = "arn:aws:sts::111122223333:assumed-role/Deployer/ci-1234"
     assert principal_of(session) == "arn:aws:iam::111122223333:role/Deployer"
     assert principal_of("arn:aws:iam::111122223333:root") is None
+
+
+def test_a_role_session_is_simulated_as_its_role_with_its_path() -> None:
+    """An SSO session's ARN leaves out the role's path; GetRole puts it back."""
+    with mock_aws():
+        iam = boto3.client("iam", "us-east-1")
+        arn = iam.create_role(
+            RoleName="AWSReservedSSO_Admin_1234",
+            Path="/aws-reserved/sso.amazonaws.com/",
+            AssumeRolePolicyDocument="{}",
+        )["Role"]["Arn"]
+        with context(make_config()) as (ctx, _):
+            session = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_1234/me"
+            principal = principal_of(session)
+            assert principal is not None
+            assert Doctor(ctx, lambda *_: [])._with_path(principal) == arn

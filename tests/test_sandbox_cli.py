@@ -95,3 +95,24 @@ def test_a_taken_port_is_one_clear_line_and_a_nonzero_exit() -> None:
     assert len(lines) == 1, done.stderr
     assert f"Port {port}" in lines[0] and "already in use" in lines[0]
     assert "--port" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("no_such_rule=1", "unknown rule"),
+        ("function_update_seconds", "NAME=VALUE"),
+        ("role_assumable_after=-1", ">= 0"),
+    ],
+)
+def test_a_bad_rule_is_a_usage_error_before_anything_starts(value: str, said: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "failover_cli", "sandbox", "--port", "0", "--rule", value],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert said in done.stderr and "--rule" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -134,6 +134,7 @@ class Doctor:
                 "the account's root user: every action is allowed",
                 "Use an IAM role or user with the policy `failover iam-policy` prints.",
             )
+        principal = self._with_path(principal)
         wanted = sorted(needed_actions(self.ctx.config))
         account = identity.split(":")[4]
         # Each action on the resource the stack's call names (a stack-scoped policy
@@ -154,6 +155,18 @@ class Doctor:
                 "Attach the policy `failover iam-policy` prints to " + principal + ".",
             )
         return Check(name, Verdict.OK, f"all {len(wanted)} needed actions allowed ({principal})")
+
+    def _with_path(self, principal: str) -> str:
+        """A role's ARN with its path (an SSO role's is aws-reserved/sso.amazonaws.com/),
+        which the session ARN leaves out; as it is when GetRole is not allowed."""
+        kind, _, name = principal.rpartition(":")[2].partition("/")
+        if kind != "role":
+            return principal
+        try:
+            role = self.ctx.client("iam", "us-east-1").get_role(RoleName=name)
+        except Exception:  # not allowed or not found: simulate the path-less ARN
+            return principal
+        return str(role["Role"]["Arn"])
 
     def _refused(self, principal: str, actions: list[str], resource: str) -> list[str]:
         iam = self.ctx.client("iam", "us-east-1")

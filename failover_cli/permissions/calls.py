@@ -229,7 +229,7 @@ REFRESH_IP_RANGES = Group(
 # other of these) its check says "could not check" instead of failing.
 DOCTOR = Group(
     "doctor",
-    _calls("iam", "SimulatePrincipalPolicy")
+    _calls("iam", "SimulatePrincipalPolicy", "GetRole")  # GetRole: the caller's role's path
     + _calls("lambda", "GetAccountSettings")
     + _calls("route53", "GetAccountLimit", "ListHostedZonesByName", "GetHostedZone")
     + _calls("apigateway", "GetRestApis")
