@@ -38,9 +38,10 @@ EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18
 def slow_lambda(
     launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch
 ) -> str:
-    """A sandbox where updates stay in progress for 4 s and a new role for 3 s (real time)."""
+    """A sandbox where updates stay in progress for 6 s and a new role for 5 s (real time:
+    wide enough for the calls that must land inside them on a busy machine)."""
     sandbox = launch_sandbox(
-        "--rule", "function_update_seconds=4", "--rule", "role_assumable_after=3"
+        "--rule", "function_update_seconds=6", "--rule", "role_assumable_after=5"
     )
     return use_sandbox(monkeypatch, sandbox)
 
