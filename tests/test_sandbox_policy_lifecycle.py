@@ -154,8 +154,10 @@ def test_every_command_succeeds_under_its_generated_policy(
         run("doctor")  # before the stack exists: the simulation allows all the policy grants
         run("up")
         confirmation = Outbox(tmp_path / "outbox").wait_for(EMAIL, CONFIRMATION)
+        assert f"{EMAIL}: waiting for its confirmation" in run("doctor").stdout
         get(link(confirmation, "confirm"))
         poll_status(config, _healthy, timeout=90, what="all healthy, e-mail confirmed")
+        assert f"{EMAIL}: confirmed" in run("doctor").stdout
         run("status")
         run("plan")
         run("force-fail", "--region", EAST, "--wait", "--timeout", "2m")
