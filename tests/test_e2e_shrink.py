@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from tests.e2e_helpers import Run, failover, offline_aws
+from tests.faults import Fault, FaultInjector, Rule
 from tests.stack_inventory import inventory
 
 pytestmark = pytest.mark.sandbox
@@ -146,6 +147,32 @@ def test_a_region_added_then_removed_leaves_nothing_owned_there(
     assert stack.replicas() == [WEST]
     assert stack.run("up").mutating == []
     assert set(stack.owned(EAST, WEST)) >= {"function", "api", "record", "health_check"}
+
+
+def test_a_region_removal_cut_short_converges_on_the_next_up(
+    stack: Stack, sandbox_env: str
+) -> None:
+    stack.write((EAST, WEST, EU))
+    stack.run("up")
+    stack.write((EAST, WEST))
+    # Cut right after the region's health check went (its answer lost): its record is
+    # gone too, so only the replica and the tagged resources still name eu-west-1.
+    patch = pytest.MonkeyPatch()
+    try:
+        rule = Rule(Fault.FAIL, operations=("route53:DeleteHealthCheck",), after=True, limit=1)
+        FaultInjector([rule]).install(patch)
+        cut = failover(stack.config, "up", "--yes")
+    finally:
+        patch.undo()
+    assert cut.exit_code == 1, cut.stderr
+    half = stack.owned(EU)
+    assert "health_check" not in half and "record" not in half
+    assert half.get("function") or half.get("api") or half.get("table"), half
+
+    stack.run("up", "--yes")
+    assert stack.owned(EU) == {}
+    assert stack.replicas() == [WEST]
+    assert stack.run("up").mutating == []
 
 
 def test_the_primary_moves_only_to_a_region_that_has_a_replica(
