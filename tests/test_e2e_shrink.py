@@ -34,10 +34,10 @@ class Stack:
     domain: str
     config: Path
     endpoint: str
+    table: str = ""
 
-    @property
-    def table(self) -> str:
-        return f"t{self.name}"
+    def __post_init__(self) -> None:
+        self.table = self.table or f"t{self.name}"
 
     @property
     def function(self) -> str:
@@ -235,3 +235,25 @@ def test_down_also_removes_a_region_the_config_no_longer_lists(
     stack.run("down", "--yes")
     assert stack.everything(EAST, WEST, EU) == {}
     assert failover(stack.config, "down", "--yes").mutating == []
+
+
+def test_a_renamed_table_is_deleted_only_with_allow_data_loss(
+    stack: Stack, sandbox_env: str
+) -> None:
+    old = stack.table
+    stack.table = f"{old}2"
+    stack.write((EAST, WEST))
+    plan = failover(stack.config, "plan", "--json")
+    deleted = {(d["kind"], d["name"], d["loses"]) for d in json.loads(plan.stdout)["deletions"]}
+    assert ("table", old, f"table {old} and all its items") in deleted, deleted
+    refused = failover(stack.config, "up", "--yes")
+    assert refused.exit_code == 2 and refused.mutating == [], refused.stderr
+    assert "--allow-data-loss" in refused.stderr
+
+    stack.run("up", "--yes", "--allow-data-loss")
+    for region in (EAST, WEST):  # the table and its replica
+        ddb = boto3.client("dynamodb", region)
+        with pytest.raises(ddb.exceptions.ResourceNotFoundException):
+            ddb.describe_table(TableName=old)
+    assert stack.replicas() == [WEST]  # of the new table
+    assert stack.run("up").mutating == []

@@ -5,7 +5,8 @@ There is no state file, so `up` and `down` find them in AWS, owned-only:
 - regions: the table's `Replicas` (read in the primary), the stack's health checks (tag
   `Name=<stack>-<R>` with the ownership tags, or untagged under CallerReference
   `<stack>:<R>:`), and the alias records with SetIdentifier `<stack>-<R>` at the domain;
-- a domain: the custom domain names tagged with the stack, in every region found.
+- a domain: the custom domain names tagged with the stack, in every region found;
+- a table renamed in `table.name`: the functions' TABLE_NAME (read for the plan anyway).
 
 Each former shape is then a Config (this one, with those regions or that domain), and what
 its teardown specs name beyond the desired ones is observed and deleted with a Context of
@@ -37,9 +38,10 @@ class Former:
 
     regions: tuple[str, ...] = ()
     domains: tuple[DomainConfig, ...] = ()
+    tables: tuple[str, ...] = ()  # former table names (the table is deleted only when owned)
 
     def __bool__(self) -> bool:
-        return bool(self.regions or self.domains)
+        return bool(self.regions or self.domains or self.tables)
 
 
 def discover(ctx: Context) -> Former:
@@ -50,12 +52,13 @@ def discover(ctx: Context) -> Former:
     with ThreadPoolExecutor(max_workers=4) as pool:
         sources = [pool.submit(f, ctx) for f in (_replica_regions, _check_regions, _record_regions)]
         named = pool.submit(_owned_domain_names, ctx, config.regions)
+        tables = pool.submit(_table_names, ctx)
         regions = sorted({r for s in sources for r in s.result()} - set(config.regions))
         found = named.result() + _owned_domain_names(ctx, tuple(regions))
     wanted = config.domain.name.rstrip(".").lower() if config.domain else None
     names = sorted({n for n in found if n.rstrip(".").lower() != wanted})
     domains = tuple(_domain_config(ctx, n) for n in names)
-    return Former(tuple(regions), domains)
+    return Former(tuple(regions), domains, tuple(tables.result()))
 
 
 def shapes(config: Config, former: Former) -> list[Config]:
@@ -63,7 +66,11 @@ def shapes(config: Config, former: Former) -> list[Config]:
     the former regions, then once per former domain (over every region)."""
     regions = (*config.regions, *former.regions)
     widened = replace(config, regions=regions, domain=_routed(config.domain))
-    return [widened, *(replace(widened, domain=domain) for domain in former.domains)]
+    return [
+        widened,
+        *(replace(widened, domain=domain) for domain in former.domains),
+        *(replace(widened, table=replace(config.table, name=name)) for name in former.tables),
+    ]
 
 
 def observe_with_former(ctx: Context, specs: list[Spec]) -> tuple[dict[str, Observed], Former]:
@@ -184,6 +191,20 @@ def _record_regions(ctx: Context) -> list[str]:
         for i in identifiers
         if i.startswith(prefix) and _looks_like_region(i.removeprefix(prefix))
     ]
+
+
+def _table_names(ctx: Context) -> list[str]:
+    """The table the functions read when it is not `table.name` (a rename): from their
+    environment, which the plan reads anyway (the health-checker secret lives there)."""
+    from failover_cli.engine.secret import existing_environment
+
+    names = set()
+    for region in ctx.config.regions:
+        variables = existing_environment(ctx, region) or {}
+        name = variables.get("TABLE_NAME")
+        if name and name != ctx.config.table.name:
+            names.add(name)
+    return sorted(names)
 
 
 def _owned_domain_names(ctx: Context, regions: tuple[str, ...]) -> list[str]:
