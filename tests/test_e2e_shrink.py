@@ -43,7 +43,14 @@ class Stack:
     def function(self) -> str:
         return f"f{self.name}"
 
-    def write(self, regions: tuple[str, ...], *, domain: bool = True, extra: str = "") -> None:
+    def write(
+        self,
+        regions: tuple[str, ...],
+        *,
+        domain: bool = True,
+        extra: str = "",
+        domain_extra: str = "",
+    ) -> None:
         text = (
             f"stack: {self.name}\n"
             f"regions: [{', '.join(regions)}]\n"
@@ -52,6 +59,7 @@ class Stack:
         )
         if domain:
             text += f"domain:\n  name: {self.domain}\n  hosted_zone: {self.zone}\n"
+            text += domain_extra
         self.config.write_text(text + extra)
 
     def run(self, *args: str) -> Run:
@@ -109,6 +117,75 @@ def stack(sandbox_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> It
             yield made
         finally:
             failover(made.config, "down", "--yes")  # finds every region the stack has
+
+
+# (what changes in the config, the deletions plan lists as (kind, region, name) with "{domain}"
+# and "{table}" standing for the deployed names). Replacements are not deletions.
+CHANGES: list[tuple[str, dict[str, object], set[tuple[str, str, str]]]] = [
+    ("nothing", {}, set()),
+    ("a region added", {"regions": (EAST, WEST, EU)}, set()),
+    (
+        "the domain removed",
+        {"domain": False},
+        {
+            (k, r, "{domain}")
+            for k in ("record", "base_path_mapping", "domain_name", "certificate")
+            for r in (EAST, WEST)
+        },
+    ),
+    (
+        "domain.name changed",
+        {"domain_name": "www"},
+        {
+            (k, r, "{domain}")
+            for k in ("record", "base_path_mapping", "domain_name", "certificate")
+            for r in (EAST, WEST)
+        },
+    ),
+    ("domain.base_path changed", {"extra": "  base_path: v2\n"}, set()),
+    ("failover routing", {"extra": "  routing: failover\n"}, set()),
+    ("a new interval (a replaced check)", {"extra": "health_check: {interval_s: 30}\n"}, set()),
+    (
+        "other checker regions",
+        {"extra": "health_check: {checker_regions: [us-east-1, eu-west-1, ap-southeast-1]}\n"},
+        set(),
+    ),
+    (
+        "table.name changed",
+        {"table": "2"},
+        {("table", EAST, "{table}"), ("replica", WEST, "{table}")},
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "edit", "deleted"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_plan_lists_exactly_the_deletions_a_change_makes(
+    stack: Stack,
+    sandbox_env: str,
+    change: str,
+    edit: dict[str, object],
+    deleted: set[tuple[str, str, str]],
+) -> None:
+    base = Stack(**{**stack.__dict__})
+    base.table = stack.table + str(edit.get("table", ""))
+    if "domain_name" in edit:
+        base.domain = f"{edit['domain_name']}.{stack.zone}"
+    regions = edit.get("regions", (EAST, WEST))
+    assert isinstance(regions, tuple)
+    extra = str(edit.get("extra", ""))
+    if extra.startswith("  "):  # a domain setting
+        base.write(regions, domain_extra=extra)
+    else:
+        base.write(regions, domain=edit.get("domain", True) is not False, extra=extra)
+    try:
+        plan = failover(stack.config, "plan", "--json")
+    finally:
+        stack.write((EAST, WEST))
+    assert plan.exit_code in (0, 3), plan.stderr
+    listed = {(d["kind"], d["region"], d["name"]) for d in json.loads(plan.stdout)["deletions"]}
+    names = {"{domain}": stack.domain, "{table}": stack.table}
+    assert listed == {(k, r, names.get(n, n)) for k, r, n in deleted}, change
+    assert plan.mutating == []
 
 
 def test_a_region_added_then_removed_leaves_nothing_owned_there(
@@ -226,17 +303,6 @@ def test_the_domain_removed_then_added_back_converges_each_time(
     assert stack.run("up").mutating == []
 
 
-def test_down_also_removes_a_region_the_config_no_longer_lists(
-    stack: Stack, sandbox_env: str
-) -> None:
-    stack.write((EAST, WEST, EU))
-    stack.run("up")
-    stack.write((EAST, WEST))  # the region left the config before any `up --yes`
-    stack.run("down", "--yes")
-    assert stack.everything(EAST, WEST, EU) == {}
-    assert failover(stack.config, "down", "--yes").mutating == []
-
-
 def test_a_renamed_table_is_deleted_only_with_allow_data_loss(
     stack: Stack, sandbox_env: str
 ) -> None:
@@ -257,3 +323,15 @@ def test_a_renamed_table_is_deleted_only_with_allow_data_loss(
             ddb.describe_table(TableName=old)
     assert stack.replicas() == [WEST]  # of the new table
     assert stack.run("up").mutating == []
+
+
+def test_down_also_removes_a_region_the_config_no_longer_lists(
+    stack: Stack, sandbox_env: str
+) -> None:
+    """Last in the module: it takes the stack down."""
+    stack.write((EAST, WEST, EU))
+    stack.run("up")
+    stack.write((EAST, WEST))  # the region left the config before any `up --yes`
+    stack.run("down", "--yes")
+    assert stack.everything(EAST, WEST, EU) == {}
+    assert failover(stack.config, "down", "--yes").mutating == []
