@@ -92,6 +92,12 @@ class Stack:
             regions=regions,
         )
 
+    def reset(self) -> None:
+        """The module's starting point, whatever an earlier test left (tests may run in any
+        order and on any worker): two regions with the domain, converged."""
+        self.write((EAST, WEST))
+        self.run("up", "--yes", "--allow-data-loss")
+
     def replicas(self) -> list[str]:
         table = boto3.client("dynamodb", EAST).describe_table(TableName=self.table)["Table"]
         return sorted(r["RegionName"] for r in table.get("Replicas", []))
@@ -166,6 +172,7 @@ def test_plan_lists_exactly_the_deletions_a_change_makes(
     edit: dict[str, object],
     deleted: set[tuple[str, str, str]],
 ) -> None:
+    stack.reset()
     base = Stack(**{**stack.__dict__})
     base.table = stack.table + str(edit.get("table", ""))
     if "domain_name" in edit:
@@ -191,6 +198,7 @@ def test_plan_lists_exactly_the_deletions_a_change_makes(
 def test_a_region_added_then_removed_leaves_nothing_owned_there(
     stack: Stack, sandbox_env: str
 ) -> None:
+    stack.reset()
     stack.write((EAST, WEST, EU))
     added = stack.run("up")
     there = stack.owned(EU)
@@ -229,6 +237,7 @@ def test_a_region_added_then_removed_leaves_nothing_owned_there(
 def test_a_region_removal_cut_short_converges_on_the_next_up(
     stack: Stack, sandbox_env: str
 ) -> None:
+    stack.reset()
     stack.write((EAST, WEST, EU))
     stack.run("up")
     stack.write((EAST, WEST))
@@ -255,6 +264,7 @@ def test_a_region_removal_cut_short_converges_on_the_next_up(
 def test_the_primary_moves_only_to_a_region_that_has_a_replica(
     stack: Stack, sandbox_env: str
 ) -> None:
+    stack.reset()
     stack.write((EU, EAST, WEST))  # no replica in eu-west-1: a second, empty table
     refused = failover(stack.config, "up", "--yes")
     assert refused.exit_code == 2, refused.stderr
@@ -279,6 +289,7 @@ def _zone_records(stack: Stack) -> list[str]:
 def test_the_domain_removed_then_added_back_converges_each_time(
     stack: Stack, sandbox_env: str
 ) -> None:
+    stack.reset()
     stack.write((EAST, WEST), domain=False)
     plan = failover(stack.config, "plan", "--json")
     assert plan.exit_code == 3, plan.stderr
@@ -306,6 +317,7 @@ def test_the_domain_removed_then_added_back_converges_each_time(
 def test_a_renamed_table_is_deleted_only_with_allow_data_loss(
     stack: Stack, sandbox_env: str
 ) -> None:
+    stack.reset()
     old = stack.table
     stack.table = f"{old}2"
     stack.write((EAST, WEST))
@@ -328,7 +340,8 @@ def test_a_renamed_table_is_deleted_only_with_allow_data_loss(
 def test_down_also_removes_a_region_the_config_no_longer_lists(
     stack: Stack, sandbox_env: str
 ) -> None:
-    """Last in the module: it takes the stack down."""
+    """It takes the stack down (the next test's reset builds it again)."""
+    stack.reset()
     stack.write((EAST, WEST, EU))
     stack.run("up")
     stack.write((EAST, WEST))  # the region left the config before any `up --yes`
