@@ -176,7 +176,31 @@ def estimate(config: Config, *, measure_latency: bool = False) -> CostEstimate:
                 PRICES["sns_email_per_100k"], 100_000, free["sns_emails"], "1,000 e-mails/month",
             )
         )  # fmt: skip
+    if config.access is not None and config.access.auto_refresh:
+        lines += _refresher_lines(config)
     return CostEstimate(tuple(lines), _assumptions(config), _EXCLUDED, caps=_caps(config))
+
+
+# access.auto_refresh: AWS announces range changes on AmazonIpSpaceChanged a few times a
+# week at most; each run reads the document and checks every region's API.
+REFRESHER_RUNS_PER_MONTH = 30
+REFRESHER_RUN_SECONDS = 2.0
+REFRESHER_MEMORY_GB = 128 / 1024
+
+
+def _refresher_lines(config: Config) -> list[CostLine]:
+    """The refresher's runs; no free tier counted (the stack's function uses it)."""
+    runs = REFRESHER_RUNS_PER_MONTH
+    return [
+        CostLine(
+            "Allow-list refresher requests", runs, "requests",
+            PRICES["lambda_requests_per_million"], 1e6, 0, "",
+        ),
+        CostLine(
+            "Allow-list refresher duration", runs * REFRESHER_RUN_SECONDS * REFRESHER_MEMORY_GB,
+            "GB-seconds", PRICES["lambda_gb_second"]["x86_64"], 1, 0, "",
+        ),
+    ]  # fmt: skip
 
 
 def _health_check_lines(config: Config, measure_latency: bool) -> list[CostLine]:
@@ -249,6 +273,14 @@ def _assumptions(config: Config) -> tuple[str, ...]:
             else []
         ),
         *([f"{ALERT_EMAILS_PER_MONTH} alert e-mails per month"] if config.alarms.email else []),
+        *(
+            [
+                f"access.auto_refresh: {REFRESHER_RUNS_PER_MONTH} range changes a month, "
+                f"{REFRESHER_RUN_SECONDS:g} s at 128 MB each"
+            ]
+            if config.access is not None and config.access.auto_refresh
+            else []
+        ),
     )
 
 

@@ -55,8 +55,10 @@ def test_keyword_cidrs_and_addresses_are_read_and_normalised(tmp_path: Path) -> 
          "health, all"),
         ("access:\n  allow: [198.51.100.0/24, 198.51.100.0/24]\n", "access.allow[1]", 4,
          "list it once"),
-        ("access:\n  allow: [route53-health-checkers]\n  auto_refresh: true\n",
-         "access.auto_refresh", 5, "not available yet"),
+        ("access:\n  allow: [198.51.100.0/24]\n  auto_refresh: true\n",
+         "access.auto_refresh", 5, "nothing for it to refresh"),
+        ("access:\n  allow: [route53-health-checkers]\n  auto_refresh: maybe\n",
+         "access.auto_refresh", 5, "true or false"),
         ("access:\n  allowed: [route53-health-checkers]\n", "access.allowed", 4,
          "did you mean allow"),
     ],
@@ -99,3 +101,21 @@ def test_iam_policy_grants_update_rest_api_policy_only_with_access(tmp_path: Pat
 
 def _listed(value: str | list[str]) -> list[str]:
     return value if isinstance(value, list) else [value]
+
+
+def test_the_cost_estimate_counts_the_refresher_only_when_on(tmp_path: Path) -> None:
+    from failover_cli.cost import estimate
+
+    path = tmp_path / "failover.yaml"
+    items = []
+    for flag in ("false", "true"):
+        path.write_text(
+            BASE + f"access:\n  allow: [route53-health-checkers]\n  auto_refresh: {flag}\n",
+            encoding="utf-8",
+        )
+        items.append([line.item for line in estimate(load_config(path)).lines])
+    assert not any("refresher" in item for item in items[0])
+    assert [item for item in items[1] if "refresher" in item] == [
+        "Allow-list refresher requests",
+        "Allow-list refresher duration",
+    ]

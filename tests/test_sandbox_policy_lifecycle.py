@@ -84,7 +84,7 @@ def step(config: Path, *args: str) -> Run:
 def assert_calls_allowed(config: Path, command: str, run: Run) -> None:
     """Each call `run` logged is in the registry under `command`, and its action is in
     `failover iam-policy --command <command>`."""
-    groups = groups_of((command,), with_domain=True, with_access=True)
+    groups = groups_of((command,), with_domain=True, with_access=True, with_auto_refresh=True)
     registered = {c for g in groups for c in g.calls}
     allowed = actions(generated_policy(config, "--command", command))
     made = {(c["service"], c["op"]) for c in run.calls} - FREE
@@ -97,8 +97,10 @@ def assert_calls_allowed(config: Path, command: str, run: Run) -> None:
 
 def _config(name: str, zone: str, domain: str | None, bundle: Path, **function: int) -> str:
     interval = function.pop("interval", 10)
-    allow_list = function.pop("access", 0)
-    access = "access: {allow: [route53-health-checkers, 198.51.100.0/24]}\n"
+    allow_list = function.pop("access", 0)  # 1: with auto_refresh; 2: without
+    refresh = "true" if allow_list == 1 else "false"
+    allowed = "[route53-health-checkers, 198.51.100.0/24]"
+    access = f"access: {{allow: {allowed}, auto_refresh: {refresh}}}\n"
     concurrency = function.pop("reserved", 0)
     reserved = f", reserved_concurrency: {concurrency}" if concurrency else ""
     routed = f"domain: {{name: {domain}, hosted_zone: {zone}, routing: failover}}\n"
@@ -181,8 +183,9 @@ def test_every_command_succeeds_under_its_generated_policy(
         monkeypatch.setenv("FAILOVER_IP_RANGES", f"{endpoint}/_sandbox/ip-ranges.json")
         run("up")
         run("refresh-ip-ranges")
-        # Without the domain, up finds the stack's former domain and deletes it.
-        config.write_text(_config(name, zone, None, bundle, memory=256, interval=30))
+        # Without the domain, up finds the stack's former domain and deletes it; with
+        # auto_refresh off, the refresher's function, subscription, role and log group.
+        config.write_text(_config(name, zone, None, bundle, memory=256, interval=30, access=2))
         run("up", "--yes")
         run("down", "--yes")
     finally:

@@ -16,7 +16,6 @@ would fail every health check.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import os
 import urllib.error
@@ -27,12 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from failover_cli.access.statement import GLOBAL, SERVICE, checker_prefixes
 from failover_cli.errors import BadInput
 
 VARIABLE = "FAILOVER_IP_RANGES"
 AWS_URL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
-SERVICE = "ROUTE53_HEALTHCHECKS"
-GLOBAL = "GLOBAL"  # Route 53 health checkers not tied to one region
 TIMEOUT_S = 10.0  # connect and each read
 MAX_BYTES = 32 * 1024 * 1024  # today's document is ~1.5 MB
 
@@ -99,12 +97,7 @@ def parse(data: bytes, where: str) -> Ranges:
     try:
         document = json.loads(data)
         sync_token, create_date = str(document["syncToken"]), str(document["createDate"])
-        found: list[tuple[str, str]] = []
-        for key, field in (("prefixes", "ip_prefix"), ("ipv6_prefixes", "ipv6_prefix")):
-            for entry in document.get(key) or []:
-                if entry.get("service") == SERVICE:
-                    cidr = str(ipaddress.ip_network(entry[field]))
-                    found.append((str(entry.get("region") or GLOBAL), cidr))
+        found = checker_prefixes(document)
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise RangesUnreadable(
             f"The IP ranges document {where} is not shaped like AWS's ip-ranges.json "

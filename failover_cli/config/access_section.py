@@ -39,12 +39,15 @@ def build_access(builder: FieldReader, entry: Entry | None) -> AccessConfig | No
         flag = fields["auto_refresh"]
         if flag.node.tag != _BOOL:
             builder.reader.fail(flag, "must be true or false")
-        elif flag.node.value.lower() in ("true", "yes", "on"):
-            builder.reader.fail(
-                flag,
-                "is true, but the self-refreshing function is not available yet; leave it "
-                "false and run `failover refresh-ip-ranges` from cron or CI instead",
-            )
+        else:
+            kw["auto_refresh"] = flag.node.value.lower() in ("true", "yes", "on")
+            allow = kw.get("allow") or ()
+            if kw["auto_refresh"] and "allow" in kw and CHECKERS_KEYWORD not in allow:
+                builder.reader.fail(
+                    flag,
+                    f"is true, but allow has no {CHECKERS_KEYWORD}: there is nothing for it to "
+                    "refresh; set it false or add the keyword",
+                )
     return AccessConfig(**kw) if builder._ok(start) else None
 
 

@@ -175,6 +175,6 @@ def render_starter(answers: StarterAnswers) -> str:
             "checker regions' published prefixes and/or CIDRs",
         ),
         _line("#   routes: health", "health: /health only | all: every route (list your CIDRs)"),
-        _line("#   auto_refresh: false", "true is not available yet: cron refresh-ip-ranges"),
+        _line("#   auto_refresh: false", "true: a function follows AWS's range changes"),
     ]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,7 @@ KINDS: dict[str, str] = {
     "function": "function",
     "api": "api",
     "api_policy": "api_policy",
+    "ip_refresher": "ip_refresher",  # also specs a role and a log group of its own
     "certificate": "certificate",
     "domain_name": "domain_name",
     "base_path_mapping": "base_path_mapping",
@@ -46,6 +47,7 @@ DELETE_ORDER: list[str] = [
     "base_path_mapping",
     "domain_name",
     "certificate",
+    "ip_refresher",  # before its role and log group
     "api_policy",  # goes with its API (nothing deleted on its own)
     "api",
     "function",

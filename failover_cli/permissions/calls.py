@@ -29,6 +29,7 @@ class Needs(Enum):
     ALWAYS = "always"
     DOMAIN = "domain"  # only with `domain:` (certificates, custom domains, records)
     ACCESS = "access"  # only with `access:` (the REST APIs' IP allow-list)
+    AUTO_REFRESH = "auto_refresh"  # only with `access.auto_refresh: true` (its function)
 
 
 @dataclass(frozen=True)
@@ -237,11 +238,41 @@ DOCTOR = Group(
     + _calls("sns", "GetSubscriptionAttributes"),
 )
 
+# access.auto_refresh: the refresher's function, subscribed to AWS's AmazonIpSpaceChanged.
+# Looked for (and removed when turned off) with any `access:`; built only when on.
+AUTO_REFRESH_OBSERVE = Group(
+    "auto-refresh-observe",
+    _calls("lambda", "GetFunction") + _calls("sns", "ListSubscriptions"),
+    Needs.ACCESS,
+)
+AUTO_REFRESH_BUILD = Group(
+    "auto-refresh-build",
+    _calls("iam", "CreateRole", "PutRolePolicy")
+    + _calls("logs", "CreateLogGroup", "PutRetentionPolicy")
+    + _calls("lambda", "CreateFunction", "GetFunction", "AddPermission")
+    + _calls("lambda", "UpdateFunctionCode", "UpdateFunctionConfiguration")
+    + _calls("sns", "Subscribe"),
+    Needs.AUTO_REFRESH,
+    also=(PASS_ROLE,),
+)
+AUTO_REFRESH_TEARDOWN = Group(
+    "auto-refresh-teardown",
+    _calls("sns", "Unsubscribe")
+    + _calls("lambda", "DeleteFunction")
+    + _calls("logs", "DeleteLogGroup")
+    + _calls("logs", "ListTagsForResource")
+    + _calls("iam", "GetRole", "ListRolePolicies", "DeleteRolePolicy", "DeleteRole"),
+    Needs.ACCESS,
+)
+
 # command -> the groups of calls it makes. Commands that make no AWS call are OFFLINE.
 COMMANDS: dict[str, tuple[Group, ...]] = {
-    "plan": (OBSERVE, OBSERVE_DOMAIN),
+    "plan": (OBSERVE, OBSERVE_DOMAIN, AUTO_REFRESH_OBSERVE),
     # up also deletes what the config no longer names (a region, the domain).
-    "up": (OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN, ALLOW_LIST),
+    "up": (
+        *(OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN, ALLOW_LIST),
+        *(AUTO_REFRESH_OBSERVE, AUTO_REFRESH_BUILD, AUTO_REFRESH_TEARDOWN),
+    ),
     "status": (STATUS, DNS_ANSWER),
     "force-fail": (FLAG, CHECK_OVERRIDE, STATUS, DNS_ANSWER),
     "drill": (FLAG, STATUS, DNS_ANSWER),
@@ -249,7 +280,10 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
     "gc-logs": (GC_LOGS,),
     "logs": (LOGS,),
     "doctor": (DOCTOR,),
-    "down": (OBSERVE, OBSERVE_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),
+    "down": (
+        *(OBSERVE, OBSERVE_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),
+        *(AUTO_REFRESH_OBSERVE, AUTO_REFRESH_TEARDOWN),
+    ),
     "refresh-ip-ranges": (REFRESH_IP_RANGES,),
 }
 OFFLINE = frozenset({"init", "validate", "iam-policy", "sandbox", "demo"})
@@ -259,12 +293,16 @@ FREE: frozenset[Call] = frozenset({("sts", "GetCallerIdentity")})
 
 
 def groups_of(
-    commands: tuple[str, ...], with_domain: bool, with_access: bool = False
+    commands: tuple[str, ...],
+    with_domain: bool,
+    with_access: bool = False,
+    with_auto_refresh: bool = False,
 ) -> list[Group]:
-    """The groups `commands` take for a config with or without a domain and an access
-    section, in order, once each."""
+    """The groups `commands` take for a config with or without a domain, an access section
+    and its self-refreshing function, in order, once each."""
     wanted = {Needs.ALWAYS} | ({Needs.DOMAIN} if with_domain else set())
     wanted |= {Needs.ACCESS} if with_access else set()
+    wanted |= {Needs.AUTO_REFRESH} if with_auto_refresh else set()
     found: list[Group] = []
     for command in commands:
         for group in COMMANDS[command]:

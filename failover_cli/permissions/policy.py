@@ -53,6 +53,7 @@ _UNSCOPED = {
     "route53:TestDNSAnswer",
     "route53:GetAccountLimit",
     "cloudwatch:DescribeAlarms",
+    "sns:ListSubscriptions",
 }
 _HOSTED_ZONE_ACTIONS = {
     "route53:ListResourceRecordSets",
@@ -64,7 +65,7 @@ _SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
 
 def needed_actions(config: Config, commands: Iterable[str] = ALL_COMMANDS) -> set[str]:
     """Every action `commands` need for `config`, implied ones included."""
-    groups = groups_of(tuple(commands), config.domain is not None, config.access is not None)
+    groups = groups_of(tuple(commands), *_needs(config))
     found: set[str] = set()
     for group in groups:
         for call in group.calls:
@@ -79,7 +80,7 @@ def needed_actions(config: Config, commands: Iterable[str] = ALL_COMMANDS) -> se
 
 
 def service_linked_services(config: Config, commands: Iterable[str]) -> list[str]:
-    groups = groups_of(tuple(commands), config.domain is not None, config.access is not None)
+    groups = groups_of(tuple(commands), *_needs(config))
     return sorted({s for g in groups for s in g.service_linked})
 
 
@@ -138,8 +139,25 @@ def operator_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _role(config: Config) -> str:
-    return f"arn:aws:iam::*:role/{config.role_name}"
+def _needs(config: Config) -> tuple[bool, bool, bool]:
+    """(with a domain, with access, with its self-refreshing function)."""
+    access = config.access
+    return config.domain is not None, access is not None, bool(access and access.auto_refresh)
+
+
+def _refresher(config: Config) -> str | None:
+    """The name of `access.auto_refresh`'s function and role, looked for (and removed when
+    turned off) with any `access:` section."""
+    from failover_cli.resources.ip_refresher import name_of
+
+    return name_of(config) if config.access is not None else None
+
+
+def _role(config: Config) -> str | list[str]:
+    """The roles the operator passes to Lambda: the function's, and the refresher's."""
+    refresher = _refresher(config) if _needs(config)[2] else None
+    own = f"arn:aws:iam::*:role/{config.role_name}"
+    return [own, f"arn:aws:iam::*:role/{refresher}"] if refresher else own
 
 
 def _scope(action: str, config: Config) -> tuple[str, ...]:
@@ -152,14 +170,18 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
         return ("*",)
     service = action.split(":", 1)[0]
     if service == "iam":
-        return (_role(config),)
+        roles = _role(config)
+        return tuple(roles) if isinstance(roles, list) else (roles,)
     if service == "dynamodb":
         return (f"arn:aws:dynamodb:*:*:table/{config.table.name}",)
+    refresher = _refresher(config)
     if service == "lambda":
-        return (f"arn:aws:lambda:*:*:function:{config.function.name}",)
+        names = [config.function.name, *([refresher] if refresher else [])]
+        return tuple(f"arn:aws:lambda:*:*:function:{n}" for n in names)
     if service == "logs":
-        group = f"arn:aws:logs:*:*:log-group:{config.log_group_name}"
-        return (group, f"{group}:*")
+        groups = [config.log_group_name, *([f"/aws/lambda/{refresher}"] if refresher else [])]
+        arns = [f"arn:aws:logs:*:*:log-group:{g}" for g in groups]
+        return tuple(a for arn in arns for a in (arn, f"{arn}:*"))
     if service == "apigateway":
         # A former domain is deleted too, so custom domains are not narrowed by name.
         paths = ("/restapis", "/restapis/*", "/domainnames", "/domainnames/*", "/tags/*")
@@ -173,8 +195,14 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
             return ("arn:aws:route53:::change/*",)
         return ("arn:aws:route53:::healthcheck/*",)
     if service == "sns":
-        topic = f"arn:aws:sns:{ALARM_REGION}:*:{config.topic_name}"
-        return (f"{topic}:*",) if action in _SUBSCRIPTION_ACTIONS else (topic,)
+        topics = [f"arn:aws:sns:{ALARM_REGION}:*:{config.topic_name}"]
+        if refresher:  # AWS's topic the refresher subscribes to
+            from failover_cli.resources.ip_refresher import TOPIC
+
+            topics.append(TOPIC)
+        if action in _SUBSCRIPTION_ACTIONS:
+            return tuple(f"{t}:*" for t in topics)
+        return tuple(topics)
     if service == "cloudwatch":
         # Alarms are named <stack>-<region>-health, for former regions too.
         return (f"arn:aws:cloudwatch:{ALARM_REGION}:*:alarm:{config.stack}-*-health",)

@@ -16,14 +16,23 @@ them through exactly as on AWS.
   checker keeps its address while the new document still lists it (AWS publishes
   new ranges before using them) and moves into its region's first prefix when
   its old one is gone.
+
+AWS announces each change on its SNS topic `AmazonIpSpaceChanged` (account
+806199016981, us-east-1; AWS General Reference, "AWS IP address ranges
+notifications"). The sandbox holds that topic, lets any account subscribe to it,
+and after a POST delivers the notification (`create-time`, `synctoken`, `md5`,
+`url`) to the Lambda functions subscribed, through its own Lambda API.
 """
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from failover_cli.sandbox.layer import Forward, Interceptor
@@ -69,6 +78,10 @@ CHECKER_IPS = {
     "sa-east-1": "54.232.40.70",
 }
 UNLISTED = "127.0.0.1"  # a checker whose region the document no longer lists: a stranger
+AWS_ACCOUNT = "806199016981"
+TOPIC_REGION = "us-east-1"
+TOPIC_NAME = "AmazonIpSpaceChanged"
+TOPIC = f"arn:aws:sns:{TOPIC_REGION}:{AWS_ACCOUNT}:{TOPIC_NAME}"
 
 
 class BadDocument(ValueError):
@@ -162,8 +175,9 @@ class IpRanges:
 
 
 class IpRangesEndpoint(Interceptor):
-    def __init__(self, ranges: IpRanges):
+    def __init__(self, ranges: IpRanges, announce: Callable[[dict[str, Any]], None]):
         self.ranges = ranges
+        self.announce = announce
 
     def wants(self, request: AwsRequest) -> bool:
         return (
@@ -178,9 +192,11 @@ class IpRangesEndpoint(Interceptor):
         if request.method != "POST" or request.path.rstrip("/") != REPLACE_PATH:
             return _json({"error": f"GET {DOCUMENT_PATH} or POST {REPLACE_PATH}"}, 405)
         try:
-            return _json(self.ranges.replace(json.loads(request.body or b"null")))
+            document = self.ranges.replace(json.loads(request.body or b"null"))
         except (BadDocument, ValueError) as error:
             return _json({"error": str(error)}, 400)
+        self.announce(document)
+        return _json(document)
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:
@@ -191,4 +207,72 @@ def _json(payload: dict[str, Any], status: int = 200) -> Response:
 
 def install(context: Any) -> None:
     """The feature (a SandboxContext; Any avoids an import circle)."""
-    context.layer.add(IpRangesEndpoint(context.ip_ranges))
+    from moto.sns.models import sns_backends
+
+    sns_backends[AWS_ACCOUNT][TOPIC_REGION].create_topic(TOPIC_NAME)
+    announce = lambda document: _announce(context.endpoint, document)  # noqa: E731
+    context.layer.add(IpRangesEndpoint(context.ip_ranges, announce))
+
+
+def _announce(endpoint: str, document: dict[str, Any]) -> None:
+    """AWS's notification to the topic's Lambda subscribers, each invoked on its own thread
+    (SNS invokes asynchronously: the POST does not wait for them)."""
+    from moto.sns.models import sns_backends
+
+    message = json.dumps(
+        {
+            "create-time": document.get("createDate"),
+            "synctoken": document.get("syncToken"),
+            "md5": hashlib.md5(json.dumps(document).encode()).hexdigest(),
+            "url": f"{endpoint}{DOCUMENT_PATH}",
+        }
+    )
+    for regions in list(sns_backends.values()):
+        for backend in list(regions.values()):
+            for subscription in list(backend.subscriptions.values()):
+                if subscription.topic.arn == TOPIC and subscription.protocol == "lambda":
+                    event = _sns_event(subscription.arn, message)
+                    worker = threading.Thread(
+                        target=_invoke,
+                        args=(endpoint, str(subscription.endpoint), event),
+                        name="sandbox-ip-space-changed",
+                        daemon=True,
+                    )
+                    worker.start()
+
+
+def _sns_event(subscription_arn: str, message: str) -> dict[str, Any]:
+    """The event Lambda gets from SNS (Lambda Developer Guide, "Using Lambda with SNS")."""
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription_arn,
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": TOPIC,
+                    "Subject": None,
+                    "Message": message,
+                    "Timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def _invoke(endpoint: str, function_arn: str, event: dict[str, Any]) -> None:
+    import logging
+
+    from failover_cli.sandbox import loopback
+
+    parts = function_arn.split(":")
+    if len(parts) < 7:
+        return
+    lam = loopback.client(endpoint, "lambda", parts[3], account_id=parts[4], read_timeout=120)
+    try:
+        lam.invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
+    except Exception:  # a failed delivery is the subscriber's problem, as on AWS
+        logging.getLogger(__name__).warning("delivering %s to %s failed", TOPIC, function_arn)
