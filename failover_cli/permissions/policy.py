@@ -153,6 +153,11 @@ def _refresher(config: Config) -> str | None:
     return name_of(config) if config.access is not None else None
 
 
+def _roles(config: Config) -> tuple[str, ...]:
+    roles = _role(config)
+    return tuple(roles) if isinstance(roles, list) else (roles,)
+
+
 def _role(config: Config) -> str | list[str]:
     """The roles the operator passes to Lambda: the function's, and the refresher's."""
     refresher = _refresher(config) if _needs(config)[2] else None
@@ -170,8 +175,7 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
         return ("*",)
     service = action.split(":", 1)[0]
     if service == "iam":
-        roles = _role(config)
-        return tuple(roles) if isinstance(roles, list) else (roles,)
+        return _roles(config)
     if service == "dynamodb":
         return (f"arn:aws:dynamodb:*:*:table/{config.table.name}",)
     refresher = _refresher(config)
@@ -218,7 +222,7 @@ def simulation_resources(config: Config, account: str, actions: Iterable[str]) -
     found: dict[str, str] = {}
     for action in actions:
         if action == PASS_ROLE:
-            scoped: tuple[str, ...] = (_role(config),)
+            scoped: tuple[str, ...] = _roles(config)
         elif action == SERVICE_LINKED_ROLE:
             name = _SERVICE_LINKED_ROLE_NAMES[REPLICATION_SERVICE]
             scoped = (f"arn:aws:iam::*:role/aws-service-role/{REPLICATION_SERVICE}/{name}",)
