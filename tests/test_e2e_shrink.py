@@ -35,13 +35,11 @@ class Stack:
     config: Path
     endpoint: str
     table: str = ""
+    function: str = ""
 
     def __post_init__(self) -> None:
         self.table = self.table or f"t{self.name}"
-
-    @property
-    def function(self) -> str:
-        return f"f{self.name}"
+        self.function = self.function or f"f{self.name}"
 
     def write(
         self,
@@ -161,6 +159,15 @@ CHANGES: list[tuple[str, dict[str, object], set[tuple[str, str, str]]]] = [
         {"table": "2"},
         {("table", EAST, "{table}"), ("replica", WEST, "{table}")},
     ),
+    (
+        "function.name changed",
+        {"function": "2"},
+        {
+            (kind, region, name)
+            for region in (EAST, WEST)
+            for kind, name in (("function", "{function}"), ("log_group", "/aws/lambda/{function}"))
+        },
+    ),
 ]
 
 
@@ -175,6 +182,7 @@ def test_plan_lists_exactly_the_deletions_a_change_makes(
     stack.reset()
     base = Stack(**{**stack.__dict__})
     base.table = stack.table + str(edit.get("table", ""))
+    base.function = stack.function + str(edit.get("function", ""))
     if "domain_name" in edit:
         base.domain = f"{edit['domain_name']}.{stack.zone}"
     regions = edit.get("regions", (EAST, WEST))
@@ -190,8 +198,13 @@ def test_plan_lists_exactly_the_deletions_a_change_makes(
         stack.write((EAST, WEST))
     assert plan.exit_code in (0, 3), plan.stderr
     listed = {(d["kind"], d["region"], d["name"]) for d in json.loads(plan.stdout)["deletions"]}
-    names = {"{domain}": stack.domain, "{table}": stack.table}
-    assert listed == {(k, r, names.get(n, n)) for k, r, n in deleted}, change
+    names = {"{domain}": stack.domain, "{table}": stack.table, "{function}": stack.function}
+    expected = set()
+    for kind, region, name in deleted:
+        for placeholder, value in names.items():
+            name = name.replace(placeholder, value)
+        expected.add((kind, region, name))
+    assert listed == expected, change
     assert plan.mutating == []
 
 
@@ -334,6 +347,24 @@ def test_a_renamed_table_is_deleted_only_with_allow_data_loss(
         with pytest.raises(ddb.exceptions.ResourceNotFoundException):
             ddb.describe_table(TableName=old)
     assert stack.replicas() == [WEST]  # of the new table
+    assert stack.run("up").mutating == []
+
+
+def test_a_renamed_function_leaves_no_old_function_behind(stack: Stack, sandbox_env: str) -> None:
+    stack.reset()
+    old = stack.function
+    stack.function = f"{old}2"
+    stack.write((EAST, WEST))
+    stack.run("up", "--yes")
+    for region in (EAST, WEST):
+        lam = boto3.client("lambda", region)
+        with pytest.raises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function(FunctionName=old)
+        groups = boto3.client("logs", region).describe_log_groups(
+            logGroupNamePrefix=f"/aws/lambda/{old}"
+        )["logGroups"]
+        assert [g["logGroupName"] for g in groups if g["logGroupName"].endswith(old)] == []
+    assert set(stack.owned(EAST, WEST)) >= {"function", "log_group", "api"}
     assert stack.run("up").mutating == []
 
 

@@ -6,7 +6,8 @@ There is no state file, so `up` and `down` find them in AWS, owned-only:
   `Name=<stack>-<R>` with the ownership tags, or untagged under CallerReference
   `<stack>:<R>:`), and the alias records with SetIdentifier `<stack>-<R>` at the domain;
 - a domain: the custom domain names tagged with the stack, in every region found;
-- a table renamed in `table.name`: the functions' TABLE_NAME (read for the plan anyway).
+- a table renamed in `table.name`: the functions' TABLE_NAME (read for the plan anyway);
+- a function renamed in `function.name`: the function the stack's APIs still invoke.
 
 Each former shape is then a Config (this one, with those regions or that domain), and what
 its teardown specs name beyond the desired ones is observed and deleted with a Context of
@@ -15,6 +16,7 @@ that shape: every handler derives its names from `ctx.config`, so nothing else c
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -39,9 +41,10 @@ class Former:
     regions: tuple[str, ...] = ()
     domains: tuple[DomainConfig, ...] = ()
     tables: tuple[str, ...] = ()  # former table names (the table is deleted only when owned)
+    functions: tuple[str, ...] = ()  # former function names
 
     def __bool__(self) -> bool:
-        return bool(self.regions or self.domains or self.tables)
+        return bool(self.regions or self.domains or self.tables or self.functions)
 
 
 def discover(ctx: Context) -> Former:
@@ -70,6 +73,7 @@ def shapes(config: Config, former: Former) -> list[Config]:
         widened,
         *(replace(widened, domain=domain) for domain in former.domains),
         *(replace(widened, table=replace(config.table, name=name)) for name in former.tables),
+        *(replace(widened, function=replace(config.function, name=n)) for n in former.functions),
     ]
 
 
@@ -82,7 +86,25 @@ def observe_with_former(ctx: Context, specs: list[Spec]) -> tuple[dict[str, Obse
     with ThreadPoolExecutor(max_workers=1) as pool:
         found = pool.submit(discover, reading)
         observed = observe_all(reading, specs)
-        return observed, found.result()
+        former = found.result()
+    functions = renamed_functions(ctx.config, specs, observed)
+    return observed, replace(former, functions=functions) if functions else former
+
+
+def renamed_functions(
+    config: Config, specs: list[Spec], observed: dict[str, Observed]
+) -> tuple[str, ...]:
+    """Functions the stack's APIs invoke that are not `function.name` (a rename not yet
+    converged): read from the APIs' observed integrations, no call of its own."""
+    names = set()
+    for spec in specs:
+        seen = observed.get(spec.key)
+        if spec.kind != "api" or seen is None or not seen.exists or not seen.owned:
+            continue
+        found = re.search(r":function:([^/:]+)", str(seen.props.get("integration") or ""))
+        if found and found.group(1) != config.function.name:
+            names.add(found.group(1))
+    return tuple(sorted(names))
 
 
 def former_changes(
