@@ -9,6 +9,7 @@ shows nothing owned where it should not be.
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ import pytest
 
 from tests.e2e_helpers import Run, failover, offline_aws
 from tests.faults import Fault, FaultInjector, Rule
+from tests.sandbox_api_helpers import http
+from tests.sandbox_outbox_helpers import CONFIRMATION, Outbox, link
 from tests.stack_inventory import inventory
 
 pytestmark = pytest.mark.sandbox
@@ -365,6 +368,32 @@ def test_a_renamed_function_leaves_no_old_function_behind(stack: Stack, sandbox_
         )["logGroups"]
         assert [g["logGroupName"] for g in groups if g["logGroupName"].endswith(old)] == []
     assert set(stack.owned(EAST, WEST)) >= {"function", "log_group", "api"}
+    assert stack.run("up").mutating == []
+
+
+def _email_subscriptions(stack: Stack) -> list[str]:
+    sns = boto3.client("sns", EAST)
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if stack.name in t["TopicArn"])
+    subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    return [s["Endpoint"] for s in subs if s["Protocol"] == "email"]
+
+
+def test_removing_the_alarm_email_unsubscribes_it(stack: Stack, sandbox_env: str) -> None:
+    stack.reset()
+    email = f"ops-{stack.name}@example.com"
+    stack.write((EAST, WEST), extra=f"alarms:\n  email: {email}\n")
+    stack.run("up")
+    # The session's sandbox writes its e-mail to the default outbox; the link confirms.
+    outbox = Outbox(Path(tempfile.gettempdir()) / "sandbox-outbox")
+    http(link(outbox.wait_for(email, CONFIRMATION), "confirm"))
+    assert _email_subscriptions(stack) == [email]
+
+    stack.write((EAST, WEST))
+    plan = failover(stack.config, "plan", "--json")
+    kinds = [d["kind"] for d in json.loads(plan.stdout)["deletions"]]
+    assert kinds == ["subscription"], plan.stdout
+    stack.run("up", "--yes")
+    assert _email_subscriptions(stack) == []
     assert stack.run("up").mutating == []
 
 

@@ -7,7 +7,8 @@ There is no state file, so `up` and `down` find them in AWS, owned-only:
   `<stack>:<R>:`), and the alias records with SetIdentifier `<stack>-<R>` at the domain;
 - a domain: the custom domain names tagged with the stack, in every region found;
 - a table renamed in `table.name`: the functions' TABLE_NAME (read for the plan anyway);
-- a function renamed in `function.name`: the function the stack's APIs still invoke.
+- a function renamed in `function.name`: the function the stack's APIs still invoke;
+- `alarms.email` removed: a confirmed e-mail subscription left on the stack's topic.
 
 Each former shape is then a Config (this one, with those regions or that domain), and what
 its teardown specs name beyond the desired ones is observed and deleted with a Context of
@@ -42,9 +43,10 @@ class Former:
     domains: tuple[DomainConfig, ...] = ()
     tables: tuple[str, ...] = ()  # former table names (the table is deleted only when owned)
     functions: tuple[str, ...] = ()  # former function names
+    email: str | None = None  # a subscribed address when the config names none
 
     def __bool__(self) -> bool:
-        return bool(self.regions or self.domains or self.tables or self.functions)
+        return bool(self.regions or self.domains or self.tables or self.functions or self.email)
 
 
 def discover(ctx: Context) -> Former:
@@ -56,12 +58,13 @@ def discover(ctx: Context) -> Former:
         sources = [pool.submit(f, ctx) for f in (_replica_regions, _check_regions, _record_regions)]
         named = pool.submit(_owned_domain_names, ctx, config.regions)
         tables = pool.submit(_table_names, ctx)
+        email = pool.submit(_unwanted_email, ctx)
         regions = sorted({r for s in sources for r in s.result()} - set(config.regions))
         found = named.result() + _owned_domain_names(ctx, tuple(regions))
     wanted = config.domain.name.rstrip(".").lower() if config.domain else None
     names = sorted({n for n in found if n.rstrip(".").lower() != wanted})
     domains = tuple(_domain_config(ctx, n) for n in names)
-    return Former(tuple(regions), domains, tuple(tables.result()))
+    return Former(tuple(regions), domains, tuple(tables.result()), email=email.result())
 
 
 def shapes(config: Config, former: Former) -> list[Config]:
@@ -69,6 +72,8 @@ def shapes(config: Config, former: Former) -> list[Config]:
     the former regions, then once per former domain (over every region)."""
     regions = (*config.regions, *former.regions)
     widened = replace(config, regions=regions, domain=_routed(config.domain))
+    if former.email and not config.alarms.email:  # its spec unsubscribes every address
+        widened = replace(widened, alarms=replace(config.alarms, email=former.email))
     return [
         widened,
         *(replace(widened, domain=domain) for domain in former.domains),
@@ -227,6 +232,20 @@ def _table_names(ctx: Context) -> list[str]:
         if name and name != ctx.config.table.name:
             names.add(name)
     return sorted(names)
+
+
+def _unwanted_email(ctx: Context) -> str | None:
+    """A confirmed e-mail subscription on the stack's topic when `alarms.email` is unset."""
+    from failover_cli.resources.subscription import email_subscriptions
+    from failover_cli.resources.topic import read_topic
+
+    if ctx.config.alarms.email:
+        return None
+    topic = read_topic(ctx, ctx.config.topic_name)
+    if topic is None or not is_owned(topic[1], ctx.config.stack):
+        return None
+    confirmed = [s.endpoint for s in email_subscriptions(ctx, topic[0]) if not s.pending]
+    return confirmed[0] if confirmed else None
 
 
 def _owned_domain_names(ctx: Context, regions: tuple[str, ...]) -> list[str]:
