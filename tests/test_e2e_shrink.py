@@ -371,6 +371,27 @@ def test_a_renamed_function_leaves_no_old_function_behind(stack: Stack, sandbox_
     assert stack.run("up").mutating == []
 
 
+def test_a_new_base_path_then_a_new_domain_name_converge(stack: Stack, sandbox_env: str) -> None:
+    stack.reset()
+    stack.write((EAST, WEST), domain_extra="  base_path: v2\n")
+    moved = stack.run("up")  # a moved mapping deletes nothing: no confirmation needed
+    assert moved.mutating and stack.run("up").mutating == []
+
+    old = stack.domain
+    renamed = Stack(**{**stack.__dict__})
+    renamed.domain = f"www.{stack.zone}"
+    renamed.write((EAST, WEST))
+    stack.run("up", "--yes")
+    for region in (EAST, WEST):
+        items = boto3.client("apigateway", region).get_domain_names()["items"]
+        names = {d["domainName"] for d in items}
+        assert renamed.domain in names and old not in names, names
+    records = _zone_records(stack)
+    assert all(old not in r for r in records) and len(records) == 3, records
+    assert stack.run("up").mutating == []
+    stack.write((EAST, WEST))  # back to the module's domain (the next reset converges)
+
+
 def _email_subscriptions(stack: Stack) -> list[str]:
     sns = boto3.client("sns", EAST)
     topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if stack.name in t["TopicArn"])
