@@ -53,6 +53,9 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
     if not plan.has_changes and not plan.skipped:
         console.print("  Nothing to do: the stack already matches the config.")
     if plan.deletions:
+        from failover_cli.engine.planner import refuse_conflicts
+
+        refuse_conflicts(plan, config.stack)  # a look-alike stops `up` before any question
         confirm_deletions(console, plan, yes=yes, allow_data_loss=allow_data_loss)
     preflight_up(ctx, plan)  # account limits the creations would meet, before any write
     try:
