@@ -50,11 +50,11 @@ class Former:
 
 
 def discover(ctx: Context) -> Former:
-    """Former regions and domains (read-only; reuses the plan's memoised reads). The
-    sources are read at once; only regions found beyond the config cost a second round
-    (their custom domain names)."""
+    """Former regions, domains, table names and e-mail (read-only; reuses the plan's
+    memoised reads; renamed functions come from the observed APIs). The sources are read
+    at once; only regions found beyond the config cost a second round (their domains)."""
     config = ctx.config
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=6) as pool:
         sources = [pool.submit(f, ctx) for f in (_replica_regions, _check_regions, _record_regions)]
         named = pool.submit(_owned_domain_names, ctx, config.regions)
         tables = pool.submit(_table_names, ctx)
