@@ -116,8 +116,8 @@ def former_changes(
     ctx: Context, desired: list[Spec], former: Former, *, keep_table: bool = False
 ) -> list[Change]:
     """The deletions of what the stack owns beyond `desired`, each with its own Context."""
+    from failover_cli.engine.desired import teardown_specs
     from failover_cli.engine.planner import observe_all, plan_down
-    from failover_cli.engine.stack import teardown_specs
 
     if not former:
         return []

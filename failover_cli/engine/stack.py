@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from failover_cli.bundle import CodeBundle, build_bundle
+from failover_cli.bundle import build_bundle
 from failover_cli.engine.context import Context
-from failover_cli.engine.desired import DesiredInputs, desired_specs
+from failover_cli.engine.desired import DesiredInputs, desired_specs, teardown_specs
 from failover_cli.engine.model import Action, Plan, Spec
 from failover_cli.engine.planner import (
     observe_reachable,
@@ -22,10 +22,8 @@ if TYPE_CHECKING:
     from failover_cli.access.ranges import Ranges
 
 # What `down --keep-table` leaves in place: the data and what keeps it healthy.
-TABLE_KINDS = frozenset({"table", "replica", "seed_item", "scaling"})
 
 # `down` needs identities, not code: a placeholder spares it reading the bundle.
-_NO_CODE = CodeBundle(zip_bytes=b"", sha256="")
 
 
 def build_specs(ctx: Context) -> list[Spec]:
@@ -77,11 +75,6 @@ def plan_for_up(ctx: Context) -> Plan:
 def run_up(ctx: Context, plan: Plan, listener: ChangeListener) -> ApplyReport:
     refuse_conflicts(plan, ctx.config.stack)
     return apply_plan(ctx, plan, listener)
-
-
-def teardown_specs(ctx: Context, *, keep_table: bool) -> list[Spec]:
-    specs = desired_specs(DesiredInputs(ctx.config, "", _NO_CODE))
-    return [s for s in specs if not (keep_table and s.kind in TABLE_KINDS)]
 
 
 def plan_for_down(ctx: Context, *, keep_table: bool) -> Plan:
