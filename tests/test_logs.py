@@ -23,6 +23,7 @@ from failover_cli.config.loader import load_config
 from failover_cli.engine.context import Context
 from failover_cli.ops.logs import LATE_MS, Follower, Masker
 from tests.e2e_helpers import failover, unique_stack, write_config
+from tests.faults import Fault, FaultInjector, Rule
 from tests.ops_fakes import SECRET, deploy_functions
 
 EAST, WEST = "us-east-1", "us-west-2"
@@ -137,3 +138,18 @@ def test_following_shows_each_event_once_including_late_arrivals(
     # An event stamped before the newest one seen, ingested late (within LATE_MS).
     _put(name, WEST, "s2", [(start + 5000 - LATE_MS // 2, "late"), (start + 9000, "newer")])
     assert [e.message for e in follower.next_batch().events] == ["late", "newer"]
+
+
+def test_a_region_that_hangs_is_named_and_the_other_still_shown(
+    stack: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bad day: us-west-2's endpoints accept and never answer. `logs` gives up on it
+    within its wall deadline, says so, and still prints us-east-1's events."""
+    config, name = stack
+    _put(name, EAST, "s1", [(_now() - 1000, "east answers")])
+    with monkeypatch.context() as patched:
+        FaultInjector([Rule(Fault.HANG, regions=(WEST,))]).install(patched)
+        run = failover(config, "logs", "--json")
+    assert run.exit_code == 1, run.stderr
+    assert [json.loads(line)["message"] for line in run.stdout.splitlines()] == ["east answers"]
+    assert f"{WEST} is unreachable" in run.stderr
