@@ -42,24 +42,31 @@ def table_client(region: str) -> Any:
     return client
 
 
+def read_item(
+    region: str, key: dict[str, str], projection: str, names: dict[str, str]
+) -> dict[str, Any] | None:
+    """One projected GetItem (eventually consistent) from the table's replica in `region`."""
+    table = settings.table_name()
+    if not table:
+        raise ValueError("TABLE_NAME is not set")
+    item = (
+        table_client(region)
+        .get_item(
+            TableName=table,
+            Key={name: {"S": value} for name, value in key.items()},
+            ProjectionExpression=projection,
+            ExpressionAttributeNames=names,
+        )
+        .get("Item")
+    )
+    return item if isinstance(item, dict) else None
+
+
 def read_greeting(region: str) -> str | None:
     """The seed item's greeting attribute, or None (logged once) when it cannot be read."""
     attribute = settings.deep_ping_attribute()
     try:
-        key = {name: {"S": value} for name, value in settings.deep_ping_key().items()}
-        table = settings.table_name()
-        if not table:
-            raise ValueError("TABLE_NAME is not set")
-        item = (
-            table_client(region)
-            .get_item(
-                TableName=table,
-                Key=key,
-                ProjectionExpression="#a",
-                ExpressionAttributeNames={"#a": attribute},
-            )
-            .get("Item")
-        )
+        item = read_item(region, settings.deep_ping_key(), "#a", {"#a": attribute})
     except Exception as exc:
         _log.error("deep ping read failed in %s: %s: %.200s", region, type(exc).__name__, exc)
         return None

@@ -7,7 +7,8 @@ Dispatch order, for every request:
 4. method not allowed -> 405 with Allow;
 5. the route's own answer.
 403 and 404 answers carry no X-Failover-Region: a stranger learns no region from them.
-Routes live in builtin_routes.py and app_routes.py; this file never changes to add one.
+Routes live in builtin_routes.py, switch_reader.py and app_routes.py; this file never
+changes to add one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import builtin_routes  # noqa: F401  (registers health and hello)
 import settings
+import switch_reader  # noqa: F401  (registers health/switch/{region})
 from routing import Request, Response, router
 
 try:

@@ -1,9 +1,11 @@
 """The route table and the request/response types every route module shares.
 
-A route is one path segment (`health`, `hello`, `orders`): the whole request
-path after the stage and any custom-domain base path (`/x/health` matches
-none). Modules register routes with the `route` decorator when they are imported; the
-dispatcher in handler.py only looks them up here.
+A route is the whole request path after the stage and any custom-domain base
+path: one segment (`health`, `hello`, `orders`; `/x/health` matches none), or a
+fixed path whose last segment is a parameter (`health/switch/{region}`: the
+value is one segment, in `Request.route`'s last segment). Modules register
+routes with the `route` decorator when they are imported; the dispatcher in
+handler.py only looks them up here.
 """
 
 from __future__ import annotations
@@ -47,31 +49,41 @@ class Route:
 class Router:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
+        self._prefixed: dict[str, Route] = {}  # "health/switch" -> the `{param}` route
 
     def route(
         self, name: str, *, methods: Iterable[str] = ("GET",), protected: bool = False
     ) -> Callable[[RouteFunc], RouteFunc]:
         """Register the decorated function as the handler of one route name."""
         key = name.strip("/")
-        if not key or "/" in key:
-            raise ValueError(f"route name must be one path segment, got {name!r}")
-        if key in self._routes:
+        prefix, _, last = key.rpartition("/")
+        parameter = bool(prefix) and last.startswith("{") and last.endswith("}")
+        if not key or ("/" in key and not parameter) or "{" in prefix:
+            raise ValueError(
+                f"route name must be one path segment or 'fixed/path/{{param}}', got {name!r}"
+            )
+        table = self._prefixed if parameter else self._routes
+        if (prefix if parameter else key) in table:
             raise ValueError(f"route {key!r} is already registered")
         allowed = frozenset(m.upper() for m in methods)
         if not allowed:
             raise ValueError(f"route {key!r} needs at least one method")
 
         def register(func: RouteFunc) -> RouteFunc:
-            self._routes[key] = Route(key, allowed, protected, func)
+            table[prefix if parameter else key] = Route(key, allowed, protected, func)
             return func
 
         return register
 
     def get(self, name: str) -> Route | None:
-        return self._routes.get(name)
+        found = self._routes.get(name)
+        if found is None and self._prefixed:
+            prefix, _, value = name.rpartition("/")
+            found = self._prefixed.get(prefix) if value else None
+        return found
 
     def names(self) -> list[str]:
-        return sorted(self._routes)
+        return sorted([*self._routes, *(r.name for r in self._prefixed.values())])
 
 
 router = Router()

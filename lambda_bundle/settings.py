@@ -12,6 +12,7 @@ import os
 _TRUTHY = frozenset({"true", "1", "yes"})
 DEFAULT_DEEP_PING_KEY = {"HelloKey": "Hello"}
 DEFAULT_DEEP_PING_ATTRIBUTE = "Hello"
+SWITCH_KEY_VALUE = "failover:switch"  # the switch item's partition key value
 
 
 def is_true(value: str | None) -> bool:
@@ -67,3 +68,15 @@ def deep_ping_key() -> dict[str, str]:
 
 def deep_ping_attribute() -> str:
     return os.environ.get("DEEP_PING_ATTRIBUTE") or DEFAULT_DEEP_PING_ATTRIBUTE
+
+
+def switch_key() -> dict[str, str]:
+    """The switch item's key: SWITCH_KEY (JSON) if set, else the table's partition key (the
+    seed item's key attribute) holding the constant `failover:switch` (see switch_reader.py)."""
+    raw = os.environ.get("SWITCH_KEY")
+    if raw:
+        key = json.loads(raw)
+        if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+            raise ValueError("SWITCH_KEY must be a JSON object of string attributes")
+        return key
+    return {name: SWITCH_KEY_VALUE for name in deep_ping_key()}
