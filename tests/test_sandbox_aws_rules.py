@@ -141,9 +141,14 @@ def test_dynamodb_sees_new_write_auto_scaling_only_after_a_moment(
 
 
 def _check() -> str:
+    # An endpoint check (GetHealthCheckStatus refuses calculated ones), disabled: never probed.
     check_id: str = boto3.client("route53", EAST).create_health_check(
         CallerReference=uuid.uuid4().hex,
-        HealthCheckConfig={"Type": "CALCULATED", "ChildHealthChecks": [], "HealthThreshold": 0},
+        HealthCheckConfig={
+            "Type": "HTTP",
+            "FullyQualifiedDomainName": "example.com",
+            "Disabled": True,
+        },
     )["HealthCheck"]["Id"]
     return check_id
 

@@ -40,6 +40,7 @@ from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
 from failover_cli.sandbox.lambda_ import updates as lambda_updates
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.outages import Mode, Outages
+from failover_cli.sandbox.route53 import calculated as route53_calculated
 from failover_cli.sandbox.route53 import changes as route53_changes
 from failover_cli.sandbox.route53 import check_limits as route53_check_limits
 from failover_cli.sandbox.route53 import checkers as health_checkers
@@ -72,6 +73,7 @@ FEATURES: tuple[Feature, ...] = (
     apigateway_domains.install,
     execute_api.install,
     route53_check_limits.install,  # before the checkers: a refused check is never probed
+    route53_calculated.install,  # likewise; and an update keeps the children it omits
     health_checkers.install,
     route53_references.install,  # inside health_checkers: it re-reads the result
     route53_changes.install,

@@ -3,8 +3,9 @@
 Endpoint checks (HTTP, HTTPS, TCP ...) are what the sandbox's checkers say
 (`context.health`, which applies the threshold, the 18% rule, `Inverted` and
 `Disabled`). CALCULATED checks have no endpoint: Route 53 derives them from
-their children (healthy while at least HealthThreshold children are), so
-that is done here, with `Inverted` and `Disabled` applied on top.
+their children (healthy while at least HealthThreshold children are, each
+child with its own `Inverted`), so that is done here; a disabled check counts
+as healthy and `Inverted` flips the result, as for endpoint checks.
 """
 
 from __future__ import annotations
@@ -27,11 +28,14 @@ def _healthy(context: SandboxContext, check_id: str, account_id: str | None, dep
     if check is None or str(check.type_ or "").upper() != CALCULATED or depth > _MAX_DEPTH:
         return context.health.is_healthy(check_id)
     if flag(check.disabled):
-        return True  # Route 53 stops evaluating a disabled check and calls it healthy
-    children = [str(child) for child in check.children or ()]
-    healthy_children = sum(_healthy(context, c, account_id, depth + 1) for c in children)
-    threshold = int(check.health_threshold or 0)
-    return (healthy_children >= threshold) != flag(check.inverted)
+        healthy = True  # Route 53 stops aggregating a disabled check and calls it healthy
+    else:
+        children = [str(child) for child in check.children or ()]
+        healthy_children = sum(_healthy(context, c, account_id, depth + 1) for c in children)
+        healthy = healthy_children >= int(check.health_threshold or 0)
+    # Inverted applies on top, as for endpoint checks (health_state.py): disabled AND
+    # inverted is the way to hold a check unhealthy.
+    return healthy != flag(check.inverted)
 
 
 def find_check(check_id: str, account_id: str | None = None) -> Any:

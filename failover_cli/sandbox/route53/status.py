@@ -3,7 +3,9 @@
 moto still answers first, so an unknown id gets its NoSuchHealthCheck error;
 the observations in a successful answer are replaced by each checker's last
 report from `context.health`. A check whose checkers have not reported yet
-has no observations, as on Route 53 right after creation. Past Route 53's rate for
+has no observations, as on Route 53 right after creation; a CALCULATED check has
+none at all, and the call answers InvalidInput (Route 53 API Reference,
+GetHealthCheckStatus: its status is read from CloudWatch). Past Route 53's rate for
 this call (a burst of 4, then 1 per second per account) it answers Throttling.
 """
 
@@ -22,8 +24,13 @@ from failover_cli.sandbox.outages import INTERNAL_AGENT
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.route53.dns_answer import error
+from failover_cli.sandbox.route53.health import CALCULATED, find_check
 
 XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
+CALCULATED_REFUSAL = (
+    "Invalid parameter : GetHealthCheckStatus does not report calculated health checks; "
+    "read the HealthCheckStatus metric in CloudWatch (us-east-1)."
+)
 _STATUS_PATH = re.compile(r"^/2013-04-01/healthcheck/(?P<id>[^/]+)/status/?$")
 
 
@@ -55,6 +62,11 @@ class HealthCheckStatus(Interceptor):
         found = _STATUS_PATH.match(request.path)
         if not response.ok or found is None:
             return response
+        check = find_check(found["id"], request.account_id)
+        if check is not None and str(check.type_ or "").upper() == CALCULATED:
+            # "You can't use GetHealthCheckStatus to get the status of a calculated health
+            # check" (API Reference, GetHealthCheckStatus): its status is the metric.
+            return error("InvalidInput", CALCULATED_REFUSAL, 400)
         return response.with_body(status_xml(self.health.observations(found["id"])))
 
 
