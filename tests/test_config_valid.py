@@ -93,7 +93,9 @@ def test_example_file_is_the_rendered_starter_and_loads(tmp_path: Path) -> None:
     assert config.regions == ("us-east-1", "us-west-2")
     assert config.domain == DomainConfig(name="hello.example.com", hosted_zone="example.com")
     assert config.alarms.email == "ops@example.com"
-    assert config.table == TableConfig()
+    # init names the table and function after the stack; the rest are the defaults.
+    assert config.table == TableConfig(name="hello-table")
+    assert config.function.name == "hello-function"
     assert config.health_check == HealthCheckConfig()
 
 

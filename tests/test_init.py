@@ -51,6 +51,8 @@ def test_flags_only_writes_a_config_that_validate_accepts_and_copies_the_bundle(
     config = load_config(target)
     assert config.stack == "shop"
     assert config.regions == ("eu-west-1", "eu-central-1")
+    # Names derived from the stack: a second stack in the account never shares them.
+    assert (config.table.name, config.function.name) == ("shop-table", "shop-function")
     assert config.domain is not None
     assert (config.domain.name, config.domain.hosted_zone, config.domain.routing) == (
         "shop.example.com", "example.com", "failover",

@@ -37,8 +37,11 @@ def stack(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         name = unique_stack("logs")
         config = write_config(tmp_path, name)
         deploy_functions(load_config(config))
+        tags = load_config(config).ownership_tags()  # as `up` creates it: the stack's own
         for region in (EAST, WEST):
-            boto3.client("logs", region).create_log_group(logGroupName=f"/aws/lambda/{name}-fn")
+            boto3.client("logs", region).create_log_group(
+                logGroupName=f"/aws/lambda/{name}-fn", tags=tags
+            )
         yield config, name
 
 

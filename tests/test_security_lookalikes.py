@@ -444,7 +444,7 @@ def test_down_leaves_every_untagged_look_alike_alone(sandbox_env: str, tmp_path:
     names.aws("logs", EAST).create_log_stream(logGroupName=names.log_group, logStreamName="empty")
     gc = failover(config, "gc-logs", "--min-age", "0s")
     assert gc.exit_code == 0 and gc.mutating == [], gc.stdout + gc.stderr
-    assert gc.stdout.count("not tagged as owned by the stack") == 2
+    assert gc.stdout.count("not this stack's") == 2
     restore = failover(config, "force-fail", "--region", WEST, "--restore")
     assert "nothing to change" in restore.stderr and restore.mutating == []  # reads only
     for args in (("force-fail", "--region", EAST, "--allow-total-outage"), ("rotate-secret",)):

@@ -91,7 +91,7 @@ def test_first_wave_reads_all_run_at_the_same_time(aws: None) -> None:
     # one after another, the first would wait at the barrier alone and break it.
     first_wave = {
         ("dynamodb", "DescribeTable"),
-        ("lambda", "GetFunctionConfiguration"),
+        ("lambda", "GetFunction"),
         ("apigateway", "GetRestApis"),
     }
     parties = len(first_wave) * len(REGIONS) + 3  # + ListHealthChecks, DescribeAlarms, STS
@@ -158,7 +158,7 @@ def test_a_missing_api_is_not_probed(aws: None, inputs: DesiredInputs) -> None:
 
 def test_an_aws_error_names_its_region_and_the_iam_action(aws: None) -> None:
     def hook(service: str, region: str, operation: str, _params: dict[str, Any]) -> None:
-        if operation == "GetFunctionConfiguration" and region == "us-west-2":
+        if operation == "GetFunction" and region == "us-west-2":
             raise ClientError(
                 {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation
             )
@@ -168,4 +168,4 @@ def test_an_aws_error_names_its_region_and_the_iam_action(aws: None) -> None:
         with pytest.raises(AwsError) as raised:
             gather(ctx, FakeHttp(set()))
     assert raised.value.region == "us-west-2"
-    assert "lambda:GetFunctionConfiguration" in raised.value.render()
+    assert "lambda:GetFunction" in raised.value.render()

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from rich import box
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -34,9 +35,15 @@ def render_status(status: StackStatus, *, checked_at: datetime | None = None) ->
     when = f" [dim](checked {checked_at:%H:%M:%S})[/dim]" if checked_at else ""
     if not status.deployed:
         regions = ", ".join(r.region for r in status.regions)
+        foreign = "".join(f"\n  {escape(line)}" for line in status.not_ours)
+        if foreign:  # the names are taken: `up` would refuse, so say so before it does
+            foreign = (
+                f"\nFound under its names but not this stack's (left alone):{foreign}\n"
+                "Pick other names in the config (table.name, function.name) before `failover up`."
+            )
         return Text.from_markup(
             f"Stack [bold]{status.stack}[/bold] is [red]not deployed[/red]: no table, function, "
-            f"API, health check, alarm or topic of it exists in {regions}.\n"
+            f"API, health check, alarm or topic of it exists in {regions}.{foreign}\n"
             f"Run `failover up` to create it.{when}"
         )
     unhealthy = ", ".join(r.region for r in status.regions if not r.healthy)
@@ -70,6 +77,8 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
     t = region.table
     if t is None:
         table.add_row("Table", NOT_READ)
+    elif t.not_ours:
+        table.add_row("Table", Text(f"{t.name}  {t.not_ours}", style="yellow"))
     else:
         table_text = _coloured(t.status, t.status == "ACTIVE")
         if t.replica_status is not None:
@@ -80,6 +89,8 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
     fn = region.function
     if fn is None:
         table.add_row("Function", NOT_READ)
+    elif fn.not_ours:
+        table.add_row("Function", Text(f"{fn.name}  {fn.not_ours}", style="red"))
     else:
         fn_text = f"{fn.name}  " + _coloured(fn.state, fn.state == ACTIVE_STATE, bad="red")
         if fn.last_update_status:

@@ -59,6 +59,17 @@ def _line(code: str, comment: str = "") -> str:
     return f"{indent}# {comment}\n{code}"
 
 
+def table_name(stack: str) -> str:
+    """The table name `init` writes: the stack's own, so two stacks in one account never
+    share one (the schema's default `prod.Hello` stays for configs that omit it)."""
+    return f"{stack}-table"
+
+
+def function_name(stack: str) -> str:
+    """The function name `init` writes (the log group /aws/lambda/<name> follows it)."""
+    return f"{stack}-function"
+
+
 def _retention_choices() -> str:
     return " ".join(map(str, RETENTION_DAYS[:12])) + " ... " + str(RETENTION_DAYS[-1])
 
@@ -113,7 +124,7 @@ def render_starter(answers: StarterAnswers) -> str:
         ),
         "",
         _line("table:", "a DynamoDB global table with a replica in every region"),
-        _line("  name: prod.Hello", "3..255 letters, digits, _ . -"),
+        _line(f"  name: {scalar(table_name(answers.stack))}", "3..255 letters, digits, _ . -"),
         _line("  partition_key: HelloKey", "the string HASH key"),
         _line(
             "  billing: provisioned", "provisioned (auto-scaled, free-tier friendly) | on-demand"
@@ -128,7 +139,7 @@ def render_starter(answers: StarterAnswers) -> str:
         ),
         "",
         _line("function:", "the same Lambda function in every region"),
-        _line("  name: thelambda", "1..64 letters, digits, - _"),
+        _line(f"  name: {scalar(function_name(answers.stack))}", "1..64 letters, digits, - _"),
         _line("  runtime: python3.13", "python3.12 | python3.13 | python3.14"),
         _line("  architecture: arm64", "arm64 | x86_64"),
         _line("  memory_mb: 128", "128..10240"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from failover_cli.config.schema import STACK_TAG
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Action, Change, Observed, Plan, Spec
 from failover_cli.engine.registry import handler_for
@@ -59,7 +60,7 @@ def plan_up(specs: Sequence[Spec], observed: dict[str, Observed], stack: str) ->
         if not seen.exists:
             changes.append(Change(Action.CREATE, spec, seen))
         elif not seen.owned:
-            changes.append(Change(Action.SKIP, spec, seen, reason=_not_owned(stack)))
+            changes.append(Change(Action.SKIP, spec, seen, reason=_not_owned(stack, seen)))
         else:
             fields = handler_for(spec.kind).diff(spec, seen)
             action = Action.UPDATE if fields else Action.NOOP
@@ -75,7 +76,7 @@ def plan_down(specs: Sequence[Spec], observed: dict[str, Observed], stack: str) 
         if seen is None or not seen.exists:  # None: not observed (its region is out)
             continue
         if not seen.owned:
-            changes.append(Change(Action.SKIP, spec, seen, reason=_not_owned(stack)))
+            changes.append(Change(Action.SKIP, spec, seen, reason=_not_owned(stack, seen)))
         elif handler_for(spec.kind).deletes_separately(seen):
             changes.append(Change(Action.DELETE, spec, seen))
     return Plan(changes)
@@ -86,15 +87,26 @@ def refuse_conflicts(plan: Plan, stack: str) -> None:
     if not plan.skipped:
         return
     names = ", ".join(
-        f"{c.spec.kind} {c.spec.name} ({c.spec.where or 'global'})" for c in plan.skipped
+        f"{c.spec.kind} {c.spec.name} ({c.spec.where or 'global'}{_whose(c.observed)})"
+        for c in plan.skipped
     )
     raise ConflictError(
         f"These resources already exist but do not carry the tags failover:stack={stack} and "
         f"failover:managed-by=failover: {names}. `up` will not take them over",
-        hint="Delete or rename them, pick other names in the config, or tag them to let this "
-        "stack manage them.",
+        hint="Pick other names in the config (for example table.name: "
+        f"{stack}-table, function.name: {stack}-function), delete or rename them, or tag "
+        "them to let this stack manage them.",
     )
 
 
-def _not_owned(stack: str) -> str:
-    return f"exists without the ownership tags of stack {stack}; left untouched"
+def _whose(seen: Observed) -> str:
+    """", stack hello's" when the look-alike's tag names another stack."""
+    tags = seen.raw.get("tags") if isinstance(seen.raw, dict) else None
+    other = tags.get(STACK_TAG) if isinstance(tags, dict) else None
+    return f", stack {other}'s" if other else ""
+
+
+def _not_owned(stack: str, seen: Observed | None = None) -> str:
+    whose = _whose(seen).removeprefix(", ") if seen is not None else ""
+    owner = f" (it is {whose})" if whose else ""
+    return f"exists without the ownership tags of stack {stack}{owner}; left untouched"

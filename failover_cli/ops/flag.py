@@ -20,7 +20,7 @@ from failover_cli.aws.retry import Backoff, Clock, retry, wait_until
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import read_function
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.base import error_code, is_owned
+from failover_cli.resources.base import error_code, not_ours
 from failover_cli.resources.function import FORCE_FAIL
 
 TRUTHY = frozenset({"true", "1", "yes"})  # what the function itself honours (settings.py)
@@ -77,12 +77,11 @@ def require_owned(ctx: Context, region: str) -> None:
     (or a rotation's second write) does not ask again.
     """
     answer = read_function(ctx, region)
-    if answer is not None and not is_owned(answer.get("Tags") or {}, ctx.config.stack):
+    why = None if answer is None else not_ours(answer.get("Tags") or {}, ctx.config.stack)
+    if why is not None:
         name = ctx.config.function.name
         raise ConflictError(
-            f"The function {name} does not carry the tags failover:stack={ctx.config.stack} "
-            "and failover:managed-by=failover: it is not this stack's, so failover will not "
-            "change it",
+            f"The function {name} is {why}, so failover will not read or change it",
             hint="Check the config's function.name, or deploy the stack with `failover up`.",
             region=region,
         )

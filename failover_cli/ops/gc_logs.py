@@ -31,11 +31,9 @@ from typing import Any
 
 from failover_cli.aws.retry import Clock
 from failover_cli.engine.context import Context
-from failover_cli.engine.model import Spec
 from failover_cli.ops.fanout import per_region
-from failover_cli.resources.log_group import HANDLER as LOG_GROUPS
-from failover_cli.resources.log_group import KIND as LOG_GROUP
-from failover_cli.resources.log_group import LogGroupProps
+from failover_cli.resources.base import not_ours
+from failover_cli.resources.log_group import observe_group
 
 DEFAULT_MIN_AGE = 3600.0  # seconds
 PAGE_SIZE = 50  # DescribeLogStreams' maximum
@@ -155,14 +153,12 @@ def sweep(
 ) -> GroupSweep:
     """One region: check ownership, list every stream, then delete the empty old ones."""
     name = ctx.config.log_group_name
-    props = LogGroupProps(
-        ctx.config.logs.retention_days, tuple(sorted(ctx.config.ownership_tags().items()))
-    )
-    seen = LOG_GROUPS.observe(ctx, Spec(LOG_GROUP, region, name, props))
+    seen = observe_group(ctx, region)
     if not seen.exists:
         return GroupSweep(region, name, skipped="no such log group")
-    if not seen.owned:
-        return GroupSweep(region, name, skipped="not tagged as owned by the stack: left alone")
+    why = not_ours(seen.raw["tags"], ctx.config.stack)
+    if why is not None:
+        return GroupSweep(region, name, skipped=f"{why}: left alone")
     logs = ctx.client("logs", region)
     verdicts: dict[Verdict, list[str]] = {v: [] for v in Verdict}
     for stream in list_streams(logs, name):

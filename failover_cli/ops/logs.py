@@ -28,6 +28,8 @@ from failover_cli.aws.outage import Unreachable, answer_within
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
 from failover_cli.errors import redact
+from failover_cli.resources.base import not_ours
+from failover_cli.resources.log_group import observe_group
 
 REGION_WAIT = 15.0  # seconds a region's reads may take before it is reported unreachable
 MAX_EVENTS = 10_000  # per region and read: more than anyone reads in a terminal
@@ -117,6 +119,14 @@ def read_events(
 
     def read(region: str) -> tuple[list[LogEvent], str | None, bool]:
         try:
+            why = answer_within(
+                lambda: _not_ours(ctx, region),
+                REGION_WAIT,
+                region=region,
+                what="its CloudWatch Logs API",
+            )
+            if why is not None:
+                return [], f"log group {group} in {region} is {why}; not shown", False
             events, more = answer_within(
                 lambda: _filter(ctx, region, group, start_ms, pattern),
                 REGION_WAIT,
@@ -148,6 +158,17 @@ def read_events(
     problems = {r: why for r, (_, why, _) in results.items() if why}
     truncated = tuple(r for r, (_, _, more) in results.items() if more)
     return LogBatch(tuple(merged), problems, truncated)
+
+
+def _not_ours(ctx: Context, region: str) -> str | None:
+    """Why the group of the stack's name in `region` is another's; None when it is the
+    stack's or missing (then the read says so). Asked once per run: `--follow` re-reads."""
+
+    def ask() -> str | None:
+        seen = observe_group(ctx, region)
+        return not_ours(seen.raw["tags"], ctx.config.stack) if seen.exists else None
+
+    return ctx.memo(f"logs-owner:{region}", ask)
 
 
 def _filter(

@@ -25,9 +25,9 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from failover_cli.config.schema import Config
+from failover_cli.config.schema import STACK_TAG, Config
 from failover_cli.engine.context import Context
-from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
+from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask, read_function
 from failover_cli.net.http import HttpAnswer, HttpClient
 from failover_cli.ops.status_model import (
     MISSING,
@@ -49,9 +49,9 @@ from failover_cli.ops.status_model import (
 )
 from failover_cli.ops.status_reads import UNREAD, DeadlineReads, Unread, answered
 from failover_cli.resources.api import find_api
-from failover_cli.resources.base import error_code, is_owned
+from failover_cli.resources.base import NOT_OURS, error_code, is_owned, not_ours
 from failover_cli.resources.check_override import is_overridden
-from failover_cli.resources.dynamodb import describe, replica_statuses
+from failover_cli.resources.dynamodb import TableFacts, read_table
 from failover_cli.resources.health_check_lookup import (
     ROUTE53_REGION,
     SECRET_PARAMETER,
@@ -117,7 +117,7 @@ class _Gather(DeadlineReads):
         alarms = self.submit(self._alarm_states, region=ALARM_REGION, service="cloudwatch")
         topic = self.submit(self._topic, region=ALARM_REGION, service="sns")
         tables = {
-            r: self.submit(describe, self.ctx, r, config.table.name, region=r, service="dynamodb")
+            r: self.submit(read_table, self.ctx, r, config.table.name, region=r, service="dynamodb")
             for r in regions
         }
         functions = {r: self.submit(self._function, r, region=r, service="lambda") for r in regions}
@@ -153,7 +153,8 @@ class _Gather(DeadlineReads):
         dns_view = self._dns_view(self.get(dns, ROUTE53_REGION)) if config.domain else None
         served = self.get(serving, ROUTE53_REGION, grace=PROBE_TIMEOUT) if serving else None
         primary = facts[config.primary_region][0]
-        replicas = replica_statuses(primary) if isinstance(primary, dict) else {}
+        primary_ours = isinstance(primary, TableFacts) and is_owned(primary.tags, config.stack)
+        replicas = primary.replicas if isinstance(primary, TableFacts) and primary_ours else {}
         views = []
         for r in regions:
             table, function, api, check, probed = facts[r]
@@ -166,9 +167,7 @@ class _Gather(DeadlineReads):
                     primary=r == config.primary_region,
                     table=None
                     if table is UNREAD
-                    else TableView(
-                        config.table.name, str(table["TableStatus"]) if table else MISSING, replica
-                    ),
+                    else self._table_view(r, table, replica, replicas),
                     function=None if function is UNREAD else function[0],
                     api=None
                     if api is UNREAD
@@ -203,16 +202,36 @@ class _Gather(DeadlineReads):
         why = self.unreachable.get(ROUTE53_REGION, f"no answer in {self.timeout:g}s")
         return DnsView(domain.name, None, error=f"not read: Route 53 did not answer ({why})")
 
+    def _table_view(
+        self, region: str, table: TableFacts | None, replica: str | None, replicas: dict[str, str]
+    ) -> TableView:
+        name = self.config.table.name
+        if table is None:
+            return TableView(name, MISSING, replica)
+        why = not_ours(table.tags, self.config.stack)
+        # Tags do not replicate: a replica tagged by no stack that the stack's own primary
+        # lists (a run interrupted before tagging it) is still the stack's.
+        untagged_replica = STACK_TAG not in table.tags and region in replicas
+        if why is None or untagged_replica:
+            return TableView(name, table.status, replica)
+        return TableView(name, NOT_OURS, None, not_ours=why)
+
     # -- AWS reads -------------------------------------------------------------
 
     def _function(self, region: str) -> tuple[FunctionView, str | None]:
-        """The function's view and its health-checker secret (kept out of the view)."""
+        """The function's view and its health-checker secret (kept out of the view).
+
+        A function of the stack's name that another stack (or nobody) tagged is shown as
+        not this stack's: its state, FORCE_FAIL and secret are not read as the stack's.
+        """
         name = self.config.function.name
-        client = self.ctx.client("lambda", region)
-        try:
-            cfg = client.get_function_configuration(FunctionName=name)
-        except client.exceptions.ResourceNotFoundException:
+        answer = read_function(self.ctx, region)
+        if answer is None:
             return FunctionView(name, MISSING), None
+        why = not_ours(answer.get("Tags") or {}, self.config.stack)
+        if why is not None:
+            return FunctionView(name, NOT_OURS, not_ours=why), None
+        cfg = answer["Configuration"]
         env: dict[str, str] = (cfg.get("Environment") or {}).get("Variables") or {}
         secret = env.get(SECRET_VARIABLE)
         self.secrets.update(s for s in (secret, env.get(NEXT_SECRET_VARIABLE)) if s)

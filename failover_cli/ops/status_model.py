@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from failover_cli.errors import ExitCode
+from failover_cli.resources.base import NOT_OURS
 from failover_cli.resources.health_check_lookup import HEALTHY_SHARE  # Route 53's 18% rule
 
 MISSING = "missing"
@@ -30,6 +31,11 @@ class TableView:
     name: str
     status: str  # this region's own TableStatus, or "missing"
     replica_status: str | None = None  # as the primary lists this region; None for the primary
+    not_ours: str | None = None  # why a table of this name is not the stack's (status NOT_OURS)
+
+    @property
+    def exists(self) -> bool:
+        return self.status not in (MISSING, NOT_OURS)
 
 
 @dataclass(frozen=True)
@@ -38,10 +44,11 @@ class FunctionView:
     state: str  # State (Active, Pending, Inactive, Failed) or "missing"
     last_update_status: str | None = None
     force_fail: bool = False
+    not_ours: str | None = None  # why a function of this name is not the stack's (NOT_OURS)
 
     @property
     def exists(self) -> bool:
-        return self.state != MISSING
+        return self.state not in (MISSING, NOT_OURS)
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,7 @@ class AlarmView:
 
 # How API Gateway's resource policy refuses a caller (its 403 body's "Message").
 ALLOW_LIST_REFUSAL = "User: anonymous is not authorized to perform: execute-api:Invoke"
+
 
 @dataclass(frozen=True)
 class ProbeView:
@@ -159,7 +167,9 @@ class RegionStatus:
             found.append(f"not read: {', '.join(unread)}")
         fn, check, api = self.function, self.health_check, self.api
         if fn is not None:
-            if not fn.exists:
+            if fn.state == NOT_OURS:
+                found.append(f"function {fn.name} is {fn.not_ours}")
+            elif not fn.exists:
                 found.append("function missing")
             elif fn.state != ACTIVE_STATE:
                 found.append(f"function {fn.state}")
@@ -195,7 +205,7 @@ class RegionStatus:
             return True
         assert self.table and self.function and self.api and self.health_check and self.alarm
         return (
-            self.table.status != MISSING
+            self.table.exists
             or self.function.exists
             or self.api.id is not None
             or self.health_check.id is not None
@@ -248,6 +258,17 @@ class StackStatus:
         return any(r.exists for r in self.regions) or self.topic_arn is not None
 
     @property
+    def not_ours(self) -> list[str]:
+        """Resources found under the stack's names that belong to someone else, one line each."""
+        found = []
+        for r in self.regions:
+            if r.table is not None and r.table.not_ours:
+                found.append(f"table {r.table.name} in {r.region} is {r.table.not_ours}")
+            if r.function is not None and r.function.not_ours:
+                found.append(f"function {r.function.name} in {r.region} is {r.function.not_ours}")
+        return found
+
+    @property
     def healthy(self) -> bool:
         return self.deployed and all(r.healthy for r in self.regions)
 
@@ -264,6 +285,7 @@ class StackStatus:
         return {
             "stack": self.stack,
             "deployed": self.deployed,
+            "not_ours": self.not_ours,
             "healthy": self.healthy,
             "serving_region": self.serving_region,
             "regions": [_region_json(r) for r in self.regions],

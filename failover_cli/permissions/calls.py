@@ -168,8 +168,9 @@ TEARDOWN_DOMAIN = Group(
 # status, and the phases force-fail --wait, drill and rotate-secret follow.
 STATUS = Group(
     "status",
-    _calls("dynamodb", "DescribeTable")
-    + _calls("lambda", "GetFunctionConfiguration")
+    # Tags with every read: a table or function of the stack's name may be another stack's.
+    _calls("dynamodb", "DescribeTable", "ListTagsOfResource")
+    + _calls("lambda", "GetFunction", "GetFunctionConfiguration")
     + _calls("apigateway", "GetRestApis")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus")
     + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
@@ -205,7 +206,8 @@ GC_LOGS = Group(
 # failover logs: the secrets to mask, then each region's events.
 LOGS = Group(
     "logs",
-    _calls("lambda", "GetFunctionConfiguration") + _calls("logs", "FilterLogEvents"),
+    _calls("lambda", "GetFunctionConfiguration")
+    + _calls("logs", "DescribeLogGroups", "ListTagsForResource", "FilterLogEvents"),
 )
 
 # UpdateRestApi on /policy also needs apigateway:UpdateRestApiPolicy (API Gateway Developer

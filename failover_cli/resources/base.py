@@ -64,6 +64,25 @@ def is_owned(tags: dict[str, str], stack: str) -> bool:
     return tags.get(STACK_TAG) == stack and tags.get(MANAGED_BY_TAG) == MANAGED_BY_VALUE
 
 
+NOT_OURS = "not this stack's"
+
+
+def not_ours(tags: dict[str, str], stack: str) -> str | None:
+    """None when the stack owns the resource; else why not, naming the stack its tag names.
+
+    Read commands say this instead of showing another stack's table, function or logs
+    as their own: names like `prod.Hello` can be shared by stacks in one account.
+    """
+    if is_owned(tags, stack):
+        return None
+    other = tags.get(STACK_TAG)
+    if other and other != stack:
+        return f"{NOT_OURS}: it carries {STACK_TAG}={other}"
+    return (
+        f"{NOT_OURS}: it lacks the tags {STACK_TAG}={stack} and {MANAGED_BY_TAG}={MANAGED_BY_VALUE}"
+    )
+
+
 def tag_list(tags: dict[str, str], key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
     """{"a": "b"} -> [{"Key": "a", "Value": "b"}] (the shape most AWS APIs take)."""
     return [{key: k, value: v} for k, v in sorted(tags.items())]

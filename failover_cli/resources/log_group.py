@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
@@ -24,12 +25,20 @@ class LogGroupProps:
 
 
 def desired(inputs: DesiredInputs) -> list[Spec]:
-    config = inputs.config
+    return [spec_for(inputs.config, region) for region in inputs.config.regions]
+
+
+def spec_for(config: Config, region: str) -> Spec:
     props = LogGroupProps(
         retention_days=config.logs.retention_days,
         tags=tuple(sorted(config.ownership_tags().items())),
     )
-    return [Spec(KIND, region, config.log_group_name, props) for region in config.regions]
+    return Spec(KIND, region, config.log_group_name, props)
+
+
+def observe_group(ctx: Context, region: str) -> Observed:
+    """The stack's log group in `region` as `up` sees it (raw["tags"] for whose it is)."""
+    return HANDLER.observe(ctx, spec_for(ctx.config, region))
 
 
 class LogGroupHandler(Handler):

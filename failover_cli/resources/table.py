@@ -108,7 +108,7 @@ class TableHandler(Handler):
                 "status": facts.status,
                 "tags": comparable_tags(facts.tags, spec.props.tags),
             },
-            raw={"arn": facts.arn},
+            raw={"arn": facts.arn, "tags": facts.tags},
         )
 
     def create(self, ctx: Context, spec: Spec) -> None:
