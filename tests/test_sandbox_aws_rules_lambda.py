@@ -1,7 +1,8 @@
 """AWS rules a first real `up` meets in Lambda and Route 53, enforced by the sandbox.
 
-Lambda refuses an update while the previous one is in progress (ResourceConflictException)
-and cannot assume a role created seconds ago (InvalidParameterValueException); Route 53
+Lambda refuses an update (or a publish) while the previous one is in progress
+(ResourceConflictException) and cannot assume a role created seconds ago
+(InvalidParameterValueException); Route 53
 refuses a health check whose path or search string is over 255 characters or that names
 fewer than 3 checker regions. The raw calls show the sandbox enforcing each rule; the
 tool's life cycle on a sandbox with the delays on shows it gets past them. The rows of
@@ -95,9 +96,16 @@ def test_an_update_in_progress_refuses_the_next_until_it_is_done(slow_lambda: st
         lam.update_function_code(FunctionName=name, ZipFile=EMPTY_ZIP)
     assert code(refused) == "ResourceConflictException"
     assert "An update is in progress" in str(refused.value)
+    with pytest.raises(ClientError) as unpublished:  # a version never snapshots half an update
+        lam.publish_version(FunctionName=name)
+    assert code(unpublished) == "ResourceConflictException"
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     assert lam.get_function_configuration(FunctionName=name)["LastUpdateStatus"] == "Successful"
+    assert lam.publish_version(FunctionName=name)["MemorySize"] == 256
     lam.update_function_configuration(FunctionName=name, MemorySize=512)  # accepted now
+    # A published version is never the one being updated.
+    version = lam.get_function_configuration(FunctionName=name, Qualifier="1")
+    assert version["LastUpdateStatus"] == "Successful"
 
 
 def test_the_tool_gets_past_both_on_up_force_fail_and_down(

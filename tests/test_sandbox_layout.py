@@ -33,6 +33,8 @@ DELIBERATE = {
     # A custom domain holds its certificate in ACM (InUseBy) and releases it late.
     ("failover_cli.sandbox.apigateway.domains", "failover_cli.sandbox.acm.in_use"),
     ("failover_cli.sandbox.apigateway.custom_domains", "failover_cli.sandbox.route53.records"),
+    # API Gateway may invoke a function (version, alias) only as its resource policy allows.
+    ("failover_cli.sandbox.apigateway.execute_api", "failover_cli.sandbox.lambda_.permissions"),
 }
 COMPOSITION_ROOT = "failover_cli.sandbox.server"  # the one core module that assembles services
 

@@ -38,6 +38,7 @@ from failover_cli.sandbox.host_guard import HostGuard
 from failover_cli.sandbox.iam_policy import Policy
 from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
 from failover_cli.sandbox.lambda_ import updates as lambda_updates
+from failover_cli.sandbox.lambda_ import versions as lambda_versions
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.outages import Mode, Outages
 from failover_cli.sandbox.route53 import calculated as route53_calculated
@@ -66,6 +67,7 @@ FEATURES: tuple[Feature, ...] = (
     acm_in_use.install,
     dynamodb_global_tables.install,
     lambda_updates.install,  # before lambda_invoke: an update in progress refuses first
+    lambda_versions.install,  # before lambda_invoke: Publish=True publishes the stored code
     lambda_invoke.install,
     apigateway_gaps.install,
     autoscaling_gaps.install,

@@ -11,5 +11,8 @@ Deliberate imports from other services (each is what AWS itself couples):
 - domains -> acm.validation.issue_validated: a domain name needs an ISSUED
   certificate, so the certificate states are brought up to date first;
 - custom_domains -> route53.records.resolve/zones_for: which region answers a
-  custom domain is a DNS question.
+  custom domain is a DNS question;
+- execute_api -> lambda_.permissions.statements_for: whether API Gateway may
+  invoke a function (or the version or alias its integration names) is that
+  function's resource-based policy, which Lambda keeps per qualified ARN.
 """

@@ -14,7 +14,8 @@ exactly as any other invocation does). Errors are API Gateway's:
   429 {"message": "Too Many Requests"}, the function not invoked (throttle.py);
 - no resource or method for the path: 403 {"message": "Missing Authentication Token"}
   (what REST APIs really answer, not a 404);
-- API Gateway may not invoke the function (no permission), or it is gone: 500;
+- API Gateway may not invoke the function (no permission on the ARN the
+  integration names: the function, or that version or alias), or it is gone: 500;
 - the function failed or its answer is not a valid proxy answer: 502;
 - no answer within the integration timeout (29 s by default): 504.
 
@@ -53,6 +54,7 @@ from failover_cli.sandbox.apigateway.resource_policy import (
 from failover_cli.sandbox.apigateway.routes import Deployments, Match, match
 from failover_cli.sandbox.apigateway.throttle import StageThrottles, emulated_clock
 from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.lambda_.permissions import statements_for
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
@@ -290,25 +292,18 @@ def _invoke(
 
 
 def _may_invoke(function_arn: str, source_arn: str) -> bool:
-    """Whether the function's resource policy lets API Gateway invoke it from `source_arn`.
+    """Whether the resource policy of the ARN the integration names (the function, or
+    that version or alias: each has its own) lets API Gateway invoke it from `source_arn`.
 
     A missing function counts as allowed here: `Invoke` then says it is missing.
     """
-    from moto.awslambda.models import lambda_backends
-
     parts = function_arn.split(":")
     if len(parts) < 7:
         return True
-    account_id, region = parts[4], parts[3]
     qualifier = parts[7] if len(parts) > 7 else None
-    backend = dict.get(lambda_backends.get(account_id) or {}, region)
-    if backend is None:
+    statements = statements_for(parts[4], parts[3], parts[6], qualifier)
+    if statements is None:
         return True
-    try:
-        function = backend.get_function(function_arn, qualifier)
-    except Exception:  # moto's not-found errors: let Invoke report it
-        return True
-    statements = list(function.policy.statements)
     return any(_allows(statement, source_arn) for statement in statements)
 
 

@@ -79,6 +79,25 @@ class FunctionSpec:
         return f"/aws/lambda/{self.name}"
 
 
+def query_qualifier(query: str) -> str | None:
+    """The `Qualifier` of a query string (None when absent)."""
+    from urllib.parse import parse_qs
+
+    found = parse_qs(query).get("Qualifier")
+    return found[0] if found else None
+
+
+def named_in(path_function: str, query: str) -> tuple[str, str | None] | None:
+    """(name, qualifier) a request names in its path and `Qualifier`; None when that is
+    malformed (moto then answers the validation error)."""
+    from urllib.parse import unquote
+
+    try:
+        return parse_function_id(unquote(path_function), query_qualifier(query))
+    except LambdaApiError:
+        return None
+
+
 def parse_function_id(function_id: str, qualifier: str | None) -> tuple[str, str | None]:
     """(name, qualifier) from a name, partial ARN or ARN, with or without a qualifier."""
     match = _FUNCTION_ID.match(function_id)

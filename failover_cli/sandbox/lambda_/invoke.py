@@ -6,7 +6,9 @@
 - Invoke (RequestResponse, Event, DryRun): the handler of the function's
   current code runs with its current environment in a worker process
   (`LambdaRuntime`); errors and timeouts are answered as Lambda answers them.
-- DeleteFunction: the function's warm workers are stopped.
+- Invoke of an alias runs the version the alias routes that call to
+  (catalog.resolve: weighted routing drawn per call).
+- DeleteFunction: the function's (or the deleted version's) warm workers are stopped.
 
 Everything else about functions is moto's.
 """
@@ -23,7 +25,14 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.lambda_.functions import FunctionSpec, LambdaApiError, lookup
+from failover_cli.sandbox.lambda_.catalog import resolve as resolve_alias
+from failover_cli.sandbox.lambda_.functions import (
+    FunctionSpec,
+    LambdaApiError,
+    lookup,
+    parse_function_id,
+    query_qualifier,
+)
 from failover_cli.sandbox.lambda_.logs import MotoLogs
 from failover_cli.sandbox.lambda_.runtime import InvokeResult, LambdaRuntime, Throttled
 from failover_cli.sandbox.lambda_.store import BadZip, ZipStore, decode_upload
@@ -119,9 +128,9 @@ class LambdaInterceptor(Interceptor):
 
     def _delete_function(self, request: AwsRequest, forward: Forward, function_id: str) -> Response:
         response = forward(request)
-        if response.ok and not parse_qs(request.query).get("Qualifier"):
-            name = function_id.split(":function:")[-1].split(":")[0]
-            self.runtime.forget(request.account_id, request.region, name)
+        if response.ok:
+            name, version = parse_function_id(function_id, query_qualifier(request.query))
+            self.runtime.forget(request.account_id, request.region, name, version)
         return response
 
     # -- invoke ---------------------------------------------------------------
@@ -139,7 +148,10 @@ class LambdaInterceptor(Interceptor):
                 f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
                 413,
             )
-        spec, moto_code = lookup(request.account_id, request.region, function_id, qualifier)
+        name, qualifier = parse_function_id(function_id, qualifier)
+        # An alias runs the version it routes this call to (its weights drawn per call).
+        version = resolve_alias(request.account_id, request.region, name, qualifier)
+        spec, moto_code = lookup(request.account_id, request.region, name, version)
         event = _event(request.body)
         if kind == "DryRun":
             return Response(204, _headers(spec.version), b"")

@@ -334,10 +334,15 @@ class LambdaRuntime:
             with self._lock:
                 self._workers.discard(worker)
 
-    def forget(self, account: str, region: str, name: str) -> None:
-        """The function was deleted: drop its idle workers (busy ones go when they finish)."""
+    def forget(self, account: str, region: str, name: str, version: str | None = None) -> None:
+        """The function (or one version) was deleted: drop its idle workers (busy ones go
+        when they finish)."""
         with self._lock:
-            keys = [k for k in self._pools if k[:3] == (account, region, name)]
+            keys = [
+                k
+                for k in self._pools
+                if k[:3] == (account, region, name) and version in (None, k[3])
+            ]
             pools = [self._pools.pop(k) for k in keys]
         for pool in pools:
             self._dispose(*pool.close())

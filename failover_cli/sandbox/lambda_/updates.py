@@ -7,7 +7,9 @@
   (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html,
   https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html).
   GetFunction and GetFunctionConfiguration show the status, so the
-  `function_updated_v2` waiter works as on AWS.
+  `function_updated_v2` waiter works as on AWS. PublishVersion in that window is
+  refused the same way (it would snapshot a half-applied update); a published
+  version or an alias is never "being updated" (qualified reads show Successful).
 - CreateFunction with a role created less than `role_assumable_after` real seconds
   ago answers `InvalidParameterValueException` "The role defined for the function
   cannot be assumed by Lambda.": IAM is eventually consistent
@@ -22,11 +24,14 @@ import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
 
 from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.context import SandboxContext
-from failover_cli.sandbox.lambda_.functions import LambdaApiError, parse_function_id
+from failover_cli.sandbox.lambda_.functions import (
+    LATEST,
+    LambdaApiError,
+    named_in,
+)
 from failover_cli.sandbox.lambda_.invoke import lambda_error
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
@@ -35,6 +40,7 @@ from failover_cli.sandbox.scheduler import Scheduler
 
 _FUNCTION = r"/2015-03-31/functions/(?P<function>[^/]+)"
 _UPDATES = re.compile(rf"^{_FUNCTION}/(?:configuration|code)/?$")
+_PUBLISH = re.compile(rf"^{_FUNCTION}/versions/?$")
 _READS = re.compile(rf"^{_FUNCTION}(?P<configuration>/configuration)?/?$")
 _CREATE = re.compile(r"^/2015-03-31/functions/?$")
 ROLE_NOT_READY = "The role defined for the function cannot be assumed by Lambda."
@@ -58,33 +64,46 @@ class LambdaUpdates(Interceptor):
             return _UPDATES.match(request.path) is not None
         if request.method == "GET":
             return _READS.match(request.path) is not None
-        return request.method == "POST" and _CREATE.match(request.path) is not None
+        return request.method == "POST" and (
+            _CREATE.match(request.path) is not None or _PUBLISH.match(request.path) is not None
+        )
 
     def handle(self, request: AwsRequest, forward: Forward) -> Response:
-        if request.method == "POST":
+        if request.method == "POST" and _CREATE.match(request.path):
             return self._create(request, forward)
         found = _UPDATES.match(request.path) or _READS.match(request.path)
+        found = found or _PUBLISH.match(request.path)
         assert found is not None
-        try:
-            name, _ = parse_function_id(unquote(found["function"]), None)
-        except LambdaApiError:
-            return forward(request)  # moto answers the validation error
+        named = named_in(found["function"], request.query)
+        if named is None:
+            return forward(request)
+        name, qualifier = named
         key = (request.account_id, request.region, name)
         if request.method == "GET":
+            if qualifier not in (None, LATEST):
+                return forward(request)  # a published version is never being updated
             return self._read(request, forward, key, bool(found.groupdict().get("configuration")))
+        if request.method == "POST":  # PublishVersion: not while an update is in progress
+            return self._refused(key) or forward(request)
         return self._update(request, forward, key)
 
-    def _update(self, request: AwsRequest, forward: Forward, key: tuple[str, str, str]) -> Response:
-        if self._in_progress(key):
-            arn = f"arn:aws:lambda:{key[1]}:{key[0]}:function:{key[2]}"
-            return lambda_error(
-                LambdaApiError(
-                    "ResourceConflictException",
-                    "The operation cannot be performed at this time. An update is in progress "
-                    f"for resource: {arn}",
-                    409,
-                )
+    def _refused(self, key: tuple[str, str, str]) -> Response | None:
+        if not self._in_progress(key):
+            return None
+        arn = f"arn:aws:lambda:{key[1]}:{key[0]}:function:{key[2]}"
+        return lambda_error(
+            LambdaApiError(
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. An update is in progress "
+                f"for resource: {arn}",
+                409,
             )
+        )
+
+    def _update(self, request: AwsRequest, forward: Forward, key: tuple[str, str, str]) -> Response:
+        refused = self._refused(key)
+        if refused is not None:
+            return refused
         response = forward(request)
         seconds = self.scheduler.real_seconds(self.rules.settings()["function_update_seconds"])
         if not response.ok or seconds <= 0 or request.json().get("DryRun"):
@@ -99,8 +118,6 @@ class LambdaUpdates(Interceptor):
         response = forward(request)
         if not response.ok or not self._in_progress(key):
             return response
-        if request.query and "Qualifier" in request.query:
-            return response  # a published version is never being updated
         body = response.json()
         if bare:
             return response.with_json(_in_progress(body))
