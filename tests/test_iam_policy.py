@@ -199,3 +199,27 @@ def test_a_bad_config_is_refused_with_exit_2(tmp_path: Path) -> None:
     bad.write_text("stack: Bad_Name\nregions: [us-east-1, us-west-2]\n")
     run = failover(bad, "iam-policy")
     assert run.exit_code == 2 and not run.stdout
+
+
+@pytest.mark.parametrize("scoped", [(), ("--stack-scoped",)])
+def test_iam_writes_name_the_stacks_own_roles_only(tmp_path: Path, scoped: tuple[str, ...]) -> None:
+    """No IAM write on "*": its holder would write `*:*` into its own role in one call."""
+    access = "access: {allow: [route53-health-checkers], auto_refresh: true}\n"
+    document = generated_policy(write_config(tmp_path, "shop", access), *scoped)
+    policy = Policy.parse(json.dumps(document))
+    account = "123456789012"
+    iam_actions = sorted(a for a in actions(document) if a.startswith("iam:"))
+    assert {"iam:PutRolePolicy", "iam:CreateRole", "iam:DeleteRole"} <= set(iam_actions)
+    for action in iam_actions:
+        if action == "iam:SimulatePrincipalPolicy":  # a read, of the caller's own policy
+            continue
+        context = {
+            "iam:PassedToService": "lambda.amazonaws.com",
+            "iam:AWSServiceName": "replication.dynamodb.amazonaws.com",
+        }
+        for other in ("admin", "shop-functions", "payroll-function", "aws-service-role/x/admin"):
+            arn = f"arn:aws:iam::{account}:role/{other}"
+            assert not policy.allows(action, arn, context), (action, other)
+        if action not in ("iam:PassRole", "iam:CreateServiceLinkedRole"):
+            for own in ("shop-function", "shop-ip-ranges"):
+                assert policy.allows(action, f"arn:aws:iam::{account}:role/{own}"), (action, own)

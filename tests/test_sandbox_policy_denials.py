@@ -9,6 +9,7 @@ intact policy is tests/test_sandbox_policy_lifecycle.py).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -188,3 +189,40 @@ def test_down_without_list_tags_stops_naming_it_and_leaves_the_functions(
         assert admin("lambda", endpoint, region).get_function(FunctionName=f"{name}-fn")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ADMIN_KEY)
     assert failover(config, "down", "--yes").exit_code == 0
+
+
+@pytest.mark.parametrize("scoped", [(), ("--stack-scoped",)])
+def test_the_operator_policy_cannot_write_into_a_role_not_named_for_the_stack(
+    launch_sandbox: Callable[..., SandboxProcess],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    scoped: tuple[str, ...],
+) -> None:
+    """Privilege escalation through the operator policy: `*:*` written into another role."""
+    name = f"e{uuid.uuid4().hex[:8]}"
+    config = write_config(tmp_path, name)
+    policy = write(tmp_path, generated_policy(config, *scoped))
+    endpoint = use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
+    trust = '{"Version": "2012-10-17", "Statement": []}'
+    for role in ("admin", f"{name}-function"):
+        admin("iam", endpoint).create_role(RoleName=role, AssumeRolePolicyDocument=trust)
+    everything = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+        }
+    )
+    operator = boto3.client("iam", EAST, endpoint_url=endpoint)
+    for call in (
+        lambda: operator.put_role_policy(
+            RoleName="admin", PolicyName="p", PolicyDocument=everything
+        ),
+        lambda: operator.update_assume_role_policy(RoleName="admin", PolicyDocument=trust),
+        lambda: operator.create_role(RoleName=f"{name}-other", AssumeRolePolicyDocument=trust),
+    ):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert not admin("iam", endpoint).list_role_policies(RoleName="admin")["PolicyNames"]
+    # the stack's own role stays writable: `up` needs it
+    operator.put_role_policy(RoleName=f"{name}-function", PolicyName="p", PolicyDocument=everything)

@@ -1,13 +1,13 @@
 """Every command's every AWS call is allowed by `failover iam-policy`, proven on the sandbox.
 
-The sandbox runs with `--enforce-policy` on `failover iam-policy --stack-scoped` for
-the test's config: every call `failover` makes, and every action AWS checks on its
-behalf (replica regions, passed role, service-linked roles, GetFunction's tags), must
-be allowed by it, on the stack's own resource names. Each step also runs with the
-call log on, and each call it logged must be in the registry under that command and
-allowed by `failover iam-policy --command <that command>` (the narrower policies a
-CI runner or an on-call role gets). The alarm e-mail is confirmed through the
-sandbox's outbox, so `sns:GetSubscriptionAttributes` is exercised too.
+The sandbox runs with `--enforce-policy` on `failover iam-policy` (and, in a second
+run, `--stack-scoped`) for the test's config: every call `failover` makes, and every
+action AWS checks on its behalf (replica regions, passed role, service-linked roles,
+GetFunction's tags), must be allowed by it, on the stack's own resource names. Each
+step also runs with the call log on, and each call it logged must be in the registry
+under that command and allowed by `failover iam-policy --command <that command>` (the
+narrower policies a CI runner or an on-call role gets). The alarm e-mail is confirmed
+through the sandbox's outbox, so `sns:GetSubscriptionAttributes` is exercised too.
 
 A call missing from the registry makes a step fail with the sandbox's AccessDenied,
 which the tool reports naming the action; the assertion message shows it. An action
@@ -74,7 +74,7 @@ def access_report(endpoint: str) -> dict[str, Any]:
 def step(config: Path, *args: str) -> Run:
     run = failover(config, *args)
     assert run.exit_code == 0, (
-        f"`failover {' '.join(args)}` failed under `failover iam-policy --stack-scoped` "
+        f"`failover {' '.join(args)}` failed under its `failover iam-policy` "
         f"(exit {run.exit_code}):\n{run.stderr}"
     )
     assert_calls_allowed(config, args[0], run)
@@ -123,8 +123,9 @@ def _healthy(run: Run, data: dict[str, Any]) -> bool:
     return run.exit_code == 0 and data["serving_region"] == EAST and confirmed
 
 
+@pytest.mark.parametrize("scoped", [(), ("--stack-scoped",)], ids=["default", "stack-scoped"])
 def test_every_command_succeeds_under_its_generated_policy(
-    launch_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    launch_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, scoped: tuple[str, ...]
 ) -> None:
     name = f"pol{uuid.uuid4().hex[:8]}"
     zone, domain = f"{name}.test", f"app.{name}.test"
@@ -134,7 +135,7 @@ def test_every_command_succeeds_under_its_generated_policy(
     # The policy of the config the life cycle ends with (access: added later needs
     # apigateway:UpdateRestApiPolicy): a user generates it for what they will run.
     config.write_text(_config(name, zone, domain, bundle, memory=128, access=1))
-    document = generated_policy(config, "--stack-scoped")
+    document = generated_policy(config, *scoped)
     config.write_text(_config(name, zone, domain, bundle, memory=128))
     sandbox: SandboxProcess = launch_sandbox(
         "--time-scale",

@@ -1,16 +1,20 @@
-"""The operator's least-privilege IAM policy for a config, derived from the call registry.
+"""The operator's IAM policy for a config, derived from the call registry.
 
-Without `stack_scoped`, every action is granted on `*` except the two that must never
-be: `iam:PassRole` (only the stack's function role, only to Lambda) and
-`iam:CreateServiceLinkedRole` (only the roles of DynamoDB replication and auto
-scaling). With it, `Resource` is narrowed to the stack's own names where the service's
-authorization takes a resource ARN of a name we choose: the role, the table, the
-function, its log groups, the topic, the alarms; API Gateway to the paths of REST APIs
-and custom domains. What stays `*`: list calls, creations whose ARN holds an id AWS
-picks (certificates, health checks, hosted zones are narrowed to their resource type),
-Application Auto Scaling and Service Quotas. The account and the region are `*` in
-every ARN: an identity policy grants only in its own account, and a region the config
-no longer names is cleaned up by the same policy.
+In both modes every IAM action but the simulation names the stack's own roles: the
+function's `<stack>-function`, and with `access:` the refresher's `<stack>-ip-ranges`
+(looked for, and deleted when turned off, with any `access:`); `iam:PassRole` only to
+Lambda, `iam:CreateServiceLinkedRole` only the roles of DynamoDB replication and auto
+scaling. IAM writes on `*` would let the holder write `*:*` into any role, its own too.
+Without `stack_scoped`, every other action is granted on `*`: that is not least
+privilege (e.g. `lambda:UpdateFunctionCode` on any function of the account). With it,
+`Resource` is narrowed to the stack's own names where the service's authorization
+takes a resource ARN of a name we choose: the table, the function, its log groups,
+the topic, the alarms; API Gateway to the paths of REST APIs and custom domains. What
+stays `*`: list calls, creations whose ARN holds an id AWS picks (certificates, health
+checks, hosted zones are narrowed to their resource type), Application Auto Scaling
+and Service Quotas. The account and the region are `*` in every ARN: an identity
+policy grants only in its own account, and a region the config no longer names is
+cleaned up by the same policy.
 Sources: the Service Authorization Reference's "Actions, resources, and condition keys"
 page of each service (https://docs.aws.amazon.com/service-authorization/latest/reference/).
 """
@@ -105,10 +109,25 @@ def operator_policy(
                     "Resource": list(resources) if len(resources) > 1 else resources[0],
                 }
             )
-    elif plain:
-        statements.append(
-            {"Sid": "FailoverOperator", "Effect": "Allow", "Action": plain, "Resource": "*"}
-        )
+    else:
+        # IAM writes on "*" would let the holder write any policy into any role (its own
+        # included): IAM names the stack's roles in this mode too, the rest stays on "*".
+        own = [a for a in plain if _is_role_action(a)]
+        rest = [a for a in plain if not _is_role_action(a)]
+        if rest:
+            statements.append(
+                {"Sid": "FailoverOperator", "Effect": "Allow", "Action": rest, "Resource": "*"}
+            )
+        if own:
+            roles = _roles(config)
+            statements.append(
+                {
+                    "Sid": "FailoverOperatorOwnRoles",
+                    "Effect": "Allow",
+                    "Action": own,
+                    "Resource": list(roles) if len(roles) > 1 else roles[0],
+                }
+            )
     if PASS_ROLE in actions:
         statements.append(
             {
@@ -121,12 +140,10 @@ def operator_policy(
         )
     if SERVICE_LINKED_ROLE in actions:
         services = service_linked_services(config, commands)
-        resource: str | list[str] = "*"
-        if stack_scoped:
-            resource = [
-                f"arn:aws:iam::*:role/aws-service-role/{s}/{_SERVICE_LINKED_ROLE_NAMES[s]}"
-                for s in services
-            ]
+        resource = [
+            f"arn:aws:iam::*:role/aws-service-role/{s}/{_SERVICE_LINKED_ROLE_NAMES[s]}"
+            for s in services
+        ]
         statements.append(
             {
                 "Sid": "ServiceLinkedRolesOfReplicasAndAutoScaling",
@@ -137,6 +154,11 @@ def operator_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _is_role_action(action: str) -> bool:
+    """An IAM action on a role (every IAM action the registry holds but the simulation)."""
+    return action.startswith("iam:") and action not in _UNSCOPED
 
 
 def _needs(config: Config) -> tuple[bool, bool, bool]:
