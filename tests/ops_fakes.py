@@ -105,3 +105,6 @@ class FollowingObserver:
 
     def settings(self, region: str) -> CheckSettings:
         return CheckSettings(10, 2)
+
+    def unreachable(self) -> str | None:
+        return None  # the fake's requests always find their way

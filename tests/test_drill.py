@@ -26,6 +26,7 @@ from failover_cli.ops.readings import HealthReading, Unavailable
 from tests.e2e_helpers import failover
 from tests.engine_helpers import context, make_config, no_sleep_clock
 from tests.ops_fakes import FollowingObserver, deploy_functions, force_failed
+from tests.test_net_http import without_proxies
 
 DOMAIN = DomainConfig(name="hello.example.com", hosted_zone="example.com", routing="failover")
 
@@ -238,3 +239,23 @@ def test_cli_drill_json_on_moto(deployed: None, tmp_path: Path) -> None:
 
     unknown = failover(config, "drill", "--region", "eu-west-1")
     assert unknown.exit_code == 2 and unknown.mutating == []
+
+
+def test_drill_refuses_at_once_when_the_domain_does_not_resolve(
+    deployed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request through the domain would fail with a DNS error: refuse, change nothing."""
+    without_proxies(monkeypatch)
+    monkeypatch.delenv("FAILOVER_RESOLVE", raising=False)
+    config = tmp_path / "failover.yaml"
+    config.write_text(
+        "stack: hello\nregions: [us-east-1, us-west-2]\n"
+        "domain: {name: hello.failover-test.invalid, hosted_zone: failover-test.invalid}\n",
+        encoding="utf-8",
+    )
+    for args in (("drill",), ("force-fail", "--wait"), ("force-fail", "--restore", "--wait")):
+        run = failover(config, *args, "--region", "us-east-1")
+        assert run.exit_code == 2, run.stdout + run.stderr
+        assert "hello.failover-test.invalid does not resolve" in run.stderr
+        assert "FAILOVER_RESOLVE is not set" in run.stderr and "Nothing was changed" in run.stderr
+        assert run.mutating == [] and not force_failed("us-east-1")

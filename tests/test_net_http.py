@@ -74,3 +74,43 @@ def test_http_errors_and_unreachable_hosts_are_answers_not_exceptions(echo_serve
     assert failing.status == 503 and not failing.ok and "fail" in failing.body
     dead = client.get("https://dead.test/x", timeout=2)
     assert dead.status == 0 and dead.error
+
+
+# A name under .invalid never resolves (RFC 6761), wherever the tests run.
+NOWHERE = "hello.failover-test.invalid"
+
+
+def without_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' stand-in proxy would resolve names for us: look them up here instead."""
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_an_unresolvable_name_says_which_variable_would_route_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    without_proxies(monkeypatch)
+    monkeypatch.delenv("FAILOVER_RESOLVE", raising=False)
+    answer = HttpClient([]).get(f"https://{NOWHERE}/v1/hello", timeout=5)
+    assert answer.status == 0
+    assert f"{NOWHERE} does not resolve" in answer.error
+    assert "FAILOVER_RESOLVE is not set" in answer.error
+    assert "FAILOVER_RESOLVE is not set" in (
+        HttpClient([]).unresolvable(f"https://{NOWHERE}/") or ""
+    )
+
+    monkeypatch.setenv("FAILOVER_RESOLVE", "*.amazonaws.com=http://127.0.0.1:9")
+    other = HttpClient().unresolvable(f"https://{NOWHERE}/v1/hello")
+    assert other is not None and "no FAILOVER_RESOLVE entry matches it" in other
+
+
+def test_a_name_routed_by_failover_resolve_is_checked_at_its_address(
+    echo_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without_proxies(monkeypatch)
+    routed = HttpClient(parse_overrides(f"{NOWHERE}={echo_server}"))
+    assert routed.unresolvable(f"https://{NOWHERE}/v1/hello") is None
+    astray = HttpClient(parse_overrides(f"{NOWHERE}=http://backend.failover-test.invalid:8080"))
+    problem = astray.unresolvable(f"https://{NOWHERE}/v1/hello")
+    assert problem is not None
+    assert problem.startswith(f"FAILOVER_RESOLVE sends {NOWHERE} to backend.failover-test.invalid")

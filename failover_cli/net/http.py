@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -20,6 +22,12 @@ from dataclasses import dataclass, field
 from failover_cli.errors import BadInput
 
 RESOLVE_VARIABLE = "FAILOVER_RESOLVE"
+LOOKUP_TIMEOUT = 5.0  # seconds a name lookup gets before the name counts as not resolving
+RESOLVE_HINT = (
+    f"Export {RESOLVE_VARIABLE} with an entry for it (HOST_PATTERN=http://ADDRESS:PORT, as "
+    "curl's --resolve; `failover sandbox` prints the value for the sandbox), or fix the "
+    "name's DNS (`failover doctor` checks the hosted zone's delegation)."
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,37 @@ def route(url: str, overrides: list[Override]) -> tuple[str, str | None]:
     return url, None
 
 
+def name_problem(host: str, error: BaseException | str, *, via: str | None = None) -> str:
+    """One sentence: `host` does not resolve, and what FAILOVER_RESOLVE did about it."""
+    if via is not None:
+        return f"{RESOLVE_VARIABLE} sends {host} to {via}, which does not resolve ({error})"
+    if not os.environ.get(RESOLVE_VARIABLE, "").strip():
+        told = f"{RESOLVE_VARIABLE} is not set"
+    else:
+        told = f"no {RESOLVE_VARIABLE} entry matches it"
+    return f"{host} does not resolve from this machine ({error}) and {told}"
+
+
+def lookup(name: str, port: int, timeout: float = LOOKUP_TIMEOUT) -> None:
+    """Resolve `name` or raise OSError; a resolver that does not answer in `timeout` counts
+    as a failure (getaddrinfo has no timeout of its own, so it runs on a daemon thread)."""
+    failed: list[OSError] = []
+
+    def run() -> None:
+        try:
+            socket.getaddrinfo(name, port, proto=socket.IPPROTO_TCP)
+        except OSError as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="lookup", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise OSError(f"no DNS answer within {timeout:g} s")
+    if failed:
+        raise failed[0]
+
+
 class HttpClient:
     """GET with a timeout, honouring FAILOVER_RESOLVE; never raises for HTTP or network errors."""
 
@@ -111,4 +150,25 @@ class HttpClient:
             )
         except (urllib.error.URLError, OSError, TimeoutError) as error:
             reason = getattr(error, "reason", error)
+            if isinstance(reason, socket.gaierror):  # say which name and which variable
+                name = urllib.parse.urlsplit(url).hostname or url
+                via = urllib.parse.urlsplit(target).netloc if host else None
+                reason = name_problem(name, reason, via=via)
             return HttpAnswer(0, "", {}, time.monotonic() - started, error=str(reason))
+
+    def unresolvable(self, url: str, *, timeout: float = LOOKUP_TIMEOUT) -> str | None:
+        """Why a request to `url` cannot find its host from here (None when it can): the
+        FAILOVER_RESOLVE address when an entry matches, else the name itself. A proxy from
+        the environment resolves names for us, so then there is nothing to check."""
+        target, host = route(url, self.overrides)
+        parts = urllib.parse.urlsplit(target)
+        name = parts.hostname or ""
+        proxied = host is None and urllib.request.getproxies().get(parts.scheme)
+        if proxied and not urllib.request.proxy_bypass(name):
+            return None
+        try:
+            lookup(name, parts.port or (443 if parts.scheme == "https" else 80), timeout)
+        except OSError as error:
+            asked = urllib.parse.urlsplit(url).hostname or url
+            return name_problem(asked, error, via=parts.netloc if host else None)
+        return None

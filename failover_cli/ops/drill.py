@@ -31,7 +31,12 @@ from failover_cli.ops.flag import (
     set_force_fail,
     variables_of,
 )
-from failover_cli.ops.force_fail import DEFAULT_TIMEOUT, refuse_last_healthy, require_region
+from failover_cli.ops.force_fail import (
+    DEFAULT_TIMEOUT,
+    refuse_last_healthy,
+    refuse_unwatchable,
+    require_region,
+)
 from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, take_baseline
 from failover_cli.ops.interrupts import shielded, signals_as_interrupts
 from failover_cli.ops.phases import Say, Watch, literal, watch
@@ -99,6 +104,7 @@ def drill(
     """Run the drill on `region`; `timeout` bounds each half's watch."""
     require_region(ctx, region)
     observer = observer or AwsObserver(ctx)
+    refuse_unwatchable(observer, f"start a drill on {region}")
     _refuse_unreachable(ctx, region)
     if is_force_failed(variables_of(read_configuration(ctx, region))):
         raise BadInput(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from failover_cli.aws.errors import translate
 from failover_cli.engine.context import Context
 from failover_cli.errors import BadInput, FailoverError
+from failover_cli.net.http import RESOLVE_HINT
 from failover_cli.ops.flag import (
     FORCE_FAIL,
     FlagChange,
@@ -133,6 +134,17 @@ def refuse_last_healthy(
     return states
 
 
+def refuse_unwatchable(observer: Observer, doing: str) -> None:
+    """Refuse (exit 2, nothing changed) to watch requests that cannot find their host:
+    each would fail at once with a DNS error, and the watch would wait out its time-out."""
+    problem = observer.unreachable()
+    if problem is not None:
+        raise BadInput(
+            f"Refusing to {doing}: it follows requests through the custom domain, but {problem}",
+            hint=f"Nothing was changed. {RESOLVE_HINT}",
+        )
+
+
 def force_fail(
     ctx: Context,
     region: str,
@@ -152,6 +164,9 @@ def force_fail(
     """
     require_region(ctx, region)
     observer = observer or AwsObserver(ctx)
+    if wait:
+        action = "restore" if restore else "fail"
+        refuse_unwatchable(observer, f"{action} {region} and follow it")
     if restore:
         return _restore(ctx, region, observer, wait, timeout, say, via)
     try:

@@ -97,6 +97,10 @@ class Observer(Protocol):
 
     def settings(self, region: str) -> CheckSettings: ...
 
+    def unreachable(self) -> str | None:
+        """Why the requests the watch sends cannot reach their host (None: they can)."""
+        ...
+
 
 class AwsObserver:
     """Readings from Route 53 and through the custom domain; safe to call from threads."""
@@ -190,6 +194,13 @@ class AwsObserver:
                 targets[normalise(alias)] = region
         return targets
 
+    def unreachable(self) -> str | None:
+        """The custom domain (or the FAILOVER_RESOLVE address it goes to) must resolve here:
+        otherwise every request reading fails at once and a watch waits its whole time-out."""
+        if self.ctx.config.domain is None:
+            return None
+        return self.http.unresolvable(serving_url(self.ctx.config, ""))
+
     def request(self) -> RequestReading:
         if self.ctx.config.domain is None:
             raise Unavailable("there is no custom domain to send a request through")
@@ -211,8 +222,7 @@ def resolve_all(names: list[str]) -> dict[str, frozenset[str]]:
         return {}
     pool = ThreadPoolExecutor(max_workers=len(names))
     futures = {
-        name: pool.submit(socket.getaddrinfo, name, 443, proto=socket.IPPROTO_TCP)
-        for name in names
+        name: pool.submit(socket.getaddrinfo, name, 443, proto=socket.IPPROTO_TCP) for name in names
     }
     found: dict[str, frozenset[str]] = {}
     try:
