@@ -101,11 +101,17 @@ def test_an_update_in_progress_refuses_the_next_until_it_is_done(slow_lambda: st
     assert code(unpublished) == "ResourceConflictException"
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     assert lam.get_function_configuration(FunctionName=name)["LastUpdateStatus"] == "Successful"
-    assert lam.publish_version(FunctionName=name)["MemorySize"] == 256
+    published = lam.publish_version(FunctionName=name)
+    assert (published["MemorySize"], published["State"]) == (256, "Pending")
+    with pytest.raises(ClientError) as pending:  # not invocable until Lambda has prepared it
+        lam.invoke(FunctionName=name, Qualifier="1", Payload=b"{}")
+    assert code(pending) == "ResourceConflictException"
     lam.update_function_configuration(FunctionName=name, MemorySize=512)  # accepted now
     # A published version is never the one being updated.
     version = lam.get_function_configuration(FunctionName=name, Qualifier="1")
     assert version["LastUpdateStatus"] == "Successful"
+    lam.get_waiter("published_version_active").wait(FunctionName=name, Qualifier="1")
+    assert lam.invoke(FunctionName=name, Qualifier="1", Payload=b"{}")["StatusCode"] == 200
 
 
 def test_the_tool_gets_past_both_on_up_force_fail_and_down(

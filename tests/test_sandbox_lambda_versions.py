@@ -243,3 +243,22 @@ def test_deleting_versions_follows_lambdas_rules(function: str) -> None:
     versions = lam().list_versions_by_function(FunctionName=function)["Versions"]
     assert [v["Version"] for v in versions] == ["$LATEST", "2", "3"]
     assert invoke(f"{function}:live")[0]["release"] in (2, 3)
+
+
+def test_versions_and_aliases_are_listed_in_pages(function: str) -> None:
+    for n in range(2, 5):
+        lam().publish_version(FunctionName=function)
+        update(function, ZipFile=release(n))
+    lam().publish_version(FunctionName=function)  # versions 1 to 4
+    for name, version in (("a", "1"), ("b", "2"), ("c", "2")):
+        lam().create_alias(FunctionName=function, Name=name, FunctionVersion=version)
+    first = lam().list_versions_by_function(FunctionName=function, MaxItems=2)
+    assert [v["Version"] for v in first["Versions"]] == ["$LATEST", "1"]
+    rest = lam().list_versions_by_function(FunctionName=function, Marker=first["NextMarker"])
+    assert [v["Version"] for v in rest["Versions"]] == ["2", "3", "4"]
+    assert "NextMarker" not in rest
+    paginator = lam().get_paginator("list_versions_by_function")
+    pages = paginator.paginate(FunctionName=function, PaginationConfig={"PageSize": 3})
+    assert [v["Version"] for page in pages for v in page["Versions"]][-1] == "4"
+    on_two = lam().list_aliases(FunctionName=function, FunctionVersion="2")["Aliases"]
+    assert sorted(a["Name"] for a in on_two) == ["b", "c"]

@@ -42,7 +42,8 @@ class AwsRules:
     health_check_status_per_second: float = 1.0
     health_check_status_burst: float = 4.0
     # Lambda: after UpdateFunctionConfiguration or UpdateFunctionCode, LastUpdateStatus is
-    # InProgress for a while and another update answers ResourceConflictException.
+    # InProgress for a while and another update answers ResourceConflictException; a
+    # version just published is Pending (not invocable) as long.
     function_update_seconds: float = 3.0
     # IAM is eventually consistent: Lambda cannot assume a role created this many real
     # seconds ago yet (CreateFunction: InvalidParameterValueException).

@@ -9,7 +9,8 @@ an update in progress refusing the next, and a new role not assumable yet (updat
 published versions as immutable snapshots numbered once, RevisionId/CodeSha256
 guards, the versions an alias routes to kept (versions, revisions, catalog);
 aliases validated and routing invocations, weights included (aliases, catalog);
-a resource-based policy per version and alias (permissions).
+a resource-based policy per version and alias (permissions); versions and
+aliases listed in pages (lists).
 The entry point is `invoke.install`. Named `lambda_` because `lambda` is a
 keyword.
 """

@@ -4,8 +4,9 @@ Read without creating anything (a plain dict lookup per account and region).
 What Lambda keeps per version or alias and moto does not is kept on moto's own
 objects, so it lives and dies with them: a RevisionId per function version
 (`revision`), a resource-based policy per version and per alias (`policy_of`),
-and the highest version number ever published (`next_version_number`: Lambda
-never hands a number out twice, moto reuses it after a version is deleted).
+the highest version number ever published (`next_version_number`: Lambda
+never hands a number out twice, moto reuses it after a version is deleted), and
+when a version just published stops being Pending (`set_pending`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import random
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -23,6 +25,11 @@ VERSION = re.compile(r"^[0-9]+$")  # botocore's Version shape: (\$LATEST|[0-9]+)
 REVISION_KEY = "sandbox_revision_id"
 POLICY_KEY = "sandbox_policy"
 LAST_NUMBER_KEY = "sandbox_last_version"
+ACTIVE_AT_KEY = "sandbox_active_at"  # time.monotonic() when a new version is ready
+PENDING = (
+    "The operation cannot be performed at this time. "
+    "The function is currently in the following state: Pending"
+)
 
 # PublishVersion, DeleteFunction and the alias calls read-modify-write moto's lists.
 lock = threading.RLock()
@@ -117,6 +124,28 @@ def revision(obj: Any) -> str:
 def new_revision(obj: Any) -> str:
     obj.__dict__[REVISION_KEY] = str(uuid.uuid4())
     return str(obj.__dict__[REVISION_KEY])
+
+
+def set_pending(version: Any, real_seconds: float) -> None:
+    """A version just published is Pending for a while (Lambda creates its environment)."""
+    if real_seconds > 0:
+        version.__dict__[ACTIVE_AT_KEY] = time.monotonic() + real_seconds
+
+
+def is_pending(obj: Any) -> bool:
+    active_at = obj.__dict__.get(ACTIVE_AT_KEY) if obj is not None else None
+    return active_at is not None and time.monotonic() < active_at
+
+
+def describe(obj: Any, configuration: dict[str, Any]) -> dict[str, Any]:
+    """Add what Lambda reports and moto does not: the RevisionId, and the Pending state
+    of a version just published (the `published_version_active` waiter reads it)."""
+    configuration["RevisionId"] = revision(obj)
+    if is_pending(obj):
+        configuration["State"] = "Pending"
+        configuration["StateReason"] = "The function is being created."
+        configuration["StateReasonCode"] = "Creating"
+    return configuration
 
 
 def policy_of(target: Any, function_arn: str) -> Any:

@@ -7,7 +7,8 @@
   current code runs with its current environment in a worker process
   (`LambdaRuntime`); errors and timeouts are answered as Lambda answers them.
 - Invoke of an alias runs the version the alias routes that call to
-  (catalog.resolve: weighted routing drawn per call).
+  (catalog.resolve: weighted routing drawn per call); a version just published
+  answers ResourceConflictException while it is Pending.
 - DeleteFunction: the function's (or the deleted version's) warm workers are stopped.
 
 Everything else about functions is moto's.
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.lambda_ import catalog
 from failover_cli.sandbox.lambda_.catalog import resolve as resolve_alias
 from failover_cli.sandbox.lambda_.functions import (
     FunctionSpec,
@@ -152,6 +154,9 @@ class LambdaInterceptor(Interceptor):
         # An alias runs the version it routes this call to (its weights drawn per call).
         version = resolve_alias(request.account_id, request.region, name, qualifier)
         spec, moto_code = lookup(request.account_id, request.region, name, version)
+        function = catalog.find(request.account_id, request.region, name)
+        if function is not None and catalog.is_pending(function.target(version)):
+            raise LambdaApiError("ResourceConflictException", catalog.PENDING, 409)
         event = _event(request.body)
         if kind == "DryRun":
             return Response(204, _headers(spec.version), b"")

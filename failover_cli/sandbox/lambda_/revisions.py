@@ -8,7 +8,8 @@ UpdateFunctionCode / UpdateFunctionConfiguration / PublishVersion with a
 revision ID matches the ID that's specified"). Here the configurations moto
 answers (CreateFunction, GetFunction, GetFunctionConfiguration, the updates,
 ListVersionsByFunction) carry the current RevisionId of the version they
-describe, and the updates hold to theirs. PublishVersion's check is versions.py's.
+describe (and the Pending state of a version just published), and the updates
+hold to theirs. PublishVersion's check is versions.py's.
 """
 
 from __future__ import annotations
@@ -84,4 +85,4 @@ def _stamp(request: AwsRequest, configuration: dict[str, Any]) -> None:
     function = catalog.find(request.account_id, request.region, name)
     target = function.target(version) if function is not None else None
     if target is not None:
-        configuration["RevisionId"] = catalog.revision(target)
+        catalog.describe(target, configuration)

@@ -8,7 +8,9 @@ Here:
 
 - PublishVersion snapshots `$LATEST`'s code and configuration under the next
   number never used by this function; nothing changed since the newest version:
-  that version is answered, no new one. `RevisionId` must be `$LATEST`'s
+  that version is answered, no new one. A new version is Pending (not
+  invocable) for as long as an update stays in progress
+  (`function_update_seconds`). `RevisionId` must be `$LATEST`'s
   (PreconditionFailedException) and `CodeSha256` its code's hash
   (InvalidParameterValueException), as Lambda checks them (API Reference,
   PublishVersion; messages as Lambda words them). UpdateFunctionCode with
@@ -33,6 +35,7 @@ import json
 import re
 from typing import Any
 
+from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.lambda_ import catalog
 from failover_cli.sandbox.lambda_.aliases import STALE_REVISION, AliasRules
@@ -41,11 +44,13 @@ from failover_cli.sandbox.lambda_.functions import (
     named_in,
 )
 from failover_cli.sandbox.lambda_.invoke import lambda_error
+from failover_cli.sandbox.lambda_.lists import Pages
 from failover_cli.sandbox.lambda_.permissions import QualifiedPermissions
 from failover_cli.sandbox.lambda_.revisions import Revisions
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_response
+from failover_cli.sandbox.scheduler import Scheduler
 
 _FUNCTION = r"^/2015-03-31/functions/(?P<function>[^/]+)"
 _PUBLISH = re.compile(_FUNCTION + r"/versions/?$")
@@ -57,11 +62,20 @@ IMMUTABLE = "Published versions are immutable: update $LATEST and publish a new 
 
 def install(context: SandboxContext) -> None:
     """Revisions outermost: a stale RevisionId is refused before anything changes."""
-    for interceptor in (Revisions(), Versions(), AliasRules(), QualifiedPermissions()):
+    versions = Versions(context.rules, context.scheduler)
+    for interceptor in (Revisions(), versions, AliasRules(), QualifiedPermissions(), Pages()):
         context.layer.add(interceptor)
 
 
 class Versions(Interceptor):
+    def __init__(self, rules: AwsRules, scheduler: Scheduler):
+        self.rules = rules
+        self.scheduler = scheduler
+
+    def pending_seconds(self) -> float:
+        """Real seconds a new version stays Pending: as long as an update is in progress."""
+        return self.scheduler.real_seconds(self.rules.settings()["function_update_seconds"])
+
     def wants(self, request: AwsRequest) -> bool:
         if request.service != "lambda":
             return False
@@ -80,13 +94,14 @@ class Versions(Interceptor):
         try:
             if request.method == "POST":
                 body = request.json()
-                return _answer(publish(request.account_id, request.region, name, body))
+                version = publish(request.account_id, request.region, name, body)
+                return _answer(version, self.pending_seconds())
             if request.method == "DELETE":
                 return _delete(request, forward, name, qualifier)
             if qualifier not in (None, catalog.LATEST):
                 raise LambdaApiError("InvalidParameterValueException", IMMUTABLE)
             if _CODE.match(request.path) and request.json().get("Publish"):
-                return _update_and_publish(request, forward, name)
+                return _update_and_publish(request, forward, name, self.pending_seconds())
             return forward(request)
         except LambdaApiError as error:
             return lambda_error(error)
@@ -163,21 +178,29 @@ def _content(fn: Any) -> str:
     )
 
 
-def _answer(version: Any) -> Response:
-    configuration = version.get_configuration()
-    configuration["RevisionId"] = catalog.revision(version)
+def _answer(version: Any, pending_s: float) -> Response:
+    configuration = _described(version, pending_s)
     return json_response(configuration, status=201, content_type="application/json")
 
 
-def _update_and_publish(request: AwsRequest, forward: Forward, name: str) -> Response:
+def _described(version: Any, pending_s: float) -> dict[str, Any]:
+    """A new version starts Pending (Lambda prepares it); the newest one answered again
+    because nothing changed keeps its state."""
+    if catalog.ACTIVE_AT_KEY not in version.__dict__:
+        version.__dict__[catalog.ACTIVE_AT_KEY] = 0.0  # answered once: later publishes skip
+        catalog.set_pending(version, pending_s)
+    return catalog.describe(version, version.get_configuration())
+
+
+def _update_and_publish(
+    request: AwsRequest, forward: Forward, name: str, pending_s: float
+) -> Response:
     body = {k: v for k, v in request.json().items() if k != "Publish"}
     response = forward(dataclasses.replace(request, body=json.dumps(body).encode()))
     if not response.ok or body.get("DryRun"):
         return response
     version = publish(request.account_id, request.region, name, {})
-    configuration = version.get_configuration()
-    configuration["RevisionId"] = catalog.revision(version)
-    return response.with_json(configuration)
+    return response.with_json(_described(version, pending_s))
 
 
 def _delete(request: AwsRequest, forward: Forward, name: str, qualifier: str | None) -> Response:
