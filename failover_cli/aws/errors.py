@@ -46,14 +46,19 @@ SERVICE_KEY = "FailoverService"
 REGION_KEY = "FailoverRegion"  # and the region the call went to
 
 
+def error_code(error: BaseException) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
 def is_permanent(error: BaseException) -> bool:
     """An AWS error no retry can fix: access denied, or credentials missing or refused."""
     from botocore import exceptions as bx
 
     if isinstance(error, bx.NoCredentialsError | bx.PartialCredentialsError | bx.ProfileNotFound):
         return True
-    response = getattr(error, "response", None) or {}
-    code = str(response.get("Error", {}).get("Code", ""))
+    code = error_code(error)
     return code in _ACCESS_DENIED or code in _BAD_CREDENTIALS
 
 
@@ -123,7 +128,7 @@ def _client_error(
 ) -> FailoverError:
     response = getattr(error, "response", {}) or {}
     err = response.get("Error", {})
-    code = str(err.get("Code", ""))
+    code = error_code(error)
     message = str(err.get("Message", "")) or str(error)
     operation = operation or getattr(error, "operation_name", "") or ""
     service = service or response.get("ResponseMetadata", {}).get(SERVICE_KEY)

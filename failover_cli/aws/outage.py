@@ -20,7 +20,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
-from failover_cli.aws.errors import REGION_KEY, SERVICE_KEY
+from failover_cli.aws.errors import REGION_KEY, SERVICE_KEY, error_code
 from failover_cli.errors import FailoverError
 
 T = TypeVar("T")
@@ -68,7 +68,7 @@ def outage_region(error: BaseException, default: str | None = None) -> str | Non
         if isinstance(seen, bx.ClientError):
             response: dict[str, Any] = getattr(seen, "response", {}) or {}
             status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-            code = str(response.get("Error", {}).get("Code", ""))
+            code = error_code(seen)
             if status >= 500 or code in _OUTAGE_CODES:
                 return str(response.get("ResponseMetadata", {}).get(REGION_KEY) or default or "")
             return None

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.errors import error_code
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
 
@@ -376,7 +377,7 @@ class Doctor:
                 key = f"doctor:{read.__name__}:{region}"
                 return self.ctx.memo(key, lambda: read(self.ctx, region)), None
             except Exception as error:  # said as "could not check" by the caller
-                code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
+                code = error_code(error)
                 return None, REGION_DISABLED if code in _REGION_DISABLED_CODES else _reason(error)
 
         regions = list(self.ctx.config.regions)

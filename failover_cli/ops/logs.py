@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from failover_cli.aws.deadlines import READ_ONLY
+from failover_cli.aws.errors import error_code
 from failover_cli.aws.outage import Unreachable, answer_within
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
@@ -136,7 +137,7 @@ def read_events(
         except Unreachable as why:
             return [], str(why), False
         except Exception as error:
-            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            code = error_code(error)
             if code == "ResourceNotFoundException":
                 return [], f"no log group {group} in {region} (deploy with `failover up`)", False
             raise

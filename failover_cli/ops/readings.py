@@ -15,12 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from failover_cli.aws.errors import error_code
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import reachable_secret
 from failover_cli.net.http import HttpClient
 from failover_cli.ops.status import serving_url
 from failover_cli.ops.status_model import HEALTHY, UNHEALTHY, CheckerReport, summarise_check
-from failover_cli.resources.base import error_code
 from failover_cli.resources.health_check_lookup import ROUTE53_REGION, find_health_check
 from failover_cli.resources.hosted_zone import find_zone, normalise, record_sets
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask, new_secret
@@ -37,7 +38,6 @@ from failover_cli.ops.rotate_watch import (
     server_time,
     succeeding,
 )
-from failover_cli.resources.base import error_code
 from failover_cli.resources.health_check import health_path
 from failover_cli.resources.health_check_lookup import (
     ROUTE53_REGION,

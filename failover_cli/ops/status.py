@@ -25,6 +25,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from failover_cli.aws.errors import error_code
 from failover_cli.config.schema import STACK_TAG, Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask, read_function
@@ -49,7 +50,7 @@ from failover_cli.ops.status_model import (
 )
 from failover_cli.ops.status_reads import UNREAD, DeadlineReads, Unread, answered
 from failover_cli.resources.api import find_api
-from failover_cli.resources.base import NOT_OURS, error_code, is_owned, not_ours
+from failover_cli.resources.base import NOT_OURS, is_owned, not_ours
 from failover_cli.resources.check_override import is_overridden
 from failover_cli.resources.dynamodb import TableFacts, read_table
 from failover_cli.resources.health_check_lookup import (

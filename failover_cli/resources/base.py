@@ -94,11 +94,6 @@ def tag_dict(
     return {item[key]: item[value] for item in items or []}
 
 
-def error_code(error: BaseException) -> str:
-    response: dict[str, Any] = getattr(error, "response", {}) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
 def comparable_tags(
     observed: dict[str, str], wanted: tuple[tuple[str, str], ...]
 ) -> tuple[tuple[str, str], ...]:

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry, wait_until
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
@@ -37,7 +38,7 @@ from failover_cli.resources.acm import (
     describe,
     find_certificate,
 )
-from failover_cli.resources.base import Handler, comparable_tags, error_code, tag_list
+from failover_cli.resources.base import Handler, comparable_tags, tag_list
 from failover_cli.resources.hosted_zone import (
     Zone,
     change,

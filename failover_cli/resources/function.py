@@ -18,6 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import retry
 from failover_cli.bundle import HANDLER as HANDLER_NAME
 from failover_cli.bundle import CodeBundle
@@ -33,7 +34,7 @@ from failover_cli.engine.secret import (
     read_function,
 )
 from failover_cli.errors import ConflictError
-from failover_cli.resources.base import Handler, comparable_tags, error_code, is_owned
+from failover_cli.resources.base import Handler, comparable_tags, is_owned
 from failover_cli.resources.role import role_arn, with_account, without_account
 
 KIND = "function"

@@ -23,11 +23,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.errors import error_code
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.base import Handler, error_code
+from failover_cli.resources.base import Handler
 from failover_cli.resources.domain_name import domain_target
 from failover_cli.resources.health_check_lookup import find_health_check
 from failover_cli.resources.hosted_zone import (

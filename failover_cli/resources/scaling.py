@@ -20,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
-from failover_cli.resources.base import Handler, error_code
+from failover_cli.resources.base import Handler
 from failover_cli.resources.dynamodb import key_of, owned_in_region, table_key
 
 KIND = "scaling"
