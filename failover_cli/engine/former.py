@@ -183,20 +183,10 @@ def _replica_regions(ctx: Context) -> list[str]:
 
 
 def _check_regions(ctx: Context) -> list[str]:
-    from failover_cli.resources.health_check_lookup import NAME_TAG, all_checks
+    from failover_cli.resources.health_check_lookup import all_checks, owner_region
 
-    stack = ctx.config.stack
-    found = []
-    for check, tags in all_checks(ctx):
-        if tags:
-            name = tags.get(NAME_TAG, "")
-            if is_owned(tags, stack) and name.startswith(f"{stack}-"):
-                found.append(name.removeprefix(f"{stack}-"))
-        else:  # an interrupted create: untagged, under the stack's CallerReference prefix
-            parts = str(check.get("CallerReference", "")).split(":")
-            if len(parts) >= 3 and parts[0] == stack:
-                found.append(parts[1])
-    return [r for r in found if _looks_like_region(r)]
+    found = [owner_region(check, tags, ctx.config.stack) for check, tags in all_checks(ctx)]
+    return [r for r in found if r is not None and _looks_like_region(r)]
 
 
 def _record_regions(ctx: Context) -> list[str]:

@@ -49,16 +49,23 @@ def owned_health_checks(ctx: Context, region: str, *, fresh: bool = False) -> li
 def candidates(ctx: Context, region: str, fresh: bool) -> tuple[list[Tagged], list[Tagged]]:
     """(owned, look-alikes) among the checks whose Name tag is `<stack>-<R>`; owned also
     holds untagged checks under the stack's CallerReference prefix (an interrupted create)."""
-    name = ctx.config.health_check_name(region)
-    prefix = reference_prefix(ctx, region)
-    named, owned = [], []
-    for check, tags in _all_checks(ctx, fresh):
-        if tags.get(NAME_TAG) == name:
-            named.append((check, tags))
-        elif not tags and str(check.get("CallerReference", "")).startswith(prefix):
-            owned.append((check, tags))
-    owned += [(c, t) for c, t in named if is_owned(t, ctx.config.stack)]
-    return owned, [(c, t) for c, t in named if not is_owned(t, ctx.config.stack)]
+    name, stack = ctx.config.health_check_name(region), ctx.config.stack
+    checks = _all_checks(ctx, fresh)
+    mine = [(c, t) for c, t in checks if owner_region(c, t, stack) == region]
+    owned = [(c, t) for c, t in mine if not t] + [(c, t) for c, t in mine if t]
+    return owned, [(c, t) for c, t in checks if t.get(NAME_TAG) == name and not is_owned(t, stack)]
+
+
+def owner_region(check: dict[str, Any], tags: dict[str, str], stack: str) -> str | None:
+    """The region whose check this is when the stack owns it (the rule in this module's
+    docstring), else None: the one ownership rule, for finding a region's check and for
+    finding the regions the stack still has checks in."""
+    if tags:
+        name = tags.get(NAME_TAG, "")
+        owned = is_owned(tags, stack) and name.startswith(f"{stack}-")
+        return name.removeprefix(f"{stack}-") if owned else None
+    parts = str(check.get("CallerReference", "")).split(":")  # untagged: an interrupted create
+    return parts[1] if len(parts) >= 3 and parts[0] == stack else None
 
 
 def reference_prefix(ctx: Context, region: str) -> str:
