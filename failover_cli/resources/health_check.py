@@ -30,6 +30,7 @@ from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
+from failover_cli.resources.alarm import follow_health_check
 from failover_cli.resources.api import API_ID, find_api
 from failover_cli.resources.base import Handler, comparable_tags, tag_list
 from failover_cli.resources.check_override import OVERRIDE_OUTPUT, is_overridden, original_of
@@ -44,7 +45,12 @@ from failover_cli.resources.health_check_lookup import (
     pick,
     reference_prefix,
 )
-from failover_cli.resources.health_check_replace import delete_check, records_using, switch
+from failover_cli.resources.health_check_replace import (
+    delete_check,
+    records_using,
+    repoint,
+    wait_for_reports,
+)
 
 PORT = 443
 REPLACED_FIELDS = ("type", "interval", "measure_latency")  # Route 53 cannot change these
@@ -224,6 +230,18 @@ class HealthCheckHandler(Handler):
             delete_check(ctx, spec, check_id)
         forget_checks(ctx)
         ctx.outputs.pop(f"health_check_id:{spec.region}", None)
+
+
+def switch(ctx: Context, spec: Spec, old_ids: list[str], new_id: str) -> None:
+    """Move every user of the old checks to the new one, then delete the old ones."""
+    wait_for_reports(ctx, spec.region, new_id)
+    moved = repoint(ctx, old_ids, new_id)
+    if moved:
+        ctx.progress(spec.region, f"moved {moved} record(s) to health check {new_id}")
+    follow_health_check(ctx, spec.region, old_ids, new_id)
+    for old in old_ids:
+        delete_check(ctx, spec, old)
+    forget_checks(ctx)
 
 
 def _caller_reference(ctx: Context, region: str) -> str:

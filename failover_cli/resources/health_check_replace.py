@@ -1,10 +1,10 @@
 """Replacing a Route 53 health check without a gap, and deleting one safely.
 
 Interval, latency measurement and type cannot change in place, so the health check
-handler creates a new check and hands over here: wait until the new check reports,
-UPSERT every record that uses an old check with the new id (waiting INSYNC), point the
-alarm at it (`alarm.follow_health_check`), and only then delete the old checks. Each
-step is idempotent, so an interrupted replacement finishes on the next run.
+handler creates a new check and then (its `switch`) waits here until the new check
+reports, UPSERTs every record that uses an old check with the new id (waiting INSYNC),
+points the alarm at it (`alarm.follow_health_check`), and only then deletes the old
+checks. Each step is idempotent, so an interrupted replacement finishes on the next run.
 """
 
 from __future__ import annotations
@@ -15,21 +15,8 @@ from failover_cli.aws.retry import wait_until
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Spec
 from failover_cli.errors import FailoverError, TimeoutExpired
-from failover_cli.resources.alarm import follow_health_check
-from failover_cli.resources.health_check_lookup import HEALTHY_SHARE, ROUTE53_REGION, forget_checks
+from failover_cli.resources.health_check_lookup import HEALTHY_SHARE, ROUTE53_REGION
 from failover_cli.resources.hosted_zone import Zone, find_zone, forget_record_sets, route53
-
-
-def switch(ctx: Context, spec: Spec, old_ids: list[str], new_id: str) -> None:
-    """Move every user of the old checks to the new one, then delete the old ones."""
-    wait_for_reports(ctx, spec.region, new_id)
-    moved = _repoint(ctx, old_ids, new_id)
-    if moved:
-        ctx.progress(spec.region, f"moved {moved} record(s) to health check {new_id}")
-    follow_health_check(ctx, spec.region, old_ids, new_id)
-    for old in old_ids:
-        delete_check(ctx, spec, old)
-    forget_checks(ctx)
 
 
 def delete_check(ctx: Context, spec: Spec, check_id: str) -> None:
@@ -78,7 +65,7 @@ def wait_for_reports(ctx: Context, region: str, check_id: str) -> None:
         ctx.progress(region, f"health check {check_id} reports no healthy majority yet")
 
 
-def _repoint(ctx: Context, old_ids: list[str], new_id: str) -> int:
+def repoint(ctx: Context, old_ids: list[str], new_id: str) -> int:
     """UPSERT each record using an old check with the new id, all else equal; wait INSYNC."""
     zone, using = records_using(ctx, old_ids)
     if zone is None or not using:
