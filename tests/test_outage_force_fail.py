@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from failover_cli.resources.check_override import MARKER, TAG
+from failover_cli.services.health_check_override import MARKER, TAG
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import Run, client, failover, unique_stack, write_config
 from tests.faults import Fault, FaultInjector, Rule

@@ -12,11 +12,11 @@ from moto import mock_aws
 from failover_cli.bundle import CodeBundle
 from failover_cli.config.schema import HealthCheckConfig
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import props_dict
 from failover_cli.engine.model import Action, Change, Observed, Spec
 from failover_cli.engine.planner import plan_down
-from failover_cli.resources.base import props_dict
 from failover_cli.resources.health_check import HANDLER, desired
-from failover_cli.resources.health_check_lookup import find_health_check
+from failover_cli.services.health_checks import find_health_check
 from tests.engine_helpers import context, make_config
 
 SECRET = "0123456789abcdef0123456789abcdef"

@@ -37,8 +37,8 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
     from failover_cli.ops.preflight import preflight_up
     from failover_cli.ops.reachability import Progress, applied_progress, stopped_by_outage
     from failover_cli.ops.status import api_url
-    from failover_cli.resources.check_override import noted_overrides
     from failover_cli.resources.subscription import PENDING_OUTPUT
+    from failover_cli.services.health_check_override import noted_overrides
 
     ctx, console, printer = open_context(state)
     config = ctx.config

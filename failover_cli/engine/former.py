@@ -23,10 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
+from failover_cli.aws.tags import is_owned
 from failover_cli.config.schema import Config, DomainConfig
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Action, Change, Observed, Spec
-from failover_cli.resources.base import is_owned
 
 # Deleted in this order in a region leaving the config: out of DNS first, then its health
 # check (the alarm goes with it), then the rest; the replica last, so that an interrupted
@@ -183,15 +183,15 @@ def _replica_regions(ctx: Context) -> list[str]:
 
 
 def _check_regions(ctx: Context) -> list[str]:
-    from failover_cli.resources.health_check_lookup import all_checks, owner_region
+    from failover_cli.services.health_checks import all_checks, owner_region
 
     found = [owner_region(check, tags, ctx.config.stack) for check, tags in all_checks(ctx)]
     return [r for r in found if r is not None and _looks_like_region(r)]
 
 
 def _record_regions(ctx: Context) -> list[str]:
-    from failover_cli.resources.hosted_zone import find_zone, record_sets
     from failover_cli.resources.record import TYPE
+    from failover_cli.services.route53_zone import find_zone, record_sets
 
     domain = ctx.config.domain
     if domain is None:
@@ -262,7 +262,7 @@ def _owned_domain_names(ctx: Context, regions: tuple[str, ...]) -> list[str]:
 def _domain_config(ctx: Context, name: str) -> DomainConfig:
     """A DomainConfig for a former domain: its hosted zone is the nearest public zone above
     it (the configured zone first, when it is one; with none left, its records are gone)."""
-    from failover_cli.resources.hosted_zone import find_zone
+    from failover_cli.services.route53_zone import find_zone
 
     labels = name.rstrip(".").split(".")
     candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]

@@ -44,7 +44,7 @@ def refuse_primary_move(ctx: Context) -> None:
     """The first region is where the table lives. Moving it elsewhere is only an order
     change when the table already has a replica there; otherwise `up` would create a
     second, empty table. Read-only; costs nothing once the table is in the primary."""
-    from failover_cli.resources.dynamodb import owned_in_region, read_table
+    from failover_cli.services.dynamodb_tables import owned_in_region, read_table
 
     config = ctx.config
     name = config.table.name

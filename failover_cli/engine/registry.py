@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from failover_cli.resources.base import Handler
+    from failover_cli.engine.handler import Handler
 
 # kind -> module under failover_cli.resources (in build order, for readability)
 KINDS: dict[str, str] = {

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 def build_specs(ctx: Context) -> list[Spec]:
     """The desired state for `up`/`plan`: preconditions checked, secret resolved, code zipped."""
-    from failover_cli.resources.hosted_zone import preflight
+    from failover_cli.services.route53_zone import preflight
 
     code = build_bundle(ctx.config.function.source)  # first: a bad bundle costs no AWS call
     for what in code.skipped:

@@ -195,7 +195,7 @@ class Doctor:
     # --- hosted zone ----------------------------------------------------------------------
 
     def hosted_zone(self, in_sandbox: bool) -> Check:
-        from failover_cli.resources.hosted_zone import find_zone, route53
+        from failover_cli.services.route53_zone import find_zone, route53
 
         name = "hosted zone"
         domain = self.ctx.config.domain

@@ -18,10 +18,10 @@ from typing import Any
 from failover_cli.aws.deadlines import Deadline
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, Clock, retry, wait_until
+from failover_cli.aws.tags import not_ours
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import read_function
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.base import not_ours
 from failover_cli.resources.function import FORCE_FAIL
 
 TRUTHY = frozenset({"true", "1", "yes"})  # what the function itself honours (settings.py)

@@ -46,7 +46,7 @@ from failover_cli.ops.force_fail_check import (
 from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, take_baseline
 from failover_cli.ops.phases import Say, Watch, literal, watch
 from failover_cli.ops.readings import AwsObserver, HealthReading, Observer
-from failover_cli.resources.check_override import OverrideChange, check_overridden
+from failover_cli.services.health_check_override import OverrideChange, check_overridden
 
 DEFAULT_TIMEOUT = 600.0
 OVERRIDE_FLAG = "--allow-total-outage"

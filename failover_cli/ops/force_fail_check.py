@@ -3,7 +3,7 @@
 - `function`: FORCE_FAIL=true in the region's function (flag.py); needs the
   region's Lambda API.
 - `health-check`: the region's Route 53 health check is given a search string no
-  answer contains (resources/check_override.py); needs only Route 53's global
+  answer contains (services/health_check_override.py); needs only Route 53's global
   control plane, so it works when the region itself does not answer.
 
 With `--via auto` (the default) the region's Lambda API gets LAMBDA_WAIT seconds
@@ -22,12 +22,12 @@ from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
 from failover_cli.ops.flag import FlagChange, read_configuration, variables_of
 from failover_cli.ops.phases import Watch
-from failover_cli.resources.check_override import (
+from failover_cli.services.health_check_override import (
     OverrideChange,
     check_overridden,
     set_override,
 )
-from failover_cli.resources.health_check_lookup import ROUTE53_REGION, find_health_check
+from failover_cli.services.health_checks import ROUTE53_REGION, find_health_check
 
 LAMBDA_WAIT = 12.0  # seconds the region's Lambda API gets before force-fail falls back
 

@@ -30,9 +30,9 @@ from enum import StrEnum
 from typing import Any
 
 from failover_cli.aws.retry import Clock
+from failover_cli.aws.tags import not_ours
 from failover_cli.engine.context import Context
 from failover_cli.ops.fanout import per_region
-from failover_cli.resources.base import not_ours
 from failover_cli.resources.log_group import observe_group
 
 DEFAULT_MIN_AGE = 3600.0  # seconds

@@ -26,10 +26,10 @@ from typing import Any
 from failover_cli.aws.deadlines import READ_ONLY
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.outage import Unreachable, answer_within
+from failover_cli.aws.tags import not_ours
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask
 from failover_cli.errors import redact
-from failover_cli.resources.base import not_ours
 from failover_cli.resources.log_group import observe_group
 
 REGION_WAIT = 15.0  # seconds a region's reads may take before it is reported unreachable

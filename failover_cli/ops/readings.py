@@ -21,8 +21,8 @@ from failover_cli.engine.secret import reachable_secret
 from failover_cli.net.http import HttpClient
 from failover_cli.ops.status import serving_url
 from failover_cli.ops.status_model import HEALTHY, UNHEALTHY, CheckerReport, summarise_check
-from failover_cli.resources.health_check_lookup import ROUTE53_REGION, find_health_check
-from failover_cli.resources.hosted_zone import find_zone, normalise, record_sets
+from failover_cli.services.health_checks import ROUTE53_REGION, find_health_check
+from failover_cli.services.route53_zone import find_zone, normalise, record_sets
 
 REGION_HEADER = "X-Failover-Region"
 REQUEST_TIMEOUT = 5.0

@@ -39,7 +39,7 @@ from failover_cli.ops.rotate_watch import (
     succeeding,
 )
 from failover_cli.resources.health_check import health_path
-from failover_cli.resources.health_check_lookup import (
+from failover_cli.services.health_checks import (
     ROUTE53_REGION,
     SECRET_PARAMETER,
     owned_health_checks,

@@ -29,7 +29,7 @@ from typing import Any
 from failover_cli.aws.retry import wait_until
 from failover_cli.engine.context import Context
 from failover_cli.errors import TimeoutExpired
-from failover_cli.resources.health_check_lookup import ROUTE53_REGION
+from failover_cli.services.health_checks import ROUTE53_REGION
 
 DATE_RESOLUTION = timedelta(seconds=1)
 POLL_SECONDS = 1.0

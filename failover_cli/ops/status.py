@@ -26,6 +26,7 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from failover_cli.aws.errors import error_code
+from failover_cli.aws.tags import NOT_OURS, is_owned, not_ours
 from failover_cli.config.schema import STACK_TAG, Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask, read_function
@@ -50,17 +51,12 @@ from failover_cli.ops.status_model import (
 )
 from failover_cli.ops.status_reads import UNREAD, DeadlineReads, Unread, answered
 from failover_cli.resources.api import find_api
-from failover_cli.resources.base import NOT_OURS, is_owned, not_ours
-from failover_cli.resources.check_override import is_overridden
-from failover_cli.resources.dynamodb import TableFacts, read_table
-from failover_cli.resources.health_check_lookup import (
-    ROUTE53_REGION,
-    SECRET_PARAMETER,
-    find_health_check,
-)
-from failover_cli.resources.hosted_zone import find_zone
 from failover_cli.resources.subscription import email_subscriptions
 from failover_cli.resources.topic import ALARM_REGION, read_topic
+from failover_cli.services.dynamodb_tables import TableFacts, read_table
+from failover_cli.services.health_check_override import is_overridden
+from failover_cli.services.health_checks import ROUTE53_REGION, SECRET_PARAMETER, find_health_check
+from failover_cli.services.route53_zone import find_zone
 
 T = TypeVar("T")
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from failover_cli.aws.tags import NOT_OURS
 from failover_cli.errors import ExitCode
-from failover_cli.resources.base import NOT_OURS
-from failover_cli.resources.health_check_lookup import HEALTHY_SHARE  # Route 53's 18% rule
+from failover_cli.services.health_checks import HEALTHY_SHARE
 
 MISSING = "missing"
 ACTIVE_STATE = "Active"

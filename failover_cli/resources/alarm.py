@@ -16,16 +16,17 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.tags import comparable_tags, is_owned, tag_dict, tag_list
 from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.base import Handler, comparable_tags, is_owned, tag_dict, tag_list
-from failover_cli.resources.health_check_lookup import KIND as HEALTH_CHECK
-from failover_cli.resources.health_check_lookup import find_health_check
 from failover_cli.resources.role import with_account, without_account
 from failover_cli.resources.topic import ALARM_REGION, topic_arn, topic_key
+from failover_cli.services.health_checks import KIND as HEALTH_CHECK
+from failover_cli.services.health_checks import find_health_check
 
 KIND = "alarm"
 HEALTH_CHECK_ID = "<health-check-id>"  # placeholder for the check's id in desired props

@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from failover_cli.aws.tags import comparable_tags, is_owned
 from failover_cli.config.schema import Throttle
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
-from failover_cli.resources import api_throttle
-from failover_cli.resources.base import Handler, comparable_tags, is_owned
 from failover_cli.resources.role import ACCOUNT, with_account, without_account
+from failover_cli.services import stage_throttle
 
 KIND = "api"
 PROXY_PATH = "/{proxy+}"
@@ -42,7 +43,7 @@ class ApiProps:
     route: str
     integration: str  # "<type> <method> <uri>", uri with the <account> placeholder
     stage: str
-    throttle: str  # the stage's default method throttling (api_throttle.describe)
+    throttle: str  # the stage's default method throttling (stage_throttle.describe)
     permission: str  # the permission's SourceArn, with <account> and <api-id>
     tags: tuple[tuple[str, str], ...]
     function_name: str  # whose resource policy holds the permission (not compared)
@@ -79,7 +80,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             route=route(AUTHORIZATION),
             integration=f"AWS_PROXY POST {uri}",
             stage=config.api.stage,
-            throttle=api_throttle.describe(config.api.throttle),
+            throttle=stage_throttle.describe(config.api.throttle),
             limits=config.api.throttle,
             permission=source_arn(region, ACCOUNT, API_ID),
             tags=tuple(sorted(config.ownership_tags().items())),
@@ -221,7 +222,7 @@ class ApiHandler(Handler):
             ag.update_stage(
                 restApiId=api_id,
                 stageName=props.stage,
-                patchOperations=api_throttle.patch_operations(props.limits),
+                patchOperations=stage_throttle.patch_operations(props.limits),
             )
         if now["permission"] != props.permission:
             _grant(ctx, spec, api_id, replace=state.source_arn is not None)
@@ -344,7 +345,7 @@ def _props(ctx: Context, spec: Spec, state: ApiState) -> dict[str, Any]:
             else None
         ),
         "stage": props.stage if state.stage is not None else None,
-        "throttle": api_throttle.observed(state.stage),
+        "throttle": stage_throttle.observed(state.stage),
         "permission": permission,
         "tags": comparable_tags(state.api.get("tags") or {}, props.tags),
         "duplicates": len(state.duplicates),

@@ -23,14 +23,15 @@ from failover_cli.access.policy import (
     policy_text,
     read_policy,
 )
+from failover_cli.aws.tags import is_owned
 from failover_cli.config.schema import Throttle
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
-from failover_cli.resources import api_throttle
 from failover_cli.resources.api import find_api
-from failover_cli.resources.base import Handler, is_owned
+from failover_cli.services import stage_throttle
 
 KIND = "api_policy"
 FIELD = "allow-list"
@@ -126,7 +127,7 @@ def write(ctx: Context, spec: Spec, api_id: str) -> None:
     ag.update_stage(
         restApiId=api_id,
         stageName=props.stage,
-        patchOperations=api_throttle.patch_operations(props.limits),
+        patchOperations=stage_throttle.patch_operations(props.limits),
     )
 
 

@@ -23,11 +23,13 @@ from typing import Any
 
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry, wait_until
+from failover_cli.aws.tags import comparable_tags, tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
-from failover_cli.resources.acm import (
+from failover_cli.services.acm_certificates import (
     EVERY_STATUS,
     ISSUED,
     LIVE,
@@ -38,8 +40,7 @@ from failover_cli.resources.acm import (
     describe,
     find_certificate,
 )
-from failover_cli.resources.base import Handler, comparable_tags, tag_list
-from failover_cli.resources.hosted_zone import (
+from failover_cli.services.route53_zone import (
     Zone,
     change,
     find_zone,

@@ -16,12 +16,13 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.tags import comparable_tags, is_owned
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.acm import certificate_arn, find_certificate
-from failover_cli.resources.base import Handler, comparable_tags, is_owned
+from failover_cli.services.acm_certificates import certificate_arn, find_certificate
 
 KIND = "domain_name"
 ENDPOINT = "REGIONAL"

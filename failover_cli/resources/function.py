@@ -20,11 +20,13 @@ from botocore.exceptions import ClientError
 
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import retry
+from failover_cli.aws.tags import comparable_tags, is_owned
 from failover_cli.bundle import HANDLER as HANDLER_NAME
 from failover_cli.bundle import CodeBundle
 from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
 from failover_cli.engine.secret import (
     NEXT_SECRET_VARIABLE,
@@ -34,7 +36,6 @@ from failover_cli.engine.secret import (
     read_function,
 )
 from failover_cli.errors import ConflictError
-from failover_cli.resources.base import Handler, comparable_tags, is_owned
 from failover_cli.resources.role import role_arn, with_account, without_account
 
 KIND = "function"

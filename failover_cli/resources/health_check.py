@@ -8,13 +8,13 @@ Props hold the host with the `<api-id>` placeholder and the path as a `MaskedPat
 (compared by its real value, printed with the secret as `…`).
 
 Interval, latency measurement and type cannot change in place: the check is replaced
-without a gap (create the new one, then `health_check_replace` moves the records and
-the alarm that use the old id and deletes the old one). An interrupted replacement
-leaves two owned checks; the next run keeps the one matching the config and finishes
-the move. Finding the stack's checks lives in `health_check_lookup`, shared with the
-alarm, the records and the operations.
+without a gap (create the new one, then `switch` moves the records and the alarm that
+use the old id, with the steps of `services/health_check_swap`, and deletes the old
+one). An interrupted replacement leaves two owned checks; the next run keeps the one
+matching the config and finishes the move. Finding the stack's checks lives in
+`services/health_checks`, shared with the alarm, the records and the operations.
 
-force-fail's health-check override (`check_override`) is operator state, like
+force-fail's health-check override (`services/health_check_override`) is operator state, like
 FORCE_FAIL: observe reports the original search string it carries, so `up` sees no
 drift, and any update or replacement keeps the override; `up` says it is in place.
 """
@@ -26,15 +26,22 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.tags import comparable_tags, tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
 from failover_cli.resources.alarm import follow_health_check
 from failover_cli.resources.api import API_ID, find_api
-from failover_cli.resources.base import Handler, comparable_tags, tag_list
-from failover_cli.resources.check_override import OVERRIDE_OUTPUT, is_overridden, original_of
-from failover_cli.resources.health_check_lookup import (
+from failover_cli.services.health_check_override import OVERRIDE_OUTPUT, is_overridden, original_of
+from failover_cli.services.health_check_swap import (
+    delete_check,
+    records_using,
+    repoint,
+    wait_for_reports,
+)
+from failover_cli.services.health_checks import (
     CHECK_TYPE,
     KIND,
     NAME_TAG,
@@ -44,12 +51,6 @@ from failover_cli.resources.health_check_lookup import (
     forget_checks,
     pick,
     reference_prefix,
-)
-from failover_cli.resources.health_check_replace import (
-    delete_check,
-    records_using,
-    repoint,
-    wait_for_reports,
 )
 
 PORT = 443

@@ -32,12 +32,13 @@ from typing import Any
 from failover_cli.access import ranges as ranges_module
 from failover_cli.access.policy import ALL_RESOURCES, HEALTH_RESOURCES
 from failover_cli.aws.retry import retry
+from failover_cli.aws.tags import is_owned
 from failover_cli.config.schema import Config
 from failover_cli.engine.context import GLOBAL_REGION, Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
 from failover_cli.resources import log_group, role
-from failover_cli.resources.base import Handler, is_owned
 from failover_cli.resources.function import role_not_ready
 from failover_cli.resources.role import ACCOUNT, role_arn, with_account
 

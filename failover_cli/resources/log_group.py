@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
+from failover_cli.aws.tags import comparable_tags, is_owned
 from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
-from failover_cli.resources.base import Handler, comparable_tags, is_owned
 
 KIND = "log_group"
 

@@ -26,12 +26,12 @@ from typing import Any
 from failover_cli.aws.errors import error_code
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.base import Handler
 from failover_cli.resources.domain_name import domain_target
-from failover_cli.resources.health_check_lookup import find_health_check
-from failover_cli.resources.hosted_zone import (
+from failover_cli.services.health_checks import find_health_check
+from failover_cli.services.route53_zone import (
     Zone,
     change,
     find_zone,
@@ -124,7 +124,7 @@ class RecordHandler(Handler):
         """A region joining a name that already serves (a region added to a live stack)
         enters DNS only once its health check reports healthy: Route 53 counts a check
         without data as healthy, and would send users to a region not yet answering."""
-        from failover_cli.resources.health_check_replace import wait_for_reports
+        from failover_cli.services.health_check_swap import wait_for_reports
 
         zone = find_zone(ctx)
         if zone is None:

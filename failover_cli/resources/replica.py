@@ -15,12 +15,13 @@ from typing import Any
 
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry
+from failover_cli.aws.tags import comparable_tags, is_owned, tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
-from failover_cli.resources.base import Handler, comparable_tags, is_owned, tag_list
-from failover_cli.resources.dynamodb import (
+from failover_cli.services.dynamodb_tables import (
     ACTIVE,
     describe,
     forget_table,

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
+from failover_cli.aws.tags import comparable_tags, is_owned, tag_dict, tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError
-from failover_cli.resources.base import Handler, comparable_tags, is_owned, tag_dict, tag_list
 
 KIND = "role"
 ACCOUNT = "<account>"  # placeholder for the account id in desired ARNs

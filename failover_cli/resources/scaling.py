@@ -24,9 +24,9 @@ from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
-from failover_cli.resources.base import Handler
-from failover_cli.resources.dynamodb import key_of, owned_in_region, table_key
+from failover_cli.services.dynamodb_tables import key_of, owned_in_region, table_key
 
 KIND = "scaling"
 NAMESPACE = "dynamodb"

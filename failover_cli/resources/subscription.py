@@ -14,11 +14,12 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any
 
+from failover_cli.aws.tags import is_owned
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
+from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
-from failover_cli.resources.base import Handler, is_owned
 from failover_cli.resources.topic import ALARM_REGION, read_topic, topic_key
 
 KIND = "subscription"

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry, wait_until
+from failover_cli.aws.tags import is_owned, tag_dict
 from failover_cli.config.schema import STACK_TAG, Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Spec
-from failover_cli.resources.base import is_owned, tag_dict
 
 T = TypeVar("T")
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from failover_cli.aws.tags import is_owned
 from failover_cli.engine.context import Context
-from failover_cli.resources.base import is_owned
-from failover_cli.resources.hosted_zone import normalise
+from failover_cli.services.route53_zone import normalise
 
 ISSUED = "ISSUED"
 PENDING = "PENDING_VALIDATION"

@@ -15,8 +15,8 @@ from failover_cli.aws.retry import wait_until
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Spec
 from failover_cli.errors import FailoverError, TimeoutExpired
-from failover_cli.resources.health_check_lookup import HEALTHY_SHARE, ROUTE53_REGION
-from failover_cli.resources.hosted_zone import Zone, find_zone, forget_record_sets, route53
+from failover_cli.services.health_checks import HEALTHY_SHARE, ROUTE53_REGION
+from failover_cli.services.route53_zone import Zone, find_zone, forget_record_sets, route53
 
 
 def delete_check(ctx: Context, spec: Spec, check_id: str) -> None:

@@ -1,6 +1,6 @@
 """Finding the stack's Route 53 health checks, and the Route 53 facts their users share.
 
-The health check handler, its replacement (`health_check_replace`), the alarm, the
+The health check handler, its replacement (`health_check_swap`), the alarm, the
 records and the operations (status, rotate-secret) all need to find "the check of
 region R"; they import it from here, so none of them imports another handler and the
 alarm and the health check do not depend on each other.
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from failover_cli.aws.tags import is_owned, tag_dict
 from failover_cli.engine.context import Context
-from failover_cli.resources.base import is_owned, tag_dict
 
 KIND = "health_check"
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API answers in us-east-1
