@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 import boto3
 
 from failover_cli.config.schema import Config
-from failover_cli.ops.readings import CheckSettings, DnsReading, HealthReading, RequestReading
+from failover_cli.ops.failover_observer import (
+    CheckSettings,
+    DnsReading,
+    HealthReading,
+    RequestReading,
+)
 
 REGIONS = ("us-east-1", "us-west-2")
 FUNCTION = "thelambda"

@@ -20,9 +20,9 @@ from failover_cli.config.schema import DomainConfig
 from failover_cli.errors import BadInput
 from failover_cli.ops import drill as drill_module
 from failover_cli.ops.drill import drill
-from failover_cli.ops.flag import set_force_fail
-from failover_cli.ops.phases import Goal, watch
-from failover_cli.ops.readings import HealthReading, Unavailable
+from failover_cli.ops.failover_observer import HealthReading, Unavailable
+from failover_cli.ops.function_environment import set_force_fail
+from failover_cli.ops.phase_watch import Goal, watch
 from tests.e2e_helpers import failover
 from tests.engine_helpers import context, make_config, no_sleep_clock
 from tests.ops_fakes import FollowingObserver, deploy_functions, force_failed

@@ -11,8 +11,8 @@ import pytest
 from moto import mock_aws
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.ops.flag import is_force_failed, set_force_fail, with_force_fail
 from failover_cli.ops.force_fail import force_fail
+from failover_cli.ops.function_environment import is_force_failed, set_force_fail, with_force_fail
 from tests.e2e_helpers import failover
 from tests.engine_helpers import context, make_config
 from tests.ops_fakes import SECRET, FollowingObserver, deploy_functions, environment, force_failed

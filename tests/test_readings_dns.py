@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from failover_cli.config.schema import DomainConfig
-from failover_cli.ops.readings import AwsObserver
+from failover_cli.ops.failover_observer import AwsObserver
 from tests.engine_helpers import context, make_config
 
 EAST = "d-east.execute-api.us-east-1.amazonaws.com"

@@ -26,7 +26,7 @@ from failover_cli.bundle import build_bundle
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Spec
 from failover_cli.errors import AwsError
-from failover_cli.ops.flag import require_owned
+from failover_cli.ops.function_environment import require_owned
 from failover_cli.resources.function import HANDLER, desired
 from tests.engine_helpers import context, make_config
 from tests.test_resource_function import ROLE, TRUST

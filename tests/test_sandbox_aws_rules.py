@@ -19,7 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from failover_cli.aws.clients import ClientFactory
-from failover_cli.sandbox.outages import INTERNAL_AGENT
+from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import failover, unique_stack, write_config
 from tests.sandbox_api_helpers import eventually, http

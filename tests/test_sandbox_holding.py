@@ -16,7 +16,7 @@ import pytest
 from failover_cli.sandbox import holding
 from failover_cli.sandbox.dynamodb.backlog import Backlog
 from failover_cli.sandbox.holding import HoldingPen
-from failover_cli.sandbox.outages import Mode, Unanswered
+from failover_cli.sandbox.outage_regions import Mode, Unanswered
 from tests.sandbox_api_helpers import eventually
 
 WEST = "us-west-2"

@@ -79,7 +79,7 @@ def command(
     from failover_cli.cli.session import open_context
     from failover_cli.errors import TimeoutExpired
     from failover_cli.ops.force_fail import force_fail
-    from failover_cli.ops.force_fail_check import Via
+    from failover_cli.ops.force_fail_mechanisms import Via
 
     ctx, console, _ = open_context(state)
     try:

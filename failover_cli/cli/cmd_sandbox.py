@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from failover_cli.sandbox.iam_policy import Policy
 
 if TYPE_CHECKING:
-    from failover_cli.sandbox.outages import Mode
+    from failover_cli.sandbox.outage_regions import Mode
 
 _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
 
@@ -214,7 +214,7 @@ def _set_rules(rules: AwsRules, values: tuple[str, ...]) -> None:
 
 
 def _outages(values: tuple[str, ...]) -> dict[str, Mode]:
-    from failover_cli.sandbox.outages import BadOutage, parse_outage
+    from failover_cli.sandbox.outage_regions import BadOutage, parse_outage
 
     chosen: dict[str, Mode] = {}
     for value in values:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from failover_cli.ops.drill import DrillReport
     from failover_cli.ops.force_fail import ForceFailReport
-    from failover_cli.ops.phases import PhaseResult, Watch
+    from failover_cli.ops.phase_watch import PhaseResult, Watch
 
 
 def out_console() -> Console:

@@ -58,8 +58,8 @@ def read_ranges(ctx: Context) -> Ranges | None:
 
 def plan_for_up(ctx: Context) -> Plan:
     """Create and update what the config names; delete what the stack owns beyond it."""
-    from failover_cli.engine.former import former_changes, observe_with_former
     from failover_cli.engine.guard import describe_losses, refuse_primary_move
+    from failover_cli.engine.leftovers import former_changes, observe_with_former
 
     # Reads give up on a region that does not answer within the read-only deadline.
     reading = ctx.reading()
@@ -79,8 +79,8 @@ def run_up(ctx: Context, plan: Plan, listener: ChangeListener) -> ApplyReport:
 
 def plan_for_down(ctx: Context, *, keep_table: bool) -> Plan:
     """Delete what the config names and what the stack still owns beyond it."""
-    from failover_cli.engine.former import former_changes, observe_with_former
     from failover_cli.engine.guard import describe_losses
+    from failover_cli.engine.leftovers import former_changes, observe_with_former
 
     specs = teardown_specs(ctx, keep_table=keep_table)
     observed, former = observe_with_former(ctx, specs)

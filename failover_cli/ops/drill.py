@@ -12,7 +12,7 @@ A drill starts only from a region that is not force-failed, when every region
 answers (a region whose Lambda API gives no answer within its deadline is refused
 at once, exit 2), and never takes the last healthy region down (no
 --allow-total-outage here). Phase semantics are in
-goals.py; without a domain only the health-check phases are measured.
+failover_goals.py; without a domain only the health-check phases are measured.
 """
 
 from __future__ import annotations
@@ -24,24 +24,24 @@ from failover_cli.aws.errors import is_permanent
 from failover_cli.aws.retry import Backoff, Clock, retry
 from failover_cli.engine.context import Context
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.ops.flag import (
-    FlagChange,
-    is_force_failed,
-    read_configuration,
-    set_force_fail,
-    variables_of,
-)
+from failover_cli.ops.failover_goals import Baseline, failback_goals, failover_goals, take_baseline
+from failover_cli.ops.failover_observer import AwsObserver, CheckSettings, Observer
 from failover_cli.ops.force_fail import (
     DEFAULT_TIMEOUT,
     refuse_last_healthy,
     refuse_unwatchable,
     require_region,
 )
-from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, take_baseline
+from failover_cli.ops.function_environment import (
+    FlagChange,
+    is_force_failed,
+    read_configuration,
+    set_force_fail,
+    variables_of,
+)
 from failover_cli.ops.interrupts import shielded, signals_as_interrupts
-from failover_cli.ops.phases import Say, Watch, literal, watch
+from failover_cli.ops.phase_watch import Say, Watch, literal, watch
 from failover_cli.ops.reachability import unreachable_regions
-from failover_cli.ops.readings import AwsObserver, CheckSettings, Observer
 
 RESTORE_BUDGET = 60.0  # seconds of retrying a restore that met an AWS error
 

@@ -25,15 +25,9 @@ from failover_cli.aws.errors import translate
 from failover_cli.engine.context import Context
 from failover_cli.errors import BadInput, FailoverError
 from failover_cli.net.http import RESOLVE_HINT
-from failover_cli.ops.flag import (
-    FORCE_FAIL,
-    FlagChange,
-    is_force_failed,
-    read_configuration,
-    set_force_fail,
-    variables_of,
-)
-from failover_cli.ops.force_fail_check import (
+from failover_cli.ops.failover_goals import Baseline, failback_goals, failover_goals, take_baseline
+from failover_cli.ops.failover_observer import AwsObserver, HealthReading, Observer
+from failover_cli.ops.force_fail_mechanisms import (
     ForceFailReport,
     Via,
     check_override_state,
@@ -43,9 +37,15 @@ from failover_cli.ops.force_fail_check import (
     the_check,
     write_override,
 )
-from failover_cli.ops.goals import Baseline, failback_goals, failover_goals, take_baseline
-from failover_cli.ops.phases import Say, Watch, literal, watch
-from failover_cli.ops.readings import AwsObserver, HealthReading, Observer
+from failover_cli.ops.function_environment import (
+    FORCE_FAIL,
+    FlagChange,
+    is_force_failed,
+    read_configuration,
+    set_force_fail,
+    variables_of,
+)
+from failover_cli.ops.phase_watch import Say, Watch, literal, watch
 from failover_cli.services.health_check_override import OverrideChange, check_overridden
 
 DEFAULT_TIMEOUT = 600.0
@@ -159,7 +159,7 @@ def force_fail(
 ) -> ForceFailReport:
     """Fail `region` (or with `restore` undo it); with `wait`, time what follows.
 
-    `via` picks the mechanism (force_fail_check.py); AUTO uses FORCE_FAIL when the
+    `via` picks the mechanism (force_fail_mechanisms.py); AUTO uses FORCE_FAIL when the
     region's Lambda API answers within LAMBDA_WAIT, else the health-check override.
     """
     require_region(ctx, region)

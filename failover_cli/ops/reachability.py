@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from failover_cli.aws.outage import Unreachable, outage_region
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
-from failover_cli.ops.force_fail_check import LAMBDA_WAIT, read_function_within
+from failover_cli.ops.force_fail_mechanisms import LAMBDA_WAIT, read_function_within
 
 
 def unreachable_regions(

@@ -29,8 +29,8 @@ from failover_cli.aws.retry import Backoff, retry
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask, new_secret
 from failover_cli.ops.fanout import per_region
-from failover_cli.ops.flag import edit_environment, variables_of, wait_for_update
-from failover_cli.ops.phases import Say
+from failover_cli.ops.function_environment import edit_environment, variables_of, wait_for_update
+from failover_cli.ops.phase_watch import Say
 from failover_cli.ops.rotate_watch import (
     POLL_SECONDS,
     CheckerWatch,

@@ -92,7 +92,7 @@ IMPLIED: dict[Call, tuple[str, ...]] = {
 
 
 # Reading the stack back: plan, up and down observe every resource kind, and find the
-# regions and the domain the config no longer names (failover_cli/engine/former.py).
+# regions and the domain the config no longer names (failover_cli/engine/leftovers.py).
 OBSERVE = Group(
     "observe",
     _calls("iam", "GetRole", "GetRolePolicy", "ListRolePolicies", "ListAttachedRolePolicies")
@@ -107,7 +107,7 @@ OBSERVE = Group(
     + _calls("cloudwatch", "DescribeAlarms", "ListTagsForResource"),
 )
 # The domain's resources are read even without `domain:`: up and down find a domain
-# the config no longer names (failover_cli/engine/former.py) and delete it.
+# the config no longer names (failover_cli/engine/leftovers.py) and delete it.
 OBSERVE_DOMAIN = Group(
     "observe-domain",
     _calls("acm", "ListCertificates", "DescribeCertificate", "ListTagsForCertificate")

@@ -9,9 +9,9 @@ A small core and one subpackage per emulated service (map: README.md here):
   (context.py), with `stop_hooks.on_stop` for cleanup, `loopback` clients
   for calling the sandbox's own public APIs, `HealthState`
   (health_state.py) for what the Route 53 checkers observe and `Outages`
-  (outages.py) for the regions the outage switch has taken down (the gate,
-  outage_gate.py, applies them first; holding.py keeps unanswered
-  connections);
+  (outage_regions.py) for the regions the outage switch has taken down
+  (outage_answers.py, first in the layer, answers their requests as an
+  outage would; holding.py keeps unanswered connections);
 - services: `lambda_/`, `route53/`, `apigateway/`, `dynamodb/`,
   `autoscaling/`, `cloudwatch/`, `sns/`, `acm/`, and `watch/` (the page).
 

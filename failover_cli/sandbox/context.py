@@ -17,7 +17,7 @@ from failover_cli.sandbox.health_state import HealthState
 from failover_cli.sandbox.iam_policy import Policy
 from failover_cli.sandbox.ip_ranges import IpRanges
 from failover_cli.sandbox.layer import Layer
-from failover_cli.sandbox.outages import Outages
+from failover_cli.sandbox.outage_regions import Outages
 from failover_cli.sandbox.scheduler import Scheduler
 
 

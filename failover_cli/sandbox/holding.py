@@ -26,7 +26,7 @@ import weakref
 from collections import OrderedDict
 from typing import Any
 
-from failover_cli.sandbox.outages import UNANSWERED_KEY, Mode, Unanswered
+from failover_cli.sandbox.outage_regions import UNANSWERED_KEY, Mode, Unanswered
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from failover_cli.sandbox.outages import UNANSWERED_KEY, Unanswered
+from failover_cli.sandbox.outage_regions import UNANSWERED_KEY, Unanswered
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from failover_cli.sandbox.outages import INTERNAL_AGENT
+from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
 from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
 
 FAKE_KEY = INTERNAL_ACCESS_KEY  # the sandbox's own calls: never held to --enforce-policy

@@ -22,7 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import account_reads, aws_rules, ip_ranges, outage_switch
+from failover_cli.sandbox import account_reads, aws_rules, ip_ranges, outage_endpoint
 from failover_cli.sandbox.access import PolicyEnforcer
 from failover_cli.sandbox.acm import in_use as acm_in_use
 from failover_cli.sandbox.acm import validation as acm_validation
@@ -40,7 +40,7 @@ from failover_cli.sandbox.lambda_ import invoke as lambda_invoke
 from failover_cli.sandbox.lambda_ import updates as lambda_updates
 from failover_cli.sandbox.lambda_ import versions as lambda_versions
 from failover_cli.sandbox.layer import Layer
-from failover_cli.sandbox.outages import Mode, Outages
+from failover_cli.sandbox.outage_regions import Mode, Outages
 from failover_cli.sandbox.route53 import calculated as route53_calculated
 from failover_cli.sandbox.route53 import changes as route53_changes
 from failover_cli.sandbox.route53 import check_limits as route53_check_limits
@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 # The gaps in moto the sandbox fills, installed in this order: one line per feature.
 FEATURES: tuple[Feature, ...] = (
-    outage_switch.install,  # first: an outage applies before any other feature
+    outage_endpoint.install,  # first: an outage applies before any other feature
     aws_rules.install,
     account_reads.install,
     ip_ranges.install,

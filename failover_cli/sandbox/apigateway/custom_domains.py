@@ -27,7 +27,7 @@ from typing import Any
 from failover_cli.sandbox.apigateway.execute_api import dispatch_execute_api, gateway_error
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
-from failover_cli.sandbox.outages import Mode, Unanswered
+from failover_cli.sandbox.outage_regions import Mode, Unanswered
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.route53.records import resolve, zones_for

@@ -20,7 +20,7 @@ from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.health_state import HealthState, Observation
 from failover_cli.sandbox.layer import Forward, Interceptor
-from failover_cli.sandbox.outages import INTERNAL_AGENT
+from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.route53.dns_answer import error

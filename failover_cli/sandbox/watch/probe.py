@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 from botocore.exceptions import ClientError
 
-from failover_cli.sandbox.outages import INTERNAL_AGENT
+from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
 from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
 
 STACK_TAG = "failover:stack"

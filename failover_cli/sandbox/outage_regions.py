@@ -14,7 +14,7 @@ Modes (what a client of that region sees):
 keeps working, as in the control-plane outages AWS has had. Replication to
 and from a region pauses in every mode and catches up when it ends.
 
-`SandboxContext.outages` holds one `Outages`; the gate (outage_gate.py), the
+`SandboxContext.outages` holds one `Outages`; the gate (outage_answers.py), the
 switch (`/_sandbox/outage`), the checkers, custom domains and replication
 read or watch it.
 """

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from failover_cli.config.schema import Config
-from failover_cli.ops.phases import Check, Goal
-from failover_cli.ops.readings import DnsReading, HealthReading, Observer
+from failover_cli.ops.failover_observer import DnsReading, HealthReading, Observer
+from failover_cli.ops.phase_watch import Check, Goal
 
 T = TypeVar("T")
 NO_DOMAIN = "no custom domain in the config"

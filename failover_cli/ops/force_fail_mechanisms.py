@@ -1,6 +1,6 @@
 """force-fail's two mechanisms, and how it picks one when the region is down.
 
-- `function`: FORCE_FAIL=true in the region's function (flag.py); needs the
+- `function`: FORCE_FAIL=true in the region's function (function_environment.py); needs the
   region's Lambda API.
 - `health-check`: the region's Route 53 health check is given a search string no
   answer contains (services/health_check_override.py); needs only Route 53's global
@@ -20,8 +20,8 @@ from failover_cli.aws.deadlines import READ_ONLY
 from failover_cli.aws.outage import Unreachable, answer_within, outage_region
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
-from failover_cli.ops.flag import FlagChange, read_configuration, variables_of
-from failover_cli.ops.phases import Watch
+from failover_cli.ops.function_environment import FlagChange, read_configuration, variables_of
+from failover_cli.ops.phase_watch import Watch
 from failover_cli.services.health_check_override import (
     OverrideChange,
     check_overridden,

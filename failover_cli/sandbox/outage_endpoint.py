@@ -7,8 +7,8 @@
   every outage ends.
 
 Each answers with the outages now in place; a bad region, mode or body is a
-400 with an `error` sentence and changes nothing. Modes: outages.py. This
-feature also installs the gate (outage_gate.py) first in the layer, so an
+400 with an `error` sentence and changes nothing. Modes: outage_regions.py. This
+feature also installs the gate (outage_answers.py) first in the layer, so an
 outage applies before any other feature sees the request.
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
-from failover_cli.sandbox.outage_gate import OutageGate
-from failover_cli.sandbox.outages import BadOutage, Mode, Outages, check_region, parse_mode
+from failover_cli.sandbox.outage_answers import OutageGate
+from failover_cli.sandbox.outage_regions import BadOutage, Mode, Outages, check_region, parse_mode
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 

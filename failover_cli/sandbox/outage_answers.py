@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 
 from failover_cli.sandbox import cbor
 from failover_cli.sandbox.layer import Forward, Interceptor
-from failover_cli.sandbox.outages import INTERNAL_AGENT, Mode, Outages, Unanswered
+from failover_cli.sandbox.outage_regions import INTERNAL_AGENT, Mode, Outages, Unanswered
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response, json_error
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from failover_cli.aws.retry import Cancelled, Clock
-from failover_cli.ops.readings import Unavailable
+from failover_cli.ops.failover_observer import Unavailable
 
 POLL_SECONDS = 0.75
 PROGRESS_SECONDS = 10.0  # real seconds between "still waiting" lines
