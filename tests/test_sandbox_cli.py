@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -43,7 +44,10 @@ def test_prints_the_export_lines_and_stops_on_sigterm(launch_sandbox: Any) -> No
     sandbox = launch_sandbox()
     sandbox.wait_until_ready()
 
-    assert wait_for_output(sandbox.stdout, 6) == expected_exports(sandbox.port)
+    printed = wait_for_output(sandbox.stdout, 7)
+    assert printed[:6] == expected_exports(sandbox.port)
+    # Route 53's name servers: a free port of their own (tests/test_sandbox_nameserver.py).
+    assert re.fullmatch(r"export FAILOVER_NAMESERVERS=127\.0\.0\.1:\d+", printed[6])
     assert sandbox.endpoint in sandbox.stderr()
     assert sandbox.stop(signal.SIGTERM) == 0
     assert "Sandbox stopped." in sandbox.stderr()
@@ -73,6 +77,7 @@ def test_json_flag_prints_the_environment_as_json(launch_sandbox: Any) -> None:
         "AWS_DEFAULT_REGION",
         "FAILOVER_RESOLVE",
         "FAILOVER_IP_RANGES",
+        "FAILOVER_NAMESERVERS",
     }
 
 

@@ -34,6 +34,14 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     show_default=True,
     help="Port on 127.0.0.1 to listen on (0 picks a free one).",
 )
+@click.option(
+    "--dns-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port on 127.0.0.1 where Route 53's authoritative name servers answer DNS over UDP "
+    "and TCP (0 picks a free one; printed as FAILOVER_NAMESERVERS).",
+)
 @time_scale_option(
     1.0, "Run the emulated clocks N times faster (replicas, health checkers, alarms)."
 )
@@ -98,6 +106,7 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
 def command(
     state: AppState,
     port: int,
+    dns_port: int,
     time_scale: float,
     client_region: str,
     outbox: str | None,
@@ -127,6 +136,7 @@ def command(
         rules=rules,
         policy=policy,
         outages=outages,
+        dns_port=dns_port,
     )
     sandbox.start()  # a taken port raises PortInUse: one line, exit 2
     # SIGTERM (kill, docker stop, CI) stops as cleanly as Ctrl-C; SIGINT is set
@@ -141,6 +151,7 @@ def command(
                     "endpoint": sandbox.endpoint,
                     "environment": environment,
                     "outbox": str(sandbox.outbox),
+                    "nameserver": sandbox.nameserver,
                     "client_region": sandbox.client_region,
                     "outages": [outage.public() for outage in sandbox.outages.current()],
                 }
@@ -156,7 +167,12 @@ def command(
     )
     click.echo(f"Watch it fail over in a browser: {sandbox.endpoint}/_sandbox/", err=True)
     click.echo(f"SNS e-mail is written to {sandbox.outbox}", err=True)
-    click.echo(f"DNS answers as seen from {sandbox.client_region}", err=True)
+    host, _, dns_port_bound = (sandbox.nameserver or "").rpartition(":")
+    click.echo(
+        f"DNS answers as seen from {sandbox.client_region}; Route 53's name servers answer "
+        f"on {sandbox.nameserver} (UDP and TCP): dig @{host} -p {dns_port_bound} <name>",
+        err=True,
+    )
     if policy_file:
         click.echo(
             f"Every AWS call is held to the IAM policy in {policy_file} "

@@ -21,6 +21,15 @@ from failover_cli.sandbox.outage_regions import Outages
 from failover_cli.sandbox.scheduler import Scheduler
 
 
+@dataclass(eq=False)  # compared and hashed by identity: the context is hashed
+class NameserverAddress:
+    """Where the authoritative DNS server (route53/nameserver.py) listens: the requested
+    port (0: any free one) until it is bound, the bound one after."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
 @dataclass(frozen=True)
 class SandboxContext:
     layer: Layer
@@ -42,6 +51,8 @@ class SandboxContext:
     ip_ranges: IpRanges = field(default_factory=IpRanges)
     # --enforce-policy's policy (None: every call allowed), for IAM's policy simulation.
     policy: Policy | None = None
+    # Route 53's authoritative name servers (UDP and TCP): `failover sandbox --dns-port`.
+    nameserver: NameserverAddress = field(default_factory=NameserverAddress)
 
 
 Feature = Callable[[SandboxContext], None]

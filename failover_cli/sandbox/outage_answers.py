@@ -1,8 +1,10 @@
 """The gate in front of every interceptor: what a request to a region in outage gets.
 
 Which region a request is for: the SigV4 credential scope of an AWS API
-request, us-east-1 for the global services (Route 53, IAM), or the host of
-an execute-api request. Who sends it:
+request, us-east-1 for the global services (Route 53, IAM) whatever region
+their client names (STS's global endpoint signs for us-east-1 itself), or the
+host of an execute-api request. Route 53's name servers answer off the layer
+(route53/nameserver.py) and so are never gated, as on AWS. Who sends it:
 
 - the sandbox itself (loopback clients, the watch page: `INTERNAL_AGENT` in
   the User-Agent) is never gated: API Gateway invoking a function or an

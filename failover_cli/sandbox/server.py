@@ -31,7 +31,7 @@ from failover_cli.sandbox.apigateway import domains as apigateway_domains
 from failover_cli.sandbox.apigateway import gaps as apigateway_gaps
 from failover_cli.sandbox.autoscaling import gaps as autoscaling_gaps
 from failover_cli.sandbox.cloudwatch import alarms as cloudwatch_alarms
-from failover_cli.sandbox.context import Feature, SandboxContext
+from failover_cli.sandbox.context import Feature, NameserverAddress, SandboxContext
 from failover_cli.sandbox.dynamodb import global_tables as dynamodb_global_tables
 from failover_cli.sandbox.holding import HoldingPen, holding_handler, server_class
 from failover_cli.sandbox.host_guard import HostGuard
@@ -47,6 +47,7 @@ from failover_cli.sandbox.route53 import check_limits as route53_check_limits
 from failover_cli.sandbox.route53 import checkers as health_checkers
 from failover_cli.sandbox.route53 import dns_answer as route53_test_dns
 from failover_cli.sandbox.route53 import metrics as route53_metrics
+from failover_cli.sandbox.route53 import nameserver as route53_nameserver
 from failover_cli.sandbox.route53 import references as route53_references
 from failover_cli.sandbox.route53 import status as route53_status
 from failover_cli.sandbox.route53.dns import DEFAULT_CLIENT_REGION
@@ -81,6 +82,7 @@ FEATURES: tuple[Feature, ...] = (
     route53_changes.install,
     route53_status.install,
     route53_test_dns.install,
+    route53_nameserver.install,  # Route 53's name servers: UDP/TCP on their own port
     custom_domains.install,
     route53_metrics.install,
     cloudwatch_alarms.install,
@@ -131,12 +133,14 @@ class Sandbox:
         rules: aws_rules.AwsRules | None = None,
         policy: Policy | None = None,
         outages: Mapping[str, Mode] | None = None,
+        dns_port: int = 0,
     ):
         if time_scale <= 0:
             raise ValueError("time_scale must be positive")
         self.host = host
         self.time_scale = time_scale
         self._requested_port = port
+        self._requested_dns_port = dns_port  # the authoritative name server's (0: any free)
         self._features = tuple(features)
         self._log_requests = log_requests
         # Where DNS answers are computed from (latency routing) and SNS e-mail goes.
@@ -181,7 +185,16 @@ class Sandbox:
             # The address ranges document (access.allow: route53-health-checkers) that
             # its health checkers call from, instead of AWS's published one.
             "FAILOVER_IP_RANGES": f"{self.endpoint}{ip_ranges.DOCUMENT_PATH}",
+            # Route 53's name servers for every hosted zone (DNS over UDP and TCP): asked
+            # instead of a zone's ns-….awsdns-… servers, e.g. while Route 53's API is down.
+            **({"FAILOVER_NAMESERVERS": self.nameserver} if self.nameserver else {}),
         }
+
+    @property
+    def nameserver(self) -> str | None:
+        """`127.0.0.1:PORT` of the authoritative DNS server once started, else None."""
+        where = self.context.nameserver if self.context is not None else None
+        return f"{where.host}:{where.port}" if where is not None and where.port else None
 
     def start(self) -> Sandbox:
         """Bind, install the features and serve from a background thread; returns at once."""
@@ -228,6 +241,7 @@ class Sandbox:
             rules=self.rules,
             outages=self.outages,
             policy=self.enforcer.policy if self.enforcer is not None else None,
+            nameserver=NameserverAddress(self.host, self._requested_dns_port),
         )
         for install in self._features:
             install(self.context)
