@@ -223,3 +223,22 @@ def test_iam_writes_name_the_stacks_own_roles_only(tmp_path: Path, scoped: tuple
         if action not in ("iam:PassRole", "iam:CreateServiceLinkedRole"):
             for own in ("shop-function", "shop-ip-ranges"):
                 assert policy.allows(action, f"arn:aws:iam::{account}:role/{own}"), (action, own)
+
+
+@pytest.mark.parametrize("scoped", [(), ("--stack-scoped",)])
+def test_auto_scaling_alarms_are_granted_in_every_table_region(
+    config: Path, scoped: tuple[str, ...]
+) -> None:
+    """Application Auto Scaling checks the caller may manage its target-tracking alarms."""
+    for command in ((), ("--command", "up")):
+        policy = Policy.parse(json.dumps(generated_policy(config, *scoped, *command)))
+        for region in ("us-east-1", "us-west-2", "eu-west-1"):
+            alarm = (
+                f"arn:aws:cloudwatch:{region}:123456789012:alarm:"
+                "TargetTracking-table/shop.Hello-AlarmHigh-00000000-0000-4000-8000-000000000000"
+            )
+            for action in ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms"):
+                assert policy.allows(f"cloudwatch:{action}", alarm), (region, action, command)
+            if scoped:
+                other = alarm.replace("shop.Hello", "orders")
+                assert not policy.allows("cloudwatch:DeleteAlarms", other)

@@ -125,3 +125,25 @@ def test_cloudwatch_speaking_cbor_is_refused_in_cbor() -> None:
     parsed: Any = RpcV2CBORParser()._initial_body_parse(answer.body)
     assert parsed["__type"] == "AccessDenied" and "cloudwatch:X" in parsed["message"]
     assert answer.header("smithy-protocol") == "rpc-v2-cbor"
+
+
+def test_auto_scaling_a_table_checks_the_callers_own_table_and_alarm_permissions() -> None:
+    """Application Auto Scaling validates the caller's permissions on the target and on
+    the target-tracking alarms, in the table's region, before it proceeds."""
+    for operation in ("RegisterScalableTarget", "PutScalingPolicy"):
+        found = needs(
+            request(
+                "application-autoscaling",
+                target=f"AnyScaleFrontendService.{operation}",
+                body={"ServiceNamespace": "dynamodb", "ResourceId": "table/shop.Hello"},
+                region=WEST,
+            )
+        )
+        alarm = f"arn:aws:cloudwatch:{WEST}:{ACCOUNT}:alarm:TargetTracking-table/shop.Hello-"
+        table = f"arn:aws:dynamodb:{WEST}:{ACCOUNT}:table/shop.Hello"
+        checked = {(n.action, n.resource) for n in found}
+        assert {("dynamodb:DescribeTable", table), ("dynamodb:UpdateTable", table)} <= checked
+        for action in ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms"):
+            (need,) = [n for n in found if n.action == f"cloudwatch:{action}"]
+            assert need.resource and need.resource.startswith(alarm), need
+            assert ("aws:RequestedRegion", WEST) in need.context

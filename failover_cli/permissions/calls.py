@@ -76,6 +76,18 @@ REPLICA_CREATE = tuple(
 REPLICA_DELETE = ("dynamodb:DeleteTable", "dynamodb:DeleteTableReplica")
 REPLICATION_SERVICE = "replication.dynamodb.amazonaws.com"
 SCALING_SERVICE = "dynamodb.application-autoscaling.amazonaws.com"
+# Application Auto Scaling checks the caller's own permissions on the table and on the
+# target-tracking alarms it creates (`TargetTracking-table/<table>-*`, in the table's
+# region) before it registers a target or puts a policy: "Permissions validation for
+# Application Auto Scaling API calls on target resources"
+# (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html).
+SCALING_CHECKS = (
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTable",
+    "cloudwatch:PutMetricAlarm",
+    "cloudwatch:DescribeAlarms",
+    "cloudwatch:DeleteAlarms",
+)
 # Every use of these calls needs the listed actions too: tagging on create
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html), GetFunction's tags.
 IMPLIED: dict[Call, tuple[str, ...]] = {
@@ -87,7 +99,11 @@ IMPLIED: dict[Call, tuple[str, ...]] = {
     ("sns", "CreateTopic"): ("sns:TagResource",),
     ("cloudwatch", "PutMetricAlarm"): ("cloudwatch:TagResource",),
     ("acm", "RequestCertificate"): ("acm:AddTagsToCertificate",),
-    ("application-autoscaling", "RegisterScalableTarget"): ("application-autoscaling:TagResource",),
+    ("application-autoscaling", "RegisterScalableTarget"): (
+        "application-autoscaling:TagResource",
+        *SCALING_CHECKS,
+    ),
+    ("application-autoscaling", "PutScalingPolicy"): SCALING_CHECKS,
 }
 
 

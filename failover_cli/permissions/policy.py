@@ -64,6 +64,7 @@ _HOSTED_ZONE_ACTIONS = {
     "route53:ChangeResourceRecordSets",
     "route53:GetHostedZone",
 }
+_SCALING_ALARM_ACTIONS = {"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}
 _SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
 
 
@@ -231,7 +232,13 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
         return tuple(topics)
     if service == "cloudwatch":
         # Alarms are named <stack>-<region>-health, for former regions too.
-        return (f"arn:aws:cloudwatch:{ALARM_REGION}:*:alarm:{config.stack}-*-health",)
+        health = f"arn:aws:cloudwatch:{ALARM_REGION}:*:alarm:{config.stack}-*-health"
+        if action in _SCALING_ALARM_ACTIONS:
+            # Application Auto Scaling checks the caller may manage the target-tracking
+            # alarms it makes for the table, in each table region (calls.SCALING_CHECKS).
+            tracking = f"arn:aws:cloudwatch:*:*:alarm:TargetTracking-table/{config.table.name}-*"
+            return (health, tracking)
+        return (health,)
     return ("*",)  # application-autoscaling, servicequotas: no resource of our naming
 
 

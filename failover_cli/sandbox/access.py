@@ -29,7 +29,7 @@ from failover_cli.sandbox.iam_actions import Need, needs, operation
 from failover_cli.sandbox.iam_policy import Decision, Policy, PolicyError
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import ADMIN_ACCESS_KEY, INTERNAL_ACCESS_KEY, AwsRequest
-from failover_cli.sandbox.responses import Response, json_response
+from failover_cli.sandbox.responses import Response, json_error, json_response
 
 REPORT_PATH = "/_sandbox/iam"
 
@@ -78,6 +78,8 @@ class PolicyEnforcer(Interceptor):
                     explicit=decision is Decision.DENIED,
                     why=need.why,
                 )
+                if need.refusal:  # the service's own check of the caller, in its words
+                    return json_error(need.refusal, message, status=400)
                 return access_denied(request, message)
         response = forward(request)
         if not response.ok:

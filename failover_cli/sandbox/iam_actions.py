@@ -14,6 +14,10 @@ paths). Some calls need more, checked by AWS on the caller's behalf:
 - the first replica, and the first DynamoDB scalable target, of an account make AWS
   create a service-linked role, which needs `iam:CreateServiceLinkedRole` for that
   `iam:AWSServiceName` (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html);
+- RegisterScalableTarget and PutScalingPolicy on a DynamoDB table need, from the caller,
+  dynamodb:DescribeTable and UpdateTable on the table and cloudwatch:PutMetricAlarm,
+  DescribeAlarms and DeleteAlarms on its target-tracking alarms in the table's region
+  (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html);
 - creating a resource with tags needs the service's tagging action as well
   (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_tags.html#access_tags_control-requests;
   e.g. https://docs.aws.amazon.com/lambda/latest/dg/attribute-based-access-control.html);
@@ -73,6 +77,16 @@ REPLICA_CREATE = (
 REPLICA_DELETE = ("DeleteTable", "DeleteTableReplica")
 REPLICATION_SERVICE = "replication.dynamodb.amazonaws.com"
 SCALING_SERVICE = "dynamodb.application-autoscaling.amazonaws.com"
+# Application Auto Scaling validates the caller's permissions on the target and on
+# CloudWatch ("Permissions validation for Application Auto Scaling API calls on target
+# resources"; the DynamoDB list: "Application Auto Scaling identity-based policy examples").
+_SCALING_WRITES = {
+    "application-autoscaling:RegisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+}
+_SCALING_TABLE_ACTIONS = ("DescribeTable", "UpdateTable")
+_SCALING_ALARM_ACTIONS = ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms")
+_UUID = "00000000-0000-4000-8000-000000000000"  # the id AWS appends to the alarm's name
 _SERVICE_LINKED_ROLES = {
     REPLICATION_SERVICE: "AWSServiceRoleForDynamoDBReplication",
     SCALING_SERVICE: "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
@@ -88,6 +102,7 @@ class Need:
     context: tuple[tuple[str, str], ...]
     why: str = ""  # for implicit needs: what AWS needs it for
     once: bool = False  # a service-linked role: needed only until it exists
+    refusal: str = ""  # the error code AWS answers when refused ("": AccessDenied's)
 
 
 def operation(request: AwsRequest) -> str | None:
@@ -201,12 +216,27 @@ def _implicit(action: str, params: dict[str, Any], region: str, account: str) ->
                 ]
                 if verb == "Create":
                     found.append(_service_linked_role(REPLICATION_SERVICE, account, region))
-    elif (
-        action == "application-autoscaling:RegisterScalableTarget"
-        and params.get("ServiceNamespace") == "dynamodb"
-    ):
-        found.append(_service_linked_role(SCALING_SERVICE, account, region))
+    elif action in _SCALING_WRITES and params.get("ServiceNamespace") == "dynamodb":
+        found += _scaling_validation(str(params.get("ResourceId", "")), region, account)
+        if action == "application-autoscaling:RegisterScalableTarget":
+            found.append(_service_linked_role(SCALING_SERVICE, account, region))
     return found
+
+
+def _scaling_validation(resource_id: str, region: str, account: str) -> list[Need]:
+    """Application Auto Scaling checks the caller's own permissions on the target and on
+    the alarms it will create (`TargetTracking-table/<name>-AlarmHigh-<uuid>`, in the
+    table's region) before it proceeds."""
+    here = (("aws:RequestedRegion", region),)
+    why = "for Application Auto Scaling's check of the caller's permissions"
+    no = "ValidationException"  # how Application Auto Scaling reports a failed check
+    table = _table(region, account, resource_id.removeprefix("table/").split("/", 1)[0])
+    name = f"TargetTracking-{resource_id}-AlarmHigh-{_UUID}"
+    alarm = f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+    return [
+        *(Need(f"dynamodb:{a}", table, here, why, refusal=no) for a in _SCALING_TABLE_ACTIONS),
+        *(Need(f"cloudwatch:{a}", alarm, here, why, refusal=no) for a in _SCALING_ALARM_ACTIONS),
+    ]
 
 
 def _service_linked_role(service: str, account: str, region: str) -> Need:
