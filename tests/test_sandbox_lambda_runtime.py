@@ -13,6 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import SandboxProcess
+from tests.sandbox_api_helpers import eventually
 from tests.test_sandbox_lambda import (
     EAST,
     WEST,
@@ -163,6 +164,32 @@ def test_reserved_concurrency_zero_throttles(sandbox_env: str) -> None:
     with pytest.raises(ClientError) as throttled:
         invoke(EAST, function)
     assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
+
+
+def test_reserved_concurrency_is_shared_by_the_functions_versions(sandbox_env: str) -> None:
+    """A weighted alias runs two versions at once: together they get the function's
+    reserved concurrency, not each of them (Lambda throttles at once, it does not queue)."""
+    function = app(timeout=30)
+    lam = client("lambda", EAST)
+    lam.publish_version(FunctionName=function)
+    lam.update_function_configuration(FunctionName=function, Environment={"Variables": {}})
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function)
+    lam.publish_version(FunctionName=function)
+    lam.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=1)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        busy = pool.submit(invoke, EAST, function, {"action": "sleep", "seconds": 8}, Qualifier="1")
+
+        def throttled() -> str | None:
+            try:
+                invoke(EAST, function, Qualifier="2")
+            except ClientError as error:
+                return str(error.response["Error"]["Code"])
+            return "version 1 finished first" if busy.done() else None
+
+        seen = eventually(throttled, "version 2 refused while version 1 runs", 60)
+        assert seen == "TooManyRequestsException"
+        assert busy.result().get("FunctionError") is None
+    assert invoke(EAST, function, Qualifier="2")["StatusCode"] == 200  # free again
 
 
 def _worker_pids(

@@ -127,15 +127,19 @@ def lookup(
 
     name, qualifier = parse_function_id(function_id, qualifier)
     try:
-        function = lambda_backends[account][region].get_function(name, qualifier)
+        backend = lambda_backends[account][region]
+        function = backend.get_function(name, qualifier)
+        # Reserved concurrency is the function's, whichever version runs (moto copies it
+        # into a version when it is published and never updates the copy).
+        reserved = backend.get_function(name).reserved_concurrency
     except JsonRESTError as error:
         raise LambdaApiError(error.error_type, error.message, int(error.code)) from None
-    return _spec(account, region, function), getattr(function, "code_bytes", None) or None
+    code = getattr(function, "code_bytes", None) or None
+    return _spec(account, region, function, reserved), code
 
 
-def _spec(account: str, region: str, function: Any) -> FunctionSpec:
+def _spec(account: str, region: str, function: Any, reserved: Any) -> FunctionSpec:
     variables = function.environment_vars or {}
-    reserved = function.reserved_concurrency
     return FunctionSpec(
         account=account,
         region=region,

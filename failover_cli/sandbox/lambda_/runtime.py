@@ -5,7 +5,9 @@ workers (fewer when ReservedConcurrentExecutions is lower). A worker serves
 one invocation at a time, as a Lambda execution environment does, so calls
 run in parallel up to the pool size; more wait for a free worker and are
 throttled (429) if none frees up within the function's timeout plus the
-init limit (a busy worker must have finished or timed out by then). A warm
+init limit (a busy worker must have finished or timed out by then).
+ReservedConcurrentExecutions is the function's, shared by all its versions
+(a weighted alias runs two at once): past it a call is throttled at once. A warm
 worker is reused only while the function's code and configuration are
 unchanged (`FunctionSpec.fingerprint`, compared at every invoke); stale ones
 are discarded. Timeouts kill the worker; the next invoke starts a new one.
@@ -81,6 +83,9 @@ class LambdaRuntime:
         self.max_environments = max_environments
         self.root = root or Path(tempfile.mkdtemp(prefix="failover-sandbox-lambda-"))
         self._pools: dict[tuple[str, str, str, str], WorkerPool] = {}
+        # In-flight invocations per function, all versions together: reserved concurrency
+        # is the function's, shared by its versions (a weighted alias runs two at once).
+        self._running: dict[tuple[str, str, str], int] = {}
         self._workers: set[Worker] = set()
         self._background: set[threading.Thread] = set()
         self._lock = threading.Lock()
@@ -102,6 +107,9 @@ class LambdaRuntime:
             raise Throttled()
         if lease.grant is Grant.CLOSED:
             raise _stopping()
+        if not self._enter(spec):
+            self._dispose(*[w for w in [pool.release(lease.worker, True)] if w])
+            raise Throttled("ReservedFunctionConcurrentInvocationLimitExceeded")
         worker = lease.worker
         request_id = str(uuid.uuid4())
         log = InvocationLog()
@@ -116,10 +124,31 @@ class LambdaRuntime:
             )
             return InvokeResult(payload, error, spec.version, log)
         finally:
+            self._leave(spec)
             disposable = pool.release(worker, reusable)
             if worker is not None:
                 self._write_log(spec, worker, log)
             self._dispose(*([disposable] if disposable else []))
+
+    def _enter(self, spec: FunctionSpec) -> bool:
+        """Count one more invocation of the function, unless its versions together already
+        use all of its reserved concurrency (Lambda throttles at once, it does not queue)."""
+        function = spec.key[:3]
+        with self._lock:
+            running = self._running.get(function, 0)
+            if spec.reserved_concurrency is not None and running >= spec.reserved_concurrency:
+                return False
+            self._running[function] = running + 1
+            return True
+
+    def _leave(self, spec: FunctionSpec) -> None:
+        function = spec.key[:3]
+        with self._lock:
+            left = self._running.get(function, 1) - 1
+            if left > 0:
+                self._running[function] = left
+            else:
+                self._running.pop(function, None)
 
     def invoke_async(self, spec: FunctionSpec, code: bytes, event: Any) -> None:
         """InvocationType=Event: accepted at once, run on a background thread."""
