@@ -13,4 +13,11 @@ answers 503, so failover drills cover your routes too.
 
 from __future__ import annotations
 
-from routing import Request, Response, route  # noqa: F401  (used by your routes)
+from routing import Request, Response, route
+
+
+@route("hi")
+def hi(request: Request) -> Response:
+    """The starter's public example: no secret needed, and it says which region answered
+    (`failover up` prints its URL; try it during a drill)."""
+    return Response(200, {"message": f"Hi from {request.region}", "region": request.region})

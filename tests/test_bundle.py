@@ -176,6 +176,16 @@ def test_hello_answers_with_the_region(invoke: Invoke) -> None:
     assert answer.body == {"message": f"Hello from {REGION}", "region": REGION}
 
 
+def test_the_starters_public_route_needs_no_secret_and_names_its_region(invoke: Invoke) -> None:
+    answer = invoke("hi", secret=None, base_path="v1")
+    assert answer.status == 200
+    assert answer.body == {"message": f"Hi from {REGION}", "region": REGION}
+    assert answer.headers["X-Failover-Region"] == REGION
+    assert invoke("hello", secret=None).status == 403  # the contract's routes keep the secret
+    assert invoke("health", secret=None).status == 403
+    assert invoke("hi", secret=None, method="POST").status == 405
+
+
 def test_region_comes_from_aws_region(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     answer = invoke("health")

@@ -1,4 +1,6 @@
-"""`failover plan` shows the cost estimate next to the changes; `plan --json` carries it."""
+"""`failover plan`: the plan on stdout, ending with its summary line and the monthly estimate;
+the itemised estimate behind --cost-details; `plan --json` carries it; exit 0 when it ran,
+3 for pending changes only with --detailed-exitcode."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from pathlib import Path
 import pytest
 from moto import mock_aws
 
-from failover_cli.config.schema import FunctionConfig, TableConfig
+from failover_cli.cli.cmd_plan import cost_sentence
+from failover_cli.config.schema import AlarmsConfig, FunctionConfig, TableConfig
 from failover_cli.cost import estimate
 from failover_cli.engine.secret import SECRET_VARIABLE
 from tests.e2e_helpers import failover, write_config
@@ -24,7 +27,7 @@ def config(tmp_path: Path) -> Iterator[Path]:
 
 def test_plan_json_includes_the_itemised_estimate(config: Path) -> None:
     run = failover(config, "plan", "--json")
-    assert run.exit_code == 3, run.stderr  # everything is still to create
+    assert run.exit_code == 0, run.stderr  # everything is still to create: it ran
     data = json.loads(run.stdout)
     assert data["pending"] > 0
     cost = data["cost"]
@@ -38,12 +41,39 @@ def test_plan_json_includes_the_itemised_estimate(config: Path) -> None:
     assert run.mutating == []
 
 
-def test_plan_prints_the_cost_table_after_the_changes(config: Path) -> None:
+def test_plan_goes_to_stdout_and_ends_with_its_summary_and_the_estimate(config: Path) -> None:
     run = failover(config, "plan")
-    assert run.exit_code == 3, run.stderr
-    text = run.stderr
+    assert run.exit_code == 0, run.stderr  # changes pending, but the plan ran
+    text = run.stdout
+    assert "Plan for stack hello" in text and "health_check hello-us-east-1" in text
+    assert "Plan for stack" not in run.stderr  # stderr is for progress and warnings
+    last = text.rstrip("\n").splitlines()[-1]
+    expected = estimate(
+        make_config(
+            table=TableConfig(name="hello.Hello"),
+            function=FunctionConfig(name="hello-fn"),
+            alarms=AlarmsConfig(email="ops@example.com"),
+        )
+    )
+    assert last.startswith("Plan: ") and " to create" in last
+    assert last.endswith(cost_sentence(expected, details_shown=False)), last
+    assert "USD after the free tier" in last and "--cost-details" in last
+    assert "Estimated monthly cost" not in text  # the itemised table only when asked
+    assert SECRET_VARIABLE not in text + run.stderr
+
+
+def test_cost_details_itemise_the_estimate_before_the_summary_line(config: Path) -> None:
+    run = failover(config, "plan", "--cost-details")
+    assert run.exit_code == 0, run.stderr
+    text = run.stdout
     assert text.index("Plan for stack hello") < text.index("Estimated monthly cost")
-    assert "health_check hello-us-east-1" in text
     assert "API Gateway requests" in text and "3.11M requests" in text
-    assert "total" in text and "Not included" in text
-    assert SECRET_VARIABLE not in text
+    assert "total" in text and "Not included" in text and "Assumes" in text
+    assert text.rstrip("\n").splitlines()[-1].startswith("Plan: ")
+
+
+def test_detailed_exitcode_gives_3_for_pending_changes(config: Path) -> None:
+    for args in (("plan", "--detailed-exitcode"), ("plan", "--json", "--detailed-exitcode")):
+        run = failover(config, *args)
+        assert run.exit_code == 3, (args, run.stderr)
+    assert "--detailed-exitcode" in failover(config, "plan", "--help").stdout

@@ -231,9 +231,9 @@ def test_a_region_added_then_removed_leaves_nothing_owned_there(
     assert stack.run("up").mutating == []
 
     stack.write((EAST, WEST))
-    plan = failover(stack.config, "plan")
+    plan = failover(stack.config, "plan", "--detailed-exitcode")
     assert plan.exit_code == 3, plan.stderr
-    section = plan.stderr.split("Deletions", 1)[1]
+    section = plan.stdout.split("Deletions", 1)[1]
     for kind in ("record", "health_check", "replica", "function", "api", "alarm"):
         assert f"{kind} " in section and EU in section, (kind, section)
     assert f"loses the {EU} replica of {stack.table}" in " ".join(section.split())
@@ -307,7 +307,7 @@ def test_the_domain_removed_then_added_back_converges_each_time(
 ) -> None:
     stack.reset()
     stack.write((EAST, WEST), domain=False)
-    plan = failover(stack.config, "plan", "--json")
+    plan = failover(stack.config, "plan", "--json", "--detailed-exitcode")
     assert plan.exit_code == 3, plan.stderr
     deleted = {(d["kind"], d["region"]) for d in json.loads(plan.stdout)["deletions"]}
     for region in (EAST, WEST):

@@ -87,7 +87,7 @@ def test_up_converges_and_down_removes_everything(sandbox_env: str, tmp_path: Pa
 
     plan = failover(config, "plan")
     assert plan.exit_code == 0, plan.stderr
-    assert "No changes" in plan.stderr
+    assert "No changes" in plan.stdout
 
     down = failover(config, "down", "--yes")
     assert down.exit_code == 0, down.stderr
@@ -98,11 +98,11 @@ def test_up_converges_and_down_removes_everything(sandbox_env: str, tmp_path: Pa
     assert again_down.mutating == []
 
 
-def test_plan_on_a_fresh_stack_lists_the_creations_and_exits_3(
+def test_plan_on_a_fresh_stack_lists_the_creations_and_exits_3_when_asked(
     sandbox_env: str, tmp_path: Path
 ) -> None:
     stack = unique_stack()
-    plan = failover(write_config(tmp_path, stack), "--json", "plan")
+    plan = failover(write_config(tmp_path, stack), "--json", "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     assert plan.mutating == []
     changes = json.loads(plan.stdout)["changes"]
@@ -117,7 +117,7 @@ def test_a_changed_setting_is_an_update_and_converges(sandbox_env: str, tmp_path
     config = write_config(tmp_path, stack)
     assert failover(config, "up").exit_code == 0
     config.write_text(config.read_text() + "logs:\n  retention_days: 7\n", encoding="utf-8")
-    plan = failover(config, "--json", "plan")
+    plan = failover(config, "--json", "plan", "--detailed-exitcode")
     assert plan.exit_code == 3
     updates = [c for c in json.loads(plan.stdout)["changes"] if c["action"] == "update"]
     assert {(c["kind"], c["region"]) for c in updates} == {
@@ -125,7 +125,7 @@ def test_a_changed_setting_is_an_update_and_converges(sandbox_env: str, tmp_path
         ("log_group", "us-west-2"),
     }
     assert failover(config, "up").exit_code == 0
-    assert failover(config, "plan").exit_code == 0
+    assert failover(config, "plan", "--detailed-exitcode").exit_code == 0
     assert failover(config, "down", "--yes").exit_code == 0
 
 

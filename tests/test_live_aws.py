@@ -83,7 +83,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         text += f"domain:\n  name: {domain}\n  hosted_zone: {zone}\n  routing: failover\n"
     config.write_text(text, encoding="utf-8")
     here = Live(config, stack, regions, domain, _live_environment())
-    planned = here.run("--json", "plan")
+    planned = here.run("--json", "plan", "--detailed-exitcode")
     assert planned.returncode == 3, planned.stderr  # a new stack: everything to create
     before = _to_create(json.loads(planned.stdout))
     try:

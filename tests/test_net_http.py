@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from failover_cli.errors import BadInput
-from failover_cli.net.http import HttpClient, Override, parse_overrides, route
+from failover_cli.net.http import HttpClient, Override, curl_command, parse_overrides, route
 
 
 class EchoHost(BaseHTTPRequestHandler):
@@ -114,3 +114,20 @@ def test_a_name_routed_by_failover_resolve_is_checked_at_its_address(
     problem = astray.unresolvable(f"https://{NOWHERE}/v1/hello")
     assert problem is not None
     assert problem.startswith(f"FAILOVER_RESOLVE sends {NOWHERE} to backend.failover-test.invalid")
+
+
+def test_a_curl_command_that_works_from_here_follows_failover_resolve() -> None:
+    api = "https://a1b2c3.execute-api.us-east-1.amazonaws.com/prod/hi"
+    assert curl_command(api, []) == f"curl {api}"  # nothing overridden: AWS's own URL
+    loopback = parse_overrides("*=http://127.0.0.1:4566")
+    assert curl_command(api, loopback) == (
+        "curl http://a1b2c3.execute-api.us-east-1.amazonaws.com.localhost:4566/prod/hi"
+    )
+    elsewhere = parse_overrides("*.example.com=http://10.0.0.5:8080")
+    assert curl_command("https://hello.example.com/v1/hi", elsewhere) == (
+        "curl -H 'Host: hello.example.com' http://10.0.0.5:8080/v1/hi"
+    )
+    # A custom AWS endpoint serves the API's host when no entry matches.
+    assert curl_command(api, [], "http://localhost:4566") == (
+        "curl http://a1b2c3.execute-api.us-east-1.amazonaws.com.localhost:4566/prod/hi"
+    )

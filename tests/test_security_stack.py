@@ -230,7 +230,7 @@ def test_the_function_role_allows_exactly_spec_4_1(stack: Stack) -> None:
         "Arn"
     ]
     iam.attach_role_policy(RoleName=role_name, PolicyArn=policy_arn)
-    plan = stack.run("--json", "plan", expect=(3,))
+    plan = stack.run("--json", "plan", "--detailed-exitcode", expect=(3,))
     updates = [c for c in json.loads(plan.stdout)["changes"] if c["kind"] == "role"]
     assert [c["action"] for c in updates] == ["update"]
     assert {"extra_policies", "managed_policies"} <= set(updates[0]["fields"])
@@ -368,8 +368,8 @@ def test_the_secret_never_appears_in_any_output_or_log(
         Environment={"Variables": {"HEALTH_CHECKER_ID": secret, "TABLE_NAME": stack.table}},
     )
     lam.get_waiter("function_updated_v2").wait(FunctionName=stack.function)
-    stack.run("plan", expect=(3,))
-    stack.run("plan", "--json", expect=(3,))
+    stack.run("plan", "--detailed-exitcode", expect=(3,))
+    stack.run("plan", "--json", "--detailed-exitcode", expect=(3,))
     stack.run("-v", "up")
     stack.run("plan")
 

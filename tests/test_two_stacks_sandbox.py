@@ -13,6 +13,7 @@ not meet other tests' stacks.
 from __future__ import annotations
 
 import json
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +32,24 @@ DEFAULTS = "regions: [us-east-1, us-west-2]\ntable:\n  billing: on-demand\n"
 def _status(config: Path) -> tuple[Run, dict[str, Any]]:
     run = failover(config, "status", "--json")
     return run, json.loads(run.stdout)
+
+
+def _call_the_printed_public_route(printed: str, port: int) -> None:
+    """`up` prints a curl command per region for GET /hi, in the form that reaches the
+    sandbox (FAILOVER_RESOLVE sends every host to it); each answers from its region."""
+    commands = [line.split() for line in printed.splitlines() if line.strip().startswith("curl")]
+    assert len(commands) == len(REGIONS), printed
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for region, command in zip(REGIONS, commands, strict=True):
+        url = urllib.parse.urlsplit(command[-1])
+        assert command == ["curl", command[-1]] and url.path == "/prod/hi", command
+        assert (url.hostname or "").endswith(".localhost") and url.port == port, command
+        # *.localhost is loopback (RFC 6761); not every resolver says so, so connect there.
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{url.path}", headers={"Host": url.netloc}
+        )
+        with opener.open(request, timeout=30) as answer:
+            assert json.loads(answer.read()) == {"message": f"Hi from {region}", "region": region}
 
 
 def _functions(data: dict[str, Any]) -> set[tuple[str, str]]:
@@ -64,6 +83,7 @@ def test_each_stack_sees_only_its_own_resources(
     assert "name: fresh-table" in fresh.read_text() and "name: fresh-function" in fresh.read_text()
     up = failover(fresh, "up", "--yes")
     assert up.exit_code == 0, up.stdout + up.stderr
+    _call_the_printed_public_route(up.stdout, sandbox.port)
 
     # Each deployed stack's status is its own (the probes also write log events).
     run, data = _status(hello)

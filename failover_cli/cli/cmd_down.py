@@ -28,7 +28,7 @@ def command(state: AppState, yes: bool, keep_table: bool, skip_unreachable: bool
     A region that does not answer within the deadline stops `down` before it
     deletes anything (exit 1), unless --skip-unreachable.
     """
-    from failover_cli.cli.render import emit_json, print_plan
+    from failover_cli.cli.render import confirm_or_stop, emit_json, print_plan
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_down, plan_reachable_down, run_down
     from failover_cli.ops.reachability import Progress, applied_progress, stopped_by_outage
@@ -58,11 +58,7 @@ def command(state: AppState, yes: bool, keep_table: bool, skip_unreachable: bool
     for item in remains:
         console.print(f"  [yellow]unreachable, left for later[/yellow]: {item}")
     if plan.has_changes and not yes:
-        click.confirm(
-            f"Delete these {len(plan.pending)} resources of stack {config.stack}?",
-            abort=True,
-            err=True,
-        )
+        confirm_or_stop(f"Delete these {len(plan.pending)} resources of stack {config.stack}?")
     try:
         report = run_down(
             ctx, plan, printer.listener(), keep_table=keep_table, skip_unreachable=skip_unreachable

@@ -1,7 +1,11 @@
 """`failover plan`: what `up` would do, read-only, and what the stack costs a month.
 
-Exit 3 when changes are pending. The cost estimate comes from the config alone,
-so it is shown with every plan, next to the changes, on the same stream.
+The plan is the command's result, so it goes to stdout (`failover plan > plan.txt`)
+and ends with one summary line that carries the monthly estimate; progress and
+warnings go to stderr. It exits 0 when it ran, as Terraform's does, so
+`failover plan && failover up` works; `--detailed-exitcode` gives 3 for pending
+changes, for CI. The itemised estimate and its assumptions are behind
+`--cost-details`.
 """
 
 from __future__ import annotations
@@ -21,27 +25,67 @@ if TYPE_CHECKING:
 
 
 @click.command("plan")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 3 when changes are pending, 0 when there are none (for CI; as Terraform's).",
+)
+@click.option(
+    "--cost-details",
+    is_flag=True,
+    help="Itemise the monthly estimate: usage, list price, free tier and assumptions.",
+)
 @json_option
 @pass_state
-def command(state: AppState) -> None:
-    """Show what `up` would create, change or delete (read-only), and the monthly cost."""
+def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> None:
+    """Show what `up` would create, change or delete (read-only), and the monthly cost.
+
+    The plan goes to stdout and ends with its summary line and the monthly estimate;
+    progress and warnings go to stderr.
+
+    \b
+    Exit codes:
+      0  the plan ran (changes pending or not)
+      1  an AWS error the tool could not get past
+      2  bad input (config, usage, credentials); nothing read or changed
+      3  only with --detailed-exitcode: changes are pending
+    """
     from failover_cli.aws.deadlines import OBSERVE
-    from failover_cli.cli.render import DELETIONS_HEADING, emit_json, print_plan
+    from failover_cli.cli.render import (
+        DELETIONS_HEADING,
+        emit_json,
+        plan_summary,
+        print_changes,
+        result_console,
+    )
     from failover_cli.cli.session import open_context
     from failover_cli.cost import estimate
     from failover_cli.engine.stack import plan_for_up
 
-    ctx, console, _ = open_context(state, OBSERVE)
+    ctx, _, _ = open_context(state, OBSERVE)
     plan = plan_for_up(ctx)
     cost = estimate(ctx.config)
     if state.json:
         emit_json({"stack": ctx.config.stack, **plan.to_json(), "cost": cost.to_json()})
     else:
-        print_plan(
-            console, plan, title=f"Plan for stack {ctx.config.stack}", deletions=DELETIONS_HEADING
-        )
-        print_cost(console, cost)
-    raise click.exceptions.Exit(ExitCode.DEGRADED if plan.has_changes else ExitCode.OK)
+        out = result_console()
+        title = f"Plan for stack {ctx.config.stack}"
+        print_changes(out, plan, title=title, deletions=DELETIONS_HEADING)
+        if cost_details:
+            print_cost(out, cost)
+        # Last, on one line: `failover plan 2>/dev/null | tail -1` is the summary.
+        out.print(f"{plan_summary(plan)} {cost_sentence(cost, details_shown=cost_details)}")
+    pending = detailed_exitcode and plan.has_changes
+    raise click.exceptions.Exit(ExitCode.DEGRADED if pending else ExitCode.OK)
+
+
+def cost_sentence(cost: CostEstimate, *, details_shown: bool) -> str:
+    """The estimate in one sentence, for the plan's last line."""
+    more = "" if details_shown else " (--cost-details for the items and assumptions)"
+    return (
+        f"Monthly estimate: {_usd(cost.net_usd)} USD after the free tier, "
+        f"{_usd(cost.monthly_usd)} USD at list prices{more}."
+    )
 
 
 def print_cost(console: Console, cost: CostEstimate) -> None:

@@ -2,8 +2,9 @@
 
 Exit 0 when every region is healthy, 3 when degraded or not deployed, 1 on an
 AWS error (through the group's error boundary). `--watch` redraws in place
-until Ctrl-C and exits with the last refresh's code; with `--json` it prints
-one JSON object per line per refresh instead.
+until Ctrl-C (or SIGTERM) and exits with the last refresh's code; to a pipe or
+file it prints each refresh in full, flushed, and with `--json` one JSON object
+per line per refresh.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ MAX_TIMEOUT = 600.0  # a status that waits longer is not a status
 
 
 @click.command("status")
-@click.option("--watch", is_flag=True, help="Refresh in place until Ctrl-C.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Refresh in place until Ctrl-C; to a pipe, print each refresh in full.",
+)
 @click.option(
     "--interval",
     type=POSITIVE_DURATION,
@@ -53,10 +58,18 @@ def command(state: AppState, watch: bool, interval: float, timeout: float) -> No
 
     A region whose endpoints do not answer within --timeout is shown as
     unreachable, with every fact that could not be read; status then exits 3.
+
+    \b
+    Exit codes:
+      0  every region is healthy
+      1  an AWS error the tool could not get past
+      2  bad input (config, usage, credentials)
+      3  degraded, or not deployed
     """
     from failover_cli.aws.deadlines import read_only
     from failover_cli.cli.session import open_context
     from failover_cli.net.http import HttpClient
+    from failover_cli.ops.interrupts import signals_as_interrupts
     from failover_cli.ops.status import gather
 
     if interval < MIN_INTERVAL:
@@ -78,8 +91,8 @@ def command(state: AppState, watch: bool, interval: float, timeout: float) -> No
         _show(state, status, warnings)
         click_ctx.exit(int(status.exit_code))
     code = 130  # interrupted before the first refresh finished: nothing was seen
-    try:
-        with _Screen(state) as screen:
+    try:  # SIGTERM ends a watch as Ctrl-C does: what was printed is flushed, not lost
+        with signals_as_interrupts(), _Screen(state) as screen:
             while True:
                 status = gather(ctx, http, timeout=timeout)
                 code = int(status.exit_code)
@@ -119,25 +132,31 @@ class _Screen:
         self._live: Live | None = None
 
     def __enter__(self) -> _Screen:
-        if not self.state.json:
-            from rich.console import Console
+        from rich.console import Console
+
+        self._console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+        if not self.state.json and self._console.is_terminal:
             from rich.live import Live
 
-            self._live = Live(console=Console(highlight=False), auto_refresh=False)
+            self._live = Live(console=self._console, auto_refresh=False)
             self._live.start()
         return self
 
     def show(self, status: StackStatus) -> None:
         from datetime import datetime
 
-        if self._live is None:
-            sys.stdout.write(json.dumps(status.to_json(), default=str) + "\n")
-            sys.stdout.flush()
-            return
         from failover_cli.cli.status_view import render_status
 
-        self._live.update(render_status(status, checked_at=datetime.now()), refresh=True)
+        if self.state.json:
+            sys.stdout.write(json.dumps(status.to_json(), default=str) + "\n")
+        elif self._live is None:  # a pipe or a file: no redrawing, each refresh in full
+            self._console.print(render_status(status, checked_at=datetime.now()))
+            self._console.print()
+        else:
+            self._live.update(render_status(status, checked_at=datetime.now()), refresh=True)
+        sys.stdout.flush()  # a reader at the other end of a pipe sees it now
 
     def __exit__(self, *_exc: object) -> None:
         if self._live is not None:
             self._live.stop()
+        sys.stdout.flush()

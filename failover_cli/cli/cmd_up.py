@@ -31,6 +31,12 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
     listed first and asked for: --yes answers for you; without a terminal and without
     --yes, `up` refuses before changing anything (exit 2).
     """
+    from failover_cli.cli.app_urls import (
+        PUBLIC_ROUTE,
+        call_commands,
+        custom_endpoint,
+        has_public_route,
+    )
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
@@ -76,6 +82,10 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
         base = f"/{config.domain.base_path}" if config.domain.base_path else ""
         domain_url = f"https://{config.domain.name}{base}"
         routing = config.domain.routing
+    calls = {}
+    if has_public_route(config.function.source):
+        endpoint = ctx.client("apigateway", config.primary_region).meta.endpoint_url
+        calls = call_commands(endpoints, domain_url, custom_endpoint(endpoint))
     pending = ctx.outputs.get(PENDING_OUTPUT)  # the alarm e-mail awaiting its confirmation click
     overridden = noted_overrides(ctx.outputs, list(config.regions))
     for region in overridden:  # operator state, like FORCE_FAIL: said, never cleared
@@ -91,6 +101,7 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
                 "changes": [c.to_json() for c, _ in report.done],
                 "endpoints": endpoints,
                 "domain_url": domain_url,
+                "try": calls,
                 "pending_subscription": pending,
                 "health_check_overrides": overridden,
             }
@@ -101,6 +112,13 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
         click.echo(f"  API {region:<14} {url}")
     if domain_url:
         click.echo(f"  Domain {domain_url} (Route 53 {routing} routing)")
+    if calls:
+        click.echo(
+            f"Call the app's public route (GET /{PUBLIC_ROUTE}; /hello and /health need the "
+            "health-checker secret):"
+        )
+        for command in calls.values():
+            click.echo(f"  {command}")
     if pending:
         click.echo(
             f"Confirm the alarm subscription: AWS sent a confirmation link to {pending}; "
@@ -112,7 +130,7 @@ def confirm_deletions(console: Console, plan: Plan, *, yes: bool, allow_data_los
     """The guard on deletes: show them, refuse data loss unless allowed, then ask (or not)."""
     import sys
 
-    from failover_cli.cli.render import DELETIONS_HEADING, print_plan
+    from failover_cli.cli.render import DELETIONS_HEADING, confirm_or_stop, print_plan
     from failover_cli.engine.guard import loses_data
     from failover_cli.errors import BadInput
 
@@ -133,4 +151,4 @@ def confirm_deletions(console: Console, plan: Plan, *, yes: bool, allow_data_los
             hint="Re-run with --yes to confirm non-interactively, or run `failover plan` to "
             "review the deletions.",
         )
-    click.confirm(f"Delete these {len(plan.deletions)} resources?", abort=True, err=True)
+    confirm_or_stop(f"Delete these {len(plan.deletions)} resources?")

@@ -34,14 +34,21 @@ def emit_json(data: Any) -> None:
 
 
 def print_plan(console: Console, plan: Plan, *, title: str, deletions: str = "") -> None:
-    """The plan's changes; with `deletions`, the deletes follow in their own section under
-    that heading, each with what data it loses (the guard on deletes of `up`)."""
+    """The plan's changes, then its summary line (indented: it follows the changes)."""
+    if print_changes(console, plan, title=title, deletions=deletions):
+        console.print("  " + plan_summary(plan))
+
+
+def print_changes(console: Console, plan: Plan, *, title: str, deletions: str = "") -> bool:
+    """The plan's changes (False: there are none, and it says so); with `deletions`, the
+    deletes follow in their own section under that heading, each with what data it loses
+    (the guard on deletes of `up`)."""
     shown = [c for c in plan.changes if c.mutating or c.action.value == "skip"]
     apart = [c for c in shown if c.action.value == "delete"] if deletions else []
     console.print(f"[bold]{title}[/bold]")
     if not shown:
         console.print("  No changes: the stack matches the config.")
-        return
+        return False
     for change in shown:
         if all(change is not other for other in apart):
             console.print("  " + _line(change))
@@ -50,11 +57,39 @@ def print_plan(console: Console, plan: Plan, *, title: str, deletions: str = "")
         for change in apart:
             loses = f" [red]loses {change.loses}[/red]" if change.loses else ""
             console.print("    " + _line(change) + loses)
+    skipped = sum(1 for c in plan.changes if c.action.value == "skip")
+    if skipped:
+        console.print(f"  {skipped} not owned by the stack: left untouched.")
+    return True
+
+
+def plan_summary(plan: Plan) -> str:
+    """"Plan: 3 to create, 1 to update." (or "Plan: nothing to change.")."""
     counts = {a: sum(1 for c in plan.changes if c.action.value == a) for a in _SYMBOL}
     summary = ", ".join(f"{counts[a]} to {a}" for a in ("create", "update", "delete") if counts[a])
-    console.print(f"  Plan: {summary or 'nothing to change'}.")
-    if counts["skip"]:
-        console.print(f"  {counts['skip']} not owned by the stack: left untouched.")
+    return f"Plan: {summary or 'nothing to change'}."
+
+
+def confirm_or_stop(question: str) -> None:
+    """Ask on stderr; a "no" (or the end of input) changes nothing and exits 2, as the
+    table of exit codes has it for a run that changed nothing by the user's choice."""
+    import click
+
+    try:
+        yes = click.confirm(question, err=True, default=False)
+    except click.Abort:  # end of input, or Ctrl-C at the prompt
+        yes = False
+        click.echo("", err=True)
+    if not yes:
+        click.echo("Nothing was changed.", err=True)
+        raise click.exceptions.Exit(2)
+
+
+def result_console() -> Console:
+    """stdout for a command's result: never wrapped, so a long name or URL pastes whole."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
 
 
 DELETIONS_HEADING = "Deletions (owned by the stack, no longer in the config):"

@@ -10,6 +10,7 @@ DNS. Nothing here knows about the sandbox; it is one general override.
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import os
 import socket
 import threading
@@ -114,6 +115,37 @@ def lookup(name: str, port: int, timeout: float = LOOKUP_TIMEOUT) -> None:
         raise OSError(f"no DNS answer within {timeout:g} s")
     if failed:
         raise failed[0]
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def curl_command(url: str, overrides: list[Override], endpoint: str | None = None) -> str:
+    """A command a person can paste to GET `url` from this machine, the way the tool's own
+    requests go: straight to it, unless a FAILOVER_RESOLVE entry (or, failing that,
+    `endpoint`: a custom AWS endpoint in use, which then serves the API's host too)
+    sends its host elsewhere. To a loopback address the name `<host>.localhost:<port>`
+    reaches it with the host still named (names under .localhost resolve to loopback,
+    RFC 6761), for servers that route by name; elsewhere curl sends the Host header,
+    as FAILOVER_RESOLVE does."""
+    target, host = route(url, overrides)
+    if host is None and endpoint:
+        target, host = route(url, [Override("*", endpoint)])
+    if host is None:
+        return f"curl {url}"
+    parts = urllib.parse.urlsplit(target)
+    if is_loopback(parts.hostname or ""):
+        port = f":{parts.port}" if parts.port else ""
+        local = parts._replace(netloc=f"{urllib.parse.urlsplit(url).hostname}.localhost{port}")
+        return f"curl {urllib.parse.urlunsplit(local)}"
+    return f"curl -H 'Host: {host}' {target}"
 
 
 class HttpClient:

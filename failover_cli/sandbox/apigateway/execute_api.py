@@ -1,4 +1,6 @@
-"""HTTP requests to REST APIs: `<api-id>.execute-api.<region>.(amazonaws.com|localhost)`.
+"""HTTP requests to REST APIs: `<api-id>.execute-api.<region>.(amazonaws.com|localhost)`,
+or the AWS name under `.localhost` (what `up` prints when FAILOVER_RESOLVE sends the
+AWS name to a loopback address: `<AWS host>.localhost` reaches it by name).
 
 moto stores APIs but never serves them. Here a request to an API's host (by
 name, or by Host header on 127.0.0.1) goes API -> stage -> the stage's
@@ -66,7 +68,8 @@ log = logging.getLogger(__name__)
 
 # API ids are 10 lower-case letters and digits; "d-…" hosts are custom-domain targets.
 EXECUTE_API_HOST = re.compile(
-    r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)\.(?:amazonaws\.com|localhost)$"
+    r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)"
+    r"\.(?:amazonaws\.com|localhost|amazonaws\.com\.localhost)$"
 )
 _FUNCTION_ARN = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>arn:[^/]+)/invocations$")
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
