@@ -137,7 +137,8 @@ def answering_region(where: tuple[str, int], name: str) -> Callable[[], str | No
     return region
 
 
-def replicated_table(home: str, replica: str) -> str:
+def replicated_table(home: str, *replicas: str) -> str:
+    """A global table in `home` with a replica in each of `replicas`, all ACTIVE."""
     name = unique("east-down")
     table = client("dynamodb", home)
     table.create_table(
@@ -147,11 +148,15 @@ def replicated_table(home: str, replica: str) -> str:
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
-    table.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": replica}}])
+    for replica in replicas:  # one replica change at a time, as DynamoDB allows
 
-    def active() -> bool:
-        replicas = table.describe_table(TableName=name)["Table"].get("Replicas", [])
-        return any(r["RegionName"] == replica and r["ReplicaStatus"] == "ACTIVE" for r in replicas)
+        def active(replica: str = replica) -> bool:
+            found = table.describe_table(TableName=name)["Table"]
+            replicas = found.get("Replicas", [])
+            return found["TableStatus"] == "ACTIVE" and any(
+                r["RegionName"] == replica and r["ReplicaStatus"] == "ACTIVE" for r in replicas
+            )
 
-    eventually(active, "the replica to become ACTIVE")
+        table.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": replica}}])
+        eventually(active, f"the replica in {replica} to become ACTIVE")
     return name
