@@ -5,7 +5,10 @@ the health checkers are Route 53's global data plane: they keep answering, with
 the current health, when Route 53's API in us-east-1 does not. Here one server
 answers for every public hosted zone of every account, straight from moto's
 zones and the checkers' health (records.py, dns.py, dns_wire.py): no AWS API is
-involved, so the outage switch never touches it, as on AWS.
+involved, so the outage switch never touches it, as on AWS. It also answers for
+API Gateway's own hosts (`<id>.execute-api.<region>.amazonaws.com`, the targets
+of the stack's aliases) with the address an alias to them answers with, so a
+client can tell which region an answer leads to.
 
 Where it listens: `context.nameserver` (requested port from `failover sandbox
 --dns-port`, 0 for any free one; the bound port once installed), printed by
@@ -20,6 +23,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import re
 import socket
 import socketserver
 import struct
@@ -31,7 +35,14 @@ from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
-from failover_cli.sandbox.route53.dns import normalise
+from failover_cli.sandbox.route53.dns import (
+    Answer,
+    Record,
+    ResponseCode,
+    fake_ipv4,
+    fake_ipv6,
+    normalise,
+)
 from failover_cli.sandbox.route53.dns_wire import Lookup, ZoneAnswer, respond
 from failover_cli.sandbox.route53.records import answer_in_zone, zone_records, zones_for
 from failover_cli.sandbox.stop_hooks import on_stop
@@ -42,6 +53,10 @@ PATH = "/_sandbox/dns"
 OWN_HOSTS = frozenset({"127.0.0.1", "localhost"})
 TCP_IDLE_SECONDS = 10.0  # a TCP client that sends nothing for this long is let go
 _BIND_ATTEMPTS = 20  # a free TCP port may be taken for UDP: try another
+API_TTL = 60
+_EXECUTE_API = re.compile(
+    r"[a-z0-9-]+\.execute-api\.(?P<region>[a-z]{2}(-gov)?-[a-z]+-\d+)\.amazonaws\.com\."
+)
 
 
 def install(context: SandboxContext) -> None:
@@ -86,7 +101,7 @@ def lookup_in_moto(context: SandboxContext) -> Lookup:
     def lookup(name: str, record_type: str) -> ZoneAnswer | None:
         found = _authoritative_zone(name)
         if found is None:
-            return None
+            return api_gateway_host(name, record_type)
         account, zone = found
         apex = normalise(zone.name)
         soa = next((r for r in zone_records(zone) if r.type == "SOA" and r.name == apex), None)
@@ -94,6 +109,25 @@ def lookup_in_moto(context: SandboxContext) -> Lookup:
         return ZoneAnswer(answer, apex, soa)
 
     return lookup
+
+
+def api_gateway_host(name: str, record_type: str) -> ZoneAnswer | None:
+    """AWS's own answer for an execute-api host (a REST API's, or a regional custom domain's
+    d-….execute-api.R.amazonaws.com): the address an alias to it answers with (dns.alias_data),
+    so a client can tell which region an alias answer leads to by resolving the targets."""
+    host = normalise(name)
+    match = _EXECUTE_API.fullmatch(host)
+    if match is None:
+        return None
+    region = match["region"]
+    values: tuple[str, ...] = ()
+    if record_type == "A":
+        values = (fake_ipv4(region, host.rstrip(".")),)
+    elif record_type == "AAAA":
+        values = (fake_ipv6(region, host.rstrip(".")),)
+    record = Record(host, record_type, values, ttl=API_TTL)
+    answer = Answer(ResponseCode.NOERROR, host, record_type, values, (record,) if values else ())
+    return ZoneAnswer(answer, f"execute-api.{region}.amazonaws.com.", None)
 
 
 def _authoritative_zone(name: str) -> tuple[str, Any] | None:
