@@ -38,11 +38,12 @@ def _complete(words: str, cwd: Path, **env: str) -> list[str]:
 
 def test_commands_and_options_complete(tmp_path: Path) -> None:
     assert "logs" in _complete("failover lo", tmp_path)
+    assert "invoke" in _complete("failover inv", tmp_path)
     assert set(_complete("failover d", tmp_path)) == {n for n in COMMANDS if n.startswith("d")}
     assert "--allow-total-outage" in _complete("failover force-fail --al", tmp_path)
 
 
-@pytest.mark.parametrize("command", ["force-fail", "drill", "logs"])
+@pytest.mark.parametrize("command", ["force-fail", "drill", "logs", "invoke"])
 def test_region_offers_the_stacks_regions_from_the_config(tmp_path: Path, command: str) -> None:
     config = tmp_path / "prod.yaml"
     config.write_text("stack: hello\nregions: [eu-west-1, us-west-2]\n", encoding="utf-8")

@@ -28,11 +28,17 @@ if TYPE_CHECKING:
 
 def build_specs(ctx: Context) -> list[Spec]:
     """The desired state for `up`/`plan`: preconditions checked, secret resolved, code zipped."""
+    from failover_cli.deps.target import LambdaTarget
     from failover_cli.services.route53_zone import preflight
 
-    code = build_bundle(ctx.config.function.source)  # first: a bad bundle costs no AWS call
+    fn = ctx.config.function
+    target = LambdaTarget(fn.runtime, fn.architecture)
+    say = lambda message: ctx.progress("", message)  # noqa: E731
+    # First: a bad bundle (or a dependency with no wheel for Lambda) costs no AWS call.
+    code = build_bundle(fn.source, target, say)
     for what in code.skipped:
-        ctx.progress("", f"left out of the function's code: {what}")
+        say(f"left out of the function's code: {what}")
+    say(f"function code: {code.describe()}")
     ranges = read_ranges(ctx)  # first: an unreadable document costs no AWS call
     preflight(ctx)
     secret = resolve_secret(ctx)

@@ -163,8 +163,20 @@ class HttpClient:
         self._default = urllib.request.build_opener()
 
     def get(self, url: str, *, timeout: float = 5.0) -> HttpAnswer:
+        return self.request("GET", url, timeout=timeout)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: bytes | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = 5.0,
+    ) -> HttpAnswer:
+        """Any method, with an optional body (`failover invoke`)."""
         target, host = route(url, self.overrides)
-        request = urllib.request.Request(target, method="GET")
+        request = urllib.request.Request(target, data=data, method=method, headers=headers or {})
         if host:
             request.add_header("Host", host)
         opener = self._direct if host else self._default

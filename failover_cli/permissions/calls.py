@@ -226,6 +226,12 @@ LOGS = Group(
     + _calls("logs", "DescribeLogGroups", "ListTagsForResource", "FilterLogEvents"),
 )
 
+# failover invoke: the region's API, and the secret from its function's environment.
+INVOKE = Group(
+    "invoke",
+    _calls("lambda", "GetFunctionConfiguration") + _calls("apigateway", "GetRestApis"),
+)
+
 # UpdateRestApi on /policy also needs apigateway:UpdateRestApiPolicy (API Gateway Developer
 # Guide, "Create and attach an API Gateway resource policy to an API").
 UPDATE_REST_API_POLICY = "apigateway:UpdateRestApiPolicy"
@@ -297,6 +303,7 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
     "rotate-secret": (FLAG, ROTATE),
     "gc-logs": (GC_LOGS,),
     "logs": (LOGS,),
+    "invoke": (INVOKE,),
     "doctor": (DOCTOR,),
     "down": (
         *(OBSERVE, OBSERVE_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN),

@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 HEADER = struct.Struct(">I")  # frame length, big-endian
 MAX_FRAME = 64 * 1024 * 1024  # Lambda's payload limits are 6 MB; anything bigger is a bug
 LIFELINE_VARIABLE = "_FAILOVER_SANDBOX_LIFELINE"  # fd of a pipe that closes when the parent dies
+HOST_PACKAGES_VARIABLE = "_FAILOVER_SANDBOX_HOST_PACKAGES"  # a folder first on sys.path
 
 
 def encode_frame(message: dict[str, Any]) -> bytes:
@@ -287,6 +288,10 @@ def main() -> int:
     os.dup2(2, 1)
     task_root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     sys.path.insert(0, task_root)
+    # Compiled dependencies rebuilt for this machine shadow the zip's (host_deps.py).
+    host_packages = os.environ.pop(HOST_PACKAGES_VARIABLE, "")
+    if host_packages:
+        sys.path.insert(0, host_packages)
     lifeline = os.environ.pop(LIFELINE_VARIABLE, "")
     if lifeline:
         threading.Thread(target=_exit_when_orphaned, args=(int(lifeline),), daemon=True).start()
