@@ -17,7 +17,7 @@ from tests.bad_input_helpers import Outcome, assert_refused, run_bad
 
 COMMANDS = (
     "init", "validate", "plan", "up", "status", "force-fail", "drill", "gc-logs",
-    "rotate-secret", "down", "sandbox", "demo", "logs",
+    "rotate-secret", "down", "sandbox", "demo", "logs", "invoke",
 )  # fmt: skip
 # What each stack command needs besides the config to get as far as AWS.
 AWS_COMMANDS: dict[str, list[str]] = {
@@ -28,6 +28,7 @@ AWS_COMMANDS: dict[str, list[str]] = {
     "drill": ["drill", "--region", "us-east-1"],
     "gc-logs": ["gc-logs"],
     "logs": ["logs"],
+    "invoke": ["invoke", "--region", "us-east-1"],
     "rotate-secret": ["rotate-secret"],
     "down": ["down", "--yes"],
 }
@@ -69,7 +70,7 @@ def test_unknown_option_on_every_command(config: Path, command: str) -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_unexpected_argument_on_every_command(config: Path, command: str) -> None:
-    region = ["--region", "us-east-1"] if command in ("force-fail", "drill") else []
+    region = ["--region", "us-east-1"] if command in ("force-fail", "drill", "invoke") else []
     outcome = run(config, command, *region, "surplus")
     assert_refused(outcome, "unexpected extra argument (surplus)")
 
@@ -110,7 +111,7 @@ def test_bad_durations(config: Path, args: list[str], fragment: str) -> None:
     assert_refused(run(config, *args), "Invalid value for", option, fragment)
 
 
-@pytest.mark.parametrize("command", ["force-fail", "drill", "logs"])
+@pytest.mark.parametrize("command", ["force-fail", "drill", "logs", "invoke"])
 @pytest.mark.parametrize("region", HOSTILE_REGIONS, ids=lambda r: repr(r)[:30])
 def test_regions_not_in_the_stack_are_refused_before_any_aws_call(
     config: Path, command: str, region: str
@@ -123,7 +124,7 @@ def test_regions_not_in_the_stack_are_refused_before_any_aws_call(
         assert "Error: '' is not one of" in outcome.stderr
 
 
-@pytest.mark.parametrize("command", ["force-fail", "drill"])
+@pytest.mark.parametrize("command", ["force-fail", "drill", "invoke"])
 def test_a_missing_region_is_a_usage_error(config: Path, command: str) -> None:
     assert_refused(run(config, command), "Missing option '--region'")
 

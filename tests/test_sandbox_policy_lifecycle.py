@@ -170,6 +170,7 @@ def test_every_command_succeeds_under_its_generated_policy(
         poll_status(config, _healthy, timeout=90, what="healthy again after the restore")
         run("drill", "--region", EAST, "--timeout", "2m")
         run("logs", "--since", "10m")
+        run("invoke", "--region", EAST, "--path", "/health")
         run("rotate-secret")
         admin("logs", endpoint).create_log_stream(
             logGroupName=f"/aws/lambda/{name}-fn", logStreamName="never-written"

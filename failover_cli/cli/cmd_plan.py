@@ -50,6 +50,8 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> Non
       2  bad input (config, usage, credentials); nothing read or changed
       3  only with --detailed-exitcode: changes are pending
     """
+    from rich.markup import escape
+
     from failover_cli.aws.deadlines import OBSERVE
     from failover_cli.cli.render import (
         DELETIONS_HEADING,
@@ -60,17 +62,23 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> Non
     )
     from failover_cli.cli.session import open_context
     from failover_cli.cost import estimate
+    from failover_cli.engine.code_report import code_line, code_report
     from failover_cli.engine.stack import plan_for_up
 
     ctx, _, _ = open_context(state, OBSERVE)
     plan = plan_for_up(ctx)
     cost = estimate(ctx.config)
+    code = code_report(plan)
     if state.json:
-        emit_json({"stack": ctx.config.stack, **plan.to_json(), "cost": cost.to_json()})
+        emit_json(
+            {"stack": ctx.config.stack, **plan.to_json(), "code": code, "cost": cost.to_json()}
+        )
     else:
         out = result_console()
         title = f"Plan for stack {ctx.config.stack}"
         print_changes(out, plan, title=title, deletions=DELETIONS_HEADING)
+        if code is not None:
+            out.print("  " + escape(code_line(code)))
         if cost_details:
             print_cost(out, cost)
         # Last, on one line: `failover plan 2>/dev/null | tail -1` is the summary.

@@ -38,7 +38,8 @@ def build_specs(ctx: Context) -> list[Spec]:
     code = build_bundle(fn.source, target, say)
     for what in code.skipped:
         say(f"left out of the function's code: {what}")
-    say(f"function code: {code.describe()}")
+    if code.dependencies is not None:  # what was built for where (plan shows sizes anyway)
+        say(f"function code: {code.describe()}")
     ranges = read_ranges(ctx)  # first: an unreadable document costs no AWS call
     preflight(ctx)
     secret = resolve_secret(ctx)
