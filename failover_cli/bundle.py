@@ -160,7 +160,7 @@ def _too_big(
     entries: list[tuple[str, tuple[Path, int]]],
     deps: BuiltDependencies | None,
 ) -> BadInput:
-    from failover_cli.deps.sizes import largest
+    from failover_cli.deps.installed import largest
 
     kind = "unzipped" if limit_mb == 250 else "zipped, for a direct upload"
     sizes = [(relative, size) for relative, (_path, size) in entries]

@@ -6,5 +6,5 @@ as binary wheels for the function's runtime and architecture, never for the
 machine running the tool (target, builder), into a cache keyed by what was
 asked for, so a second build downloads nothing. The sizes of what was
 installed, per distribution, let a too-big bundle name its largest packages
-(sizes).
+(installed).
 """

@@ -162,6 +162,13 @@ def _pip_failed(output: str, target: LambdaTarget) -> FailoverError:
                 "cannot be reached, set PIP_INDEX_URL or PIP_FIND_LINKS."
             ),
         )
+    if "ResolutionImpossible" in output or "conflicting dependencies" in output:
+        return BadInput(
+            "The function's requirements conflict with each other: pip found no set of "
+            "versions that satisfies them all",
+            hint="Loosen or align the pins in requirements.txt. pip said: "
+            + " ".join(line for line in output.splitlines() if "requested" in line)[:500],
+        )
     invalid = _INVALID.search(output)
     if invalid is not None:
         return BadInput(

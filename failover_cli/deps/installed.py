@@ -2,13 +2,18 @@
 
 Read from the `*.dist-info` folders (METADATA, WHEEL, RECORD) that every
 wheel install writes, so it works the same on the tool's build folder and on
-a function's unpacked zip (the sandbox reads it there).
+a function's unpacked zip (the sandbox reads it there). Which parts of the
+code take the room (`largest`): a file belongs to the distribution whose RECORD
+lists its top-level folder or module (`numpy/`, `numpy.libs/`,
+`numpy-2.1.dist-info/`); the rest is the bundle's own code.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +84,21 @@ def _headers(path: Path, multi: str = "") -> dict[str, str | list[str]]:
         else:
             headers.setdefault(key, value)
     return headers
+
+
+OWN_FILES = "the bundle's own files"
+SHOWN = 5
+
+
+def largest(
+    files: Iterable[tuple[str, int]], distributions: Iterable[Distribution], count: int = SHOWN
+) -> list[tuple[str, int]]:
+    """(package, unzipped bytes) of the `count` largest parts, largest first."""
+    owner: dict[str, str] = {}
+    for distribution in distributions:
+        for top in distribution.top_level:
+            owner.setdefault(top, distribution.name)
+    totals: Counter[str] = Counter()
+    for relative, size in files:
+        totals[owner.get(relative.split("/", 1)[0], OWN_FILES)] += size
+    return sorted(totals.items(), key=lambda item: (-item[1], item[0]))[:count]
