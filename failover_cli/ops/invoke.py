@@ -17,7 +17,7 @@ from typing import Any
 from failover_cli.engine.context import Context
 from failover_cli.errors import BadInput, FailoverError, mask, redact
 from failover_cli.net.http import HttpAnswer, HttpClient
-from failover_cli.resources.health_check_lookup import SECRET_PARAMETER
+from failover_cli.services.health_checks import SECRET_PARAMETER
 
 TIMEOUT_S = 30.0  # API Gateway's own integration limit is 29 s
 
@@ -68,11 +68,11 @@ def invoke(
     method: str | None = None,
     http: HttpClient | None = None,
 ) -> InvokeAnswer:
+    from failover_cli.aws.tags import is_owned
     from failover_cli.engine.secret import SECRET_VARIABLE
     from failover_cli.ops.force_fail import require_region
     from failover_cli.ops.status import api_url
     from failover_cli.resources.api import find_api
-    from failover_cli.resources.base import is_owned
 
     require_region(ctx, region)
     if not path.startswith("/"):
