@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from failover_cli.deps.installed import Distribution, distributions
+from failover_cli.sandbox.lambda_.functions import FunctionSpec
+from failover_cli.sandbox.lambda_.worker import HOST_PACKAGES_VARIABLE
 
 PIP_TIMEOUT_S = 600.0
 _log = logging.getLogger(__name__)
@@ -107,6 +109,22 @@ class HostBuilds:
         if not (folder / "site").is_dir():
             _install(pins, root, folder)
         return HostDependencies(folder / "site", compiled)
+
+
+def overlay(
+    builds: HostBuilds, spec: FunctionSpec, task_root: Path, environment: dict[str, str]
+) -> list[str]:
+    """Point the worker's `environment` at the host builds of the code in `task_root`; the
+    log lines saying so. A failed build leaves the uploaded ones: their import fails as it
+    would on a platform they were not built for."""
+    try:
+        host = builds.prepare(spec.name, spec.code_sha, task_root)
+    except HostBuildFailed as failed:
+        return [f"[sandbox] {failed}"]
+    if host is None:
+        return []
+    environment[HOST_PACKAGES_VARIABLE] = str(host.folder)
+    return host.log_lines()
 
 
 def _install(pins: list[str], root: Path, folder: Path) -> None:

@@ -29,12 +29,12 @@ from typing import Any
 
 from failover_cli.sandbox.lambda_ import logs as lambda_logs
 from failover_cli.sandbox.lambda_.functions import FunctionSpec, LambdaApiError
-from failover_cli.sandbox.lambda_.host_deps import HostBuildFailed, HostBuilds
+from failover_cli.sandbox.lambda_.host_deps import HostBuilds, overlay
 from failover_cli.sandbox.lambda_.logs import InvocationLog, LogSink, role_may_create_log_groups
 from failover_cli.sandbox.lambda_.pool import Grant, Worker, WorkerPool
 from failover_cli.sandbox.lambda_.process import WorkerExited, WorkerProcess
 from failover_cli.sandbox.lambda_.store import extract
-from failover_cli.sandbox.lambda_.worker import HOST_PACKAGES_VARIABLE, error_payload
+from failover_cli.sandbox.lambda_.worker import error_payload
 from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
 
 _log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ class LambdaRuntime:
         try:
             extract(code, task_root)
             environment = self._environment(spec, task_root, stream)
-            sandbox_lines = self._host_builds(spec, task_root, environment)
+            sandbox_lines = overlay(self.host_builds, spec, task_root, environment)
             process = WorkerProcess(folder, task_root, environment)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -311,21 +311,6 @@ class LambdaRuntime:
             )
         )
         return InvokeResult(json.dumps(failure).encode(), UNHANDLED, spec.version, log)
-
-    def _host_builds(
-        self, spec: FunctionSpec, task_root: Path, environment: dict[str, str]
-    ) -> list[str]:
-        """Compiled dependencies built for this machine, first on the worker's path; the
-        log lines saying so. A failed build leaves the uploaded ones: their import fails
-        as it would on a platform they were not built for."""
-        try:
-            host = self.host_builds.prepare(spec.name, spec.code_sha, task_root)
-        except HostBuildFailed as failed:
-            return [f"[sandbox] {failed}"]
-        if host is None:
-            return []
-        environment[HOST_PACKAGES_VARIABLE] = str(host.folder)
-        return host.log_lines()
 
     def _environment(self, spec: FunctionSpec, task_root: Path, stream: str) -> dict[str, str]:
         """The function's variables, then what Lambda itself sets (users cannot override those)."""
