@@ -259,3 +259,30 @@ def test_drill_refuses_at_once_when_the_domain_does_not_resolve(
         assert "hello.failover-test.invalid does not resolve" in run.stderr
         assert "FAILOVER_RESOLVE is not set" in run.stderr and "Nothing was changed" in run.stderr
         assert run.mutating == [] and not force_failed("us-east-1")
+
+
+def test_a_time_scale_reports_emulated_seconds_labelled(
+    deployed: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FAILOVER_TIME_SCALE=10 (what `failover sandbox --time-scale 10` exports): every
+    timing also in the system's seconds, ten times the wall figure, and said so."""
+    config = tmp_path / "failover.yaml"
+    config.write_text("stack: hello\nregions: [us-east-1, us-west-2]\n", encoding="utf-8")
+    monkeypatch.setenv("FAILOVER_TIME_SCALE", "10")
+    run = failover(config, "drill", "--region", "us-east-1", "--json", "--timeout", "5s")
+    assert run.exit_code == 0, run.stderr
+    record = json.loads(run.stdout)
+    assert record["time_scale"] == 10
+    totals = record["totals"]
+    assert totals["emulated_total_seconds"] == round(totals["total_seconds"] * 10, 1)
+    assert record["failover"]["emulated_total_seconds"] == round(
+        record["failover"]["total_seconds"] * 10, 1
+    )
+    human = failover(config, "drill", "--region", "us-east-1", "--timeout", "5s")
+    assert human.exit_code == 0, human.stderr
+    assert "time scale 10: emulated = 10 x wall" in human.stdout
+    assert "s emulated (" in human.stdout and "s wall)" in human.stdout
+
+    monkeypatch.setenv("FAILOVER_TIME_SCALE", "fast")
+    bad = failover(config, "drill", "--region", "us-east-1")
+    assert bad.exit_code == 2 and "FAILOVER_TIME_SCALE" in bad.stderr and bad.mutating == []

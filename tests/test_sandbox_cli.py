@@ -56,6 +56,8 @@ def test_prints_the_export_lines_and_stops_on_sigterm(launch_sandbox: Any) -> No
 
 def test_ctrl_c_stops_cleanly(launch_sandbox: Any) -> None:
     sandbox = launch_sandbox("--time-scale", "10")
+    # An accelerated clock is exported, so drills report emulated seconds too.
+    assert "export FAILOVER_TIME_SCALE=10" in wait_for_output(sandbox.stdout, 8)
     sandbox.wait_until_ready()
 
     assert sandbox.stop(signal.SIGINT) == 0
@@ -121,3 +123,31 @@ def test_a_bad_rule_is_a_usage_error_before_anything_starts(value: str, said: st
     assert done.returncode == 2, done.stderr
     assert said in done.stderr and "--rule" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_hosted_zones_are_made_at_start_without_the_aws_cli(launch_sandbox: Any) -> None:
+    sandbox = launch_sandbox(
+        "--hosted-zone", "example.com", "--hosted-zone", "Example.org.",
+        "--hosted-zone", "example.com", global_args=("--json",),
+    )  # fmt: skip
+    sandbox.wait_until_ready()
+    printed = json.loads(wait_for_output(sandbox.stdout, 1)[0])  # written once they exist
+    assert sorted(printed["hosted_zones"]) == ["example.com", "example.org"]
+
+    import boto3
+
+    route53 = boto3.client("route53", region_name="us-east-1", endpoint_url=sandbox.endpoint)
+    zones = {z["Name"]: z["Id"].split("/")[-1] for z in route53.list_hosted_zones()["HostedZones"]}
+    assert zones == {f"{name}.": zone for name, zone in printed["hosted_zones"].items()}
+
+
+def test_a_bad_hosted_zone_name_is_a_usage_error() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "failover_cli", "sandbox", "--port", "0", "--hosted-zone", "x"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--hosted-zone" in done.stderr and "not a DNS name" in done.stderr

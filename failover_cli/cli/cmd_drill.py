@@ -39,9 +39,11 @@ def command(state: AppState, region: str, timeout: float) -> None:
     from failover_cli.cli.render_phases import out_console, print_drill
     from failover_cli.cli.session import open_context
     from failover_cli.errors import TimeoutExpired
+    from failover_cli.net.time_scale import emulated, time_scale
     from failover_cli.ops.drill import drill
 
     ctx, console, _ = open_context(state)
+    scale = time_scale()  # a bad value is exit 2 before anything changes
     try:
         report = drill(ctx, region, timeout=timeout, say=console.print)
     except KeyboardInterrupt:
@@ -49,9 +51,9 @@ def command(state: AppState, region: str, timeout: float) -> None:
         console.print(f"Drill interrupted. FORCE_FAIL is off in {region}.")
         raise click.exceptions.Exit(130) from None
     if state.json:
-        emit_json(report.to_json())
+        emit_json(emulated({**report.to_json(), "time_scale": scale}, scale))
     else:
-        print_drill(out_console(), report)
+        print_drill(out_console(), report, scale)
     if not report.complete:
         missed = [
             f"{half.action}: {p.label}"

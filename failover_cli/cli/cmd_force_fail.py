@@ -78,10 +78,12 @@ def command(
     from failover_cli.cli.render_phases import out_console, print_force_fail
     from failover_cli.cli.session import open_context
     from failover_cli.errors import TimeoutExpired
+    from failover_cli.net.time_scale import emulated, time_scale
     from failover_cli.ops.force_fail import force_fail
     from failover_cli.ops.force_fail_mechanisms import Via
 
     ctx, console, _ = open_context(state)
+    scale = time_scale()  # a bad value is exit 2 before anything changes
     try:
         report = force_fail(
             ctx,
@@ -96,9 +98,9 @@ def command(
     except KeyboardInterrupt:
         raise click.exceptions.Exit(130) from None  # force_fail() said where FORCE_FAIL is
     if state.json:
-        emit_json(report.to_json())
+        emit_json(emulated({**report.to_json(), "time_scale": scale}, scale))
     else:
-        print_force_fail(out_console(), report)
+        print_force_fail(out_console(), report, scale)
     if report.watch is not None and not report.watch.complete:
         missed = ", ".join(p.label for p in report.watch.missed)
         what = "The health-check override" if report.check is not None else "FORCE_FAIL"

@@ -101,6 +101,15 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     help="Start with REGION in an outage (repeatable). MODE: hang (default), refuse, 5xx "
     "or dataplane. Change it at run time with POST/DELETE /_sandbox/outage.",
 )
+@click.option(
+    "--hosted-zone",
+    "hosted_zones",
+    multiple=True,
+    metavar="NAME",
+    callback=lambda _ctx, _param, values: _zones(values),
+    help="Create this Route 53 hosted zone at start, e.g. example.com (repeatable): what "
+    "`init --domain` needs, without the aws CLI.",
+)
 @json_option
 @pass_state
 def command(
@@ -115,6 +124,7 @@ def command(
     rule_values: tuple[str, ...],
     policy_file: str | None,
     outages: dict[str, Mode],
+    hosted_zones: tuple[str, ...],
 ) -> None:
     """Run the local two-region AWS emulation in the foreground until Ctrl-C.
 
@@ -123,6 +133,7 @@ def command(
     """
     from failover_cli.sandbox import Sandbox
     from failover_cli.sandbox.aws_rules import AwsRules
+    from failover_cli.sandbox.route53.starting_zones import create_zones
 
     policy = _policy(policy_file) if policy_file else None
     rules = AwsRules(source_table_hold=source_table_hold, certificate_release=certificate_release)
@@ -144,6 +155,7 @@ def command(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
     environment = sandbox.environment()
+    zones = create_zones(sandbox.endpoint, list(hosted_zones)) if hosted_zones else {}
     if state.json:
         click.echo(
             json.dumps(
@@ -154,6 +166,7 @@ def command(
                     "nameserver": sandbox.nameserver,
                     "client_region": sandbox.client_region,
                     "outages": [outage.public() for outage in sandbox.outages.current()],
+                    "hosted_zones": zones,
                 }
             )
         )
@@ -165,6 +178,8 @@ def command(
         "Run the export lines above in your shell; Ctrl-C stops the sandbox.",
         err=True,
     )
+    for hold in _holds(rules):
+        click.echo(hold, err=True)
     click.echo(f"Watch it fail over in a browser: {sandbox.endpoint}/_sandbox/", err=True)
     click.echo(f"SNS e-mail is written to {sandbox.outbox}", err=True)
     host, _, dns_port_bound = (sandbox.nameserver or "").rpartition(":")
@@ -187,6 +202,25 @@ def command(
         )
     sandbox.serve_forever()
     click.echo("Sandbox stopped.", err=True)
+
+
+def _holds(rules: AwsRules) -> list[str]:
+    """The long holds AWS applies that a walk-through meets, as the banner names them."""
+    from failover_cli.cli.durations import format_duration
+
+    said = []
+    if rules.source_table_hold:
+        said.append(
+            f"AWS's hold: a table that seeded a replica cannot be deleted for "
+            f"{format_duration(rules.source_table_hold)} (emulated); `down --keep-table` "
+            "keeps it, --source-table-hold 0s turns the hold off"
+        )
+    if rules.certificate_release:
+        said.append(
+            f"AWS's hold: a certificate stays in use {format_duration(rules.certificate_release)} "
+            "(emulated) after its custom domain goes (--certificate-release)"
+        )
+    return said
 
 
 def _policy(path: str) -> Policy:
@@ -227,6 +261,16 @@ def _set_rules(rules: AwsRules, values: tuple[str, ...]) -> None:
             rules.update({name.strip(): float(number)})
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--rule") from None
+
+
+def _zones(values: tuple[str, ...]) -> tuple[str, ...]:
+    from failover_cli.sandbox.route53.starting_zones import zone_problem
+
+    for value in values:
+        problem = zone_problem(value)
+        if problem:
+            raise click.BadParameter(f"it {problem}", param_hint="--hosted-zone")
+    return values
 
 
 def _outages(values: tuple[str, ...]) -> dict[str, Mode]:

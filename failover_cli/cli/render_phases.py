@@ -19,11 +19,19 @@ def out_console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
-def _time(phase: PhaseResult) -> str:
+def seconds(wall: float, scale: float) -> str:
+    """A wall-clock timing, and in the measured system's seconds when its clock runs
+    faster (FAILOVER_TIME_SCALE): "23s emulated (2.3s wall)"."""
+    if scale == 1:
+        return f"{wall:.1f}s"
+    return f"{wall * scale:.0f}s emulated ({wall:.1f}s wall)"
+
+
+def _time(phase: PhaseResult, scale: float) -> str:
     if phase.skipped is not None:
         return "[dim]skipped[/dim]"
     if phase.reached and phase.seconds is not None:
-        return f"{phase.seconds:.1f}s"
+        return seconds(phase.seconds, scale)
     return "[red]not reached[/red]"
 
 
@@ -44,13 +52,18 @@ def _table(title: str) -> Table:
     return table
 
 
-def _add_half(table: Table, half: str, watched: Watch) -> None:
+def _add_half(table: Table, half: str, watched: Watch, scale: float) -> None:
     for phase in watched.phases:
-        table.add_row(half, phase.label, _time(phase), _note(phase))
-    table.add_row(half, "[bold]total[/bold]", f"[bold]{watched.total_seconds:.1f}s[/bold]", "")
+        table.add_row(half, phase.label, _time(phase, scale), _note(phase))
+    total = seconds(watched.total_seconds, scale)
+    table.add_row(half, "[bold]total[/bold]", f"[bold]{total}[/bold]", "")
 
 
-def print_force_fail(console: Console, report: ForceFailReport) -> None:
+def _scaled(scale: float) -> str:
+    return "" if scale == 1 else f" (time scale {scale:g}: emulated = {scale:g} x wall)"
+
+
+def print_force_fail(console: Console, report: ForceFailReport, scale: float = 1.0) -> None:
     change, check, region = report.change, report.check, report.region
     if not report.changed:
         if check is not None:
@@ -69,21 +82,24 @@ def print_force_fail(console: Console, report: ForceFailReport) -> None:
         console.print(f"Health-check override {state} in {region} (check {check.check_id}).")
     if report.watch is not None:
         title = "Failover" if report.wanted else "Failback"
-        table = _table(f"{title} of {region}, seconds after the change was written")
-        _add_half(table, report.action, report.watch)
+        table = _table(
+            f"{title} of {region}, seconds after the change was written{_scaled(scale)}"
+        )
+        _add_half(table, report.action, report.watch, scale)
         console.print(table)
 
 
-def print_drill(console: Console, report: DrillReport) -> None:
-    table = _table(f"Drill on {report.region} of stack {report.stack}")
+def print_drill(console: Console, report: DrillReport, scale: float = 1.0) -> None:
+    table = _table(f"Drill on {report.region} of stack {report.stack}{_scaled(scale)}")
     if report.failover is not None:
-        _add_half(table, "failover", report.failover)
+        _add_half(table, "failover", report.failover, scale)
     if report.failback is not None:
-        _add_half(table, "failback", report.failback)
+        _add_half(table, "failback", report.failback, scale)
     console.print(table)
     settings = report.settings
     console.print(
-        f"Total {report.total_seconds:.1f}s. Health checks: every {settings.interval_s}s, "
+        f"Total {seconds(report.total_seconds, scale)}. Health checks: every "
+        f"{settings.interval_s}s, "
         f"{settings.failure_threshold} failure(s) to change state "
         f"(interval x threshold = {settings.detection_seconds}s)."
     )

@@ -188,6 +188,8 @@ class Sandbox:
             # Route 53's name servers for every hosted zone (DNS over UDP and TCP): asked
             # instead of a zone's ns-….awsdns-… servers, e.g. while Route 53's API is down.
             **({"FAILOVER_NAMESERVERS": self.nameserver} if self.nameserver else {}),
+            # Its clocks run this much faster: drills report emulated seconds too.
+            **({"FAILOVER_TIME_SCALE": f"{self.time_scale:g}"} if self.time_scale != 1 else {}),
         }
 
     @property
