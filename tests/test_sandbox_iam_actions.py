@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -50,6 +51,21 @@ def test_rest_requests_are_named_from_botocore_routes_with_the_function_arn() ->
     assert actions(needs(request("lambda", method="GET", path="/2015-03-31/functions/fn"))) == [
         "lambda:GetFunction"
     ]
+
+
+def test_a_call_on_a_version_or_alias_needs_the_qualified_arn() -> None:
+    base = f"arn:aws:lambda:{EAST}:{ACCOUNT}:function:fn"
+    path = "/2015-03-31/functions/fn/invocations"
+    for query, resource in (
+        ("Qualifier=live", f"{base}:live"),
+        ("Qualifier=3", f"{base}:3"),
+        ("Qualifier=%24LATEST", base),
+        ("", base),
+    ):
+        found = needs(dataclasses.replace(request("lambda", path=path), query=query))
+        assert (found[0].action, found[0].resource) == ("lambda:InvokeFunction", resource)
+    named = needs(request("lambda", method="GET", path="/2015-03-31/functions/fn%3Alive"))
+    assert named[0].resource == f"{base}:live"
 
 
 def test_api_gateway_actions_are_http_verbs_on_the_resource_path() -> None:

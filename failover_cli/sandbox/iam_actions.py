@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from failover_cli.sandbox.requests import AwsRequest
 
@@ -159,7 +159,9 @@ def _params(request: AwsRequest, service: str, name: str) -> dict[str, Any]:
     if service in _REST_SERVICES:
         matched = _rest_operation(service, request.method, request.path)
         body = request.json() if request.body and service == "lambda" else {}
-        return {**body, **(matched[1] if matched else {})}
+        # Lambda's Qualifier travels in the query string (Invoke, GetFunction, AddPermission ...).
+        query = {k: v[0] for k, v in parse_qs(request.query).items() if k == "Qualifier"}
+        return {**body, **query, **(matched[1] if matched else {})}
     if request.headers.get("content-type", "").startswith("application/x-amz-json"):
         return request.json()
     if _CBOR_OPERATION in request.path and request.body:
@@ -174,9 +176,18 @@ def _params(request: AwsRequest, service: str, name: str) -> dict[str, Any]:
 def _resource(service: str, params: dict[str, Any], region: str, account: str) -> str | None:
     if service == "lambda":
         name = str(params.get("FunctionName") or params.get("Resource") or "")
-        if name.startswith("arn:"):
-            return name
-        return f"arn:aws:lambda:{region}:{account}:function:{name}" if name else None
+        arn = (
+            name
+            if name.startswith("arn:")
+            else f"arn:aws:lambda:{region}:{account}:function:{name}"
+        )
+        # A call on a version or alias is authorized on that qualified ARN: a policy naming
+        # only `function:my-function` does not cover `function:my-function:live`
+        # (Lambda Developer Guide, "Resources and conditions for Lambda actions").
+        qualifier = params.get("Qualifier")
+        if qualifier and qualifier != "$LATEST" and arn.count(":") == 6:
+            arn = f"{arn}:{qualifier}"
+        return arn if name else None
     if service == "dynamodb":
         if params.get("TableName"):
             return _table(region, account, str(params["TableName"]))
