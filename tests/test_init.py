@@ -102,11 +102,15 @@ def test_prompts_take_every_answer(project: Path, shipped: Path) -> None:
 
 def test_prompts_ask_again_after_a_bad_answer(project: Path, shipped: Path) -> None:
     target = project / "failover.yaml"
-    answers = "Bad Name\nweb\nus-east-1\nus-east-1,us-west-2\n\n\n"
+    answers = "Bad Name\nweb\nus-east-1\nus-east-1,us-wset-2\nus-east-1,us-west-2\n\n\n"
     result = invoke(["--config", str(target), "init"], input=answers)
     assert result.exit_code == 0, result.output
     assert "stack name is 1 to 32" in result.output
     assert "at least 2 distinct regions" in result.output
+    assert "us-wset-2, which are not AWS regions with Lambda (did you mean us-west-2?)" in (
+        result.output
+    )
+    assert "[hello]" in result.output  # each prompt shows its default
     assert load_config(target).stack == "web"
 
 

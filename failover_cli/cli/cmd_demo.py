@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from failover_cli.cli.options import time_scale_option
+from failover_cli.cli.options import json_option, pass_state, time_scale_option
+from failover_cli.cli.state import AppState
 
 
 @click.command("demo")
@@ -16,12 +17,21 @@ from failover_cli.cli.options import time_scale_option
     help="Sandbox port (0: a free one).",
 )
 @time_scale_option(10.0, "Speed-up of the sandbox's clocks (health checker intervals).")
-def command(port: int, time_scale: float) -> None:
-    """Start a sandbox in-process and run up, plan and down against it."""
-    from failover_cli.cli.render import err_console
+@json_option
+@pass_state
+def command(state: AppState, port: int, time_scale: float) -> None:
+    """Start a sandbox in-process and run up, status, drill, gc-logs and down against it.
+
+    The narration goes to stderr; the outcome is the last line on stdout (with
+    --json, one object). Nothing is left running or written to the current folder.
+    """
+    from failover_cli.cli.render import emit_json, err_console
     from failover_cli.demo import run_demo
 
     run_demo(err_console(), port=port, time_scale=time_scale)
+    if state.json:
+        emit_json({"ok": True, "steps": ["up", "status", "drill", "gc-logs", "down"]})
+        return
     click.echo(
         "Demo finished: the stack was created, checked and removed; nothing is left running."
     )

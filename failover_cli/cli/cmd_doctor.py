@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 
+from failover_cli.cli.durations import POSITIVE_DURATION
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
+MAX_DNS_TIMEOUT = 60.0  # seconds: a DNS answer slower than this is no answer
 _MARK = {
     "ok": "[green]✓[/green]",
     "warn": "[yellow]![/yellow]",
@@ -19,10 +21,11 @@ _MARK = {
 @click.command("doctor")
 @click.option(
     "--dns-timeout",
-    type=click.FloatRange(min=0.1, max=60),
-    default=5.0,
+    type=POSITIVE_DURATION,
+    default="5s",
     show_default=True,
-    help="Seconds to wait for the public DNS answer of the hosted zone's NS records.",
+    help="How long to wait for the public DNS answer of the hosted zone's NS records "
+    "(e.g. 5s; at most 60s).",
 )
 @json_option
 @pass_state
@@ -45,6 +48,10 @@ def command(state: AppState, dns_timeout: float) -> None:
     from failover_cli.cli.session import open_context
     from failover_cli.ops.doctor import Doctor, exit_code, public_ns
 
+    if dns_timeout > MAX_DNS_TIMEOUT:
+        raise click.BadParameter(
+            f"must be at most {MAX_DNS_TIMEOUT:g}s", param_hint="--dns-timeout"
+        )
     ctx, _, _ = open_context(state, READ_ONLY)
     checks = Doctor(ctx, public_ns, dns_timeout=dns_timeout).run()
     code = exit_code(checks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from failover_cli.cli.options import pass_state
+from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 from failover_cli.permissions.calls import COMMANDS  # light: no boto3
 
@@ -22,12 +22,13 @@ from failover_cli.permissions.calls import COMMANDS  # light: no boto3
     is_flag=True,
     help="Narrow Resource to this stack's names where the service allows it.",
 )
+@json_option  # accepted like everywhere else: the policy is JSON either way
 @pass_state
 def command(state: AppState, commands: tuple[str, ...], stack_scoped: bool) -> None:
     """Print the IAM policy (JSON) the identity running `failover` needs for this config.
 
-    Derived from the registry of the calls each command makes
-    (failover_cli/permissions/calls.py), including what AWS checks on their behalf:
+    Derived from the registry of the AWS calls each command makes, including what
+    AWS checks on their behalf:
     iam:PassRole on the function role only, the replica region's DynamoDB actions,
     the service-linked roles of replication and auto scaling. No AWS call.
     """

@@ -28,9 +28,13 @@ def _regions_problem(text: str) -> str | None:
     from failover_cli.config.regions import lambda_regions
 
     regions = _split_regions(text)
-    unknown = [region for region in regions if region not in lambda_regions()]
+    known = sorted(lambda_regions())
+    unknown = [region for region in regions if region not in known]
     if unknown:
-        return f"names {', '.join(unknown)}, which are not AWS regions with Lambda"
+        from failover_cli.config.nodes import suggest
+
+        hints = "".join(suggest(region, known) for region in unknown)
+        return f"names {', '.join(unknown)}, which are not AWS regions with Lambda{hints}"
     if len(set(regions)) < 2 or len(set(regions)) != len(regions):
         return "must list at least 2 distinct regions"
     return None

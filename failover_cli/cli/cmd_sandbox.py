@@ -128,7 +128,7 @@ def command(
 ) -> None:
     """Run the local two-region AWS emulation in the foreground until Ctrl-C.
 
-    It enforces AWS's own holds and rate limits (docs/aws-rules.md); GET or POST
+    It enforces AWS's own holds and rate limits (the README lists them); GET or POST
     /_sandbox/rules shows or changes them while it runs.
     """
     from failover_cli.sandbox import Sandbox

@@ -52,6 +52,10 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(f"failover_cli.cli.{entry[0]}")
         command: click.Command = module.command
+        if command.epilog is None and "Exit codes" not in (command.help or ""):
+            from failover_cli.cli.exit_codes import epilog
+
+            command.epilog = epilog(cmd_name)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -115,7 +119,9 @@ def printable(text: str) -> str:
     "config_path",
     default="failover.yaml",
     envvar="FAILOVER_CONFIG",
+    show_envvar=True,
     show_default=True,
+    metavar="PATH",
     help="Path of the stack's config file.",
 )
 @click.option("--profile", default=None, help="AWS named profile (else the standard chain).")
