@@ -167,6 +167,8 @@ def launch_sandbox_process(
     # Likewise Lambda's update-in-progress window and IAM's delay before a new role can be
     # assumed (tests/test_sandbox_aws_rules_lambda.py turns them on).
     command += ["--rule", "function_update_seconds=0", "--rule", "role_assumable_after=0"]
+    # Its own e-mail outbox in the test's folder (a test passing --outbox again wins).
+    command += ["--outbox", str(folder / "outbox")]
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
         process = subprocess.Popen(
             [*command, *args],
@@ -179,10 +181,15 @@ def launch_sandbox_process(
     return SandboxProcess(process, port, stdout_path, stderr_path)
 
 
+SESSION_SANDBOX: dict[str, Path] = {}  # "outbox": the session sandbox's e-mail folder
+
+
 @pytest.fixture(scope="session")
 def sandbox_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The endpoint URL of one sandbox subprocess shared by the whole session."""
-    sandbox = launch_sandbox_process(tmp_path_factory.mktemp("sandbox"))
+    folder = tmp_path_factory.mktemp("sandbox")
+    SESSION_SANDBOX["outbox"] = folder / "outbox"
+    sandbox = launch_sandbox_process(folder)
     try:
         sandbox.wait_until_ready()
         # The delay before DynamoDB sees new auto scaling makes the first replica request
@@ -198,6 +205,12 @@ def sandbox_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield sandbox.endpoint
     finally:
         sandbox.stop()
+
+
+@pytest.fixture
+def sandbox_outbox(sandbox_endpoint: str) -> Path:
+    """Where the session sandbox writes SNS e-mail."""
+    return SESSION_SANDBOX["outbox"]
 
 
 @pytest.fixture

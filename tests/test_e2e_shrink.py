@@ -9,7 +9,6 @@ shows nothing owned where it should not be.
 from __future__ import annotations
 
 import json
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -399,13 +398,15 @@ def _email_subscriptions(stack: Stack) -> list[str]:
     return [s["Endpoint"] for s in subs if s["Protocol"] == "email"]
 
 
-def test_removing_the_alarm_email_unsubscribes_it(stack: Stack, sandbox_env: str) -> None:
+def test_removing_the_alarm_email_unsubscribes_it(
+    stack: Stack, sandbox_env: str, sandbox_outbox: Path
+) -> None:
     stack.reset()
     email = f"ops-{stack.name}@example.com"
     stack.write((EAST, WEST), extra=f"alarms:\n  email: {email}\n")
     stack.run("up")
-    # The session's sandbox writes its e-mail to the default outbox; the link confirms.
-    outbox = Outbox(Path(tempfile.gettempdir()) / "sandbox-outbox")
+    # The session's sandbox writes its e-mail to its own outbox; the link confirms.
+    outbox = Outbox(sandbox_outbox)
     http(link(outbox.wait_for(email, CONFIRMATION), "confirm"))
     assert _email_subscriptions(stack) == [email]
 

@@ -187,3 +187,23 @@ def test_cli_exit_codes_and_json(deployed: None, tmp_path: Path) -> None:
     assert "FORCE_FAIL=false in us-east-1 (was true)" in restored.stdout
     assert SECRET not in restored.stdout + restored.stderr
     assert environment("us-east-1")["FORCE_FAIL"] == "false"
+
+
+def test_restore_without_a_region_restores_whatever_is_forced(
+    deployed: None, tmp_path: Path
+) -> None:
+    config = tmp_path / "failover.yaml"
+    config.write_text("stack: hello\nregions: [us-east-1, us-west-2]\n", encoding="utf-8")
+    with context() as (ctx, _):
+        set_force_fail(ctx, "us-west-2", True)
+    run = failover(config, "force-fail", "--restore", "--json")
+    assert run.exit_code == 0, run.stderr
+    restored = json.loads(run.stdout)["restored"]
+    assert [r["region"] for r in restored] == ["us-west-2"]
+    assert not force_failed("us-west-2") and not force_failed("us-east-1")
+
+    again = failover(config, "force-fail", "--restore")
+    assert again.exit_code == 0 and "Nothing is forced to fail" in again.stderr
+    assert again.mutating == []
+    refused = failover(config, "force-fail")
+    assert refused.exit_code == 2 and "--region" in refused.stderr

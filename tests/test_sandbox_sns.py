@@ -160,3 +160,15 @@ def test_the_unsubscribe_link_removes_the_subscription(outbox: Outbox) -> None:
 
 def test_unknown_links_are_404(outbox: Outbox) -> None:
     assert http(f"{sns().meta.endpoint_url}/_sandbox/confirm/nosuchtoken").status == 404
+
+
+def test_each_sandbox_has_its_own_default_outbox() -> None:
+    from failover_cli.sandbox.sns.outbox import default_outbox
+
+    first, second = default_outbox(), default_outbox()
+    try:
+        assert first != second and first.is_dir() and second.is_dir()
+        assert first.name.startswith("sandbox-outbox-")
+    finally:
+        first.rmdir()
+        second.rmdir()

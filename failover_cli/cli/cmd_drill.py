@@ -51,7 +51,7 @@ def command(state: AppState, region: str, timeout: float) -> None:
         console.print(f"Drill interrupted. FORCE_FAIL is off in {region}.")
         raise click.exceptions.Exit(130) from None
     if state.json:
-        emit_json(emulated({**report.to_json(), "time_scale": scale}, scale))
+        emit_json(emulated(report.to_json(), scale))
     else:
         print_drill(out_console(), report, scale)
     if not report.complete:

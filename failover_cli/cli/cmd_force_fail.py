@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from failover_cli.cli.completion import complete_region
@@ -9,13 +11,17 @@ from failover_cli.cli.durations import POSITIVE_DURATION
 from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
+if TYPE_CHECKING:
+    from failover_cli.ops.force_fail_mechanisms import ForceFailReport
+
 
 @click.command("force-fail")
 @click.option(
     "--region",
-    required=True,
+    default=None,
     shell_complete=complete_region,
-    help="The region whose function should fail.",
+    help="The region whose function should fail (with --restore and no --region: every "
+    "region that is forced).",
 )
 @click.option(
     "--restore", is_flag=True, help="Undo it instead: FORCE_FAIL and/or the health-check override."
@@ -50,7 +56,7 @@ from failover_cli.cli.state import AppState
 @pass_state
 def command(
     state: AppState,
-    region: str,
+    region: str | None,
     restore: bool,
     wait: bool,
     timeout: float,
@@ -77,30 +83,50 @@ def command(
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.render_phases import out_console, print_force_fail
     from failover_cli.cli.session import open_context
-    from failover_cli.errors import TimeoutExpired
     from failover_cli.net.time_scale import emulated, time_scale
     from failover_cli.ops.force_fail import force_fail
-    from failover_cli.ops.force_fail_mechanisms import Via
+    from failover_cli.ops.force_fail_mechanisms import Via, forced_regions
 
+    if region is None and not restore:
+        raise click.UsageError("--region names the region to fail (only --restore may omit it)")
     ctx, console, _ = open_context(state)
     scale = time_scale()  # a bad value is exit 2 before anything changes
-    try:
-        report = force_fail(
-            ctx,
-            region,
-            restore=restore,
-            allow_total_outage=allow_total_outage,
-            wait=wait,
-            timeout=timeout,
-            say=console.print,
-            via=Via(via),
-        )
-    except KeyboardInterrupt:
-        raise click.exceptions.Exit(130) from None  # force_fail() said where FORCE_FAIL is
+    regions = [region] if region is not None else forced_regions(ctx)
+    if not regions:
+        console.print(f"Nothing is forced to fail in any region of stack {ctx.config.stack}.")
+        if state.json:
+            emit_json({"restored": []})
+        return
+    reports = []
+    for one in regions:  # --restore without --region: every forced region, one by one
+        try:
+            report = force_fail(
+                ctx,
+                one,
+                restore=restore,
+                allow_total_outage=allow_total_outage,
+                wait=wait,
+                timeout=timeout,
+                say=console.print,
+                via=Via(via),
+            )
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(130) from None  # force_fail() said where it stands
+        reports.append(report)
+        if not state.json:
+            print_force_fail(out_console(), report, scale)
     if state.json:
-        emit_json(emulated({**report.to_json(), "time_scale": scale}, scale))
-    else:
-        print_force_fail(out_console(), report, scale)
+        shown = [emulated(r.to_json(), scale) for r in reports]
+        emit_json(shown[0] if region is not None else {"restored": shown})
+    for report in reports:
+        _complete_or_raise(report, restore, timeout)
+
+
+def _complete_or_raise(report: ForceFailReport, restore: bool, timeout: float) -> None:
+    """A --wait that did not see every phase is exit 1, saying where the switch stands."""
+    from failover_cli.errors import TimeoutExpired
+
+    region = report.region
     if report.watch is not None and not report.watch.complete:
         missed = ", ".join(p.label for p in report.watch.missed)
         what = "The health-check override" if report.check is not None else "FORCE_FAIL"

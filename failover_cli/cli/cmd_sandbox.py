@@ -57,7 +57,7 @@ _REGION = re.compile(r"[a-z]{2}(-gov)?-[a-z]+-\d+")
     type=click.Path(file_okay=False, dir_okay=True, writable=True),
     default=None,
     help="Folder where SNS e-mails are written, one file per message "
-    "[default: sandbox-outbox in the system temp folder].",
+    "[default: a new sandbox-outbox-* folder in the system temp folder, per sandbox].",
 )
 @click.option(
     "--source-table-hold",

@@ -39,18 +39,22 @@ def time_scale() -> float:
     return scale
 
 
-def emulated(data: Any, scale: float) -> Any:
+def emulated(data: dict[str, Any], scale: float) -> dict[str, Any]:
     """A --json timing document with each `seconds`/`*_seconds` figure also given in the
-    system's seconds (`emulated_<key>`), and the scale; unchanged at scale 1."""
+    system's seconds (`emulated_<key>`), and `time_scale`; unchanged at scale 1."""
     if scale == 1:
         return data
+    return {**_scaled(data, scale), "time_scale": scale}
+
+
+def _scaled(data: Any, scale: float) -> Any:
     if isinstance(data, list):
-        return [emulated(item, scale) for item in data]
+        return [_scaled(item, scale) for item in data]
     if not isinstance(data, dict):
         return data
     found: dict[str, Any] = {}
     for key, value in data.items():
-        found[key] = emulated(value, scale)
+        found[key] = _scaled(value, scale)
         timed = key == "seconds" or key.endswith("_seconds")
         if timed and isinstance(value, int | float) and key != "detection_seconds":
             found[f"emulated_{key}"] = round(value * scale, 1)

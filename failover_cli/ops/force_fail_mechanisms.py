@@ -147,3 +147,22 @@ def describe_override(change: OverrideChange) -> str:
             "no answer contains: every checker fails it, whatever the region answers."
         )
     return f"The health check of {change.region} ({change.check_id}) has its search string back."
+
+
+def forced_regions(ctx: Context) -> list[str]:
+    """The stack's regions where FORCE_FAIL or the health-check override is on, read
+    together (a region that does not answer counts by its health check alone)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from failover_cli.ops.function_environment import is_force_failed
+
+    def forced(region: str) -> bool:
+        read = read_function_within(ctx, region)
+        if read.variables is not None and is_force_failed(read.variables):
+            return True
+        return bool(check_override_state(ctx, region)[1])
+
+    regions = list(ctx.config.regions)
+    with ThreadPoolExecutor(max_workers=len(regions)) as pool:
+        found = list(pool.map(forced, regions))
+    return [r for r, on in zip(regions, found, strict=True) if on]

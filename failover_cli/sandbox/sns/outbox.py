@@ -24,7 +24,9 @@ _SLUG = re.compile(r"[^A-Za-z0-9]+")
 
 
 def default_outbox() -> Path:
-    return Path(tempfile.gettempdir()) / DEFAULT_FOLDER_NAME
+    """A fresh folder per sandbox (two sandboxes never mix their e-mail), named in the
+    banner; it stays after the sandbox stops, for reading."""
+    return Path(tempfile.mkdtemp(prefix=f"{DEFAULT_FOLDER_NAME}-"))
 
 
 class Outbox:
