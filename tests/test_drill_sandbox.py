@@ -97,15 +97,15 @@ def test_drill_reports_each_phase_and_restores(
         for half in ("failover", "failback"):
             print(half, [(p["name"], p["seconds"]) for p in record[half]["phases"]])
 
-        # `logs` after the drill: both regions' events (the checkers called both), merged
-        # by time, the secret masked.
-        logs = failover(config, "logs", "--since", "5m", "--json")
+        # `logs --platform` after the drill: both regions' events (the checkers called both,
+        # and Lambda's own START/END/REPORT lines say so), merged by time, secret masked.
+        logs = failover(config, "logs", "--since", "5m", "--json", "--platform")
         assert logs.exit_code == 0, logs.stderr
         events = [json.loads(line) for line in logs.stdout.splitlines()]
         assert {e["region"] for e in events} == {EAST, WEST}
         assert [e["timestamp"] for e in events] == sorted(e["timestamp"] for e in events)
         assert any(e["message"].startswith("START RequestId:") for e in events)
-        text = failover(config, "logs", "--since", "5m", "--region", WEST)
+        text = failover(config, "logs", "--since", "5m", "--region", WEST, "--platform")
         assert text.exit_code == 0 and WEST in text.stdout and EAST not in text.stdout
         assert secret not in logs.stdout + logs.stderr + text.stdout + text.stderr
 

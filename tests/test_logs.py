@@ -114,6 +114,29 @@ def test_since_region_and_filter_narrow_what_is_shown(stack: tuple[Path, str]) -
     ]
 
 
+def test_platform_lines_hidden_unless_asked_and_one_requests_lines_kept_in_order(
+    stack: tuple[Path, str],
+) -> None:
+    config, name = stack
+    at = _now() - 5_000
+    lines = [
+        "START RequestId: r1 Version: $LATEST",
+        "zeta: handled /hi",
+        "alpha: answered 200",
+        "END RequestId: r1",
+        "REPORT RequestId: r1\tDuration: 1.2 ms",
+    ]
+    _put(name, EAST, "s1", [(at, line) for line in lines])  # one millisecond, one request
+    shown = failover(config, "logs", "--json")
+    assert [json.loads(x)["message"] for x in shown.stdout.splitlines()] == lines[1:3]
+    everything = failover(config, "logs", "--json", "--platform")
+    assert [json.loads(x)["message"] for x in everything.stdout.splitlines()] == lines
+
+    nothing = failover(config, "logs", "--filter", "NO_SUCH_WORD")
+    assert nothing.exit_code == 0 and nothing.stdout == ""
+    assert "No event matched --filter 'NO_SUCH_WORD' in the last 10m" in nothing.stderr
+
+
 def test_a_region_without_its_log_group_is_named_and_the_other_still_shown(
     stack: tuple[Path, str],
 ) -> None:

@@ -7,6 +7,7 @@ stamped "now", so each poll is a new report); the sandbox tests watch real check
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from moto import mock_aws
 
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE as NEXT
 from failover_cli.engine.secret import SECRET_VARIABLE as CURRENT
+from failover_cli.engine.secret import fingerprint
 from failover_cli.ops.rotate_secret import (
     accepting,
     choose_secret,
@@ -248,6 +250,10 @@ def test_rotation_moves_functions_and_checks_in_order(aws: None) -> None:
         + ["UpdateFunctionConfiguration"] * 2
     )
     assert report.old == "****(48)" and report.new == "****(48)" and not report.resumed
+    # A short one-way fingerprint of each shows that the secret changed.
+    assert report.old_fingerprint == fingerprint(OLD) and report.new_fingerprint == fingerprint(NEW)
+    assert re.fullmatch(r"sha256:[0-9a-f]{8}", report.new_fingerprint)
+    assert report.old_fingerprint != report.new_fingerprint
     assert report.observed_seconds is not None
     data = report.to_json()
     assert all(f["accepted_both"] and f["promoted"] for f in data["functions"])

@@ -45,10 +45,20 @@ REGION_STYLES = ("cyan", "magenta", "yellow", "green", "blue", "red")
     metavar="PATTERN",
     help='A CloudWatch Logs filter pattern, e.g. ERROR or "Task timed out".',
 )
+@click.option(
+    "--platform",
+    is_flag=True,
+    help="Also show the lines Lambda writes itself (START, END, REPORT, INIT_START).",
+)
 @json_option
 @pass_state
 def command(
-    state: AppState, since: float, follow: bool, regions: tuple[str, ...], pattern: str | None
+    state: AppState,
+    since: float,
+    follow: bool,
+    regions: tuple[str, ...],
+    pattern: str | None,
+    platform: bool,
 ) -> None:
     """Print the functions' log events from every region, merged by time.
 
@@ -79,7 +89,7 @@ def command(
         )
     show: Callable[[LogBatch], None] = _json_lines if state.json else _printer(styles)
     if follow:
-        follower = Follower(ctx, chosen, start, pattern, masker)
+        follower = Follower(ctx, chosen, start, pattern, masker, platform)
         said: dict[str, str] = {}
 
         def show_batch(batch: LogBatch) -> None:
@@ -90,9 +100,16 @@ def command(
         with contextlib.suppress(KeyboardInterrupt):
             follower.run(show_batch, time.sleep)
         return
-    batch = read_events(ctx, chosen, start, pattern=pattern, masker=masker)
+    batch = read_events(ctx, chosen, start, pattern=pattern, masker=masker, platform=platform)
     show(batch)
     _problems(console, batch, {})
+    if pattern and not batch.events and not batch.problems:
+        from rich.markup import escape
+
+        console.print(
+            f"No event matched --filter {escape(repr(pattern))} in the last "
+            f"{format_duration(since)}."
+        )
     if batch.problems:
         raise FailoverError(
             f"Could not read the log events of {', '.join(sorted(batch.problems))}; "

@@ -55,8 +55,9 @@ def command(state: AppState, timeout: float) -> None:
     if state.json:
         emit_json(report.to_json())
         return
-    old = report.old or "(none)"
+    old = report.old_fingerprint or "(none)"
     click.echo(
-        f"Rotated the health-checker secret of stack {report.stack}: {old} → {report.new}. "
+        f"Rotated the health-checker secret of stack {report.stack}: {old} → "
+        f"{report.new_fingerprint} (fingerprints; the secret is never shown). "
         f"{len(report.promoted)} function(s) and {len(report.checks)} health check(s) use it."
     )

@@ -6,6 +6,7 @@ health checks' paths, so every machine running `up` finds the same one.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,6 +21,12 @@ NEXT_SECRET_VARIABLE = "HEALTH_CHECKER_ID_NEXT"
 
 def new_secret() -> str:
     return secrets.token_hex(24)
+
+
+def fingerprint(secret: str) -> str:
+    """A short, one-way name for a secret ("sha256:1a2b3c4d"), so a person sees that a
+    rotation changed it; the secret (48 random hex digits) cannot be found from it."""
+    return "sha256:" + hashlib.sha256(secret.encode()).hexdigest()[:8]
 
 
 def read_function(ctx: Context, region: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ newest event seen (events can be ingested late), dropping event ids already show
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,8 @@ REGION_WAIT = 15.0  # seconds a region's reads may take before it is reported un
 MAX_EVENTS = 10_000  # per region and read: more than anyone reads in a terminal
 FOLLOW_SECONDS = 2.0
 LATE_MS = 10_000  # ingestion can lag: each follow read looks back this far
+# Lines Lambda itself writes around each invocation and cold start (shown with --platform).
+PLATFORM_LINE = re.compile(r"(START|END|REPORT) RequestId: |INIT_(START|REPORT|RUNTIME_DONE) ")
 
 
 @dataclass(frozen=True, order=True)
@@ -113,8 +116,10 @@ def read_events(
     *,
     pattern: str | None = None,
     masker: Masker | None = None,
+    platform: bool = False,
 ) -> LogBatch:
-    """Every event since `start_ms` in each region's function log group, merged by time."""
+    """Every event since `start_ms` in each region's function log group, merged by time;
+    Lambda's own START/END/REPORT/INIT lines only with `platform`."""
     masker = masker or Masker()
     group = ctx.config.log_group_name
 
@@ -150,12 +155,18 @@ def read_events(
                 str(e.get("eventId", "")),
             )
             for e in events
+            if platform or not PLATFORM_LINE.match(str(e.get("message", "")))
         ]
         return shown, None, more
 
     with ThreadPoolExecutor(max_workers=max(len(regions), 1)) as pool:
         results = dict(zip(regions, pool.map(read, regions), strict=True))
-    merged = sorted(e for events, _, _ in results.values() for e in events)
+    # A stable sort on time: events of one stream with equal timestamps (one request's
+    # lines, often within a millisecond) keep the order CloudWatch returned them in.
+    merged = sorted(
+        (e for events, _, _ in results.values() for e in events),
+        key=lambda e: (e.timestamp, e.region, e.stream),
+    )
     problems = {r: why for r, (_, why, _) in results.items() if why}
     truncated = tuple(r for r, (_, _, more) in results.items() if more)
     return LogBatch(tuple(merged), problems, truncated)
@@ -201,12 +212,20 @@ class Follower:
     start_ms: int
     pattern: str | None = None
     masker: Masker = field(default_factory=Masker)
+    platform: bool = False
     _seen: dict[tuple[str, str], int] = field(default_factory=dict)  # (region, id) -> timestamp
     _newest: int = 0
 
     def next_batch(self) -> LogBatch:
         since = max(self.start_ms, self._newest - LATE_MS) if self._newest else self.start_ms
-        batch = read_events(self.ctx, self.regions, since, pattern=self.pattern, masker=self.masker)
+        batch = read_events(
+            self.ctx,
+            self.regions,
+            since,
+            pattern=self.pattern,
+            masker=self.masker,
+            platform=self.platform,
+        )
         fresh = tuple(e for e in batch.events if (e.region, e.event_id) not in self._seen)
         for event in fresh:
             self._seen[(event.region, event.event_id)] = event.timestamp

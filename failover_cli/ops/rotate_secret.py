@@ -27,7 +27,13 @@ from typing import Any
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, retry
 from failover_cli.engine.context import Context
-from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask, new_secret
+from failover_cli.engine.secret import (
+    NEXT_SECRET_VARIABLE,
+    SECRET_VARIABLE,
+    fingerprint,
+    mask,
+    new_secret,
+)
 from failover_cli.ops.fanout import per_region
 from failover_cli.ops.function_environment import edit_environment, variables_of, wait_for_update
 from failover_cli.ops.phase_watch import Say
@@ -139,6 +145,8 @@ class RotationReport:
     stack: str
     old: str | None  # masked; None when every function already had the new one
     new: str  # masked
+    old_fingerprint: str | None  # fingerprint(): says it changed, reveals nothing
+    new_fingerprint: str
     resumed: bool
     accepted: dict[str, bool]  # region -> step 1 wrote
     checks: tuple[CheckSwitch, ...]
@@ -150,6 +158,8 @@ class RotationReport:
             "stack": self.stack,
             "old_secret": self.old,
             "new_secret": self.new,
+            "old_fingerprint": self.old_fingerprint,
+            "new_fingerprint": self.new_fingerprint,
             "resumed": self.resumed,
             "functions": [
                 {"region": r, "accepted_both": self.accepted[r], "promoted": self.promoted[r]}
@@ -247,6 +257,8 @@ def rotate_secret(
         config.stack,
         mask(old) if old else None,
         mask(new),
+        fingerprint(old) if old else None,
+        fingerprint(new),
         found.resumed,
         accepted,
         tuple(switches),

@@ -217,8 +217,14 @@ class FunctionHandler(Handler):
                 Publish=False,
             )
 
-        def waiting(_error: Exception, pause: float) -> None:
-            ctx.progress(spec.where, f"waiting {pause:.0f}s for the new IAM role to propagate")
+        said: list[bool] = []
+
+        def waiting(_error: Exception, _pause: float) -> None:
+            if not said:  # one line for the whole wait, not one per retry
+                said.append(True)
+                ctx.progress(
+                    spec.where, "waiting for the new IAM role to propagate (retrying until it has)"
+                )
 
         try:
             # A role created seconds ago may not be assumable yet (IAM is eventually consistent).
