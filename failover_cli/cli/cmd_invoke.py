@@ -36,8 +36,7 @@ def command(state: AppState, region: str, path: str, data: str | None, method: s
     """Call one region's function through its API and print status, headers and body.
 
     The health-checker secret is added as the `healthCheckerId` parameter, so
-    protected routes answer too; it is masked wherever it would show. Exit 0 on a
-    2xx/3xx answer, 1 on any other answer or none (it is printed all the same).
+    protected routes answer too; it is masked wherever it would show.
     """
     from failover_cli.aws.deadlines import READ_ONLY
     from failover_cli.cli.render import emit_json
