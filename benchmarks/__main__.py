@@ -2,7 +2,7 @@
 
     python -m benchmarks                      # everything, about two minutes
     python -m benchmarks startup function     # some sections only
-    python -m benchmarks --markdown           # tables as Markdown (the README's)
+    python -m benchmarks --markdown           # tables as Markdown (docs/performance.md's)
     python -m benchmarks --record             # also keep results/<date>.json
     python -m benchmarks --show results/2026-11-28.json --markdown   # re-print a run
 

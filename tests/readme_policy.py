@@ -1,8 +1,9 @@
-"""The operator policy: as `failover iam-policy` prints it, and as the README shows it.
+"""The operator policy: as `failover iam-policy` prints it, and as docs/iam.md shows it.
 
 Tests enforce the printed policy on the sandbox (removing an action from the registry
 makes the test that needs it fail, naming it), and tests/test_iam_policy.py checks
-that the README's one JSON block is that output for config.example.yaml.
+that the one JSON block of docs/iam.md (linked from the README) is that output for
+config.example.yaml.
 """
 
 from __future__ import annotations
@@ -13,16 +14,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-SECTION = "## IAM permissions for the operator"
+README = Path(__file__).resolve().parent.parent / "docs" / "iam.md"
+SECTION = "# IAM permissions for the operator"
 
 
 def readme_policy() -> dict[str, Any]:
     text = README.read_text(encoding="utf-8")
     section = text[text.index(SECTION) :]
-    section = section[: section.find("\n## ", len(SECTION))]
+    end = section.find("\n# ", len(SECTION))
+    section = section if end < 0 else section[:end]
     found = re.search(r"```json\n(.*?)\n```", section, re.S)
-    assert found, f"README.md: no ```json block under {SECTION!r}"
+    assert found, f"docs/iam.md: no ```json block under {SECTION!r}"
     document: dict[str, Any] = json.loads(found.group(1))
     return document
 

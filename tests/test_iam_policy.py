@@ -2,7 +2,7 @@
 
 The proof that every call the tool makes is allowed is the sandbox life cycle
 (tests/test_sandbox_policy_lifecycle.py); here: the document's shape, the scoping
-of the dangerous actions, the narrower per-command policies, the README's copy.
+of the dangerous actions, the narrower per-command policies, the copy in docs/iam.md.
 """
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def statements_naming(document: dict[str, Any], action: str) -> list[dict[str, A
 def test_the_readme_shows_the_policy_printed_for_the_example_config() -> None:
     printed = generated_policy(EXAMPLE)
     assert readme_policy() == printed, (
-        "README.md's IAM block differs from `failover iam-policy`: regenerate it with "
+        "docs/iam.md's IAM block differs from `failover iam-policy`: regenerate it with "
         "`failover --config config.example.yaml iam-policy` and paste the output into "
-        "the ```json block of '## IAM permissions for the operator'"
+        "the ```json block of docs/iam.md"
     )
 
 
