@@ -25,8 +25,8 @@ def command(state: AppState, port: int, time_scale: float) -> None:
     The narration goes to stderr; the outcome is the last line on stdout (with
     --json, one object). Nothing is left running or written to the current folder.
     """
+    from failover_cli.cli.demo import run_demo
     from failover_cli.cli.render import emit_json, err_console
-    from failover_cli.demo import run_demo
 
     run_demo(err_console(), port=port, time_scale=time_scale)
     if state.json:
