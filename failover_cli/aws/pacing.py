@@ -33,15 +33,6 @@ class TokenBucket:
         self._tokens = self.burst
         self._last = self.now()
 
-    def try_take(self) -> bool:
-        """Take a token if one is there now (a server refusing past its rate)."""
-        with self._lock:
-            self._refill()
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return True
-            return False
-
     def _refill(self) -> None:
         current = self.now()
         self._tokens = min(self.burst, self._tokens + (current - self._last) * self.rate)

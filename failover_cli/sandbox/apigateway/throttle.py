@@ -13,10 +13,11 @@ much faster too, and the checkers use the same share of the rate as on AWS.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from failover_cli.sandbox.token_buckets import TokenBuckets
 
 ALL_METHODS = "*/*"
 Key = tuple[str, str, str, str]  # (account, region, api id, stage)
@@ -31,9 +32,7 @@ class StageThrottles:
     """One token bucket per stage; thread-safe (requests arrive on many threads)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
-        self._buckets: dict[Key, tuple[float, float]] = {}  # key -> (tokens, last refill)
-        self._lock = threading.Lock()
+        self._buckets = TokenBuckets(clock)
 
     def allow(self, key: Key, method_settings: Mapping[str, Any] | None) -> bool:
         """Take a token for one request to the stage; False when it must be throttled."""
@@ -41,13 +40,7 @@ class StageThrottles:
         if limits is None:
             return True
         rate, burst = limits
-        now = self._clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (burst, now))
-            tokens = min(burst, tokens + (now - last) * rate)
-            allowed = tokens >= 1
-            self._buckets[key] = (tokens - 1 if allowed else tokens, now)
-        return allowed
+        return self._buckets.take(key, burst, rate)
 
 
 def _limits(method_settings: Mapping[str, Any] | None) -> tuple[float, float] | None:

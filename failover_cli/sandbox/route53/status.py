@@ -12,10 +12,8 @@ this call (a burst of 4, then 1 per second per account) it answers Throttling.
 from __future__ import annotations
 
 import re
-import threading
 from xml.sax.saxutils import escape
 
-from failover_cli.aws.pacing import TokenBucket
 from failover_cli.sandbox.aws_rules import AwsRules
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.health_state import HealthState, Observation
@@ -25,6 +23,7 @@ from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.route53.dns_answer import error
 from failover_cli.sandbox.route53.health import CALCULATED, find_check
+from failover_cli.sandbox.token_buckets import TokenBuckets
 
 XMLNS = "https://route53.amazonaws.com/doc/2013-04-01/"
 CALCULATED_REFUSAL = (
@@ -42,8 +41,7 @@ class HealthCheckStatus(Interceptor):
     def __init__(self, health: HealthState, rules: AwsRules | None = None):
         self.health = health
         self.rules = rules or AwsRules()
-        self._buckets: dict[tuple[str, float, float], TokenBucket] = {}
-        self._lock = threading.Lock()
+        self._buckets = TokenBuckets()  # real seconds
 
     def wants(self, request: AwsRequest) -> bool:
         return (
@@ -77,11 +75,7 @@ class HealthCheckStatus(Interceptor):
         if rate <= 0:
             return True
         burst = max(self.rules.health_check_status_burst, 1.0)
-        with self._lock:
-            bucket = self._buckets.get((account_id, burst, rate))
-            if bucket is None:
-                bucket = self._buckets[(account_id, burst, rate)] = TokenBucket(burst, rate)
-        return bucket.try_take()
+        return self._buckets.take((account_id, burst, rate), burst, rate)
 
 
 def status_xml(observations: list[Observation]) -> bytes:
