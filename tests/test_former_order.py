@@ -4,7 +4,8 @@ alarm), then the rest; the replica last, so an interrupted removal is still foun
 from __future__ import annotations
 
 from failover_cli.engine.guard import losses
-from failover_cli.engine.leftovers import _in_region_order, _looks_like_region
+from failover_cli.engine.leftovers import _in_region_order
+from failover_cli.engine.leftovers import looks_like_region as _looks_like_region
 from failover_cli.engine.model import Action, Change, Observed, Spec
 from failover_cli.engine.runner import _delete_waits
 from tests.engine_helpers import context, make_config

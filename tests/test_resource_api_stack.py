@@ -12,8 +12,8 @@ from failover_cli.bundle import build_bundle
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Spec
 from failover_cli.engine.planner import observe_all, plan_down, plan_up
-from failover_cli.engine.registry import module_for
 from failover_cli.engine.runner import apply_plan
+from failover_cli.resources import HANDLERS
 from tests.engine_helpers import context, make_config
 
 KINDS = ("role", "log_group", "function", "api")
@@ -28,7 +28,7 @@ def aws() -> Iterator[None]:
 def _specs(tmp_path: Path) -> list[Spec]:
     (tmp_path / "handler.py").write_text("def handler(event, context):\n    return {}\n")
     inputs = DesiredInputs(make_config(), "s3cret", build_bundle(tmp_path))
-    return [s for kind in KINDS for s in module_for(kind).desired(inputs)]
+    return [s for kind in KINDS for s in HANDLERS[kind].desired(inputs)]
 
 
 def test_second_up_changes_nothing_and_down_removes_everything(aws: None, tmp_path: Path) -> None:

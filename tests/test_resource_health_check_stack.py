@@ -15,8 +15,8 @@ from failover_cli.config.schema import AlarmsConfig, Config, HealthCheckConfig
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Spec
 from failover_cli.engine.planner import observe_all, plan_down, plan_up
-from failover_cli.engine.registry import module_for
 from failover_cli.engine.runner import apply_plan
+from failover_cli.resources import HANDLERS
 from tests.engine_helpers import context, make_config
 
 KINDS = ("role", "log_group", "function", "api", "health_check", "topic", "subscription", "alarm")
@@ -39,7 +39,7 @@ def _config(interval: int = 10) -> Config:
 def _specs(tmp_path: Path, config: Config) -> list[Spec]:
     (tmp_path / "handler.py").write_text("def handler(event, context):\n    return {}\n")
     inputs = DesiredInputs(config, SECRET, build_bundle(tmp_path))
-    return [s for kind in KINDS for s in module_for(kind).desired(inputs)]
+    return [s for kind in KINDS for s in HANDLERS[kind].desired(inputs)]
 
 
 def _check_ids() -> set[str]:

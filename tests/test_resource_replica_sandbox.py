@@ -20,9 +20,9 @@ from failover_cli.config.schema import Config, TableConfig
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Spec
 from failover_cli.engine.planner import observe_all, plan_down, plan_up
-from failover_cli.engine.registry import module_for
 from failover_cli.engine.runner import apply_plan
 from failover_cli.errors import ConflictError, FailoverError
+from failover_cli.resources import HANDLERS
 from failover_cli.resources.replica import HANDLER, stale_replicas
 from failover_cli.resources.table import HANDLER as TABLE
 from tests.engine_helpers import context, make_config
@@ -52,7 +52,7 @@ def _config(billing: str = "on-demand", regions: tuple[str, ...] = (PRIMARY, WES
 
 def _specs(config: Config, kinds: tuple[str, ...] = ("table", "replica")) -> dict[str, Spec]:
     inputs = DesiredInputs(config, "s", None)  # type: ignore[arg-type]
-    return {s.key: s for kind in kinds for s in module_for(kind).desired(inputs)}
+    return {s.key: s for kind in kinds for s in HANDLERS[kind].desired(inputs)}
 
 
 def _replica(config: Config, region: str = WEST) -> Spec:

@@ -22,6 +22,7 @@ def open_context(
     config = state.load_config()
     if deadline is not None:
         state.deadline = deadline
+    import failover_cli.resources  # noqa: F401  (the resource kinds register with the engine)
     from failover_cli.cli.render import ProgressPrinter, err_console
     from failover_cli.engine.context import Context
 

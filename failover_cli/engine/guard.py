@@ -9,9 +9,7 @@ also needs --allow-data-loss.
 
 from __future__ import annotations
 
-from failover_cli.engine.context import Context
 from failover_cli.engine.model import Change, Plan
-from failover_cli.errors import BadInput
 
 DATA_KINDS = frozenset({"table"})  # deleting one loses data no other resource keeps
 
@@ -39,25 +37,3 @@ def loses_data(plan: Plan) -> list[Change]:
     """The deletions that need --allow-data-loss."""
     return [c for c in plan.deletions if c.spec.kind in DATA_KINDS]
 
-
-def refuse_primary_move(ctx: Context) -> None:
-    """The first region is where the table lives. Moving it elsewhere is only an order
-    change when the table already has a replica there; otherwise `up` would create a
-    second, empty table. Read-only; costs nothing once the table is in the primary."""
-    from failover_cli.services.dynamodb_tables import owned_in_region, read_table
-
-    config = ctx.config
-    name = config.table.name
-    if read_table(ctx, config.primary_region, name) is not None:
-        return
-    for region in config.regions[1:]:
-        facts = read_table(ctx, region, name)
-        if facts is None or not owned_in_region(ctx, region, name):
-            continue
-        raise BadInput(
-            f"The first region in `regions` is the table's, but table {name} lives in "
-            f"{region} and has no replica in {config.primary_region}: `up` would create a "
-            "second, empty table there",
-            hint=f"Put {region} first again; to move the table, add {config.primary_region} "
-            f"as another region, run `up`, and only then list it first.",
-        )

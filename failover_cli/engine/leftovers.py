@@ -1,14 +1,17 @@
 """What the stack owns beyond the config: regions and a domain that it named before.
 
-There is no state file, so `up` and `down` find them in AWS, owned-only:
+There is no state file, so `up` and `down` find them in AWS, owned-only. Each kind's
+`leftovers` step (engine/handler.py) says what of it is left; today:
 
-- regions: the table's `Replicas` (read in the primary), the stack's health checks (tag
-  `Name=<stack>-<R>` with the ownership tags, or untagged under CallerReference
-  `<stack>:<R>:`), and the alias records with SetIdentifier `<stack>-<R>` at the domain;
-- a domain: the custom domain names tagged with the stack, in every region found;
-- a table renamed in `table.name`: the functions' TABLE_NAME (read for the plan anyway);
-- a function renamed in `function.name`: the function the stack's APIs still invoke;
-- `alarms.email` removed: a confirmed e-mail subscription left on the stack's topic.
+- regions: the table's `Replicas` (replica), the stack's health checks (health_check),
+  and the alias records with SetIdentifier `<stack>-<R>` at the domain (record);
+- a domain: the custom domain names tagged with the stack, in every region found
+  (domain_name, which looks again in the regions the first round found);
+- a table renamed in `table.name`: the functions' TABLE_NAME (table);
+- a function renamed in `function.name`: the function the stack's APIs still invoke
+  (read here from the observed APIs, no call of its own);
+- `alarms.email` removed: a confirmed e-mail subscription left on the stack's topic
+  (subscription).
 
 Each former shape is then a Config (this one, with those regions or that domain), and what
 its teardown specs name beyond the desired ones is observed and deleted with a Context of
@@ -20,13 +23,13 @@ from __future__ import annotations
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
 
-from failover_cli.aws.tags import is_owned
 from failover_cli.config.schema import Config, DomainConfig
 from failover_cli.engine.context import Context
+from failover_cli.engine.handler import Former
 from failover_cli.engine.model import Action, Change, Observed, Spec
+from failover_cli.engine.registry import handler_for, kinds, teardown_specs
 
 # Deleted in this order in a region leaving the config: out of DNS first, then its health
 # check (the alarm goes with it), then the rest; the replica last, so that an interrupted
@@ -35,36 +38,23 @@ UNROUTED_FIRST = ("record", "alarm", "health_check")
 LAST = "replica"
 
 
-@dataclass(frozen=True)
-class Former:
-    """What the stack owns that the config no longer names."""
-
-    regions: tuple[str, ...] = ()
-    domains: tuple[DomainConfig, ...] = ()
-    tables: tuple[str, ...] = ()  # former table names (the table is deleted only when owned)
-    functions: tuple[str, ...] = ()  # former function names
-    email: str | None = None  # a subscribed address when the config names none
-
-    def __bool__(self) -> bool:
-        return bool(self.regions or self.domains or self.tables or self.functions or self.email)
-
-
 def discover(ctx: Context) -> Former:
-    """Former regions, domains, table names and e-mail (read-only; reuses the plan's
-    memoised reads; renamed functions come from the observed APIs). The sources are read
-    at once; only regions found beyond the config cost a second round (their domains)."""
-    config = ctx.config
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        sources = [pool.submit(f, ctx) for f in (_replica_regions, _check_regions, _record_regions)]
-        named = pool.submit(_owned_domain_names, ctx, config.regions)
-        tables = pool.submit(_table_names, ctx)
-        email = pool.submit(_unwanted_email, ctx)
-        regions = sorted({r for s in sources for r in s.result()} - set(config.regions))
-        found = named.result() + _owned_domain_names(ctx, tuple(regions))
-    wanted = config.domain.name.rstrip(".").lower() if config.domain else None
-    names = sorted({n for n in found if n.rstrip(".").lower() != wanted})
-    domains = tuple(_domain_config(ctx, n) for n in names)
-    return Former(tuple(regions), domains, tuple(tables.result()), email=email.result())
+    """Former regions, domains, table names and e-mail: every kind's leftovers step, all
+    at once (read-only; reuses the plan's memoised reads; renamed functions come from the
+    observed APIs). Only regions found beyond the config cost a second round."""
+    handlers = [handler_for(kind) for kind in kinds()]
+    with ThreadPoolExecutor(max_workers=len(handlers)) as pool:
+        found = list(pool.map(lambda h: h.leftovers(ctx), handlers))
+        regions = tuple(sorted({r for f in found for r in f.regions} - set(ctx.config.regions)))
+        if regions:
+            found += pool.map(lambda h: h.leftovers_in(ctx, regions), handlers)
+    domains = {d.name: d for f in reversed(found) for d in f.domains}  # the first one found
+    return Former(
+        regions,
+        tuple(domains[name] for name in sorted(domains)),
+        tuple(table for f in found for table in f.tables),
+        email=next((f.email for f in found if f.email), None),
+    )
 
 
 def shapes(config: Config, former: Former) -> list[Config]:
@@ -116,7 +106,6 @@ def former_changes(
     ctx: Context, desired: list[Spec], former: Former, *, keep_table: bool = False
 ) -> list[Change]:
     """The deletions of what the stack owns beyond `desired`, each with its own Context."""
-    from failover_cli.engine.desired import teardown_specs
     from failover_cli.engine.planner import observe_all, plan_down
 
     if not former:
@@ -176,106 +165,6 @@ def _routed(domain: DomainConfig | None) -> DomainConfig | None:
     return replace(domain, routing="latency") if domain is not None else None
 
 
-def _replica_regions(ctx: Context) -> list[str]:
-    from failover_cli.resources.replica import stale_replicas
-
-    return stale_replicas(ctx)
-
-
-def _check_regions(ctx: Context) -> list[str]:
-    from failover_cli.services.health_checks import all_checks, owner_region
-
-    found = [owner_region(check, tags, ctx.config.stack) for check, tags in all_checks(ctx)]
-    return [r for r in found if r is not None and _looks_like_region(r)]
-
-
-def _record_regions(ctx: Context) -> list[str]:
-    from failover_cli.resources.record import TYPE
-    from failover_cli.services.route53_zone import find_zone, record_sets
-
-    domain = ctx.config.domain
-    if domain is None:
-        return []
-    zone = find_zone(ctx)
-    if zone is None:
-        return []
-    prefix = f"{ctx.config.stack}-"
-    identifiers = [
-        str(r.get("SetIdentifier", "")) for r in record_sets(ctx, zone, domain.name, TYPE)
-    ]
-    return [
-        i.removeprefix(prefix)
-        for i in identifiers
-        if i.startswith(prefix) and _looks_like_region(i.removeprefix(prefix))
-    ]
-
-
-def _table_names(ctx: Context) -> list[str]:
-    """The table the functions read when it is not `table.name` (a rename): from their
-    environment, which the plan reads anyway (the health-checker secret lives there)."""
-    from failover_cli.engine.secret import existing_environment
-
-    names = set()
-    for region in ctx.config.regions:
-        variables = existing_environment(ctx, region) or {}
-        name = variables.get("TABLE_NAME")
-        if name and name != ctx.config.table.name:
-            names.add(name)
-    return sorted(names)
-
-
-def _unwanted_email(ctx: Context) -> str | None:
-    """A confirmed e-mail subscription on the stack's topic when `alarms.email` is unset."""
-    from failover_cli.resources.subscription import email_subscriptions
-    from failover_cli.resources.topic import read_topic
-
-    if ctx.config.alarms.email:
-        return None
-    topic = read_topic(ctx, ctx.config.topic_name)
-    if topic is None or not is_owned(topic[1], ctx.config.stack):
-        return None
-    confirmed = [s.endpoint for s in email_subscriptions(ctx, topic[0]) if not s.pending]
-    return confirmed[0] if confirmed else None
-
-
-def _owned_domain_names(ctx: Context, regions: tuple[str, ...]) -> list[str]:
-    """Custom domain names tagged with the stack in `regions` (one GetDomainNames each)."""
-
-    def read(region: str) -> list[str]:
-        def listing() -> list[str]:
-            api = ctx.client("apigateway", region)
-            items: list[dict[str, Any]] = []
-            for page in api.get_paginator("get_domain_names").paginate():
-                items += page.get("items", [])
-            return [
-                str(d["domainName"])
-                for d in items
-                if is_owned(d.get("tags") or {}, ctx.config.stack)
-            ]
-
-        return ctx.memo(f"apigateway:domain_names:{region}", listing)
-
-    with ThreadPoolExecutor(max_workers=max(1, len(regions))) as pool:
-        return [name for names in pool.map(read, regions) for name in names]
-
-
-def _domain_config(ctx: Context, name: str) -> DomainConfig:
-    """A DomainConfig for a former domain: its hosted zone is the nearest public zone above
-    it (the configured zone first, when it is one; with none left, its records are gone)."""
-    from failover_cli.services.route53_zone import find_zone
-
-    labels = name.rstrip(".").split(".")
-    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    if ctx.config.domain is not None and ctx.config.domain.hosted_zone in candidates:
-        candidates.remove(ctx.config.domain.hosted_zone)
-        candidates.insert(0, ctx.config.domain.hosted_zone)
-    for zone_name in candidates:
-        probe = detached(ctx, replace(ctx.config, domain=DomainConfig(name, zone_name)))
-        if find_zone(probe) is not None:
-            return DomainConfig(name, zone_name)
-    return DomainConfig(name, candidates[-1] if candidates else name)
-
-
-def _looks_like_region(text: str) -> bool:
+def looks_like_region(text: str) -> bool:
     parts = text.split("-")
     return len(parts) >= 3 and parts[-1].isdigit() and all(p.isalpha() for p in parts[:-1])

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from failover_cli.bundle import build_bundle
 from failover_cli.engine.context import Context
-from failover_cli.engine.desired import DesiredInputs, desired_specs, teardown_specs
+from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Action, Plan, Spec
 from failover_cli.engine.planner import (
     observe_reachable,
@@ -14,6 +14,7 @@ from failover_cli.engine.planner import (
     plan_up,
     refuse_conflicts,
 )
+from failover_cli.engine.registry import desired_specs, handler_for, kinds, teardown_specs
 from failover_cli.engine.runner import ApplyReport, ChangeListener, apply_plan
 from failover_cli.engine.secret import resolve_secret
 from failover_cli.errors import FailoverError
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 def build_specs(ctx: Context) -> list[Spec]:
     """The desired state for `up`/`plan`: preconditions checked, secret resolved, code zipped."""
     from failover_cli.deps.target import LambdaTarget
-    from failover_cli.services.route53_zone import preflight
 
     fn = ctx.config.function
     target = LambdaTarget(fn.runtime, fn.architecture)
@@ -41,7 +41,8 @@ def build_specs(ctx: Context) -> list[Spec]:
     if code.dependencies is not None:  # what was built for where (plan shows sizes anyway)
         say(f"function code: {code.describe()}")
     ranges = read_ranges(ctx)  # first: an unreadable document costs no AWS call
-    preflight(ctx)
+    for kind in kinds():  # e.g. the hosted zone exists, the table is not left behind
+        handler_for(kind).preflight(ctx)
     secret = resolve_secret(ctx)
     return desired_specs(DesiredInputs(ctx.config, secret, code, ranges))
 
@@ -65,13 +66,12 @@ def read_ranges(ctx: Context) -> Ranges | None:
 
 def plan_for_up(ctx: Context) -> Plan:
     """Create and update what the config names; delete what the stack owns beyond it."""
-    from failover_cli.engine.guard import describe_losses, refuse_primary_move
+    from failover_cli.engine.guard import describe_losses
     from failover_cli.engine.leftovers import former_changes, observe_with_former
 
     # Reads give up on a region that does not answer within the read-only deadline.
     reading = ctx.reading()
     specs = build_specs(reading)
-    refuse_primary_move(reading)
     observed, former = observe_with_former(ctx, specs)
     plan = plan_up(specs, observed, ctx.config.stack)
     plan.changes += former_changes(ctx, specs, former)

@@ -136,6 +136,9 @@ class AlarmHandler(Handler):
         "tags",
     )
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: AlarmProps = spec.props
         found = read_alarm(ctx, spec.name)

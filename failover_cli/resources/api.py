@@ -126,6 +126,9 @@ class ApiHandler(Handler):
         "duplicates",
     )
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         named = _apis_named(ctx, spec.region, spec.name)
         owned = _owned(ctx, named)

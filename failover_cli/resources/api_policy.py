@@ -65,6 +65,9 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
 class ApiPolicyHandler(Handler):
     kind = KIND
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: ApiPolicyProps = spec.props
         api = find_api(ctx, spec.region)

@@ -59,6 +59,9 @@ class BasePathMappingHandler(Handler):
     kind = KIND
     compared_fields = ("base_path", "api", "stage")
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: BasePathMappingProps = spec.props
         domain = read_domain(ctx, spec.region)

@@ -86,6 +86,9 @@ class CertificateHandler(Handler):
     kind = KIND
     compared_fields = ("status", "validation_record", "tags")
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: CertificateProps = spec.props
         cert = find_certificate(ctx, spec.region)

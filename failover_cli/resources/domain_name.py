@@ -13,16 +13,20 @@ are unique per region, so a look-alike blocks `up` instead of being adopted.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
 from failover_cli.aws.tags import comparable_tags, is_owned
+from failover_cli.config.schema import DomainConfig
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
-from failover_cli.engine.handler import Handler
+from failover_cli.engine.handler import Former, Handler
+from failover_cli.engine.leftovers import detached
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.services.acm_certificates import certificate_arn, find_certificate
+from failover_cli.services.route53_zone import find_zone
 
 KIND = "domain_name"
 ENDPOINT = "REGIONAL"
@@ -77,6 +81,19 @@ def domain_target(ctx: Context, region: str) -> dict[str, str] | None:
 class DomainNameHandler(Handler):
     kind = KIND
     compared_fields = ("endpoint", "security_policy", "certificate", "tags")
+
+    def leftovers(self, ctx: Context) -> Former:
+        """The stack's custom domain names other than `domain.name`, in its regions."""
+        return Former(domains=_former(ctx, owned_domain_names(ctx, ctx.config.regions)))
+
+    def leftovers_in(self, ctx: Context, regions: tuple[str, ...]) -> Former:
+        """The same in regions the config no longer names (the first round is memoised)."""
+        seen = set(owned_domain_names(ctx, ctx.config.regions))
+        found = [n for n in owned_domain_names(ctx, regions) if n not in seen]
+        return Former(domains=_former(ctx, found))
+
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: DomainNameProps = spec.props
@@ -208,6 +225,48 @@ def _issued_certificate(ctx: Context, spec: Spec) -> str:
             hint="`failover up` requests and validates it before the domain name; re-run it.",
         )
     return arn
+
+
+def owned_domain_names(ctx: Context, regions: tuple[str, ...]) -> list[str]:
+    """Custom domain names tagged with the stack in `regions` (one GetDomainNames each)."""
+
+    def read(region: str) -> list[str]:
+        def listing() -> list[str]:
+            api = ctx.client("apigateway", region)
+            items: list[dict[str, Any]] = []
+            for page in api.get_paginator("get_domain_names").paginate():
+                items += page.get("items", [])
+            return [
+                str(d["domainName"])
+                for d in items
+                if is_owned(d.get("tags") or {}, ctx.config.stack)
+            ]
+
+        return ctx.memo(f"apigateway:domain_names:{region}", listing)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(regions))) as pool:
+        return [name for names in pool.map(read, regions) for name in names]
+
+
+def _former(ctx: Context, found: list[str]) -> tuple[DomainConfig, ...]:
+    wanted = ctx.config.domain.name.rstrip(".").lower() if ctx.config.domain else None
+    names = sorted({n for n in found if n.rstrip(".").lower() != wanted})
+    return tuple(_domain_config(ctx, n) for n in names)
+
+
+def _domain_config(ctx: Context, name: str) -> DomainConfig:
+    """A DomainConfig for a former domain: its hosted zone is the nearest public zone above
+    it (the configured zone first, when it is one; with none left, its records are gone)."""
+    labels = name.rstrip(".").split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    if ctx.config.domain is not None and ctx.config.domain.hosted_zone in candidates:
+        candidates.remove(ctx.config.domain.hosted_zone)
+        candidates.insert(0, ctx.config.domain.hosted_zone)
+    for zone_name in candidates:
+        probe = detached(ctx, replace(ctx.config, domain=DomainConfig(name, zone_name)))
+        if find_zone(probe) is not None:
+            return DomainConfig(name, zone_name)
+    return DomainConfig(name, candidates[-1] if candidates else name)
 
 
 HANDLER = DomainNameHandler()

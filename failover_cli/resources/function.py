@@ -170,6 +170,9 @@ class FunctionHandler(Handler):
         "reserved_concurrency",
     )
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: FunctionProps = spec.props
         answer = read_function(ctx, spec.region)  # memoized: shared with the secret lookup

@@ -29,7 +29,8 @@ from typing import Any
 from failover_cli.aws.tags import comparable_tags, tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
-from failover_cli.engine.handler import Handler
+from failover_cli.engine.handler import Former, Handler
+from failover_cli.engine.leftovers import looks_like_region
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
 from failover_cli.resources.alarm import follow_health_check
@@ -47,8 +48,10 @@ from failover_cli.services.health_checks import (
     NAME_TAG,
     ROUTE53_REGION,
     SECRET_PARAMETER,
+    all_checks,
     candidates,
     forget_checks,
+    owner_region,
     pick,
     reference_prefix,
 )
@@ -125,6 +128,14 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
 
 class HealthCheckHandler(Handler):
     kind = KIND
+
+    def leftovers(self, ctx: Context) -> Former:
+        """The regions the stack still has a health check in."""
+        found = [owner_region(check, tags, ctx.config.stack) for check, tags in all_checks(ctx)]
+        return Former(regions=tuple(r for r in found if r is not None and looks_like_region(r)))
+
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
 
     def diff(self, spec: Spec, observed: Observed) -> list[FieldChange]:
         changes = super().diff(spec, observed)

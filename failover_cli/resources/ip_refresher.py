@@ -174,6 +174,9 @@ class RefresherHandler(Handler):
     kind = KIND
     compared_fields = ("enabled", "code_sha256", "settings", "ranges_url", "role", "subscribed")
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: RefresherProps = spec.props
         lam = ctx.client("lambda", spec.region)

@@ -45,6 +45,9 @@ def observe_group(ctx: Context, region: str) -> Observed:
 class LogGroupHandler(Handler):
     kind = KIND
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         logs = ctx.client("logs", spec.region)
         found = None

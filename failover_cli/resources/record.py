@@ -26,7 +26,8 @@ from typing import Any
 from failover_cli.aws.errors import error_code
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
-from failover_cli.engine.handler import Handler
+from failover_cli.engine.handler import Former, Handler
+from failover_cli.engine.leftovers import looks_like_region
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.resources.domain_name import domain_target
@@ -36,6 +37,7 @@ from failover_cli.services.route53_zone import (
     change,
     find_zone,
     normalise,
+    preflight,
     record_sets,
     require_zone,
 )
@@ -103,6 +105,15 @@ def health_check_id(ctx: Context, region: str) -> str | None:
 class RecordHandler(Handler):
     kind = KIND
     compared_fields = ("routing", "target", "health_check", "evaluate_target_health")
+
+    def preflight(self, ctx: Context) -> None:
+        preflight(ctx)  # with a domain, its hosted zone must exist
+
+    def leftovers(self, ctx: Context) -> Former:
+        return Former(regions=tuple(_record_regions(ctx)))
+
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: RecordProps = spec.props
@@ -349,6 +360,25 @@ def _change(ctx: Context, zone: Zone, batch: list[dict[str, Any]]) -> None:
     domain = ctx.config.domain
     assert domain is not None
     change(ctx, zone, batch, f"failover stack {ctx.config.stack}", domain.name, TYPE)
+
+
+def _record_regions(ctx: Context) -> list[str]:
+    """The regions of the alias records with SetIdentifier `<stack>-<R>` at the domain."""
+    domain = ctx.config.domain
+    if domain is None:
+        return []
+    zone = find_zone(ctx)
+    if zone is None:
+        return []
+    prefix = f"{ctx.config.stack}-"
+    identifiers = [
+        str(r.get("SetIdentifier", "")) for r in record_sets(ctx, zone, domain.name, TYPE)
+    ]
+    return [
+        i.removeprefix(prefix)
+        for i in identifiers
+        if i.startswith(prefix) and looks_like_region(i.removeprefix(prefix))
+    ]
 
 
 HANDLER = RecordHandler()

@@ -18,7 +18,7 @@ from failover_cli.aws.retry import Backoff, retry
 from failover_cli.aws.tags import comparable_tags, is_owned, tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
-from failover_cli.engine.handler import Handler
+from failover_cli.engine.handler import Former, Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.services.dynamodb_tables import (
@@ -91,6 +91,12 @@ def stale_replicas(ctx: Context) -> list[str]:
 class ReplicaHandler(Handler):
     kind = KIND
     compared_fields = ("status", "tags")
+
+    def leftovers(self, ctx: Context) -> Former:
+        return Former(regions=tuple(stale_replicas(ctx)))
+
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: ReplicaProps = spec.props

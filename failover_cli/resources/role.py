@@ -143,6 +143,9 @@ class RoleHandler(Handler):
     kind = KIND
     compared_fields = ("trust_policy", "policy", "extra_policies", "managed_policies", "tags")
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: RoleProps = spec.props
         iam = ctx.client("iam", spec.region)

@@ -102,6 +102,9 @@ class ScalingHandler(Handler):
         "write_policies",
     )
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         aas = ctx.client("application-autoscaling", spec.region)
         resource = resource_id(spec.name)

@@ -51,6 +51,9 @@ def _attribute(value: dict[str, Any]) -> str:
 class SeedItemHandler(Handler):
     kind = KIND
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         facts = read_table(ctx, spec.region, spec.name)
         if facts is None or facts.status in ("CREATING", "DELETING"):

@@ -17,7 +17,7 @@ from typing import Any
 from failover_cli.aws.tags import is_owned
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
-from failover_cli.engine.handler import Handler
+from failover_cli.engine.handler import Former, Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
 from failover_cli.resources.topic import ALARM_REGION, read_topic, topic_key
@@ -76,6 +76,12 @@ def email_subscriptions(ctx: Context, topic_arn: str) -> list[EmailSubscription]
 
 class SubscriptionHandler(Handler):
     kind = KIND
+
+    def leftovers(self, ctx: Context) -> Former:
+        return Former(email=_unwanted_email(ctx))
+
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: SubscriptionProps = spec.props
@@ -169,6 +175,17 @@ def _unsubscribe(ctx: Context, arn: str) -> None:
     sns = ctx.client("sns", ALARM_REGION)
     with contextlib.suppress(sns.exceptions.NotFoundException):
         sns.unsubscribe(SubscriptionArn=arn)
+
+
+def _unwanted_email(ctx: Context) -> str | None:
+    """A confirmed e-mail subscription on the stack's topic when `alarms.email` is unset."""
+    if ctx.config.alarms.email:
+        return None
+    topic = read_topic(ctx, ctx.config.topic_name)
+    if topic is None or not is_owned(topic[1], ctx.config.stack):
+        return None
+    confirmed = [s.endpoint for s in email_subscriptions(ctx, topic[0]) if not s.pending]
+    return confirmed[0] if confirmed else None
 
 
 HANDLER = SubscriptionHandler()

@@ -15,15 +15,17 @@ from typing import Any
 from failover_cli.aws.tags import comparable_tags, is_owned, tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
-from failover_cli.engine.handler import Handler
+from failover_cli.engine.handler import Former, Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
-from failover_cli.errors import ConflictError, FailoverError
+from failover_cli.engine.secret import existing_environment
+from failover_cli.errors import BadInput, ConflictError, FailoverError
 from failover_cli.services.dynamodb_tables import (
     ACTIVE,
     describe,
     forget_table,
     is_protected_error,
     is_source_region_error,
+    owned_in_region,
     read_table,
     replica_added_key,
     replica_statuses,
@@ -91,6 +93,15 @@ def _stream(description: dict[str, Any]) -> str:
 class TableHandler(Handler):
     kind = KIND
     compared_fields = ("partition_key", "billing", "stream", "status", "tags")
+
+    def preflight(self, ctx: Context) -> None:
+        refuse_primary_move(ctx)
+
+    def leftovers(self, ctx: Context) -> Former:
+        return Former(tables=tuple(_table_names(ctx)))
+
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
 
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         facts = read_table(ctx, spec.region, spec.name)
@@ -274,6 +285,39 @@ def _delete_error(
             region=spec.region,
         )
     return None
+
+
+def refuse_primary_move(ctx: Context) -> None:
+    """The first region is where the table lives. Moving it elsewhere is only an order
+    change when the table already has a replica there; otherwise `up` would create a
+    second, empty table. Read-only; costs nothing once the table is in the primary."""
+    config = ctx.config
+    name = config.table.name
+    if read_table(ctx, config.primary_region, name) is not None:
+        return
+    for region in config.regions[1:]:
+        facts = read_table(ctx, region, name)
+        if facts is None or not owned_in_region(ctx, region, name):
+            continue
+        raise BadInput(
+            f"The first region in `regions` is the table's, but table {name} lives in "
+            f"{region} and has no replica in {config.primary_region}: `up` would create a "
+            "second, empty table there",
+            hint=f"Put {region} first again; to move the table, add {config.primary_region} "
+            f"as another region, run `up`, and only then list it first.",
+        )
+
+
+def _table_names(ctx: Context) -> list[str]:
+    """The table the functions read when it is not `table.name` (a rename): from their
+    environment, which the plan reads anyway (the health-checker secret lives there)."""
+    names = set()
+    for region in ctx.config.regions:
+        variables = existing_environment(ctx, region) or {}
+        name = variables.get("TABLE_NAME")
+        if name and name != ctx.config.table.name:
+            names.add(name)
+    return sorted(names)
 
 
 HANDLER = TableHandler()

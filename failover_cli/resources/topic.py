@@ -67,6 +67,9 @@ def owned_topic_arn(ctx: Context) -> str | None:
 class TopicHandler(Handler):
     kind = KIND
 
+    def desired(self, inputs: DesiredInputs) -> list[Spec]:
+        return desired(inputs)
+
     def observe(self, ctx: Context, spec: Spec) -> Observed:
         props: TopicProps = spec.props
         found = read_topic(ctx, spec.name)
