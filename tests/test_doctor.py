@@ -35,6 +35,7 @@ EVERY_CHECK = (
     "quota: API Gateway regional APIs us-east-1",
     "quota: API Gateway regional APIs us-west-2",
     "alarm e-mail",
+    "permissions boundary",
 )
 
 

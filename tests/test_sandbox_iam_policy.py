@@ -124,7 +124,7 @@ ANY = {"Effect": "Allow", "Action": "*", "Resource": "*"}
         ({"Effect": "Allow", "Action": "*"}, "Resource"),
         ({**ANY, "Principal": "*"}, "Principal"),
         ({**ANY, "Condition": {"IpAddress": {"aws:SourceIp": "192.0.2.1"}}}, "IpAddress"),
-        ({**ANY, "Condition": {"ForAnyValue:StringEquals": {"k": "v"}}}, "ForAnyValue"),
+        ({**ANY, "Condition": {"ForAllValues:NumericEquals": {"k": "1"}}}, "NumericEquals"),
         ({**ANY, "Resource": "arn:aws:iam::*:user/${aws:username}"}, "policy variables"),
     ],
 )
@@ -139,3 +139,19 @@ def test_what_cannot_be_evaluated_faithfully_is_refused_with_the_reason(
 def test_a_document_that_is_not_a_policy_is_refused(document: str, problem: str) -> None:
     with pytest.raises(PolicyError, match=problem):
         Policy.parse(document)
+
+
+def test_set_qualifiers_test_every_or_any_value_of_a_multivalued_key() -> None:
+    """ForAllValues holds when every value matches, and when the key is absent (IAM's own
+    pitfall); ForAnyValue when one does."""
+    names = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+    every = policy(
+        {**ANY, "Condition": {"ForAllValues:StringLike": {names: ["a.test", "_*.a.test"]}}}
+    )
+    assert every.allows("route53:ChangeResourceRecordSets", None, {names: ("a.test", "_x.a.test")})
+    assert not every.allows("route53:ChangeResourceRecordSets", None, {names: ("a.test", "b.test")})
+    assert every.allows("route53:ChangeResourceRecordSets", None, {})
+    some = policy({**ANY, "Condition": {"ForAnyValue:StringEquals": {names: "a.test"}}})
+    assert some.allows("route53:ChangeResourceRecordSets", None, {names: ("b.test", "a.test")})
+    assert not some.allows("route53:ChangeResourceRecordSets", None, {names: ("b.test",)})
+    assert not some.allows("route53:ChangeResourceRecordSets", None, {})

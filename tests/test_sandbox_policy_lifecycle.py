@@ -46,6 +46,7 @@ NOT_EXERCISED = {
     "iam:DetachRolePolicy": "only when someone attached a managed policy to the role",
     "lambda:DeleteFunctionConcurrency": "only when function.reserved_concurrency is removed",
     "application-autoscaling:DeleteScalingPolicy": "only when a scaling policy is duplicated",
+    "iam:DeleteRolePermissionsBoundary": "only when iam.permissions_boundary is removed",
 }
 
 

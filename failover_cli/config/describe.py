@@ -83,11 +83,17 @@ def describe(config: Config, shipped_bundle: Path) -> str:
         ("logs", f"kept {config.logs.retention_days} day(s)"),
         ("tags", ", ".join(f"{k}={v}" for k, v in config.tags.items()) or "ownership tags only"),
         ("access", describe_access(config.access)),
+        ("iam", _boundary(config)),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"{config.path} is valid (checked offline; no AWS call made)."]
     lines += [f"  {label.ljust(width)}  {value}" for label, value in rows]
     return "\n".join(lines)
+
+
+def _boundary(config: Config) -> str:
+    arn = config.iam.permissions_boundary
+    return f"every role carries the boundary {arn}" if arn else "no permissions boundary"
 
 
 def _concurrency(config: Config) -> str:

@@ -40,7 +40,7 @@ from failover_cli.errors import ConfigError
 
 TOP_LEVEL_KEYS = (
     "stack", "regions", "table", "function", "api", "domain", "health_check", "alarms", "logs",
-    "tags", "access",
+    "tags", "access", "iam",
 )  # fmt: skip
 
 
@@ -95,6 +95,7 @@ class _Loader:
         logs = sections.logs(top.get("logs"))
         tags = sections.tags(top.get("tags"))
         access = build_access(sections, top.get("access"))
+        iam = sections.iam(top.get("iam"))
 
         if (
             regions is not None
@@ -117,7 +118,7 @@ class _Loader:
             return None  # every section that came back None has recorded why
         built: dict[str, Any] = dict(
             stack=stack, regions=regions, table=table, function=function, api=api, domain=domain,
-            health_check=health_check, alarms=alarms, logs=logs, tags=tags, access=access,
+            health_check=health_check, alarms=alarms, logs=logs, tags=tags, access=access, iam=iam,
         )  # fmt: skip
         return Config(**built, path=self.path.absolute())
 

@@ -162,6 +162,19 @@ def within_zone(name: str, zone: str) -> bool:
     return name == zone or name.endswith("." + zone)
 
 
+# An IAM managed policy: a customer one (account id) or an AWS one (`aws`), with a path.
+_POLICY_ARN = re.compile(r"arn:aws:iam::(\d{12}|aws):policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}")
+
+
+def policy_arn(value: str) -> str | None:
+    if len(value) <= 2048 and _POLICY_ARN.fullmatch(value):
+        return None
+    return (
+        f"is {show(value)}, which is not an IAM managed policy ARN like "
+        "arn:aws:iam::123456789012:policy/failover-boundary"
+    )
+
+
 def email(value: str) -> str | None:
     if len(value) <= 254 and _EMAIL.fullmatch(value):
         return None

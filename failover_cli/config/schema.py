@@ -85,6 +85,13 @@ class LogsConfig:
     retention_days: int = 1
 
 
+@dataclass(frozen=True)
+class IamConfig:
+    # A managed policy's ARN every role the stack creates carries; `iam-policy` then lets
+    # the operator create and change roles only with it (no escalation through them).
+    permissions_boundary: str | None = None
+
+
 CHECKERS_KEYWORD = "route53-health-checkers"
 AccessRoutes = Literal["health", "all"]
 
@@ -120,6 +127,7 @@ class Config:
     logs: LogsConfig = field(default_factory=LogsConfig)
     tags: dict[str, str] = field(default_factory=dict)
     access: AccessConfig | None = None
+    iam: IamConfig = field(default_factory=IamConfig)
     path: Path = Path("failover.yaml")  # where it was loaded from
 
     @property

@@ -21,6 +21,7 @@ from failover_cli.config.schema import (
     DomainConfig,
     FunctionConfig,
     HealthCheckConfig,
+    IamConfig,
     LogsConfig,
     TableConfig,
     Throttle,
@@ -273,6 +274,17 @@ class SectionBuilder(FieldReader):
         if email is not None and value is not None and (problem := rules.email(value)):
             self.reader.fail(email, problem)
         return AlarmsConfig(email=value) if self._ok(start) else None
+
+    def iam(self, entry: Entry | None) -> IamConfig | None:
+        start = self._mark()
+        fields = self.fields(entry, ("permissions_boundary",))
+        if fields is None:
+            return None
+        found = fields.get("permissions_boundary")
+        value = None if found is None else self.reader.string(found, optional=True)
+        if found is not None and value is not None and (problem := rules.policy_arn(value)):
+            self.reader.fail(found, problem)
+        return IamConfig(permissions_boundary=value) if self._ok(start) else None
 
     def logs(self, entry: Entry | None) -> LogsConfig | None:
         start = self._mark()

@@ -187,5 +187,8 @@ def render_starter(answers: StarterAnswers) -> str:
         ),
         _line("#   routes: health", "health: /health only | all: every route (list your CIDRs)"),
         _line("#   auto_refresh: false", "true: a function follows AWS's range changes"),
+        "",
+        _line("# iam:", "optional, for CI tokens (docs/iam.md)"),
+        _line("#   permissions_boundary: null", "a policy ARN every role it creates carries"),
     ]
     return "\n".join(lines) + "\n"

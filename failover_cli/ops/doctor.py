@@ -21,6 +21,7 @@ from typing import Any
 from failover_cli.aws.errors import error_code
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
+from failover_cli.ops.doctor_boundary import boundary_finding
 
 SANDBOX_PATH = "/_sandbox/rules"  # answered (unsigned) by `failover sandbox` only
 # Fixed quotas from AWS's pages, where no API reads them:
@@ -95,6 +96,7 @@ class Doctor:
             ("quota: Lambda concurrency", self.concurrency_quota),
             ("quota: API Gateway regional APIs", self.api_quota),
             ("alarm e-mail", self.subscription),
+            ("permissions boundary", self.boundary),
         ]
         with ThreadPoolExecutor(max_workers=len(checks)) as pool:
             results = list(pool.map(lambda named: _guarded(*named), checks))
@@ -169,6 +171,15 @@ class Doctor:
             return principal
         return str(role["Role"]["Arn"])
 
+    def _simulation_context(self) -> list[dict[str, Any]]:
+        """The policy's conditions met as the tool's calls meet them: with a boundary,
+        roles are created and written with it."""
+        boundary = self.ctx.config.iam.permissions_boundary
+        if not boundary:
+            return SIMULATION_CONTEXT
+        key = {"ContextKeyName": "iam:PermissionsBoundary", "ContextKeyType": "string"}
+        return [*SIMULATION_CONTEXT, {**key, "ContextKeyValues": [boundary]}]
+
     def _refused(self, principal: str, actions: list[str], resource: str) -> list[str]:
         iam = self.ctx.client("iam", "us-east-1")
         refused: list[str] = []
@@ -176,7 +187,7 @@ class Doctor:
             params: dict[str, Any] = {
                 "PolicySourceArn": principal,
                 "ActionNames": actions[start : start + SIMULATE_BATCH],
-                "ContextEntries": SIMULATION_CONTEXT,
+                "ContextEntries": self._simulation_context(),
             }
             if resource != "*":
                 params["ResourceArns"] = [resource]
@@ -191,6 +202,10 @@ class Doctor:
                     break
                 params["Marker"] = answer["Marker"]
         return refused
+
+    def boundary(self) -> Check:
+        verdict, detail, fix = boundary_finding(self.ctx)
+        return Check("permissions boundary", Verdict(verdict), detail, fix)
 
     # --- hosted zone ----------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ class Needs(Enum):
     DOMAIN = "domain"  # only with `domain:` (certificates, custom domains, records)
     ACCESS = "access"  # only with `access:` (the REST APIs' IP allow-list)
     AUTO_REFRESH = "auto_refresh"  # only with `access.auto_refresh: true` (its function)
+    BOUNDARY = "boundary"  # only with `iam.permissions_boundary` (set on the roles)
+    UNBOUNDED = "unbounded"  # only without it (a boundary found on the roles is removed)
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,12 @@ BUILD = Group(
     + _calls("lambda", "GetAccountSettings"),
     also=(PASS_ROLE, *REPLICA_CREATE, *REPLICA_DELETE),
     service_linked=(REPLICATION_SERVICE, SCALING_SERVICE),
+)
+# The roles' permissions boundary, set on a role made before the config named one, or
+# removed when the config no longer names one (resources/role.py).
+BOUNDARY_SET = Group("boundary-set", _calls("iam", "PutRolePermissionsBoundary"), Needs.BOUNDARY)
+BOUNDARY_REMOVE = Group(
+    "boundary-remove", _calls("iam", "DeleteRolePermissionsBoundary"), Needs.UNBOUNDED
 )
 BUILD_DOMAIN = Group(
     "build-domain",
@@ -296,6 +304,7 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
     "up": (
         *(OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN, ALLOW_LIST),
         *(AUTO_REFRESH_OBSERVE, AUTO_REFRESH_BUILD, AUTO_REFRESH_TEARDOWN),
+        *(BOUNDARY_SET, BOUNDARY_REMOVE),
     ),
     "status": (STATUS, DNS_ANSWER),
     "force-fail": (FLAG, CHECK_OVERRIDE, STATUS, DNS_ANSWER),
@@ -322,12 +331,14 @@ def groups_of(
     with_domain: bool,
     with_access: bool = False,
     with_auto_refresh: bool = False,
+    with_boundary: bool = False,
 ) -> list[Group]:
-    """The groups `commands` take for a config with or without a domain, an access section
-    and its self-refreshing function, in order, once each."""
+    """The groups `commands` take for a config with or without a domain, an access section,
+    its self-refreshing function and a permissions boundary, in order, once each."""
     wanted = {Needs.ALWAYS} | ({Needs.DOMAIN} if with_domain else set())
     wanted |= {Needs.ACCESS} if with_access else set()
     wanted |= {Needs.AUTO_REFRESH} if with_auto_refresh else set()
+    wanted |= {Needs.BOUNDARY} if with_boundary else {Needs.UNBOUNDED}
     found: list[Group] = []
     for command in commands:
         for group in COMMANDS[command]:

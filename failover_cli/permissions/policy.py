@@ -64,6 +64,13 @@ _HOSTED_ZONE_ACTIONS = {
     "route53:ChangeResourceRecordSets",
     "route53:GetHostedZone",
 }
+# What gives a role permissions: with a boundary, allowed only with it (see _role_statements).
+_BOUNDED = {
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+}
 _SCALING_ALARM_ACTIONS = {"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}
 _SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
 
@@ -96,10 +103,13 @@ def operator_policy(
     commands = tuple(commands)
     actions = needed_actions(config, commands)
     plain = sorted(actions - {PASS_ROLE, SERVICE_LINKED_ROLE})
+    # IAM writes on "*" would let the holder write any policy into any role (its own
+    # included): IAM names the stack's roles in both modes.
+    rest = [a for a in plain if not _is_role_action(a)]
     statements: list[dict[str, Any]] = []
     if stack_scoped:
         by_resources: dict[tuple[str, ...], list[str]] = {}
-        for action in plain:
+        for action in rest:
             by_resources.setdefault(_scope(action, config), []).append(action)
         for number, (resources, listed) in enumerate(sorted(by_resources.items()), start=1):
             statements.append(
@@ -110,25 +120,11 @@ def operator_policy(
                     "Resource": list(resources) if len(resources) > 1 else resources[0],
                 }
             )
-    else:
-        # IAM writes on "*" would let the holder write any policy into any role (its own
-        # included): IAM names the stack's roles in this mode too, the rest stays on "*".
-        own = [a for a in plain if _is_role_action(a)]
-        rest = [a for a in plain if not _is_role_action(a)]
-        if rest:
-            statements.append(
-                {"Sid": "FailoverOperator", "Effect": "Allow", "Action": rest, "Resource": "*"}
-            )
-        if own:
-            roles = _roles(config)
-            statements.append(
-                {
-                    "Sid": "FailoverOperatorOwnRoles",
-                    "Effect": "Allow",
-                    "Action": own,
-                    "Resource": list(roles) if len(roles) > 1 else roles[0],
-                }
-            )
+    elif rest:
+        statements.append(
+            {"Sid": "FailoverOperator", "Effect": "Allow", "Action": rest, "Resource": "*"}
+        )
+    statements += _role_statements(config, [a for a in plain if _is_role_action(a)])
     if PASS_ROLE in actions:
         statements.append(
             {
@@ -157,15 +153,42 @@ def operator_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _role_statements(config: Config, actions: list[str]) -> list[dict[str, Any]]:
+    """The IAM actions, on the stack's roles; with `iam.permissions_boundary`, those that
+    give a role permissions only while the role carries that boundary (IAM User Guide,
+    "Permissions boundaries for IAM entities")."""
+    roles = _roles(config)
+    resource = list(roles) if len(roles) > 1 else roles[0]
+    boundary = config.iam.permissions_boundary
+    bounded = [a for a in actions if boundary and a in _BOUNDED]
+    free = [a for a in actions if a not in bounded]
+    found: list[dict[str, Any]] = []
+    if free:
+        found.append({"Sid": "OwnRoles", "Effect": "Allow", "Action": free, "Resource": resource})
+    if bounded:
+        found.append(
+            {
+                "Sid": "OwnRolesOnlyWithTheBoundary",
+                "Effect": "Allow",
+                "Action": bounded,
+                "Resource": resource,
+                "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}},
+            }
+        )
+    return found
+
+
 def _is_role_action(action: str) -> bool:
     """An IAM action on a role (every IAM action the registry holds but the simulation)."""
     return action.startswith("iam:") and action not in _UNSCOPED
 
 
-def _needs(config: Config) -> tuple[bool, bool, bool]:
-    """(with a domain, with access, with its self-refreshing function)."""
+def _needs(config: Config) -> tuple[bool, bool, bool, bool]:
+    """(with a domain, with access, with its self-refreshing function, with a boundary)."""
     access = config.access
-    return config.domain is not None, access is not None, bool(access and access.auto_refresh)
+    refresh = bool(access and access.auto_refresh)
+    boundary = config.iam.permissions_boundary is not None
+    return config.domain is not None, access is not None, refresh, boundary
 
 
 def _refresher(config: Config) -> str | None:

@@ -146,6 +146,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             extra_policies=(),
             managed_policies=(),
             tags=tags,
+            boundary=config.iam.permissions_boundary,
         ),
     )
     logs_spec = Spec(

@@ -53,6 +53,9 @@ class RoleProps:
     extra_policies: tuple[str, ...]  # inline policies other than ours: desired none
     managed_policies: tuple[str, ...]  # attached managed policy ARNs: desired none
     tags: tuple[tuple[str, str], ...]
+    # iam.permissions_boundary: the managed policy capping what the role can ever do
+    # (None: none wanted, and one found is removed).
+    boundary: str | None = None
 
 
 def trust_document() -> dict[str, Any]:
@@ -135,13 +138,21 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
         extra_policies=(),
         managed_policies=(),
         tags=tuple(sorted(config.ownership_tags().items())),
+        boundary=config.iam.permissions_boundary,
     )
     return [Spec(KIND, GLOBAL, config.role_name, props)]
 
 
 class RoleHandler(Handler):
     kind = KIND
-    compared_fields = ("trust_policy", "policy", "extra_policies", "managed_policies", "tags")
+    compared_fields = (
+        "boundary",
+        "trust_policy",
+        "policy",
+        "extra_policies",
+        "managed_policies",
+        "tags",
+    )
 
     def desired(self, inputs: DesiredInputs) -> list[Spec]:
         return desired(inputs)
@@ -169,6 +180,7 @@ class RoleHandler(Handler):
                 "extra_policies": tuple(sorted(n for n in inline if n != props.policy_name)),
                 "managed_policies": managed,
                 "tags": comparable_tags(tags, props.tags),
+                "boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             },
             raw={"arn": role["Arn"], "tags": tags},
         )
@@ -176,12 +188,14 @@ class RoleHandler(Handler):
     def create(self, ctx: Context, spec: Spec) -> None:
         props: RoleProps = spec.props
         iam = ctx.client("iam", spec.region)
+        bounded = {"PermissionsBoundary": props.boundary} if props.boundary else {}
         try:
             iam.create_role(
                 RoleName=spec.name,
                 AssumeRolePolicyDocument=props.trust_policy,
                 Description=f"Runs the functions of failover stack {ctx.config.stack}",
                 Tags=tag_list(dict(props.tags)),
+                **bounded,
             )
         except iam.exceptions.EntityAlreadyExistsException:
             # An interrupted run (or a parallel one) made it: converge if it is ours.
@@ -200,6 +214,15 @@ class RoleHandler(Handler):
         props: RoleProps = spec.props
         iam = ctx.client("iam", spec.region)
         changed = {c.field for c in changes}
+        if "boundary" in changed:
+            # First: with a boundary, the operator may write the role's policy only once
+            # the role carries it (the iam:PermissionsBoundary condition).
+            if props.boundary:
+                iam.put_role_permissions_boundary(
+                    RoleName=spec.name, PermissionsBoundary=props.boundary
+                )
+            else:
+                iam.delete_role_permissions_boundary(RoleName=spec.name)
         if "trust_policy" in changed:
             iam.update_assume_role_policy(RoleName=spec.name, PolicyDocument=props.trust_policy)
         if "policy" in changed:

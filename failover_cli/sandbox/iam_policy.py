@@ -8,12 +8,14 @@ an explicit Deny wins, then any Allow, else the request is implicitly denied.
 `Condition` block is an AND of its operators and keys, an OR of each key's values.
 Operators: `StringEquals`, `StringNotEquals`, `StringEqualsIgnoreCase`,
 `StringNotEqualsIgnoreCase`, `StringLike`, `StringNotLike`, `Bool`, each also with
-`IfExists` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+`IfExists` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html),
+and the set qualifiers `ForAllValues:` (every value of a multivalued key matches; true
+when the key is absent or empty, as IAM's is) and `ForAnyValue:` (at least one does)
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html).
 
 What it does not evaluate: resource-based policies, permission boundaries, SCPs and
 session policies (there is one identity and its one policy); `Principal` (refused:
-an identity policy has none); `ForAnyValue:`/`ForAllValues:`, numeric, date, ARN and
-IP operators and policy variables (`${aws:username}`): a policy using them is refused
+an identity policy has none); numeric, date, ARN and IP operators and policy variables (`${aws:username}`): a policy using them is refused
 when loaded rather than evaluated wrongly. A request whose resource ARN the sandbox
 does not derive (`resource=None`) matches every `Resource` pattern and no
 `NotResource` pattern.
@@ -39,6 +41,8 @@ _OPERATORS = {
     "bool",
 }
 _NEGATED = {"stringnotequals", "stringnotequalsignorecase", "stringnotlike"}
+_SETS = ("forallvalues:", "foranyvalue:")
+ContextValue = str | tuple[str, ...]  # a tuple: a multivalued key's values
 _STATEMENT_KEYS = {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"}
 
 
@@ -61,7 +65,7 @@ class Statement:
     not_resource: bool
     conditions: tuple[tuple[str, str, tuple[str, ...]], ...]  # (operator, key, values)
 
-    def applies(self, action: str, resource: str | None, context: Mapping[str, str]) -> bool:
+    def applies(self, action: str, resource: str | None, context: Mapping[str, ContextValue]) -> bool:
         matched = any(_matches(p, action, fold=True) for p in self.actions)
         if matched == self.not_action:
             return False
@@ -91,7 +95,7 @@ class Policy:
         return cls(tuple(_statement(item, n) for n, item in enumerate(items, 1)))
 
     def decide(
-        self, action: str, resource: str | None = None, context: Mapping[str, str] | None = None
+        self, action: str, resource: str | None = None, context: Mapping[str, ContextValue] | None = None
     ) -> Decision:
         found = [s for s in self.statements if s.applies(action, resource, context or {})]
         if any(s.effect == "Deny" for s in found):
@@ -99,7 +103,7 @@ class Policy:
         return Decision.ALLOWED if found else Decision.NOT_ALLOWED
 
     def allows(
-        self, action: str, resource: str | None = None, context: Mapping[str, str] | None = None
+        self, action: str, resource: str | None = None, context: Mapping[str, ContextValue] | None = None
     ) -> bool:
         return self.decide(action, resource, context) is Decision.ALLOWED
 
@@ -140,7 +144,7 @@ def _conditions(block: Any, where: str) -> tuple[tuple[str, str, tuple[str, ...]
         raise PolicyError(f"{where}: Condition is not an object")
     found = []
     for operator, tests in block.items():
-        base = operator.lower().removesuffix("ifexists")
+        base = _unqualified(operator.lower()).removesuffix("ifexists")
         if base not in _OPERATORS:
             raise PolicyError(f"{where}: the condition operator {operator} is not evaluated")
         if not isinstance(tests, dict):
@@ -158,13 +162,32 @@ def _strings(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _condition(
-    operator: str, key: str, values: tuple[str, ...], context: Mapping[str, str]
+    operator: str, key: str, values: tuple[str, ...], context: Mapping[str, ContextValue]
 ) -> bool:
     lowered = {k.lower(): v for k, v in context.items()}
-    base = operator.removesuffix("ifexists")
+    single = _unqualified(operator)
+    if single != operator:  # a set qualifier over a multivalued key
+        found = lowered.get(key, ())
+        actuals = (found,) if isinstance(found, str) else found
+        tests = (_one(single, v, values) for v in actuals)
+        return all(tests) if operator.startswith("forallvalues:") else any(tests)
     if key not in lowered:  # IfExists: no key, no test; otherwise only negations hold
-        return operator.endswith("ifexists") or base in _NEGATED
+        return operator.endswith("ifexists") or operator.removesuffix("ifexists") in _NEGATED
     actual = lowered[key]
+    if isinstance(actual, tuple):  # a multivalued key without a qualifier: any value
+        return any(_one(operator, v, values) for v in actual)
+    return _one(operator, actual, values)
+
+
+def _unqualified(operator: str) -> str:
+    for qualifier in _SETS:
+        if operator.startswith(qualifier):
+            return operator.removeprefix(qualifier)
+    return operator
+
+
+def _one(operator: str, actual: str, values: tuple[str, ...]) -> bool:
+    base = operator.removesuffix("ifexists")
     if base in ("stringequals", "stringnotequals", "bool"):
         hit = actual in values
     elif base in ("stringequalsignorecase", "stringnotequalsignorecase"):
