@@ -15,8 +15,9 @@ when the key is absent or empty, as IAM's is) and `ForAnyValue:` (at least one d
 
 What it does not evaluate: resource-based policies, permission boundaries, SCPs and
 session policies (there is one identity and its one policy); `Principal` (refused:
-an identity policy has none); numeric, date, ARN and IP operators and policy variables (`${aws:username}`): a policy using them is refused
-when loaded rather than evaluated wrongly. A request whose resource ARN the sandbox
+an identity policy has none); numeric, date, ARN and IP operators and policy
+variables (`${aws:username}`): a policy using them is refused when loaded rather than
+evaluated wrongly. A request whose resource ARN the sandbox
 does not derive (`resource=None`) matches every `Resource` pattern and no
 `NotResource` pattern.
 """
@@ -65,7 +66,9 @@ class Statement:
     not_resource: bool
     conditions: tuple[tuple[str, str, tuple[str, ...]], ...]  # (operator, key, values)
 
-    def applies(self, action: str, resource: str | None, context: Mapping[str, ContextValue]) -> bool:
+    def applies(
+        self, action: str, resource: str | None, context: Mapping[str, ContextValue]
+    ) -> bool:
         matched = any(_matches(p, action, fold=True) for p in self.actions)
         if matched == self.not_action:
             return False
@@ -95,7 +98,10 @@ class Policy:
         return cls(tuple(_statement(item, n) for n, item in enumerate(items, 1)))
 
     def decide(
-        self, action: str, resource: str | None = None, context: Mapping[str, ContextValue] | None = None
+        self,
+        action: str,
+        resource: str | None = None,
+        context: Mapping[str, ContextValue] | None = None,
     ) -> Decision:
         found = [s for s in self.statements if s.applies(action, resource, context or {})]
         if any(s.effect == "Deny" for s in found):
@@ -103,7 +109,10 @@ class Policy:
         return Decision.ALLOWED if found else Decision.NOT_ALLOWED
 
     def allows(
-        self, action: str, resource: str | None = None, context: Mapping[str, ContextValue] | None = None
+        self,
+        action: str,
+        resource: str | None = None,
+        context: Mapping[str, ContextValue] | None = None,
     ) -> bool:
         return self.decide(action, resource, context) is Decision.ALLOWED
 
