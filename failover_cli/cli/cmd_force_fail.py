@@ -88,7 +88,10 @@ def command(
     from failover_cli.ops.force_fail_mechanisms import Via, forced_regions
 
     if region is None and not restore:
-        raise click.UsageError("--region names the region to fail (only --restore may omit it)")
+        raise click.UsageError(
+            "Missing option '--region': the region to fail (only --restore may omit it, to "
+            "restore every region that is forced)"
+        )
     ctx, console, _ = open_context(state)
     scale = time_scale()  # a bad value is exit 2 before anything changes
     regions = [region] if region is not None else forced_regions(ctx)
