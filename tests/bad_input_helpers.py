@@ -9,6 +9,7 @@ file that must stay absent (the tool's own per-call hook writes it).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +22,13 @@ from click.testing import CliRunner
 
 from failover_cli.cli.main import cli
 
-CLOSED_ENDPOINT = "http://127.0.0.1:9"  # nothing listens: a request that slips through fails
+# A port that accepts connections (the kernel's backlog) and never answers: the tool's
+# check that something listens at AWS_ENDPOINT_URL passes, and refusing_aws() fails any
+# request that slips through.
+_LISTENER = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+_LISTENER.bind(("127.0.0.1", 0))
+_LISTENER.listen(64)
+CLOSED_ENDPOINT = f"http://127.0.0.1:{_LISTENER.getsockname()[1]}"
 
 
 @dataclass

@@ -283,3 +283,21 @@ def test_down_without_yes_and_nobody_to_ask_refuses_before_reading_aws(
 ) -> None:
     outcome = run(config, "down", *extra)  # CliRunner's stdin is not a terminal
     assert_refused(outcome, "needs confirmation", "--yes")
+
+
+@pytest.mark.parametrize("command", [["status"], ["plan"], ["logs"], ["up", "--yes"]])
+def test_nothing_listening_at_the_endpoint_is_said_at_once(
+    config: Path, tmp_path: Path, command: list[str]
+) -> None:
+    """A sandbox that is not running: one sentence naming the variable, not an outage."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once this is closed
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    outcome = run_bad(
+        ["--config", str(config), *command], tmp_path, env={"AWS_ENDPOINT_URL": closed}
+    )
+    assert_refused(
+        outcome, f"Nothing is listening at AWS_ENDPOINT_URL={closed}", "failover sandbox"
+    )

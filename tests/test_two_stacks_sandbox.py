@@ -94,7 +94,7 @@ def test_each_stack_sees_only_its_own_resources(
     assert data["deployed"] and data["not_ours"] == [], run.stdout
     assert _functions(data) == {("fresh-function", "Active")}
     assert {r["table"]["name"] for r in data["regions"]} == {"fresh-table"}
-    logs = failover(hello, "logs", "--since", "1h", "--json")
+    logs = failover(hello, "logs", "--since", "1h", "--json", "--platform")
     assert logs.exit_code == 0 and logs.stdout.strip(), logs.stdout + logs.stderr  # hello's events
 
     # A third stack that left the names at their defaults: hello's are not its own.
@@ -111,8 +111,10 @@ def test_each_stack_sees_only_its_own_resources(
     assert all(r["probe"] is None for r in data["regions"])  # hello's function is not probed
     human = failover(other, "status")
     assert "not deployed" in human.stdout and "not this stack's" in human.stdout, human.stdout
+    lines = human.stdout.splitlines()  # to a pipe: each sentence whole on its line
+    assert all(any(line.strip() == said for line in lines) for said in data["not_ours"]), lines
 
-    logs = failover(other, "logs", "--since", "1h", "--json")
+    logs = failover(other, "logs", "--since", "1h", "--json", "--platform")
     assert logs.exit_code == 1 and logs.stdout.strip() == "", logs.stdout
     assert logs.stderr.count("not this stack's") == 2, logs.stderr
     assert "failover:stack=hello" in logs.stderr

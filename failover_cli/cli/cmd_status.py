@@ -117,11 +117,10 @@ def _show(state: AppState, status: StackStatus, warnings: list[str]) -> None:
         if not status.deployed:
             err_console().print(f"Stack {status.stack} is not deployed: run `failover up`.")
         return
-    from rich.console import Console
-
+    from failover_cli.cli.render import result_console
     from failover_cli.cli.status_view import render_status
 
-    Console(highlight=False).print(render_status(status, checked_at=datetime.now()))
+    result_console().print(render_status(status, checked_at=datetime.now()))
 
 
 class _Screen:
@@ -132,9 +131,9 @@ class _Screen:
         self._live: Live | None = None
 
     def __enter__(self) -> _Screen:
-        from rich.console import Console
+        from failover_cli.cli.render import result_console
 
-        self._console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+        self._console = result_console()
         if not self.state.json and self._console.is_terminal:
             from rich.live import Live
 

@@ -85,11 +85,20 @@ def confirm_or_stop(question: str) -> None:
         raise click.exceptions.Exit(2)
 
 
+# Width of the result when stdout is a pipe or a file: no line (nor a table cell holding a
+# URL) is folded at 80 columns, so what is pasted from it is whole.
+UNWRAPPED_WIDTH = 1000
+
+
 def result_console() -> Console:
-    """stdout for a command's result: never wrapped, so a long name or URL pastes whole."""
+    """stdout for a command's result: never wrapped, so a long name or URL pastes whole;
+    on a terminal, tables fit its width."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = UNWRAPPED_WIDTH
+    return console
 
 
 DELETIONS_HEADING = "Deletions (owned by the stack, no longer in the config):"

@@ -20,6 +20,9 @@ def open_context(
     """Load the config (exit 2 on problems, before any AWS call) and build a Context whose
     calls are bounded by `deadline` (the command's kind: read-only or mutating)."""
     config = state.load_config()
+    from failover_cli.aws.endpoint_check import refuse_dead_endpoint
+
+    refuse_dead_endpoint()  # a sandbox that is not running is said now, not as an outage
     if deadline is not None:
         state.deadline = deadline
     import failover_cli.resources  # noqa: F401  (the resource kinds register with the engine)
