@@ -197,11 +197,11 @@ def test_untagged_look_alike_group_is_skipped_and_said(aws: None, tmp_path: Path
     report = _json(failover(config, "gc-logs", "--json"))
     by_region = {r["region"]: r for r in report["regions"]}
     assert by_region[EAST]["deleted"] == 1
-    assert "not tagged" in by_region[WEST]["skipped"] and by_region[WEST]["deleted"] == 0
+    assert "not this stack's" in by_region[WEST]["skipped"] and by_region[WEST]["deleted"] == 0
     assert _streams(WEST, group) == {"old-empty"}
 
     human = failover(config, "gc-logs")
-    assert human.exit_code == 0 and "skipped: not tagged" in human.stdout
+    assert human.exit_code == 0 and "skipped: not this stack's" in human.stdout
 
 
 def test_no_log_group_is_reported_not_an_error(aws: None, tmp_path: Path) -> None:
