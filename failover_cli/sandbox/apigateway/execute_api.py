@@ -56,6 +56,7 @@ from failover_cli.sandbox.apigateway.resource_policy import (
 from failover_cli.sandbox.apigateway.routes import Deployments, Match, match
 from failover_cli.sandbox.apigateway.throttle import StageThrottles, emulated_clock
 from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.execute_api_hosts import execute_api_host
 from failover_cli.sandbox.lambda_.permissions import statements_for
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
@@ -66,11 +67,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# API ids are 10 lower-case letters and digits; "d-…" hosts are custom-domain targets.
-EXECUTE_API_HOST = re.compile(
-    r"^(?P<api>[a-z0-9]+)\.execute-api\.(?P<region>[a-z0-9-]+)"
-    r"\.(?:amazonaws\.com|localhost|amazonaws\.com\.localhost)$"
-)
 _FUNCTION_ARN = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>arn:[^/]+)/invocations$")
 _STAGE_VARIABLE = re.compile(r"\$\{stageVariables\.([A-Za-z0-9_]+)\}")
 _DEPLOYMENTS_PATH = re.compile(r"^/restapis/(?P<api>[^/]+)/deployments/?$")
@@ -95,10 +91,11 @@ class ExecuteApiInterceptor(Interceptor):
         self.context = context
 
     def wants(self, request: AwsRequest) -> bool:
-        return EXECUTE_API_HOST.match(request.hostname) is not None
+        host = execute_api_host(request.hostname)
+        return host is not None and host.is_rest_api  # "d-…": a custom domain's target
 
     def handle(self, request: AwsRequest, forward: Forward) -> Response:
-        host = EXECUTE_API_HOST.match(request.hostname)
+        host = execute_api_host(request.hostname)
         assert host is not None
         # WSGI hands the path over as latin-1 text: get the client's UTF-8 back.
         path = request.path.encode("latin-1", "replace").decode("utf-8", "replace")
@@ -107,8 +104,8 @@ class ExecuteApiInterceptor(Interceptor):
             return gateway_error(403, "Forbidden")
         return dispatch_execute_api(
             self.context,
-            host["api"],
-            host["region"],
+            host.id,
+            host.region,
             stage,
             "/" + rest,
             request.method,

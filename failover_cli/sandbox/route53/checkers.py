@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from failover_cli.sandbox.context import SandboxContext
+from failover_cli.sandbox.execute_api_hosts import execute_api_host
 from failover_cli.sandbox.health_state import CheckRules, HealthState, Observation
 from failover_cli.sandbox.layer import Forward, Interceptor
 from failover_cli.sandbox.requests import AwsRequest
@@ -56,10 +57,7 @@ DEFAULT_REGIONS = (
 RESCAN_SECONDS = 10.0  # emulated; changes made through the layer are seen at once anyway
 FIRST_PROBE_WITHIN = 2.0  # emulated seconds: new checks are probed almost at once
 PROBE_THREADS = 8
-# Hosts the sandbox answers itself: REST API hosts, regional domain names, *.localhost.
-_SANDBOX_HOST = re.compile(
-    r"(^[a-z0-9-]+\.execute-api\.([a-z0-9-]+)\.(amazonaws\.com|localhost)$)|(^|\.)localhost$"
-)
+_LOCALHOST = re.compile(r"(^|\.)localhost$")
 _HEALTH_CHECK_PATH = re.compile(r"^/2013-04-01/healthcheck(/[^/]+)?/?$")
 
 
@@ -220,13 +218,14 @@ def serves_host(host: str) -> bool:
 
 def execute_api_region(host: str) -> str | None:
     """The region of a REST API host (`<id>.execute-api.<region>.amazonaws.com`), else None."""
-    match = _SANDBOX_HOST.search(host.rstrip(".").lower())
-    return match.group(2) if match and match.group(1) else None
+    found = execute_api_host(host.rstrip(".").lower())
+    return found.region if found else None
 
 
 def is_sandbox_host(host: str) -> bool:
     """REST API hosts, regional domain names and *.localhost: the sandbox's by their name."""
-    return _SANDBOX_HOST.search(host) is not None
+    # REST API hosts and regional domain names (execute_api_hosts), and *.localhost.
+    return execute_api_host(host) is not None or _LOCALHOST.search(host) is not None
 
 
 def custom_domain_names() -> set[str]:
