@@ -25,7 +25,8 @@ from werkzeug.test import Client, EnvironBuilder
 from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.watch.page import WatchPage, page_url
-from failover_cli.sandbox.watch.probe import HealthCheckRef, StackView, Watcher, health_summary
+from failover_cli.sandbox.watch.probe import Watcher, health_summary
+from failover_cli.sandbox.watch.stacks import HealthCheckRef, StackView
 from tests.conftest import SandboxProcess
 
 SECRET = "s3cret-never-shown-0123456789abcdef"

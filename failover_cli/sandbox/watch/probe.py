@@ -1,4 +1,4 @@
-"""Server-side half of the watch page: find the stacks and probe one through its domain.
+"""Server-side half of the watch page: probe a stack (found by stacks.py) through its domain.
 
 Everything here goes through the sandbox's own public AWS APIs over loopback
 (boto3 with the sandbox as endpoint), exactly as a user's script would, so it
@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import re
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -25,55 +23,18 @@ from botocore.exceptions import ClientError
 
 from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
 from failover_cli.sandbox.requests import INTERNAL_ACCESS_KEY
+from failover_cli.sandbox.watch.stacks import (
+    ROUTE53_REGION,
+    HealthCheckRef,
+    StackView,
+    find_stacks,
+    hello_path,
+)
 
-STACK_TAG = "failover:stack"
 SECRET_VARIABLE = "HEALTH_CHECKER_ID"
-ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API answers in us-east-1
 HEALTHY_SHARE = 0.18  # Route 53: healthy while more than 18% of checkers say so
 DISCOVERY_TTL = 3.0  # real seconds: a page polling every second rescans at most this often
 HELLO_TIMEOUT = 5.0
-_TAG_BATCH = 10  # ListTagsForResources takes at most 10 ids
-_REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.")
-
-
-@dataclass(frozen=True)
-class HealthCheckRef:
-    region: str
-    check_id: str
-    inverted: bool
-    disabled: bool
-
-
-@dataclass(frozen=True)
-class StackView:
-    """What the page needs to know about one deployed stack (no secret in here)."""
-
-    name: str
-    regions: tuple[str, ...]  # the failover primary first, when there is one
-    checks: tuple[HealthCheckRef, ...]
-    routing: str | None = None  # "failover" | "latency" once records exist
-    primary: str | None = None
-    domain: str | None = None
-    base_path: str | None = None  # "" for a mapping at the domain's root
-    functions: dict[str, str] = field(default_factory=dict)  # region -> function name
-
-    def public(self, port: int) -> dict[str, Any]:
-        url = None
-        if self.domain is not None and self.base_path is not None:
-            url = f"http://{self.domain}.localhost:{port}{hello_path(self.base_path)}"
-        return {
-            "name": self.name,
-            "regions": list(self.regions),
-            "primary": self.primary,
-            "routing": self.routing,
-            "domain": self.domain,
-            "base_path": self.base_path,
-            "hello_url": url,
-        }
-
-
-def hello_path(base_path: str) -> str:
-    return f"/{base_path}/hello" if base_path else "/hello"
 
 
 class Watcher:
@@ -97,7 +58,7 @@ class Watcher:
         with self._lock:
             if self._cache is not None and self._clock() - self._cache[0] < DISCOVERY_TTL:
                 return self._cache[1]
-        found = self._discover()
+        found = find_stacks(self.client)
         with self._lock:
             self._cache = (self._clock(), found)
         return found
@@ -105,112 +66,6 @@ class Watcher:
     def forget(self) -> None:
         with self._lock:
             self._cache = None
-
-    def _discover(self) -> list[StackView]:
-        route53 = self.client("route53", ROUTE53_REGION)
-        checks: list[dict[str, Any]] = []
-        for page in route53.get_paginator("list_health_checks").paginate():
-            checks.extend(page.get("HealthChecks", []))
-        tags = self._health_check_tags([c["Id"] for c in checks])
-        by_stack: dict[str, list[HealthCheckRef]] = {}
-        for check in checks:
-            stack = tags.get(check["Id"], {}).get(STACK_TAG)
-            config = check.get("HealthCheckConfig", {})
-            region = _check_region(config, tags.get(check["Id"], {}), stack)
-            if stack and region:
-                ref = HealthCheckRef(
-                    region=region,
-                    check_id=check["Id"],
-                    inverted=bool(config.get("Inverted")),
-                    disabled=bool(config.get("Disabled")),
-                )
-                by_stack.setdefault(stack, []).append(ref)
-        records = self._alias_records()
-        return [self._describe(stack, refs, records) for stack, refs in sorted(by_stack.items())]
-
-    def _health_check_tags(self, ids: list[str]) -> dict[str, dict[str, str]]:
-        route53 = self.client("route53", ROUTE53_REGION)
-        tags: dict[str, dict[str, str]] = {}
-        for start in range(0, len(ids), _TAG_BATCH):
-            answer = route53.list_tags_for_resources(
-                ResourceType="healthcheck", ResourceIds=ids[start : start + _TAG_BATCH]
-            )
-            for entry in answer.get("ResourceTagSets", []):
-                tags[entry["ResourceId"]] = {t["Key"]: t["Value"] for t in entry.get("Tags", [])}
-        return tags
-
-    def _alias_records(self) -> list[dict[str, Any]]:
-        """Every record set with a SetIdentifier in every hosted zone (routing records)."""
-        route53 = self.client("route53", ROUTE53_REGION)
-        records: list[dict[str, Any]] = []
-        for page in route53.get_paginator("list_hosted_zones").paginate():
-            for zone in page.get("HostedZones", []):
-                pages = route53.get_paginator("list_resource_record_sets").paginate(
-                    HostedZoneId=zone["Id"]
-                )
-                for record_page in pages:
-                    records.extend(
-                        r for r in record_page.get("ResourceRecordSets", []) if "SetIdentifier" in r
-                    )
-        return records
-
-    def _describe(
-        self, stack: str, refs: list[HealthCheckRef], records: list[dict[str, Any]]
-    ) -> StackView:
-        check_ids = {ref.check_id for ref in refs}
-        mine = [
-            r
-            for r in records
-            if r.get("HealthCheckId") in check_ids
-            or str(r.get("SetIdentifier", "")).startswith(f"{stack}-")
-        ]
-        domain = mine[0]["Name"].rstrip(".").lower() if mine else None
-        routing = primary = None
-        if mine:
-            routing = "failover" if any("Failover" in r for r in mine) else "latency"
-        for record in mine:
-            if record.get("Failover") == "PRIMARY":
-                primary = _record_region(record, stack, refs)
-        regions = sorted({ref.region for ref in refs})
-        if primary in regions:
-            regions.remove(primary)
-            regions.insert(0, primary)
-        refs = sorted(refs, key=lambda ref: regions.index(ref.region))
-        base_path = self._base_path(domain, regions) if domain else None
-        return StackView(
-            name=stack,
-            regions=tuple(regions),
-            checks=tuple(refs),
-            routing=routing,
-            primary=primary,
-            domain=domain,
-            base_path=base_path,
-            functions=self._functions(stack, regions),
-        )
-
-    def _base_path(self, domain: str, regions: list[str]) -> str | None:
-        for region in regions:
-            apigateway = self.client("apigateway", region)
-            try:
-                items = apigateway.get_base_path_mappings(domainName=domain).get("items", [])
-            except apigateway.exceptions.NotFoundException:
-                continue
-            for item in items:
-                path = str(item.get("basePath", ""))
-                return "" if path == "(none)" else path.strip("/")
-        return None
-
-    def _functions(self, stack: str, regions: list[str]) -> dict[str, str]:
-        """The stack's function in each region, found by its ownership tag."""
-        found: dict[str, str] = {}
-        for region in regions:
-            lam = self.client("lambda", region)
-            for page in lam.get_paginator("list_functions").paginate():
-                for function in page.get("Functions", []):
-                    tags = lam.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
-                    if tags.get(STACK_TAG) == stack:
-                        found[region] = function["FunctionName"]
-        return found
 
     # -- probing -------------------------------------------------------------
 
@@ -334,23 +189,6 @@ def health_summary(ref: HealthCheckRef, observations: list[dict[str, Any]]) -> d
         "healthy_checkers": good,
         "checkers": len(statuses),
     }
-
-
-def _check_region(config: dict[str, Any], tags: dict[str, str], stack: str | None) -> str | None:
-    """The region a health check watches: its `<stack>-<R>` name, else its target host."""
-    name = tags.get("Name", "")
-    if stack and name.startswith(f"{stack}-") and len(name) > len(stack) + 1:
-        return name[len(stack) + 1 :]
-    match = _REGION_IN_HOST.search(str(config.get("FullyQualifiedDomainName", "")) + ".")
-    return match.group(1) if match else None
-
-
-def _record_region(record: dict[str, Any], stack: str, refs: list[HealthCheckRef]) -> str | None:
-    for ref in refs:
-        if ref.check_id == record.get("HealthCheckId"):
-            return ref.region
-    identifier = str(record.get("SetIdentifier", ""))
-    return identifier[len(stack) + 1 :] if identifier.startswith(f"{stack}-") else None
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
