@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from click.testing import CliRunner, Result
 
 from failover_cli.cli.main import cli
+from failover_cli.sandbox.outages import INTERNAL_AGENT
 from tests.engine_helpers import is_mutating
 
 
@@ -89,3 +91,12 @@ def offline_aws(patch: Any, home: Path) -> None:
 
 def client(service: str, region: str, endpoint: str) -> Any:
     return boto3.client(service, region_name=region, endpoint_url=endpoint)
+
+
+def internal_client(service: str, region: str, endpoint: str | None = None) -> Any:
+    """A client that reads as the sandbox itself does (its watch page): AWS's own traffic,
+    which spends none of the account's API quotas (GetHealthCheckStatus: 1 a second) and
+    passes any outage. Test threads that watch use it, so they never take the tool's
+    quota nor die of Throttling on a busy machine."""
+    config = Config(user_agent_extra=INTERNAL_AGENT)
+    return boto3.client(service, region_name=region, endpoint_url=endpoint, config=config)

@@ -18,6 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import SandboxProcess
+from tests.e2e_helpers import internal_client
 from tests.sandbox_api_helpers import (
     SECRET,
     api_host,
@@ -71,7 +72,10 @@ def create_check(**config: Any) -> str:
 
 
 def observations(check_id: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = route53().get_health_check_status(HealthCheckId=check_id)[
+    # Polled every 0.1 s: read as the sandbox itself reads, outside the account's
+    # GetHealthCheckStatus quota (1 a second), which a busy machine's retries outrun.
+    watcher = internal_client("route53", REGION)
+    found: list[dict[str, Any]] = watcher.get_health_check_status(HealthCheckId=check_id)[
         "HealthCheckObservations"
     ]
     return found
@@ -137,10 +141,15 @@ def test_a_2xx_without_the_search_string_fails(sandbox: str) -> None:
         ResourcePath=f"/prod/health?healthCheckerId={SECRET}",
         SearchString="Deep hello",  # a shallow ping never says it
     )
-    eventually(lambda: len(observations(check)) == 3, "a report from every checker")
-    for status in statuses(check).values():
-        assert status.startswith("Failure: Search string not found"), status
-        assert "HTTP Status Code 200, OK" in status
+    # Every checker's latest report, not its first: a cold start on a busy machine can
+    # outlast the checker's 2 real seconds once (a timeout, nothing to do with the body).
+    def said() -> dict[str, str]:
+        found = statuses(check)
+        missed = [s.startswith("Failure: Search string not found") for s in found.values()]
+        return found if sorted(found) == CHECKERS and all(missed) else {}
+
+    for status in eventually(said, "every checker to miss the search string").values():
+        assert "HTTP Status Code 200, OK" in status, status
 
 
 def test_updates_and_deletes_are_picked_up(sandbox: str) -> None:

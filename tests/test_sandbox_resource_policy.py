@@ -18,6 +18,7 @@ import boto3
 import pytest
 
 from tests.conftest import launch_sandbox_process
+from tests.e2e_helpers import internal_client
 from tests.sandbox_api_helpers import (
     ACCOUNT,
     SECRET,
@@ -198,13 +199,17 @@ def test_health_checkers_pass_a_policy_built_from_the_document(endpoint: str) ->
     )["HealthCheck"]["Id"]
 
     def reports() -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = route53.get_health_check_status(HealthCheckId=check)[
+        # Polled: read outside the account's 1-a-second quota, as the sandbox's page does.
+        watcher = internal_client("route53", EAST)
+        found: list[dict[str, Any]] = watcher.get_health_check_status(HealthCheckId=check)[
             "HealthCheckObservations"
         ]
-        return found if len(found) == len(CHECKERS) else []
+        passed = [o["StatusReport"]["Status"].startswith("Success") for o in found]
+        return found if len(found) == len(CHECKERS) and all(passed) else []
 
-    observed = eventually(reports, "a report from every checker")
-    assert all(o["StatusReport"]["Status"].startswith("Success") for o in observed), observed
+    # Until every checker passed (a cold start on a busy machine may time out once; a
+    # policy that refused the checkers would answer 403 every time and never get here).
+    observed = eventually(reports, "every checker to pass the policy")
     for o in observed:  # each checker called from inside its own region's prefixes
         mine = checker_cidrs(doc, [o["Region"]])
         assert any(ipaddress.ip_address(o["IPAddress"]) in ipaddress.ip_network(c) for c in mine)
