@@ -14,10 +14,9 @@ the call took effect after all and carries on), then either
   leftovers included.
 
 Runs are mostly waiting on the sandbox, so they go to forked worker processes,
-several at once, and every failed run is reported, not only the first. Every
-command's boto3 session reads botocore's service models from one loader warmed
-before the fork: that saves parsing JSON (a real CLI run loads each model once
-anyway) and is most of a command's CPU here.
+several at once, and every failed run is reported, not only the first. The tool
+keeps botocore's service models in one loader per process, warmed here by the
+recorded run before the fork, so the workers do not parse them again.
 """
 
 from __future__ import annotations
@@ -30,11 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from failover_cli.aws.clients import ClientFactory
-from failover_cli.cli.state import AppState
 from tests.e2e_helpers import Run, client, failover, write_config
 from tests.faults import Fault, FaultInjector, Rule, Step, steps_of
 from tests.stack_inventory import (
@@ -104,18 +100,6 @@ class Outcome:
     def describe(self) -> str:
         task = self.task
         return f"step {task.index} {task.step}, then {task.then}: " + "; ".join(self.problems)
-
-
-def share_service_models(patch: pytest.MonkeyPatch) -> None:
-    loader = boto3.Session()._session.get_component("data_loader")
-    original = AppState.clients
-
-    def clients(state: AppState) -> ClientFactory:
-        factory = original(state)
-        factory.session._session.register_component("data_loader", loader)
-        return factory
-
-    patch.setattr(AppState, "clients", clients)
 
 
 def _failed(run: Run, what: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.step_faults import record_steps, run_steps, share_service_models
+from tests.step_faults import record_steps, run_steps
 
 pytestmark = pytest.mark.sandbox
 
@@ -25,9 +25,8 @@ BUDGET_SECONDS = 270  # pytest-timeout (pyproject) stops the test at 300
 
 
 def test_up_interrupted_after_every_step_converges_and_down_removes_it(
-    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox_env: str, tmp_path: Path
 ) -> None:
-    share_service_models(monkeypatch)
     steps = record_steps(sandbox_env, tmp_path, with_domain=False)
     assert len(steps) == EXPECTED_STEPS, (
         f"a clean up now makes {len(steps)} mutating calls, not {EXPECTED_STEPS}: "

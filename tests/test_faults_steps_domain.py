@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.faults import Step
-from tests.step_faults import record_steps, run_steps, share_service_models
+from tests.step_faults import record_steps, run_steps
 
 pytestmark = pytest.mark.sandbox
 
@@ -49,9 +49,8 @@ def _sample(steps: list[Step]) -> list[tuple[int, Step]]:
 
 
 def test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes_it(
-    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox_env: str, tmp_path: Path
 ) -> None:
-    share_service_models(monkeypatch)
     steps = record_steps(sandbox_env, tmp_path, with_domain=True)
     assert len(steps) in EXPECTED_STEPS, (
         f"a clean up now makes {len(steps)} mutating calls, not {EXPECTED_STEPS}: "

@@ -56,6 +56,7 @@ class ClientFactory:
             import boto3
 
             self._session = boto3.Session(profile_name=self._profile)
+            _share_service_models(self._session)
         return self._session
 
     def pace_with(self, now: Callable[[], float], sleep: Callable[[float], None]) -> None:
@@ -130,6 +131,22 @@ class ClientFactory:
                 waiting = []
         assert first_error is not None
         raise first_error
+
+
+# botocore's loader of service models (JSON parsed once, kept in the loader): one per
+# process. A fresh Session parses every model again, about a second of CPU per command
+# for the tool's services; the demo, tests and `status --watch` build many.
+_loader: Any = None
+_loader_lock = threading.Lock()
+
+
+def _share_service_models(session: boto3.Session) -> None:
+    global _loader
+    with _loader_lock:
+        if _loader is None:
+            _loader = session._session.get_component("data_loader")
+        else:
+            session._session.register_component("data_loader", _loader)
 
 
 def _stamp_service(service: str, region: str) -> Callable[..., None]:
