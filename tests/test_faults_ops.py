@@ -151,7 +151,8 @@ def test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which(
         label = f"{cut.phase}/{cut.fault}"
         if now != {**before, "FORCE_FAIL": value} or value not in ("true", "false"):
             problems.append(f"{label}: environment clobbered: {now}")
-        if run.exit_code not in (1, 130) or "Traceback" in said:
+        wanted_exit = 130 if cut.fault is Fault.SIGINT else 1
+        if run.exit_code != wanted_exit or "Traceback" in said:
             problems.append(f"{label}: exit {run.exit_code}: {said[-600:]}")
         if f"FORCE_FAIL is {value}" not in said and f"FORCE_FAIL is still {value}" not in said:
             problems.append(f"{label}: FORCE_FAIL is {value}, output says: {said[-600:]}")

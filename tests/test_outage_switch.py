@@ -27,7 +27,6 @@ from tests.conftest import SandboxProcess
 from tests.e2e_helpers import Run, failover
 from tests.test_status_helpers import poll_status, use_sandbox
 
-pytest.importorskip("failover_cli.sandbox.outage_endpoint", reason="the sandbox's outage switch")
 pytestmark = pytest.mark.sandbox
 EAST, WEST = "us-east-1", "us-west-2"
 TIME_SCALE = 20

@@ -21,13 +21,14 @@ from tests.sandbox_api_helpers import create_function, source_zip, unique
 pytestmark = pytest.mark.sandbox
 REGION = "us-east-1"
 CHUNK = b"\0" * (1024 * 1024)
+HANDLER = "def handler(event, context):\n    return {}\n"
 
 
 def _bomb(unzipped: int) -> bytes:
     """A small zip holding a handler and a file of `unzipped` zero bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return {}\n")
+        archive.writestr("handler.py", HANDLER)
         with archive.open("zeros.bin", "w", force_zip64=True) as member:
             left = unzipped
             while left > 0:
@@ -37,7 +38,14 @@ def _bomb(unzipped: int) -> bytes:
 
 
 def test_the_limit_is_lambdas() -> None:
-    assert MAX_UNZIPPED_BYTES == 250 * 1024 * 1024  # 262,144,000 bytes, as Lambda says it
+    """Lambda's own figure ("Unzipped size must be smaller than 262144000 bytes", 250 MB in
+    its quotas page), checked at the edge: one byte under it passes, the limit is refused."""
+    lambda_limit = 262_144_000
+    handler = len(HANDLER)  # _bomb's other file
+    under = _bomb(lambda_limit - 1 - handler)
+    assert decode_upload(base64.b64encode(under).decode()) == under
+    with pytest.raises(BadZip, match="Unzipped size must be smaller than 262144000 bytes"):
+        decode_upload(base64.b64encode(_bomb(lambda_limit - handler)).decode())
 
 
 def test_an_upload_that_unzips_past_the_limit_is_refused_before_unpacking() -> None:

@@ -5,8 +5,8 @@ checkers see it fail, Route 53 (the sandbox's TestDNSAnswer and custom-domain
 routing) moves to the secondary, and `status` reports the secondary as the
 serving region with exit 3; after the restore the primary serves again, exit 0.
 
-Needs the sandbox's TestDNSAnswer and custom-domain routing: until they exist
-the test skips, saying which is missing.
+The sandbox's TestDNSAnswer and custom-domain routing exist: when either breaks,
+this test fails rather than skips.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import Run, failover, write_config
@@ -26,7 +25,6 @@ from tests.test_status_helpers import (
     poll_status,
     secret_of,
     set_force_fail,
-    status_json,
     use_sandbox,
 )
 
@@ -39,18 +37,6 @@ def _serving(region: str, code: int) -> Any:
         return run.exit_code == code and data["serving_region"] == region
 
     return wanted
-
-
-def _require_dns_features(zone_id: str, domain: str, data: dict[str, Any]) -> None:
-    try:
-        boto3.client("route53", EAST).test_dns_answer(
-            HostedZoneId=zone_id, RecordName=domain, RecordType="A"
-        )
-    except ClientError as error:
-        pytest.skip(f"the sandbox has no TestDNSAnswer yet ({error})")
-    serving = data["serving"]
-    if serving["status"] in (0, 404):
-        pytest.skip(f"the sandbox does not route custom domains yet ({serving})")
 
 
 def test_status_follows_a_failover_through_the_custom_domain(
@@ -73,9 +59,6 @@ def test_status_follows_a_failover_through_the_custom_domain(
     fn = f"{name}-fn"
     secret = secret_of(endpoint, EAST, fn)
     try:
-        _, first = status_json(config)
-        _require_dns_features(zone_id.rsplit("/", 1)[-1], domain, first)
-
         run, data = poll_status(
             config, _serving(EAST, 0), timeout=60, what="the primary serving, all healthy"
         )
