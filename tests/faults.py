@@ -129,6 +129,7 @@ class Rule:
     after: bool = False  # call faults: strike once the call has taken effect
     armed_after: tuple[str, int] | None = None  # ("service:Op" or "Op", n completed calls)
     code: str = INJECTED_CODE  # the error code FAIL raises
+    message: str = ""  # and its message ("injected fault at <operation> ..." by default)
 
     @classmethod
     def at_step(
@@ -356,10 +357,8 @@ def _strike_call(rule: Rule, operation: str, *, taken_effect: bool) -> None:
         return
     if fault is Fault.INTERRUPT:
         raise KeyboardInterrupt(f"injected at {operation} {when}")
-    raise ClientError(
-        {"Error": {"Code": rule.code, "Message": f"injected fault at {operation} {when}"}},
-        operation,
-    )
+    message = rule.message or f"injected fault at {operation} {when}"
+    raise ClientError({"Error": {"Code": rule.code, "Message": message}}, operation)
 
 
 # -- wire answers ---------------------------------------------------------------------------

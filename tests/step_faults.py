@@ -1,17 +1,21 @@
-"""`up` interrupted after a given step, then re-run or torn down: the machinery of
-test_faults_steps*.py (no tests here).
+"""A command cut at a given step, then re-run or torn down: the machinery of
+test_faults_steps*.py and test_faults_interrupts.py (no tests here).
 
-A step is one mutating call of a recorded clean `up` (tests/faults.py `Step`). For
-each step, two runs on stacks of their own: `up` fails right after that call took
-effect (its answer is lost: AWS did work the tool never heard of).
+A step is one mutating call of a recorded clean `up` or `down` (tests/faults.py
+`Step`). For each step, runs on stacks of their own: the command is cut there by the
+fault of tests/faults.py asked for, by default an error right after the call took
+effect (its answer is lost: AWS did work the tool never heard of), or a real SIGINT
+(Ctrl-C). A `down` is cut on a converged stack.
 
-The interrupted `up` exits 1 naming the error (or 0 where the tool notices that
-the call took effect after all and carries on), then either
+The cut command exits 130 on SIGINT, 1 naming the error otherwise (or 0 where the
+tool notices that the call took effect after all and carries on), saying to re-run
+it, never with a traceback; then either
 
-- "rerun": `up` again exits 0, `plan` exits 0, a boto3 inventory finds exactly one
-  of everything (no duplicate left by the interrupted create), and `down` removes it;
-- "down": `down` at once removes everything the partial `up` made, untagged
-  leftovers included.
+- "rerun" (of `up`): `up` again exits 0, `plan` exits 0, a boto3 inventory finds
+  exactly one of everything (no duplicate left by the interrupted create), and `down`
+  removes it;
+- "down": `down` at once (after a cut `down`: again) removes everything of the
+  stack, untagged leftovers included.
 
 Runs are mostly waiting on the sandbox, so they go to forked worker processes,
 several at once, and every failed run is reported, not only the first. The tool
@@ -22,6 +26,7 @@ recorded run before the fork, so the workers do not parse them again.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import traceback
 import uuid
 from collections.abc import Sequence
@@ -32,7 +37,7 @@ from typing import Any
 import pytest
 
 from tests.e2e_helpers import Run, client, failover, write_config
-from tests.faults import Fault, FaultInjector, Rule, Step, steps_of
+from tests.faults import INJECTED_CODE, Fault, FaultInjector, Rule, Step, steps_of
 from tests.stack_inventory import (
     CONVERGED_NO_DOMAIN,
     CONVERGED_WITH_DOMAIN,
@@ -90,6 +95,9 @@ class Task:
     folder: str
     endpoint: str
     with_domain: bool
+    command: str = "up"  # the command cut: "up", or "down" of a converged stack
+    fault: Fault = Fault.FAIL
+    after: bool = True  # strike once the call took effect (its answer is lost)
 
 
 @dataclass
@@ -99,20 +107,53 @@ class Outcome:
 
     def describe(self) -> str:
         task = self.task
-        return f"step {task.index} {task.step}, then {task.then}: " + "; ".join(self.problems)
+        return (
+            f"{task.command} {task.fault.value} at step {task.index} {task.step}, "
+            f"then {task.then}: " + "; ".join(self.problems)
+        )
 
 
 def _failed(run: Run, what: str) -> str:
     return f"{what} exited {run.exit_code}: {(run.stderr or run.stdout)[-400:]}"
 
 
-def _interrupted_up(config: Path, step: Step) -> tuple[Run, FaultInjector]:
+def _args(command: str) -> tuple[str, ...]:
+    return ("down", "--yes") if command == "down" else (command,)
+
+
+def interrupted(config: Path, args: tuple[str, ...], rule: Rule) -> tuple[Run, FaultInjector]:
+    """`failover <args>` with `rule` struck (a fresh injector, undone afterwards).
+
+    Returns once the threads the command started have ended, as its process would only
+    exit then (concurrent.futures joins its workers at exit): a call in flight when
+    Ctrl-C landed still completes, and what is read afterwards includes it."""
+    before = set(threading.enumerate())
     patch = pytest.MonkeyPatch()
     try:
-        injector = FaultInjector([Rule.at_step(step, Fault.FAIL, after=True)]).install(patch)
-        return failover(config, "up"), injector
+        injector = FaultInjector([rule]).install(patch)
+        run = failover(config, *args)
     finally:
         patch.undo()
+    for thread in set(threading.enumerate()) - before:
+        if not thread.daemon:
+            thread.join(timeout=120)
+    return run, injector
+
+
+def cut_problems(run: Run, fault: Fault, what: str) -> list[str]:
+    """What is wrong with how an interrupted command ended: SIGINT (Ctrl-C) exits 130
+    saying how to resume; an error exits 1 naming it and saying to re-run, or 0 where
+    the tool saw that the call took effect anyway (a replica on its way) and carried on."""
+    said = run.stderr.lower()
+    if "Traceback" in run.stderr:
+        return [_failed(run, what)]
+    if fault is Fault.SIGINT:
+        ok = run.exit_code == 130 and "re-run" in said
+    else:
+        ok = run.exit_code == 0 or (
+            run.exit_code == 1 and INJECTED_CODE.lower() in said and "re-run" in said
+        )
+    return [] if ok else [_failed(run, what)]
 
 
 def check_step(task: Task) -> Outcome:
@@ -122,16 +163,17 @@ def check_step(task: Task) -> Outcome:
     stack = f"s{task.index:02d}{task.then[0]}-{uuid.uuid4().hex[:6]}"
     layout = Layout.make(Path(task.folder) / stack, stack, endpoint, with_domain=task.with_domain)
     names = layout.names
-    run, injector = _interrupted_up(layout.config, task.step)
+    if task.command == "down":
+        up = failover(layout.config, "up")
+        if up.exit_code != 0:
+            return Outcome(task, [_failed(up, "the up before the cut down")])
+    rule = Rule.at_step(task.step, task.fault, after=task.after)
+    run, injector = interrupted(layout.config, _args(task.command), rule)
     if injector.total() != 1:
         problems.append(f"the fault was not injected once ({injector.summary() or 'never'})")
-    # Exit 1 naming the error; or 0 where the tool saw that the call took effect anyway
-    # (a replica that is on its way) and carried on.
-    named = run.exit_code == 1 and "InjectedFault" in run.stderr
-    if not (named or run.exit_code == 0) or "Traceback" in run.stderr:
-        problems.append(_failed(run, "the interrupted up"))
+    problems += cut_problems(run, task.fault, f"the interrupted {task.command}")
     seen = fingerprints(endpoint, stack, names["function"])
-    if task.then == "rerun":
+    if task.command == "up" and task.then == "rerun":
         up = failover(layout.config, "up")
         if up.exit_code != 0:
             problems.append(_failed(up, "up after it"))
@@ -156,12 +198,14 @@ def check_step(task: Task) -> Outcome:
 def _worker(task: Task) -> Outcome:
     try:
         return check_step(task)
-    except Exception:
+    except BaseException:  # a SIGINT that escaped the command too: reported, not fatal
         return Outcome(task, [traceback.format_exc(limit=6)])
 
 
-def record_steps(endpoint: str, folder: Path, *, with_domain: bool) -> list[Step]:
-    """The mutating calls of a clean `up` (and a clean `down` after it)."""
+def record_steps(
+    endpoint: str, folder: Path, *, with_domain: bool, command: str = "up"
+) -> list[Step]:
+    """The mutating calls of a clean `up`, or of the clean `down` after it."""
     stack = f"rec-{uuid.uuid4().hex[:8]}"
     layout = Layout.make(folder / stack, stack, endpoint, with_domain=with_domain)
     clean = failover(layout.config, "up")
@@ -170,10 +214,11 @@ def record_steps(endpoint: str, folder: Path, *, with_domain: bool) -> list[Step
     seen = fingerprints(endpoint, stack, names["function"])
     have = inventory(endpoint, stack, seen=seen, **names)
     assert {kind: len(found) for kind, found in have.items()} == layout.converged, have
-    assert failover(layout.config, "down", "--yes").exit_code == 0
+    down = failover(layout.config, "down", "--yes")
+    assert down.exit_code == 0, down.stderr
     assert inventory(endpoint, stack, seen=seen, **names) == {}
     layout.drop_zone(endpoint)
-    return steps_of(clean.calls)
+    return steps_of((down if command == "down" else clean).calls)
 
 
 def run_steps(
@@ -184,12 +229,17 @@ def run_steps(
     with_domain: bool,
     workers: int,
     budget: float,
+    command: str = "up",
+    fault: Fault = Fault.FAIL,
+    after: bool = True,
+    thens: Sequence[str] = THEN,
 ) -> list[str]:
-    """Every (index, step) interrupted, then re-run and torn down: what went wrong."""
+    """Every (index, step) of `command` interrupted by `fault`, then re-run or torn down:
+    what went wrong."""
     tasks = [
-        Task(index, step, then, str(folder), endpoint, with_domain)
+        Task(index, step, then, str(folder), endpoint, with_domain, command, fault, after)
         for index, step in steps
-        for then in THEN
+        for then in thens
     ]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         outcomes = pool.map_async(_worker, tasks, chunksize=1).get(timeout=budget)

@@ -21,9 +21,13 @@ import pytest
 from failover_cli.access.policy import merge, read_policy
 from tests.conftest import launch_sandbox_process
 from tests.e2e_helpers import Run, client, failover, unique_stack, write_config
+from tests.faults import Fault, Rule
 from tests.sandbox_api_helpers import api_get, eventually, http
+from tests.step_faults import interrupted
 
-pytestmark = pytest.mark.sandbox
+# One worker runs the whole module: its stack (a module fixture) is then built once
+# (`--dist loadgroup`, pyproject's addopts).
+pytestmark = [pytest.mark.sandbox, pytest.mark.xdist_group("access_e2e")]
 
 REGIONS = ("us-east-1", "us-west-2")
 CHECKERS = ("us-east-1", "us-west-1", "us-west-2")
@@ -210,6 +214,14 @@ def test_a_new_checker_prefix_is_warned_about_then_refreshed_without_a_failed_ch
                 f"{region}: the IP allow-list predates the current ip-ranges.json" in status.stderr
             )
         assert f"+{new}" in status.stderr and "failover refresh-ip-ranges" in status.stderr
+
+        # Ctrl-C right after the first write took effect (a policy written, its stage not
+        # yet redeployed): exit 130; the re-run finishes the job everywhere.
+        policy = ("apigateway:UpdateRestApi",)
+        first_write = Rule(Fault.SIGINT, operations=policy, regions=(REGIONS[0],), after=True)
+        cut, injector = interrupted(stack.config, ("refresh-ip-ranges",), first_write)
+        assert injector.total() == 1, injector.summary()
+        assert cut.exit_code == 130 and "Traceback" not in cut.stderr, cut.stderr
 
         refreshed = failover(stack.config, "refresh-ip-ranges")
         assert refreshed.exit_code == 0, refreshed.stderr

@@ -9,16 +9,12 @@ remains and why (exit 1), and a later `down` finishes the job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from failover_cli.aws.clients import ClientFactory
-from failover_cli.cli.state import AppState
 from tests.e2e_helpers import failover, unique_stack, write_config
+from tests.faults import Fault, FaultInjector, Rule
 from tests.stack_inventory import inventory
 
 pytestmark = pytest.mark.sandbox
@@ -29,29 +25,10 @@ SOURCE_REGION_MESSAGE = (
 )
 
 
-def _refuse(
-    monkeypatch: pytest.MonkeyPatch, operation: str, error: Callable[[], Exception]
-) -> None:
-    """Every call of `operation` made by the command fails with `error()`."""
-    original = AppState.clients
-
-    def clients(self: AppState) -> ClientFactory:
-        factory = original(self)
-
-        def hook(_service: str, _region: str, op: str, _params: dict[str, Any]) -> None:
-            if op == operation:
-                raise error()
-
-        factory.add_hook(hook)
-        return factory
-
-    monkeypatch.setattr(AppState, "clients", clients)
-
-
-def _source_region_error() -> Exception:
-    return ClientError(
-        {"Error": {"Code": "ValidationException", "Message": SOURCE_REGION_MESSAGE}},
-        "DeleteTable",
+def _refuse(monkeypatch: pytest.MonkeyPatch, operation: str, code: str, message: str) -> None:
+    """Every call of `operation` made by the command fails with that error (tests/faults.py)."""
+    FaultInjector([Rule(Fault.FAIL, operations=(operation,), code=code, message=message)]).install(
+        monkeypatch
     )
 
 
@@ -64,7 +41,7 @@ def test_down_deletes_everything_but_a_table_held_for_24_hours_then_finishes(
     assert failover(config, "up").exit_code == 0
 
     with monkeypatch.context() as patched:
-        _refuse(patched, "DeleteTable", _source_region_error)
+        _refuse(patched, "DeleteTable", "ValidationException", SOURCE_REGION_MESSAGE)
         held = failover(config, "down", "--yes")
     assert held.exit_code == 1, held.stderr
     assert "Traceback" not in held.stderr
@@ -91,13 +68,8 @@ def test_a_failed_delete_holds_back_only_what_waits_for_it(
     names = {"table": f"{stack}.Hello", "function": f"{stack}-fn"}
     assert failover(config, "up").exit_code == 0
 
-    def refused() -> Exception:
-        return ClientError(
-            {"Error": {"Code": "InternalFailure", "Message": "injected"}}, "DeleteRestApi"
-        )
-
     with monkeypatch.context() as patched:
-        _refuse(patched, "DeleteRestApi", refused)
+        _refuse(patched, "DeleteRestApi", "InternalFailure", "injected")
         held = failover(config, "down", "--yes")
     assert held.exit_code == 1
     assert "not attempted because they wait for those" in held.stderr

@@ -1,8 +1,11 @@
 """Partial failure is recoverable by re-running the same command.
 
-An error injected in the middle of `up` (or the process killed outright)
-leaves a half-built stack; the next `up` converges it, and `down` removes
-whatever a partial `up` created.
+The process killed outright (SIGKILL: no handler runs) in the middle of `up`
+leaves a half-built stack; the next `up` converges it to exactly one of
+everything (a boto3 inventory), and `down` removes it all. Errors and Ctrl-C at
+each step of `up` and `down` are test_faults_steps*.py and
+test_faults_interrupts.py; here also what a denied call and missing credentials
+say.
 """
 
 from __future__ import annotations
@@ -13,81 +16,30 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from failover_cli.aws.clients import ClientFactory
-from failover_cli.cli.state import AppState
 from tests.e2e_helpers import failover, unique_stack, write_config
 from tests.engine_helpers import is_mutating
+from tests.faults import Fault, FaultInjector, Rule
+from tests.stack_inventory import CONVERGED_NO_DOMAIN, fingerprints, inventory
 
 pytestmark = pytest.mark.sandbox
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _fail_on_mutating_call(
-    monkeypatch: pytest.MonkeyPatch, nth: int, error: Callable[[str], Exception]
-) -> None:
-    """Make the nth mutating AWS call of each command raise `error(operation)`."""
-    original = AppState.clients
-
-    def clients(self: AppState) -> ClientFactory:
-        factory = original(self)
-        seen = {"count": 0}
-
-        def hook(_service: str, _region: str, operation: str, _params: dict[str, Any]) -> None:
-            if is_mutating(operation):
-                seen["count"] += 1
-                if seen["count"] == nth:
-                    raise error(operation)
-
-        factory.add_hook(hook)
-        return factory
-
-    monkeypatch.setattr(AppState, "clients", clients)
-
-
-def _server_error(operation: str) -> Exception:
-    return ClientError({"Error": {"Code": "InternalFailure", "Message": "injected"}}, operation)
-
-
-@pytest.mark.parametrize("nth", [1, 4, 9, 14])
-def test_up_interrupted_by_an_error_converges_on_rerun(
-    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nth: int
-) -> None:
-    config = write_config(tmp_path, unique_stack("cut"))
-    with monkeypatch.context() as patched:
-        _fail_on_mutating_call(patched, nth, _server_error)
-        broken = failover(config, "up")
-    assert broken.exit_code == 1
-    assert "injected" in broken.stderr and "Traceback" not in broken.stderr
-    assert "re-run" in broken.stderr.lower()
-
-    assert failover(config, "up").exit_code == 0
-    assert failover(config, "plan").exit_code == 0
-    assert failover(config, "down", "--yes").exit_code == 0
-
-
-def test_down_after_a_partial_up_removes_what_it_created(
-    sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    config = write_config(tmp_path, unique_stack("half"))
-    with monkeypatch.context() as patched:
-        _fail_on_mutating_call(patched, 6, _server_error)
-        assert failover(config, "up").exit_code == 1
-    down = failover(config, "down", "--yes")
-    assert down.exit_code == 0, down.stderr
-    plan = failover(config, "--json", "plan", "--detailed-exitcode")
-    assert plan.exit_code == 3  # nothing left: all to create
-    assert failover(config, "down", "--yes").mutating == []
+def _mutating_logged(log: Path) -> list[str]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [op for op in (json.loads(line)["op"] for line in lines) if is_mutating(op)]
 
 
 def test_up_killed_midway_converges_on_rerun(sandbox_env: str, tmp_path: Path) -> None:
-    config = write_config(tmp_path, unique_stack("kill"))
+    """SIGKILL (no handler runs, nothing is cleaned up) after `up`'s fifth mutating call;
+    the re-run and `down` are checked against a boto3 inventory, not only exit codes."""
+    stack = unique_stack("kill")
+    config = write_config(tmp_path, stack)
     log = tmp_path / "killed-calls.jsonl"
     env = {**os.environ, "FAILOVER_CALL_LOG": str(log), "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
@@ -97,50 +49,45 @@ def test_up_killed_midway_converges_on_rerun(sandbox_env: str, tmp_path: Path) -
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            lines = log.read_text().splitlines() if log.exists() else []
-            if sum(1 for line in lines if is_mutating(json.loads(line)["op"])) >= 5:
+            if len(_mutating_logged(log)) >= 5:
                 break
             time.sleep(0.01)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
-    assert failover(config, "up").exit_code == 0
+    # The kill landed mid-run: the process did not end by itself, after five changes.
+    assert process.returncode == -signal.SIGKILL, f"up ended first ({process.returncode})"
+    before_kill = _mutating_logged(log)
+    assert len(before_kill) >= 5, before_kill
+    names: dict[str, Any] = {"table": f"{stack}.Hello", "function": f"{stack}-fn"}
+    seen = fingerprints(sandbox_env, stack, names["function"])
+    assert inventory(sandbox_env, stack, seen=seen, **names), "the killed up made nothing"
+
+    rerun = failover(config, "up")
+    assert rerun.exit_code == 0, rerun.stderr
     assert failover(config, "plan").exit_code == 0
+    seen.add(fingerprints(sandbox_env, stack, names["function"]))
+    have = inventory(sandbox_env, stack, seen=seen, **names)
+    assert {kind: len(found) for kind, found in have.items()} == CONVERGED_NO_DOMAIN, have
     assert failover(config, "down", "--yes").exit_code == 0
+    assert inventory(sandbox_env, stack, seen=seen, **names) == {}
 
 
 def test_access_denied_names_the_region_operation_and_iam_action(
     sandbox_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def denied(operation: str) -> Exception:
-        return ClientError(
-            {
-                "Error": {
-                    "Code": "AccessDeniedException",
-                    "Message": "User: arn:aws:iam::123456789012:user/ops is not authorized to "
-                    f"perform: lambda:{operation} on resource: thelambda",
-                }
-            },
-            operation,
-        )
-
+    denied = Rule(
+        Fault.FAIL,
+        operations=("lambda:CreateFunction",),
+        code="AccessDeniedException",
+        message="User: arn:aws:iam::123456789012:user/ops is not authorized to perform: "
+        "lambda:CreateFunction on resource: thelambda",
+    )
     config = write_config(tmp_path, unique_stack("deny"))
-    original = AppState.clients
-
-    def clients(self: AppState) -> ClientFactory:
-        factory = original(self)
-
-        def hook(service: str, _region: str, operation: str, _params: dict[str, Any]) -> None:
-            if service == "lambda" and operation == "CreateFunction":
-                raise denied(operation)
-
-        factory.add_hook(hook)
-        return factory
-
     with monkeypatch.context() as patched:
-        patched.setattr(AppState, "clients", clients)
+        FaultInjector([denied]).install(patched)
         run = failover(config, "up")
     assert run.exit_code == 1
     assert "lambda:CreateFunction" in run.stderr

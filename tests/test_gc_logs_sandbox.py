@@ -3,7 +3,8 @@
 The health checkers and a few requests make the functions write their own streams
 (with events); empty streams are added by hand. The default --min-age keeps the
 fresh empty ones, a dry run deletes nothing, and --min-age 0s deletes exactly the
-empty ones — never a stream the functions wrote to, never another group's.
+empty ones — never a stream the functions wrote to, never another group's — also
+when a first sweep is cut by an error after its first deletion.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pytest
 
 from failover_cli.net.http import HttpClient
 from tests.e2e_helpers import Run, client, failover, unique_stack, write_config
+from tests.faults import INJECTED_CODE, Fault, Rule, Step
+from tests.step_faults import interrupted
 from tests.test_status_helpers import secret_of
 
 pytestmark = pytest.mark.sandbox
@@ -71,6 +74,25 @@ def test_gc_logs_keeps_what_the_functions_wrote(sandbox_env: str, tmp_path: Path
             assert set(EMPTY) <= set(entry["streams"]["deleted"])
         for region in REGIONS:
             assert set(EMPTY) <= set(_streams(sandbox_env, region, group))
+
+        # Cut once: the answer to the first deletion is lost (it took effect). The run
+        # fails naming it and deletes nothing that has events; the re-run sweeps the rest.
+        written = {
+            region: {
+                n
+                for n, s in _streams(sandbox_env, region, group).items()
+                if s.get("lastEventTimestamp")
+            }
+            for region in REGIONS
+        }
+        assert all(written.values()), written
+        lost = Rule.at_step(Step("logs", REGIONS[0], "DeleteLogStream", 1), Fault.FAIL, after=True)
+        cut, injector = interrupted(config, ("gc-logs", "--min-age", "0s"), lost)
+        assert injector.total() == 1 and cut.exit_code == 1, cut.stderr
+        assert INJECTED_CODE in cut.stderr and "Traceback" not in cut.stderr
+        for region in REGIONS:
+            assert written[region] <= set(_streams(sandbox_env, region, group)), region
+            assert set(_streams(sandbox_env, region, f"{group}-other")) == {"empty"}
 
         run = failover(config, "gc-logs", "--min-age", "0s", "--json")
         swept = _json(run)

@@ -4,8 +4,9 @@ While the command runs, a background thread samples GetHealthCheckStatus of ever
 check: no checker may report a failure at any point, and reports must really have
 been made meanwhile. Afterwards boto3 finds the one new secret on every function
 and check path (the old one gone), `plan` has nothing to change, and neither
-secret ever appeared in the output. An error injected after step 1, or in step 4,
-leaves a state the next run resumes from, converging to the same single secret.
+secret ever appeared in the output. A rotation cut at each of its steps (an error,
+a lost answer, Ctrl-C) leaves at most one pending secret, and the next run resumes
+to it, converging to that single secret, with no checker failing meanwhile.
 """
 
 from __future__ import annotations
@@ -20,10 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
-from failover_cli.aws.clients import ClientFactory
-from failover_cli.cli.state import AppState
 from failover_cli.sandbox.route53.probe import RESPONSE_TIMED_OUT
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import (
@@ -34,6 +32,8 @@ from tests.e2e_helpers import (
     unique_stack,
     write_config,
 )
+from tests.faults import Fault, Rule, steps_of
+from tests.step_faults import cut_problems, interrupted
 from tests.test_status_helpers import function_env, secret_of, use_sandbox
 
 pytestmark = pytest.mark.sandbox
@@ -196,76 +196,64 @@ def test_rotation_never_fails_a_check_and_leaves_up_converged(
         assert failover(config, "down", "--yes").exit_code == 0
 
 
-def _fail_once(monkeypatch: pytest.MonkeyPatch, operation: str, nth: int) -> None:
-    """The nth call of `operation` in the next command raises an injected server error."""
-    original = AppState.clients
-
-    def clients(self: AppState) -> ClientFactory:
-        factory = original(self)
-        seen = {"count": 0}
-
-        def hook(_service: str, _region: str, op: str, _params: dict[str, Any]) -> None:
-            if op == operation:
-                seen["count"] += 1
-                if seen["count"] == nth:
-                    error = {"Error": {"Code": "InternalFailure", "Message": "injected"}}
-                    raise ClientError(error, op)  # type: ignore[arg-type]
-
-        factory.add_hook(hook)
-        return factory
-
-    monkeypatch.setattr(AppState, "clients", clients)
+# How a rotation is cut at a step: an error before the call, the call's answer lost
+# after it took effect, or Ctrl-C (a real SIGINT) just before it goes out.
+CUTS = {
+    "error": (Fault.FAIL, False),
+    "lost-answer": (Fault.FAIL, True),
+    "sigint": (Fault.SIGINT, False),
+}
+ROTATION_STEPS = 6  # accept x2 (UpdateFunctionConfiguration), switch x2 (UpdateHealthCheck),
+# promote x2 (UpdateFunctionConfiguration): one per function or check and region
 
 
-@pytest.mark.parametrize(
-    ("operation", "nth"),
-    [
-        ("UpdateHealthCheck", 1),  # right after step 1: both functions accept both secrets
-        ("UpdateFunctionConfiguration", 3),  # in step 4: checks moved, a function not promoted
-    ],
-    ids=["after-step-1", "during-step-4"],
-)
-def test_an_interrupted_rotation_resumes_to_one_new_secret(
-    sandbox: tuple[SandboxProcess, str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    operation: str,
-    nth: int,
+@pytest.mark.parametrize("cut", list(CUTS))
+def test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails(
+    sandbox: tuple[SandboxProcess, str], tmp_path: Path, cut: str
 ) -> None:
+    """Each step of a recorded clean rotation is cut in turn (tests/faults.py). After each
+    cut at most one secret is pending, and only the pending one is ever resumed to; the
+    re-run converges (every function and check on one new secret, none pending). No
+    checker reports a failure through all of it, and `plan` has nothing to change."""
     _, endpoint = sandbox
-    stack = f"rr{uuid.uuid4().hex[:8]}"
+    fault, after = CUTS[cut]
+    stack = f"rc{uuid.uuid4().hex[:8]}"
     config = write_config(tmp_path, stack)
     up = failover(config, "up")
     assert up.exit_code == 0, up.stderr
     fn = f"{stack}-fn"
+    runs: list[Run] = []
+    secrets: set[str] = set()
     try:
-        old = secret_of(endpoint, EAST, fn)
         ids = _check_ids(endpoint, stack)
         _settle(endpoint, ids)
         with _sampled(endpoint, ids) as reports:
-            with monkeypatch.context() as patched:
-                _fail_once(patched, operation, nth)
-                broken = failover(config, "rotate-secret")
-            assert broken.exit_code == 1
-            assert "injected" in broken.stderr and "Traceback" not in broken.stderr
-            pending = {function_env(endpoint, r, fn).get(NEXT) for r in REGIONS} - {None}
-            assert len(pending) == 1, "the interrupted run left one pending secret"
-            (new,) = pending
-            paths = set(_paths(endpoint, ids).values())
-            moved = f"/prod/health?healthCheckerId={new}"
-            assert paths == (
-                {moved}
-                if operation == "UpdateFunctionConfiguration"
-                else {f"/prod/health?healthCheckerId={old}"}
-            )
-
-            again = failover(config, "rotate-secret", "--json")
-        assert again.exit_code == 0, again.stderr
-        assert json.loads(again.stdout)["resumed"] is True
+            clean = failover(config, "rotate-secret")
+            assert clean.exit_code == 0, clean.stderr
+            steps = steps_of(clean.calls)
+            assert len(steps) == ROTATION_STEPS, [str(s) for s in steps]
+            for index, step in enumerate(steps, start=1):
+                before = secret_of(endpoint, EAST, fn)
+                secrets.add(before)
+                broken, injector = interrupted(
+                    config, ("rotate-secret",), Rule.at_step(step, fault, after=after)
+                )
+                label = f"{cut} at step {index} {step}"
+                assert injector.total() == 1, f"{label}: struck {injector.summary() or 'nothing'}"
+                assert not cut_problems(broken, fault, label), cut_problems(broken, fault, label)
+                pending = {function_env(endpoint, r, fn).get(NEXT) for r in REGIONS} - {None}
+                assert len(pending) <= 1, f"{label}: {len(pending)} pending secrets"
+                again = failover(config, "rotate-secret", "--json")
+                assert again.exit_code == 0, f"{label}: {again.stderr}"
+                assert json.loads(again.stdout)["resumed"] is bool(pending), label
+                now = secret_of(endpoint, EAST, fn)
+                assert now != before and (not pending or {now} == pending), label
+                _assert_converged(endpoint, stack, ids, now, before)
+                secrets.add(now)
+                runs += [broken, again]
         _assert_never_failed(reports)
-        _assert_converged(endpoint, stack, ids, new, old)
         plan = failover(config, "plan")
         assert plan.exit_code == 0, plan.stdout + plan.stderr
-        _assert_hidden([broken, again, plan], old, new)
+        _assert_hidden([clean, *runs, plan], *secrets)
     finally:
         assert failover(config, "down", "--yes").exit_code == 0
