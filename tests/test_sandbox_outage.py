@@ -32,7 +32,9 @@ from tests.sandbox_api_helpers import (
     unique,
 )
 
-pytestmark = pytest.mark.sandbox
+# One worker runs the whole module: its stack (a module fixture) is then built once
+# (`--dist loadgroup`, pyproject's addopts).
+pytestmark = [pytest.mark.sandbox, pytest.mark.xdist_group("sandbox_outage")]
 
 WEST, EAST = "us-west-2", "us-east-1"
 # One attempt each; a short read time-out only where a hang is expected (a busy

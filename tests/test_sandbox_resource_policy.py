@@ -31,7 +31,9 @@ from tests.sandbox_api_helpers import (
     unique,
 )
 
-pytestmark = pytest.mark.sandbox
+# One worker runs the whole module: its stack (a module fixture) is then built once
+# (`--dist loadgroup`, pyproject's addopts).
+pytestmark = [pytest.mark.sandbox, pytest.mark.xdist_group("sandbox_resource_policy")]
 
 EAST = "us-east-1"
 CHECKERS = ["eu-west-1", "us-east-1", "us-west-2"]

@@ -33,7 +33,9 @@ from failover_cli.cli.state import AppState
 from tests.conftest import launch_sandbox_process
 from tests.e2e_helpers import Run, failover, offline_aws, write_config
 
-pytestmark = pytest.mark.sandbox
+# One worker runs the whole module: its stack (a module fixture) is then built once
+# (`--dist loadgroup`, pyproject's addopts).
+pytestmark = [pytest.mark.sandbox, pytest.mark.xdist_group("security_stack")]
 EAST, WEST = "us-east-1", "us-west-2"
 REGIONS = (EAST, WEST)
 TIME_SCALE = 20
