@@ -25,7 +25,7 @@ from benchmarks.stackenv import (
     wait_until_serving,
 )
 from failover_cli.ops.drill import DrillReport, drill
-from failover_cli.ops.phases import PhaseResult, Watch
+from failover_cli.ops.phase_watch import PhaseResult, Watch
 
 TIME_SCALE = 20
 DRILL_RUNS = 5
