@@ -14,7 +14,7 @@ from botocore.config import Config
 from click.testing import CliRunner, Result
 
 from failover_cli.cli.main import cli
-from failover_cli.sandbox.outages import INTERNAL_AGENT
+from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
 from tests.engine_helpers import is_mutating
 
 

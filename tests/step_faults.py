@@ -177,7 +177,7 @@ def check_step(task: Task) -> Outcome:
         up = failover(layout.config, "up")
         if up.exit_code != 0:
             problems.append(_failed(up, "up after it"))
-        plan = failover(layout.config, "plan")
+        plan = failover(layout.config, "plan", "--detailed-exitcode")
         if plan.exit_code != 0:
             problems.append(_failed(plan, "plan after the re-run"))
         seen.add(fingerprints(endpoint, stack, names["function"]))

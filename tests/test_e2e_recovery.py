@@ -67,7 +67,7 @@ def test_up_killed_midway_converges_on_rerun(sandbox_env: str, tmp_path: Path) -
 
     rerun = failover(config, "up")
     assert rerun.exit_code == 0, rerun.stderr
-    assert failover(config, "plan").exit_code == 0
+    assert failover(config, "plan", "--detailed-exitcode").exit_code == 0
     seen.add(fingerprints(sandbox_env, stack, names["function"]))
     have = inventory(sandbox_env, stack, seen=seen, **names)
     assert {kind: len(found) for kind, found in have.items()} == CONVERGED_NO_DOMAIN, have

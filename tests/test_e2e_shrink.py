@@ -197,7 +197,7 @@ def test_plan_lists_exactly_the_deletions_a_change_makes(
     else:
         base.write(regions, domain=edit.get("domain", True) is not False, extra=extra)
     try:
-        plan = failover(stack.config, "plan", "--json")
+        plan = failover(stack.config, "plan", "--json", "--detailed-exitcode")
     finally:
         stack.write((EAST, WEST))
     # Every case but "nothing" changes the stack: changes pending, which plan's exit

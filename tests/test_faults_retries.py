@@ -56,7 +56,7 @@ def test_up_plan_and_down_converge_through_throttling_and_server_errors(
     config = write_config(tmp_path, stack)
     injector = FaultInjector(throttle_and_fail(0.10, 0.05), seed=SEED).install(monkeypatch)
     _ok(failover(config, "up"))
-    _ok(failover(config, "plan"))
+    _ok(failover(config, "plan", "--detailed-exitcode"))  # converged: nothing pending
     assert injector.total(Fault.THROTTLE) > 0 and injector.total(Fault.SERVER_ERROR) > 0
     mutating_struck = [k for k in injector.injected if not k[1].split(":")[1].startswith("Get")]
     assert mutating_struck, injector.summary()
@@ -79,7 +79,7 @@ def test_every_lost_answer_to_a_write_is_resent_without_harm(
     _ok(failover(config, "up"))
     struck_up = injector.total()
     assert struck_up >= 20, injector.summary()  # every kind of write of a clean up
-    _ok(failover(config, "plan"))
+    _ok(failover(config, "plan", "--detailed-exitcode"))  # converged: nothing pending
     assert _counts(sandbox_env, stack, names) == CONVERGED_NO_DOMAIN
     seen = fingerprints(sandbox_env, stack, names["function"])
     _ok(failover(config, "down", "--yes"))

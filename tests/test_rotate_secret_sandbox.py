@@ -184,7 +184,7 @@ def test_rotation_never_fails_a_check_and_leaves_up_converged(
         assert [f["promoted"] for f in record["functions"]] == [True, True]
         assert [c["switched"] for c in record["health_checks"]] == [True, True]
 
-        plan = failover(config, "plan")
+        plan = failover(config, "plan", "--detailed-exitcode")
         assert plan.exit_code == 0, plan.stdout + plan.stderr
         human = failover(config, "rotate-secret")  # a second rotation, human output
         assert human.exit_code == 0, human.stderr
@@ -252,7 +252,7 @@ def test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails(
                 secrets.add(now)
                 runs += [broken, again]
         _assert_never_failed(reports)
-        plan = failover(config, "plan")
+        plan = failover(config, "plan", "--detailed-exitcode")
         assert plan.exit_code == 0, plan.stdout + plan.stderr
         _assert_hidden([clean, *runs, plan], *secrets)
     finally:

@@ -239,7 +239,7 @@ def test_the_function_role_allows_exactly_spec_4_1(stack: Stack) -> None:
     stack.run("up")
     _assert_least_privilege(stack)
     iam.delete_policy(PolicyArn=policy_arn)  # detached by `up`: deletable
-    stack.run("plan")  # converged again
+    stack.run("plan", "--detailed-exitcode")  # converged again
 
 
 # --- the secret -------------------------------------------------------------------------
