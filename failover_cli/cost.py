@@ -214,10 +214,20 @@ def _health_check_lines(config: Config, measure_latency: bool) -> list[CostLine]
         "Route 53 health checks", checks, "checks", PRICES["health_check"], 1,
         PRICES["free"]["health_checks"], "",
     )  # fmt: skip
+    readers = checks * (checks - 1)
+    reader_features = ["HTTPS", "string matching"]
+    if config.switch.interval_s == 10:
+        reader_features.append("fast interval")
     return [basic] + [
         CostLine(f"Health check {f}", checks, "checks",
                  PRICES["health_check_feature"], 1, 0, "")
         for f in features
+    ] + [
+        CostLine("Switch reader checks", readers, "checks", PRICES["health_check"], 1, 0, ""),
+        *(CostLine(f"Switch reader {f}", readers, "checks",
+                   PRICES["health_check_feature"], 1, 0, "") for f in reader_features),
+        # CALCULATED checks are billed as basic checks with no optional feature.
+        CostLine("Calculated health checks", checks, "checks", PRICES["health_check"], 1, 0, ""),
     ]  # fmt: skip
 
 

@@ -22,6 +22,10 @@ ENV_3K = "function:\n  environment:\n" + "".join(f"    VAR{i}: {'x' * 100}\n" fo
 CASES: list[tuple[str, str | bytes, str, int | None, str]] = [
     # (id, file content, dotted key, line, fragment of the problem)
     ("unknown-top-key", BASE + "tabel: {}\n", "tabel", 3, "did you mean table"),
+    ("switch-interval", BASE + "switch:\n  interval_s: 20\n", "switch.interval_s", 4, "10"),
+    ("switch-threshold", BASE + "switch:\n  failure_threshold: 0\n", "switch.failure_threshold",
+     4, "1"),
+    ("switch-unknown", BASE + "switch:\n  interval: 10\n", "switch.interval", 4, "interval_s"),
     ("unknown-nested-key", BASE + "table:\n  partiton_key: Id\n", "table.partiton_key", 4,
      "did you mean partition_key"),
     ("stack-uppercase", "stack: Hello\nregions: [us-east-1, us-west-2]\n", "stack", 1, "lowercase"),

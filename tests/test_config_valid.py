@@ -45,6 +45,7 @@ def test_minimal_config_takes_every_documented_default(tmp_path: Path) -> None:
     assert config.primary_region == "us-east-1"
     assert config.domain is None
     assert config.alarms.email is None
+    assert (config.switch.interval_s, config.switch.failure_threshold) == (30, 1)  # SPEC §3
     assert config.path == tmp_path / "failover.yaml"
     assert config.path.is_absolute()
 

@@ -69,6 +69,17 @@ def test_health_check_features_follow_the_interval() -> None:
     assert _line(latency, "Health check latency") == (2, 2.00, 0)
 
 
+def test_switch_readers_and_calculated_checks_are_counted() -> None:
+    """Three regions: 3 x 2 readers (HTTPS, string matching) and 3 calculated checks."""
+    regions = ("us-east-1", "us-west-2", "eu-west-1")
+    cost = estimate(make_config(regions=regions))
+    assert _line(cost, "Switch reader checks") == (6, 3.00, 0)
+    assert _line(cost, "Switch reader HTTPS") == (6, 6.00, 0)
+    assert _line(cost, "Switch reader string matching") == (6, 6.00, 0)
+    assert not any(x.item == "Switch reader fast interval" for x in cost.lines)
+    assert _line(cost, "Calculated health checks") == (3, 1.50, 0)
+
+
 def test_on_demand_tables_pay_per_deep_ping_read() -> None:
     config = make_config(
         table=TableConfig(billing="on-demand"),
@@ -115,7 +126,8 @@ def test_free_tier_is_capped_at_the_usage_and_totals_add_up() -> None:
     assert cost.monthly_usd == pytest.approx(sum(x.monthly_usd for x in cost.lines))
     assert cost.net_usd == pytest.approx(cost.monthly_usd - cost.free_usd)
     # What is left to pay with the free tier: health checks, and traffic above 1M requests.
-    expected_net = 7.00 + (3_110_400 - 1e6) / 1e6 * (3.50 + 0.20)
+    # ... and the switch: 2 readers (basic, HTTPS, string matching) and 2 calculated checks.
+    expected_net = 7.00 + 2 * 2.50 + 2 * 0.50 + (3_110_400 - 1e6) / 1e6 * (3.50 + 0.20)
     assert cost.net_usd == pytest.approx(expected_net)
     assert not any("SNS" in x.item for x in estimate(make_config()).lines)
 

@@ -186,7 +186,14 @@ def test_up_builds_the_domain_a_second_up_changes_nothing_down_leaves_others(
         assert record["AliasTarget"]["DNSName"].rstrip(".") == domain["regionalDomainName"]
         assert record["AliasTarget"]["HostedZoneId"] == domain["regionalHostedZoneId"]
         assert record["AliasTarget"]["EvaluateTargetHealth"] is False
-        assert record["HealthCheckId"] == checks[region]
+        # The record uses the region's CALCULATED check: its probe AND its switch readers.
+        assert record["HealthCheckId"] == checks[f"{region}-switched"]
+        calculated = boto3.client("route53", EAST).get_health_check(
+            HealthCheckId=checks[f"{region}-switched"]
+        )["HealthCheck"]["HealthCheckConfig"]
+        readers = [checks[f"{region}-read-in-{q}"] for q in REGIONS if q != region]
+        assert sorted(calculated["ChildHealthChecks"]) == sorted([checks[region], *readers])
+        assert calculated["HealthThreshold"] == 1 + len(readers)
     assert _certificates(stack.domain, EAST)[foreign_cert]["status"] == "ISSUED"  # same CNAME
 
     stack.run("up")

@@ -40,7 +40,7 @@ from failover_cli.errors import ConfigError
 
 TOP_LEVEL_KEYS = (
     "stack", "regions", "table", "function", "api", "domain", "health_check", "alarms", "logs",
-    "tags", "access", "iam",
+    "tags", "access", "iam", "switch",
 )  # fmt: skip
 
 
@@ -96,6 +96,7 @@ class _Loader:
         tags = sections.tags(top.get("tags"))
         access = build_access(sections, top.get("access"))
         iam = sections.iam(top.get("iam"))
+        switch = sections.switch(top.get("switch"))
 
         if (
             regions is not None
@@ -119,6 +120,7 @@ class _Loader:
         built: dict[str, Any] = dict(
             stack=stack, regions=regions, table=table, function=function, api=api, domain=domain,
             health_check=health_check, alarms=alarms, logs=logs, tags=tags, access=access, iam=iam,
+            switch=switch,
         )  # fmt: skip
         return Config(**built, path=self.path.absolute())
 

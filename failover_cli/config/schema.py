@@ -76,6 +76,15 @@ class HealthCheckConfig:
 
 
 @dataclass(frozen=True)
+class SwitchConfig:
+    """How Route 53's switch readers probe (SPEC §3 `switch:`): a forced failover takes
+    about interval_s x failure_threshold plus replication."""
+
+    interval_s: int = 30
+    failure_threshold: int = 1
+
+
+@dataclass(frozen=True)
 class AlarmsConfig:
     email: str | None = None
 
@@ -128,6 +137,7 @@ class Config:
     tags: dict[str, str] = field(default_factory=dict)
     access: AccessConfig | None = None
     iam: IamConfig = field(default_factory=IamConfig)
+    switch: SwitchConfig = field(default_factory=SwitchConfig)
     path: Path = Path("failover.yaml")  # where it was loaded from
 
     @property
@@ -148,6 +158,14 @@ class Config:
 
     def health_check_name(self, region: str) -> str:
         return f"{self.stack}-{region}"
+
+    def region_check_name(self, region: str) -> str:
+        """The CALCULATED check of `region` (its probe AND its switch readers)."""
+        return f"{self.stack}-{region}-switched"
+
+    def reader_check_name(self, region: str, reader: str) -> str:
+        """The check probing `reader`'s function for whether `region` is forced out."""
+        return f"{self.stack}-{region}-read-in-{reader}"
 
     @property
     def topic_name(self) -> str:

@@ -23,6 +23,7 @@ from failover_cli.config.schema import (
     HealthCheckConfig,
     IamConfig,
     LogsConfig,
+    SwitchConfig,
     TableConfig,
     Throttle,
 )
@@ -263,6 +264,16 @@ class SectionBuilder(FieldReader):
             entry, allowed, 3, f"a Route 53 checker region (one of {', '.join(allowed)})"
         )
         return None if checkers is None else tuple(value for _, value in checkers)
+
+    def switch(self, entry: Entry | None) -> SwitchConfig | None:
+        start = self._mark()
+        fields = self.fields(entry, ("interval_s", "failure_threshold"))
+        if fields is None:
+            return None
+        kw: dict[str, Any] = {}
+        self.choice(fields, "interval_s", kw, rules.HEALTH_CHECK_INTERVALS)
+        self.integer(fields, "failure_threshold", kw, 1, 10)
+        return SwitchConfig(**kw) if self._ok(start) else None
 
     def alarms(self, entry: Entry | None) -> AlarmsConfig | None:
         start = self._mark()

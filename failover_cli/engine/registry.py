@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 DELETE_ORDER: list[str] = [
     "record",
     "alarm",
+    "region_check",  # before its children: Route 53 refuses to delete a counted child
+    "switch_reader",
     "health_check",
     "base_path_mapping",
     "domain_name",
@@ -37,6 +39,7 @@ DELETE_ORDER: list[str] = [
     "scaling",
     "replica",
     "seed_item",
+    "switch_item",
     "table",
     "role",
     "subscription",
@@ -89,7 +92,7 @@ def desired_specs(inputs: DesiredInputs) -> list[Spec]:
 
 
 # The kinds that hold the table's data (`down --keep-table` leaves them alone).
-TABLE_KINDS = frozenset({"table", "replica", "seed_item", "scaling"})
+TABLE_KINDS = frozenset({"table", "replica", "seed_item", "switch_item", "scaling"})
 NO_CODE = CodeBundle(zip_bytes=b"", sha256="")  # a teardown names the function, not its code
 
 

@@ -147,7 +147,7 @@ BUILD = Group(
     + _calls("apigateway", "DeleteMethod", "PutIntegration", "CreateDeployment", "UpdateStage")
     + _calls("apigateway", "TagResource")
     + _calls("route53", "CreateHealthCheck", "UpdateHealthCheck", "DeleteHealthCheck")
-    + _calls("route53", "ChangeTagsForResource", "GetHealthCheckStatus")
+    + _calls("route53", "ChangeTagsForResource", "GetHealthCheckStatus", "GetHealthCheck")
     + _calls("sns", "CreateTopic", "TagResource", "Subscribe", "Unsubscribe")
     + _calls("cloudwatch", "PutMetricAlarm", "TagResource")
     # the preflight before the first write (failover_cli/ops/preflight.py)

@@ -25,8 +25,7 @@ from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.resources.role import with_account, without_account
 from failover_cli.resources.topic import ALARM_REGION, topic_arn, topic_key
-from failover_cli.services.health_checks import KIND as HEALTH_CHECK
-from failover_cli.services.health_checks import find_health_check
+from failover_cli.services.health_checks import routed_check_id
 
 KIND = "alarm"
 HEALTH_CHECK_ID = "<health-check-id>"  # placeholder for the check's id in desired props
@@ -89,7 +88,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             alarm_props(config, region),
             depends_on=(
                 topic_key(config),
-                f"{HEALTH_CHECK}:{region}:{config.health_check_name(region)}",
+                f"region_check:{region}:{config.region_check_name(region)}",
             ),
         )
         for region in config.regions
@@ -149,7 +148,7 @@ class AlarmHandler(Handler):
             return Observed(exists=True, owned=False)
         account = ctx.account_id
         watched = _dimension(alarm)
-        check = find_health_check(ctx, props.stack_region)
+        check = routed_check_id(ctx, props.stack_region)
         return Observed(
             exists=True,
             props={
@@ -157,7 +156,7 @@ class AlarmHandler(Handler):
                 "namespace": alarm.get("Namespace"),
                 "metric": alarm.get("MetricName"),
                 "health_check_id": HEALTH_CHECK_ID
-                if check is not None and watched == check["Id"]
+                if check is not None and watched == check
                 else watched,
                 "statistic": alarm.get("Statistic"),
                 "period": alarm.get("Period"),
@@ -234,10 +233,7 @@ def _put(
 
 def _check_id(ctx: Context, props: AlarmProps) -> str:
     """The current health check of the alarm's region, resolved at apply time."""
-    known = ctx.outputs.get(f"health_check_id:{props.stack_region}")  # set by its handler
-    if known:
-        return str(known)
-    check = find_health_check(ctx, props.stack_region, fresh=True)
+    check = routed_check_id(ctx, props.stack_region, fresh=True)  # the CALCULATED check
     if check is None:
         raise FailoverError(
             f"The health check of stack {ctx.config.stack} does not exist, so its alarm has "
@@ -245,7 +241,7 @@ def _check_id(ctx: Context, props: AlarmProps) -> str:
             hint="Re-run `failover up`: it creates the health check before the alarm.",
             region=props.stack_region,
         )
-    return str(check["Id"])
+    return check
 
 
 def _dimension(alarm: dict[str, Any]) -> str | None:

@@ -40,6 +40,7 @@ from failover_cli.services.health_check_swap import (
     delete_check,
     records_using,
     repoint,
+    repoint_parents,
     wait_for_reports,
 )
 from failover_cli.services.health_checks import (
@@ -50,6 +51,7 @@ from failover_cli.services.health_checks import (
     SECRET_PARAMETER,
     all_checks,
     candidates,
+    check_key,
     forget_checks,
     owner_region,
     pick,
@@ -144,13 +146,13 @@ class HealthCheckHandler(Handler):
 
     def observe(self, ctx: Context, spec: Spec, *, fresh: bool = False) -> Observed:
         props: HealthCheckProps = spec.props
-        owned, others = candidates(ctx, spec.region, fresh)
-        chosen = pick(ctx, owned)
+        owned, others = candidates(ctx, check_key(ctx, spec), fresh)
+        chosen = pick(ctx, owned, props.interval)
         if chosen is None:
             if others:
                 return Observed(exists=True, owned=False, raw={"id": others[0][0]["Id"]})
             return Observed.missing()
-        ctx.outputs[f"health_check_id:{spec.region}"] = chosen["Id"]
+        ctx.outputs[f"health_check_id:{check_key(ctx, spec)}"] = chosen["Id"]
         tags = next(t for c, t in owned if c is chosen)
         cfg = chosen["HealthCheckConfig"]
         host = cfg.get("FullyQualifiedDomainName", "")
@@ -241,13 +243,14 @@ class HealthCheckHandler(Handler):
         for check_id in ids:
             delete_check(ctx, spec, check_id)
         forget_checks(ctx)
-        ctx.outputs.pop(f"health_check_id:{spec.region}", None)
+        ctx.outputs.pop(f"health_check_id:{check_key(ctx, spec)}", None)
 
 
 def switch(ctx: Context, spec: Spec, old_ids: list[str], new_id: str) -> None:
     """Move every user of the old checks to the new one, then delete the old ones."""
     wait_for_reports(ctx, spec.region, new_id)
     moved = repoint(ctx, old_ids, new_id)
+    repoint_parents(ctx, old_ids, new_id)  # a reader is a child of a region's CALCULATED check
     if moved:
         ctx.progress(spec.region, f"moved {moved} record(s) to health check {new_id}")
     follow_health_check(ctx, spec.region, old_ids, new_id)
@@ -303,7 +306,7 @@ def _create_check(ctx: Context, spec: Spec, *, search: str | None = None) -> str
     props: HealthCheckProps = spec.props
     r53 = ctx.client("route53", ROUTE53_REGION)
     check_id: str = r53.create_health_check(
-        CallerReference=_caller_reference(ctx, spec.region),  # unique forever
+        CallerReference=_caller_reference(ctx, check_key(ctx, spec)),  # unique forever
         HealthCheckConfig=_settings(ctx, spec, creating=True, search=search),
     )["HealthCheck"]["Id"]
     try:
@@ -314,7 +317,7 @@ def _create_check(ctx: Context, spec: Spec, *, search: str | None = None) -> str
         delete_check(ctx, spec, check_id)
         raise
     forget_checks(ctx)
-    ctx.outputs[f"health_check_id:{spec.region}"] = check_id
+    ctx.outputs[f"health_check_id:{check_key(ctx, spec)}"] = check_id
     return check_id
 
 

@@ -31,7 +31,7 @@ from failover_cli.engine.leftovers import looks_like_region
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.resources.domain_name import domain_target
-from failover_cli.services.health_checks import find_health_check
+from failover_cli.services.health_checks import find_health_check, routed_check_id
 from failover_cli.services.route53_zone import (
     Zone,
     change,
@@ -70,7 +70,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
         return []
     specs = []
     for region in config.regions:
-        check = config.health_check_name(region)
+        check = config.region_check_name(region)
         props = RecordProps(
             set_identifier=f"{config.stack}-{region}",
             routing=routing_for(domain.routing, region, config.regions),
@@ -84,9 +84,11 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
                 region,
                 domain.name,
                 props,
+                # Every region's CALCULATED check first: an older stack's records all move
+                # onto them in one change batch (`_converge`).
                 depends_on=(
                     f"domain_name:{region}:{domain.name}",
-                    f"health_check:{region}:{check}",
+                    *(f"region_check:{r}:{config.region_check_name(r)}" for r in config.regions),
                 ),
             )
         )
@@ -94,7 +96,13 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
 
 
 def health_check_id(ctx: Context, region: str) -> str | None:
-    """The id of the stack's health check in `region` (the freshest one `up` has learnt)."""
+    """The id of the check `region`'s record uses: its CALCULATED check (switch readers
+    included), the freshest one `up` has learnt."""
+    return routed_check_id(ctx, region)
+
+
+def probe_id(ctx: Context, region: str) -> str | None:
+    """The region's own probe, which records used before the switch."""
     known = ctx.outputs.get(f"health_check_id:{region}")
     if known:
         return str(known)
@@ -175,6 +183,7 @@ class RecordHandler(Handler):
                     batch.append(_action("UPSERT", wanted))
             else:
                 batch += [_action("DELETE", mine), _action("CREATE", wanted)]
+            batch += _move_others_onto_switch(ctx, spec.region, current, policy)
             # The other regions' records move in the same batch when the policy changes.
             for region in ctx.config.regions:
                 other = current.get(f"{ctx.config.stack}-{region}")
@@ -221,7 +230,26 @@ def _provably_ours(ctx: Context, region: str, record: dict[str, Any]) -> bool:
     ):
         return True
     check = record.get("HealthCheckId")
-    return check is not None and check == health_check_id(ctx, region)
+    return check is not None and check in (health_check_id(ctx, region), probe_id(ctx, region))
+
+
+def _move_others_onto_switch(
+    ctx: Context, region: str, current: dict[str, dict[str, Any]], policy: str
+) -> list[dict[str, Any]]:
+    """UPSERTs moving the other regions' records from their own probe onto their CALCULATED
+    check, in the same batch as this region's: an upgrade never has some regions switched
+    and some not, and no moment without a healthy region."""
+    moves = []
+    for other_region in ctx.config.regions:
+        other = current.get(f"{ctx.config.stack}-{other_region}")
+        if other_region == region or other is None or _policy_of(other) != policy:
+            continue
+        wanted = routed_check_id(ctx, other_region)
+        old = other.get("HealthCheckId")
+        if wanted is None or old == wanted or old != probe_id(ctx, other_region):
+            continue
+        moves.append(_action("UPSERT", {**other, "HealthCheckId": wanted}))
+    return moves
 
 
 def _props(ctx: Context, spec: Spec, record: dict[str, Any]) -> dict[str, Any]:
@@ -234,11 +262,14 @@ def _props(ctx: Context, spec: Spec, record: dict[str, Any]) -> dict[str, Any]:
         alias.get("HostedZoneId"),
     ) == (normalise(target["regionalDomainName"]), target["regionalHostedZoneId"])
     check = record.get("HealthCheckId")
+    probe = f"<health check {ctx.config.health_check_name(spec.region)}>"
     return {
         "routing": _routing_of(record),
         "target": TARGET if points_home else alias.get("DNSName"),
         "health_check": props.health_check
         if check is not None and check == health_check_id(ctx, spec.region)
+        else probe
+        if check is not None and check == probe_id(ctx, spec.region)
         else check,
         "evaluate_target_health": alias.get("EvaluateTargetHealth"),
     }
@@ -276,7 +307,7 @@ def _record_set(ctx: Context, region: str, props: RecordProps) -> dict[str, Any]
     check = health_check_id(ctx, region)
     if check is None:
         raise FailoverError(
-            f"The stack's health check {ctx.config.health_check_name(region)} does not exist",
+            f"The stack's health check {ctx.config.region_check_name(region)} does not exist",
             region=region,
             hint="`failover up` creates it before the record; re-run it.",
         )

@@ -89,3 +89,24 @@ def repoint(ctx: Context, old_ids: list[str], new_id: str) -> int:
         clock=ctx.clock,
     )
     return len(changes)
+
+
+def repoint_parents(ctx: Context, old_ids: list[str], new_id: str) -> None:
+    """Swap a replaced child in the stack's CALCULATED checks (Route 53 refuses to delete a
+    check that a calculated check still counts)."""
+    from failover_cli.services.health_checks import all_checks, forget_checks, owner_region
+
+    r53 = ctx.client("route53", ROUTE53_REGION)
+    for check, tags in all_checks(ctx):
+        cfg = check["HealthCheckConfig"]
+        children = list(cfg.get("ChildHealthChecks") or [])
+        if owner_region(check, tags, ctx.config.stack) is None or not set(children) & set(old_ids):
+            continue
+        kept = [c for c in children if c not in old_ids]
+        r53.update_health_check(
+            HealthCheckId=check["Id"],
+            HealthCheckVersion=check["HealthCheckVersion"],
+            ChildHealthChecks=[*kept, new_id],
+            HealthThreshold=cfg.get("HealthThreshold", len(children)),
+        )
+    forget_checks(ctx)

@@ -17,6 +17,7 @@ from typing import Any
 
 from failover_cli.aws.tags import is_owned, tag_dict
 from failover_cli.engine.context import Context
+from failover_cli.engine.model import Spec
 
 KIND = "health_check"
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API answers in us-east-1
@@ -38,6 +39,17 @@ def find_health_check(ctx: Context, region: str, *, fresh: bool = False) -> dict
     Planning shares one listing per run; `fresh=True` (while applying) reads again.
     """
     return pick(ctx, candidates(ctx, region, fresh)[0])
+
+
+def routed_check_id(ctx: Context, region: str, *, fresh: bool = False) -> str | None:
+    """The id of the check region R's record and alarm use: its CALCULATED check (probe AND
+    switch readers), the freshest `up` has learnt, or None before `up` made it."""
+    key = ctx.config.region_check_name(region).removeprefix(f"{ctx.config.stack}-")
+    known = ctx.outputs.get(f"health_check_id:{key}")
+    if known:
+        return str(known)
+    found = find_health_check(ctx, key, fresh=fresh)
+    return str(found["Id"]) if found else None
 
 
 def owned_health_checks(ctx: Context, region: str, *, fresh: bool = False) -> list[dict[str, Any]]:
@@ -68,6 +80,13 @@ def owner_region(check: dict[str, Any], tags: dict[str, str], stack: str) -> str
     return parts[1] if len(parts) >= 3 and parts[0] == stack else None
 
 
+def check_key(ctx: Context, spec: Spec) -> str:
+    """What follows `<stack>-` in a check's Name: the region for its own probe, longer for
+    the switch's checks (`<R>-read-in-<Q>`, `<R>-switched`), which so never pass for a region's
+    probe; the ownership rule above then holds for every check the stack owns."""
+    return spec.name.removeprefix(f"{ctx.config.stack}-")
+
+
 def reference_prefix(ctx: Context, region: str) -> str:
     return f"{ctx.config.stack}:{region}:"
 
@@ -77,10 +96,10 @@ def forget_checks(ctx: Context) -> None:
     ctx.forget(_LIST_KEY)
 
 
-def pick(ctx: Context, owned: list[Tagged]) -> dict[str, Any] | None:
-    """The check to keep: one whose unchangeable settings match the config, tagged before
-    untagged, lowest id first."""
-    wanted = (CHECK_TYPE, ctx.config.health_check.interval_s, False)
+def pick(ctx: Context, owned: list[Tagged], interval: int | None = None) -> dict[str, Any] | None:
+    """The check to keep: one whose unchangeable settings match the config (the region's
+    probe unless `interval` says otherwise), tagged before untagged, lowest id first."""
+    wanted = (CHECK_TYPE, interval or ctx.config.health_check.interval_s, False)
 
     def rank(tagged: Tagged) -> tuple[bool, bool, str]:
         check, tags = tagged
