@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -36,7 +37,14 @@ def built() -> Iterator[dict[str, str]]:
                 health_check.HANDLER.create(ctx, spec)
             for spec in topic.desired(INPUTS):
                 topic.HANDLER.create(ctx, spec)
-            yield {r: ctx.outputs[f"health_check_id:{r}"] for r in REGIONS}
+            # Alarms watch each region's CALCULATED check (`hello-<R>-switched`), stood in
+            # for by a probe-like check under that name (moto has no CALCULATED checks).
+            for spec in health_check.desired(INPUTS):
+                name = f"{spec.name}-switched"
+                tags = tuple(sorted({**dict(spec.props.tags), "Name": name}.items()))
+                stand_in = replace(spec, name=name, props=replace(spec.props, tags=tags))
+                health_check.HANDLER.create(ctx, stand_in)
+            yield {r: ctx.outputs[f"health_check_id:{r}-switched"] for r in REGIONS}
 
 
 def _specs() -> dict[str, Spec]:
@@ -56,7 +64,8 @@ def test_alarms_live_in_us_east_1_after_the_topic_and_their_check() -> None:
     assert {r: (s.key, s.depends_on) for r, s in specs.items()} == {
         region: (
             f"alarm:us-east-1:hello-{region}-health",
-            ("topic:us-east-1:hello-alarms", f"health_check:{region}:hello-{region}"),
+            # The region's CALCULATED check: its probe AND its switch readers.
+            ("topic:us-east-1:hello-alarms", f"region_check:{region}:hello-{region}-switched"),
         )
         for region in REGIONS
     }

@@ -92,7 +92,11 @@ def world(aws: None) -> dict[str, Any]:
             for spec in module.desired(inputs):
                 module.HANDLER.create(ctx, spec)
         targets = {r: ctx.outputs[f"domain_target:{r}"] for r in REGIONS}
-    return {"zone": zone, "targets": targets, "checks": {r: _health_check(r) for r in REGIONS}}
+    # Records use each region's CALCULATED check (`<stack>-<R>-switched`); its own probe
+    # (what they used before the switch) exists too.
+    probes = {r: _health_check(r) for r in REGIONS}
+    checks = {r: _health_check(r, {**OWNERSHIP, "Name": f"hello-{r}-switched"}) for r in REGIONS}
+    return {"zone": zone, "targets": targets, "checks": checks, "probes": probes}
 
 
 def _records(zone: str) -> dict[str, dict[str, Any]]:
@@ -138,12 +142,13 @@ def _foreign(zone: str, identifier: str = "someone-else", **routing: str) -> dic
     return foreign
 
 
-def test_desired_depends_on_the_domain_and_health_check_of_its_region() -> None:
+def test_desired_depends_on_the_domain_and_every_regions_calculated_check() -> None:
     assert _specs(make_config()) == {}
     specs = _specs()
+    # Every region's CALCULATED check: an older stack's records move onto them in one batch.
     assert specs[WEST].depends_on == (
         f"domain_name:{WEST}:{NAME}",
-        f"health_check:{WEST}:hello-{WEST}",
+        *(f"region_check:{r}:hello-{r}-switched" for r in REGIONS),
     )
     assert specs[WEST].props.set_identifier == "hello-us-west-2"
     assert [s.props.routing for s in _specs(_config("failover")).values()] == [
@@ -192,7 +197,7 @@ def test_switching_routing_moves_every_record_in_one_batch(world: dict[str, Any]
 def test_a_new_health_check_is_followed(world: dict[str, Any]) -> None:
     _apply(_config())
     boto3.client("route53", EAST).delete_health_check(HealthCheckId=world["checks"][WEST])
-    replacement = _health_check(WEST)
+    replacement = _health_check(WEST, {**OWNERSHIP, "Name": f"hello-{WEST}-switched"})
     spec = _specs()[WEST]
     with context(_config()) as (ctx, _):
         seen = record.HANDLER.observe(ctx, spec)
@@ -253,5 +258,5 @@ def test_a_missing_health_check_is_a_clear_error(world: dict[str, Any]) -> None:
     boto3.client("route53", EAST).delete_health_check(HealthCheckId=world["checks"][EAST])
     with context(_config()) as (ctx, recorder), pytest.raises(FailoverError) as raised:
         record.HANDLER.create(ctx, _specs()[EAST])
-    assert "health check hello-us-east-1 does not exist" in raised.value.render()
+    assert "health check hello-us-east-1-switched does not exist" in raised.value.render()
     assert recorder.mutating == []
