@@ -60,12 +60,41 @@ def _alarm_dimension(region: str) -> str:
     return str(found["MetricAlarms"][0]["Dimensions"][0]["Value"])
 
 
-def _build(zone: str) -> dict[str, str]:
-    """Checks, topic and alarms as `up` makes them, and the latency records another kind owns."""
+def _calculated(probe: str, region: str) -> str:
+    """The region's CALCULATED check (here with its probe as only child), tagged as `up` does."""
+    r53 = boto3.client("route53", "us-east-1")
+    made = r53.create_health_check(
+        CallerReference=f"calc-{region}",
+        HealthCheckConfig={
+            "Type": "CALCULATED", "ChildHealthChecks": [probe], "HealthThreshold": 1
+        },
+    )["HealthCheck"]["Id"]
+    tags = {**OWNERSHIP, "Name": f"hello-{region}-switched"}
+    r53.change_tags_for_resource(
+        ResourceType="healthcheck",
+        ResourceId=made,
+        AddTags=[{"Key": k, "Value": v} for k, v in tags.items()],
+    )
+    return str(made)
+
+
+def _children(calculated: str) -> list[str]:
+    check = boto3.client("route53", "us-east-1").get_health_check(HealthCheckId=calculated)
+    return list(check["HealthCheck"]["HealthCheckConfig"]["ChildHealthChecks"])
+
+
+CALCULATED: dict[str, str] = {}  # region -> the CALCULATED check _build made
+
+
+def _build(zone: str, *, records_on_probes: bool = False) -> dict[str, str]:
+    """Checks, topic and alarms as `up` makes them, and the latency records another kind owns
+    (on the CALCULATED checks, or on the probes as before the switch)."""
     config = _config()
     with context(config) as (ctx, _):
         for spec in _specs(config).values():
             HANDLER.create(ctx, spec)
+        for region in REGIONS:
+            CALCULATED[region] = _calculated(ctx.outputs[f"health_check_id:{region}"], region)
         inputs = DesiredInputs(config, SECRET, CodeBundle(b"", ""))
         for spec in topic.desired(inputs):
             topic.HANDLER.create(ctx, spec)
@@ -80,7 +109,7 @@ def _build(zone: str) -> dict[str, str]:
                 "Type": "A",
                 "SetIdentifier": f"hello-{region}",
                 "Region": region,
-                "HealthCheckId": ids[region],
+                "HealthCheckId": ids[region] if records_on_probes else CALCULATED[region],
                 "AliasTarget": {
                     "HostedZoneId": "Z1UJRXOUMOOFQ8",
                     "DNSName": f"d-{region}.execute-api.{region}.amazonaws.com",
@@ -97,6 +126,8 @@ def _build(zone: str) -> dict[str, str]:
 
 
 def test_interval_change_replaces_the_check_without_a_gap(zone: str) -> None:
+    """The probe is replaced; the region's CALCULATED check counts the new one before the old
+    one goes, so the record and the alarm (which use the calculated check) never change."""
     old = _build(zone)
     before = _records(zone)
     spec = _specs(_config(interval=30))["us-east-1"]
@@ -104,7 +135,7 @@ def test_interval_change_replaces_the_check_without_a_gap(zone: str) -> None:
 
     def on_call(service: str, _region: str, operation: str, params: dict[str, Any]) -> None:
         if operation == "DeleteHealthCheck":  # what the record says while the old check goes
-            seen_at_delete.append(_records(zone)["hello-us-east-1"].get("HealthCheckId"))
+            seen_at_delete.append(_children(CALCULATED["us-east-1"])[0])
 
     with context(_config(interval=30)) as (ctx, recorder):
         ctx.clients.add_hook(on_call)
@@ -118,18 +149,15 @@ def test_interval_change_replaces_the_check_without_a_gap(zone: str) -> None:
     assert operations == [
         "CreateHealthCheck",
         "ChangeTagsForResource",
-        "ChangeResourceRecordSets",
-        "PutMetricAlarm",
+        "UpdateHealthCheck",  # the calculated check's children
         "DeleteHealthCheck",
     ]
     assert new != old["us-east-1"]
     assert seen_at_delete == [new]
-    after = _records(zone)
-    assert after["hello-us-east-1"] == {**before["hello-us-east-1"], "HealthCheckId": new}
-    assert after["hello-us-west-2"] == before["hello-us-west-2"]  # the other region untouched
-    assert _ids() == {new, old["us-west-2"]}
-    assert _alarm_dimension("us-east-1") == new
-    assert _alarm_dimension("us-west-2") == old["us-west-2"]
+    assert _records(zone) == before
+    assert _children(CALCULATED["us-west-2"]) == [old["us-west-2"]]  # the other region untouched
+    assert _ids() == {new, old["us-west-2"], *CALCULATED.values()}
+    assert _alarm_dimension("us-east-1") == CALCULATED["us-east-1"]
 
 
 def test_an_interrupted_replacement_is_finished_by_the_next_run(zone: str) -> None:
@@ -151,13 +179,13 @@ def test_an_interrupted_replacement_is_finished_by_the_next_run(zone: str) -> No
         assert [c.describe() for c in changes] == ["extra_checks: 1 -> 0"]
         HANDLER.update(ctx, spec, seen, changes)
         assert HANDLER.diff(spec, HANDLER.observe(ctx, spec)) == []
-    assert _records(zone)["hello-us-west-2"]["HealthCheckId"] == new_id
-    assert _alarm_dimension("us-west-2") == new_id
-    assert _ids() == {old["us-east-1"], new_id}
+    assert _children(CALCULATED["us-west-2"]) == [new_id]
+    assert _records(zone)["hello-us-west-2"]["HealthCheckId"] == CALCULATED["us-west-2"]
+    assert _ids() == {old["us-east-1"], new_id, *CALCULATED.values()}
 
 
 def test_delete_refuses_while_a_record_still_uses_the_check(zone: str) -> None:
-    _build(zone)
+    _build(zone, records_on_probes=True)  # a stack from before the switch
     config = _config()
     spec = _specs(config)["us-east-1"]
     with context(config) as (ctx, recorder):

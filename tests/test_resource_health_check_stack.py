@@ -19,7 +19,10 @@ from failover_cli.engine.runner import apply_plan
 from failover_cli.resources import HANDLERS
 from tests.engine_helpers import context, make_config
 
-KINDS = ("role", "log_group", "function", "api", "health_check", "topic", "subscription", "alarm")
+KINDS = (
+    "role", "log_group", "function", "api", "health_check", "switch_reader", "region_check",
+    "topic", "subscription", "alarm",
+)  # fmt: skip
 SECRET = "5ecret5ecret5ecret5ecret"
 
 
@@ -62,7 +65,7 @@ def test_up_twice_then_a_replacement_then_down_twice(aws: None, tmp_path: Path) 
         apply_plan(ctx, second)
         assert recorder.mutating == []
     old_ids = _check_ids()
-    assert len(old_ids) == 2
+    assert len(old_ids) == 6  # per region: its probe, one switch reader, the CALCULATED check
 
     slower = _config(interval=30)
     specs = _specs(tmp_path, slower)
@@ -74,11 +77,20 @@ def test_up_twice_then_a_replacement_then_down_twice(aws: None, tmp_path: Path) 
         ]
         apply_plan(ctx, third)
     new_ids = _check_ids()
-    assert len(new_ids) == 2 and not new_ids & old_ids
-    with context(slower) as (ctx, _):  # the alarms followed the replacement in the same run
+    probes = new_ids - old_ids
+    assert len(new_ids) == 6 and len(probes) == 2  # the probes only: readers keep their interval
+    with context(slower) as (ctx, _):  # the calculated checks followed in the same run
         assert plan_up(specs, observe_all(ctx, specs), "hello").pending == []
     alarms = boto3.client("cloudwatch", "us-east-1").describe_alarms()["MetricAlarms"]
-    assert {a["Dimensions"][0]["Value"] for a in alarms} == new_ids
+    watched = {a["Dimensions"][0]["Value"] for a in alarms}
+    r53 = boto3.client("route53", "us-east-1")
+    children = {
+        c for w in watched
+        for c in r53.get_health_check(HealthCheckId=w)["HealthCheck"]["HealthCheckConfig"][
+            "ChildHealthChecks"
+        ]
+    }  # fmt: skip
+    assert watched <= old_ids and probes <= children
 
     with context(slower) as (ctx, _):
         down = plan_down(specs, observe_all(ctx, specs), "hello")
