@@ -11,7 +11,8 @@ import pytest
 from moto import mock_aws
 
 from failover_cli.config.schema import DomainConfig
-from failover_cli.ops.doctor import Doctor, Verdict, principal_of
+from failover_cli.ops.doctor import Doctor, Verdict
+from failover_cli.ops.doctor_iam import principal_of
 from tests.engine_helpers import context, make_config
 
 ZONE = "example.org"

@@ -46,7 +46,8 @@ def command(state: AppState, dns_timeout: float) -> None:
     from failover_cli.aws.deadlines import READ_ONLY
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
-    from failover_cli.ops.doctor import Doctor, exit_code, public_ns
+    from failover_cli.ops.doctor import Doctor, exit_code
+    from failover_cli.ops.doctor_zone import public_ns
 
     if dns_timeout > MAX_DNS_TIMEOUT:
         raise click.BadParameter(

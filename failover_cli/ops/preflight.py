@@ -15,7 +15,7 @@ from collections import Counter
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Action, Plan
 from failover_cli.errors import FailoverError
-from failover_cli.ops.doctor import (
+from failover_cli.ops.doctor_quotas import (
     REGIONAL_APIS_PER_REGION,
     UNRESERVED_MINIMUM,
     lambda_settings,
