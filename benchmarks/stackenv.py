@@ -22,9 +22,9 @@ from typing import Any
 
 from failover_cli.aws.clients import CallHook, ClientFactory
 from failover_cli.aws.retry import Clock
+from failover_cli.cli.demo import environment
 from failover_cli.config.loader import load_config
 from failover_cli.config.schema import Config
-from failover_cli.demo import environment
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Change
 from failover_cli.ops.status_model import StackStatus
@@ -156,6 +156,8 @@ def context(
 ) -> Context:
     """A Context whose polling waits (replicas, certificates) last 1/time_scale as long:
     the sandbox is that much faster than AWS, so the tool may poll it that much more often."""
+    import failover_cli.resources  # noqa: F401  (the resource kinds register with the engine)
+
     clock = Clock(sleep=lambda seconds: time.sleep(seconds / time_scale))
     return Context(config=config, clients=ClientFactory(call_hooks=hooks), clock=clock)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.report import Check, Section, Table, median, ms
-from failover_cli.demo import DEMO_CONFIG
+from failover_cli.cli.demo import DEMO_CONFIG
 
 HELP_BUDGET_S = 0.2  # SPEC §7
 RATIO_BUDGET = 3.0  # issue 6: --help at least 3x faster than `aws --version`
