@@ -78,7 +78,6 @@ ISOLATED_MAY_USE = frozenset({"errors"})
 SANDBOX_BORROWS = {
     ("failover_cli.sandbox.lambda_.host_deps", "failover_cli.deps.installed"),
     ("failover_cli.sandbox.lambda_.host_deps", "failover_cli.access.ranges"),  # cache_folder
-    ("failover_cli.sandbox.route53.starting_zones", "failover_cli.config.rules"),  # dns_name
 }
 
 

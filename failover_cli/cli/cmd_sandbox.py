@@ -264,10 +264,10 @@ def _set_rules(rules: AwsRules, values: tuple[str, ...]) -> None:
 
 
 def _zones(values: tuple[str, ...]) -> tuple[str, ...]:
-    from failover_cli.sandbox.route53.starting_zones import zone_problem
+    from failover_cli.config.rules import dns_name  # the check the config's names get
 
     for value in values:
-        problem = zone_problem(value)
+        problem = dns_name(value.rstrip(".").lower())
         if problem:
             raise click.BadParameter(f"it {problem}", param_hint="--hosted-zone")
     return values

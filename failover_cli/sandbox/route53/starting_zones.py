@@ -11,15 +11,9 @@ from __future__ import annotations
 
 import uuid
 
-from failover_cli.config.rules import dns_name
 from failover_cli.sandbox.requests import ADMIN_ACCESS_KEY
 
 DEFAULT_REGION = "us-east-1"
-
-
-def zone_problem(name: str) -> str | None:
-    """Why `name` cannot be a hosted zone (None when it can)."""
-    return dns_name(name.rstrip(".").lower())
 
 
 def create_zones(endpoint: str, names: list[str]) -> dict[str, str]:
