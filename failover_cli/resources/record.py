@@ -150,7 +150,10 @@ class RecordHandler(Handler):
             return
         current = _by_identifier(ctx, zone, fresh=True)
         others = [f"{ctx.config.stack}-{r}" for r in ctx.config.regions if r != spec.region]
-        check = health_check_id(ctx, spec.region)
+        # The region's own probe: its CALCULATED check has no checker reports to wait
+        # for (GetHealthCheckStatus refuses calculated checks), and its readers only
+        # say whether the switch holds it out, not whether it answers.
+        check = probe_id(ctx, spec.region)
         if check is not None and any(o in current for o in others):
             ctx.progress(spec.region, "waiting for the health check to report healthy first")
             wait_for_reports(ctx, spec.region, check)
