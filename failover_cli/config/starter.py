@@ -172,6 +172,10 @@ def render_starter(answers: StarterAnswers) -> str:
             "  checker_regions: [us-east-1, us-west-1, us-west-2]", ">= 3 Route 53 checker regions"
         ),
         "",
+        _line("switch:", "the data-plane switch's Route 53 readers (README: How it works)"),
+        _line("  interval_s: 30", "10 | 30 seconds between reads of another region's replica"),
+        _line("  failure_threshold: 1", "1..10 reads seeing a region out before it leaves DNS"),
+        "",
         _line("alarms:", "CloudWatch alarms on the health checks, in us-east-1"),
         email,
         "",

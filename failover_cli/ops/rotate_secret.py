@@ -3,7 +3,8 @@
 1. Every function accepts both secrets: HEALTH_CHECKER_ID_NEXT=<new> merged into
    its environment (the function honours it next to HEALTH_CHECKER_ID).
 2. Every health check probes `?healthCheckerId=<new>` (UpdateHealthCheck, with
-   every other changeable setting resent as it was).
+   every other changeable setting resent as it was): each region's probe and the
+   switch readers probing its function (`/health/switch/<R>`, same secret).
 3. Wait until every checker has moved to the new path (rotate_watch.py).
 4. Every function keeps only the new one: HEALTH_CHECKER_ID=<new>, _NEXT removed.
 
@@ -191,13 +192,27 @@ def detect(ctx: Context, make_secret: Callable[[], str] = new_secret) -> Found:
     variables = per_region(
         regions, lambda r: variables_of(wait_for_update(ctx, r)), service="lambda"
     )
-    checks = {r: owned_health_checks(ctx, r) for r in regions}
+    checks = {r: _checks_probing(ctx, r) for r in regions}
     paths = [c["HealthCheckConfig"].get("ResourcePath", "") for r in regions for c in checks[r]]
     on_checks = {s for s in map(secret_in_path, paths) if s}
     new, resumed = choose_secret(variables, regions, on_checks, make_secret)
     currents = [variables[r].get(SECRET_VARIABLE) for r in regions]
     old = next((c for c in currents if c and c != new), None)
     return Found(variables, checks, new, resumed, old)
+
+
+def _checks_probing(ctx: Context, region: str) -> list[dict[str, Any]]:
+    """The owned checks that probe `region`'s API with the secret: its own probe and the
+    switch readers it hosts (which read there whether another region is forced out). A
+    reader on a path the function refuses answers without the marker: no objection, so
+    switching readers can never take a region out."""
+    stack = ctx.config.stack
+    readers = [
+        ctx.config.reader_check_name(other, region).removeprefix(f"{stack}-")
+        for other in ctx.config.regions
+        if other != region
+    ]
+    return [c for key in (region, *readers) for c in owned_health_checks(ctx, key)]
 
 
 def rotate_secret(
