@@ -216,7 +216,7 @@ CONVERGED_NO_DOMAIN = {
     "log_group": 2,
     "function": 2,
     "api": 2,
-    "health_check": 2,
+    "health_check": 6,  # per region: its probe, one switch reader, the CALCULATED check
     "topic": 1,
     "alarm": 2,
 }

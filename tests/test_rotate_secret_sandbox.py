@@ -204,8 +204,8 @@ CUTS = {
     "lost-answer": (Fault.FAIL, True),
     "sigint": (Fault.SIGINT, False),
 }
-ROTATION_STEPS = 6  # accept x2 (UpdateFunctionConfiguration), switch x2 (UpdateHealthCheck),
-# promote x2 (UpdateFunctionConfiguration): one per function or check and region
+ROTATION_STEPS = 8  # accept x2 (UpdateFunctionConfiguration), switch x4 (UpdateHealthCheck:
+# each region's probe and the switch reader it hosts), promote x2 (UpdateFunctionConfiguration)
 
 
 @pytest.mark.parametrize("cut", list(CUTS))
