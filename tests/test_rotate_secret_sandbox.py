@@ -208,6 +208,7 @@ ROTATION_STEPS = 8  # accept x2 (UpdateFunctionConfiguration), switch x4 (Update
 # each region's probe and the switch reader it hosts), promote x2 (UpdateFunctionConfiguration)
 
 
+@pytest.mark.timeout(600)  # a cut at each of 8 steps, each resumed and waited on by checkers
 @pytest.mark.parametrize("cut", list(CUTS))
 def test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails(
     sandbox: tuple[SandboxProcess, str], tmp_path: Path, cut: str
