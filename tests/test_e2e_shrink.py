@@ -250,8 +250,8 @@ def test_a_region_added_then_removed_leaves_nothing_owned_there(
     assert "--yes" in refused.stderr
     assert refused.calls and refused.mutating == []
 
-    stack.run("up", "--yes")
-    assert stack.owned(EU) == {}
+    removed = stack.run("up", "--yes")
+    assert stack.owned(EU) == {}, (removed.stdout, removed.stderr)
     assert stack.replicas() == [WEST]
     assert stack.run("up").mutating == []
     assert set(stack.owned(EAST, WEST)) >= {"function", "api", "record", "health_check"}
