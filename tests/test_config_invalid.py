@@ -171,6 +171,13 @@ CASES: list[tuple[str, str | bytes, str, int | None, str]] = [
     ("huge-mapping", BASE + "tags:\n" + "".join(f"  k{i}: v\n" for i in range(300)), "tags", 3,
      "at most 256"),
     ("deep-nesting", BASE + "tags: " + "[" * 20000 + "\n", "(syntax)", None, "too deeply"),
+    ("deploy-order-partial", BASE + "deploy:\n  order: [us-west-2]\n", "deploy.order", 4,
+     "needs at least 2"),
+    ("deploy-order-stranger", BASE + "deploy:\n  order: [us-west-2, eu-west-1]\n",
+     "deploy.order[1]", 4, "not a region of `regions`"),
+    ("deploy-bake", BASE + "deploy:\n  bake: soon\n", "deploy.bake", 4, "not a duration"),
+    ("deploy-bake-long", BASE + "deploy:\n  bake: 2h\n", "deploy.bake", 4, "at most 1h"),
+    ("deploy-unknown", BASE + "deploy:\n  canary: 10\n", "deploy.canary", 4, "is not"),
 ]
 
 

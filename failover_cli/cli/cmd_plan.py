@@ -64,14 +64,22 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> Non
     from failover_cli.cost import estimate
     from failover_cli.engine.code_report import code_line, code_report
     from failover_cli.engine.stack import plan_for_up
+    from failover_cli.ops.release_waves import describe_waves
 
     ctx, _, _ = open_context(state, OBSERVE)
     plan = plan_for_up(ctx)
     cost = estimate(ctx.config)
     code = code_report(plan)
+    release = describe_waves(ctx.config, plan)  # which regions a release reaches, in order
     if state.json:
         emit_json(
-            {"stack": ctx.config.stack, **plan.to_json(), "code": code, "cost": cost.to_json()}
+            {
+                "stack": ctx.config.stack,
+                **plan.to_json(),
+                "code": code,
+                "release": release,
+                "cost": cost.to_json(),
+            }
         )
     else:
         out = result_console()
@@ -79,6 +87,8 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> Non
         print_changes(out, plan, title=title, deletions=DELETIONS_HEADING)
         if code is not None:
             out.print("  " + escape(code_line(code)))
+        if release is not None:
+            out.print("  " + escape(release))
         if cost_details:
             print_cost(out, cost)
         # Last, on one line: `failover plan 2>/dev/null | tail -1` is the summary.

@@ -22,14 +22,30 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Let `up` delete the table (table.name changed): its items are lost.",
 )
+@click.option(
+    "--all-at-once",
+    is_flag=True,
+    help="Emergencies only: serve a release in every region at once, with no gate and no "
+    "automatic rollback. A bad release then fails every region together, and with every "
+    "health check unhealthy Route 53 answers as if all were healthy: the whole service is "
+    "down.",
+)
 @json_option
 @pass_state
-def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
+def command(state: AppState, yes: bool, allow_data_loss: bool, all_at_once: bool) -> None:
     """Converge AWS to the config; safe to re-run.
 
     Deleting what the config no longer names (a region, the domain, an old name) is
     listed first and asked for: --yes answers for you; without a terminal and without
     --yes, `up` refuses before changing anything (exit 2).
+
+    A change to the function's code or configuration (a release) reaches one region at
+    a time (deploy.order; by default the failover SECONDARY first, or the config's last
+    region first): each region's `live` alias moves to the new version, then the region
+    must answer /health shallow and deep, its application routes without 5xx, and keep
+    its Route 53 health check healthy for deploy.bake. A failed gate points that
+    region back at the previous version at once and stops with exit 1; the regions not
+    reached never serve the release. Re-run after a fix to continue.
     """
     from failover_cli.cli.app_urls import (
         PUBLIC_ROUTE,
@@ -65,7 +81,7 @@ def command(state: AppState, yes: bool, allow_data_loss: bool) -> None:
         confirm_deletions(console, plan, yes=yes, allow_data_loss=allow_data_loss)
     preflight_up(ctx, plan)  # account limits the creations would meet, before any write
     try:
-        report = run_up(ctx, plan, printer.listener())
+        report = run_up(ctx, plan, printer.listener(), all_at_once=all_at_once)
     except Exception as error:
         changes = [c.describe() for c in plan.pending]
         stopped = stopped_by_outage("up", error, applied_progress(changes, error))

@@ -40,7 +40,7 @@ from failover_cli.errors import ConfigError
 
 TOP_LEVEL_KEYS = (
     "stack", "regions", "table", "function", "api", "domain", "health_check", "alarms", "logs",
-    "tags", "access", "iam", "switch",
+    "tags", "access", "iam", "switch", "deploy",
 )  # fmt: skip
 
 
@@ -97,6 +97,7 @@ class _Loader:
         access = build_access(sections, top.get("access"))
         iam = sections.iam(top.get("iam"))
         switch = sections.switch(top.get("switch"))
+        deploy = sections.deploy(top.get("deploy"), regions)
 
         if (
             regions is not None
@@ -120,7 +121,7 @@ class _Loader:
         built: dict[str, Any] = dict(
             stack=stack, regions=regions, table=table, function=function, api=api, domain=domain,
             health_check=health_check, alarms=alarms, logs=logs, tags=tags, access=access, iam=iam,
-            switch=switch,
+            switch=switch, deploy=deploy,
         )  # fmt: skip
         return Config(**built, path=self.path.absolute())
 

@@ -124,6 +124,14 @@ class AccessConfig:
 
 
 @dataclass(frozen=True)
+class DeployConfig:
+    """How a release rolls: one region at a time in `order`, each gated for `bake_s`."""
+
+    order: tuple[str, ...] = ()  # empty: the default order (ops/release_waves.py)
+    bake_s: float = 120.0  # the Route 53 check must stay healthy this long per wave
+
+
+@dataclass(frozen=True)
 class Config:
     stack: str
     regions: tuple[str, ...]
@@ -138,6 +146,7 @@ class Config:
     access: AccessConfig | None = None
     iam: IamConfig = field(default_factory=IamConfig)
     switch: SwitchConfig = field(default_factory=SwitchConfig)
+    deploy: DeployConfig = field(default_factory=DeployConfig)
     path: Path = Path("failover.yaml")  # where it was loaded from
 
     @property

@@ -18,6 +18,7 @@ from failover_cli.config.schema import (
     AlarmsConfig,
     ApiConfig,
     Autoscaling,
+    DeployConfig,
     DomainConfig,
     FunctionConfig,
     HealthCheckConfig,
@@ -27,6 +28,8 @@ from failover_cli.config.schema import (
     TableConfig,
     Throttle,
 )
+
+MAX_BAKE_S = 3600.0  # deploy.bake: a wave that waits longer than an hour is a mistake
 
 
 class SectionBuilder(FieldReader):
@@ -305,6 +308,39 @@ class SectionBuilder(FieldReader):
         kw: dict[str, Any] = {}
         self.choice(fields, "retention_days", kw, rules.RETENTION_DAYS)
         return LogsConfig(**kw) if self._ok(start) else None
+
+    def deploy(
+        self, entry: Entry | None, regions: tuple[str, ...] | None
+    ) -> DeployConfig | None:
+        """`order`: every region of `regions`, once; `bake`: a duration up to 1h."""
+        from failover_cli.cli.durations import format_duration, parse_duration
+
+        start = self._mark()
+        fields = self.fields(entry, ("order", "bake"))
+        if fields is None:
+            return None
+        kw: dict[str, Any] = {}
+        order = fields.get("order")
+        if order is not None and regions is not None:
+            what = "a region of `regions`"
+            items = self.region_list(order, regions, len(regions), what)
+            if items is not None:
+                kw["order"] = tuple(value for _, value in items)
+        bake = fields.get("bake")
+        text = None if bake is None else self.reader.string(bake)
+        if bake is not None and text is not None:
+            try:
+                seconds = parse_duration(text)
+            except ValueError as error:
+                self.reader.fail(bake, f"is not a duration: {error} (e.g. bake: 2m)")
+            else:
+                if seconds > MAX_BAKE_S:
+                    self.reader.fail(
+                        bake, f"is {text}; at most {format_duration(MAX_BAKE_S)} (e.g. bake: 2m)"
+                    )
+                else:
+                    kw["bake_s"] = seconds
+        return DeployConfig(**kw) if self._ok(start) else None
 
     def tags(self, entry: Entry | None) -> dict[str, str] | None:
         if entry is None:

@@ -182,6 +182,12 @@ def render_starter(answers: StarterAnswers) -> str:
         _line("logs:", "the function's log groups (empty streams: failover gc-logs)"),
         _line("  retention_days: 1", f"days, as CloudWatch Logs allows: {_retention_choices()}"),
         "",
+        _line("deploy:", "how a release rolls (README: Releasing a change)"),
+        _line(
+            "  # order: [...]", "one region at a time; default: SECONDARY, or last region, first"
+        ),
+        _line("  bake: 2m", "each wave's health check must stay healthy this long (0s..1h)"),
+        "",
         _line("tags: {}", "added to every taggable resource (at most 40; no aws: keys)"),
         "",
         _line("# access:", "optional IP allow-list (README: Locking the endpoint down)"),

@@ -34,6 +34,7 @@ DELETE_ORDER: list[str] = [
     "ip_refresher",  # before its role and log group
     "api_policy",  # goes with its API (nothing deleted on its own)
     "api",
+    "alias",  # goes with its function (nothing deleted on its own)
     "function",
     "log_group",
     "scaling",

@@ -23,6 +23,7 @@ from failover_cli.engine.context import Context
 from failover_cli.engine.secret import read_function
 from failover_cli.errors import ConflictError, FailoverError
 from failover_cli.resources.function import FORCE_FAIL
+from failover_cli.services import live_alias
 
 TRUTHY = frozenset({"true", "1", "yes"})  # what the function itself honours (settings.py)
 UPDATE_TIMEOUT = 300.0  # seconds for Lambda to apply a configuration change
@@ -147,6 +148,7 @@ def edit_environment(
     first = wait_for_update(ctx, region, clock=clock)  # Lambda refuses a change during another
     before = variables_of(first)
     if edit(dict(before)) is None:
+        live_alias.serve_environment(ctx, region, first, clock=clock)
         return EnvironmentEdit(before, None)
     unused = [first]
     wrote = [False]
@@ -176,9 +178,12 @@ def edit_environment(
 
     retry(write, retryable=raced, backoff=Backoff(first=0.5, cap=5.0, budget=60.0), clock=clock)
     if not wrote[0]:
+        live_alias.serve_environment(ctx, region, wait_for_update(ctx, region, clock=clock))
         return EnvironmentEdit(before, None)
     written_at = clock.now()
-    wait_for_update(ctx, region, clock=clock)
+    latest = wait_for_update(ctx, region, clock=clock)
+    # The API invokes the `live` alias: the edit serves once a version of it is published.
+    live_alias.serve_environment(ctx, region, latest, clock=clock)
     return EnvironmentEdit(before, written_at)
 
 

@@ -118,6 +118,7 @@ OBSERVE = Group(
     + _calls("application-autoscaling", "DescribeScalableTargets", "DescribeScalingPolicies")
     + _calls("logs", "DescribeLogGroups", "ListTagsForResource")
     + _calls("lambda", "GetFunction", "GetFunctionConfiguration", "GetPolicy")
+    + _calls("lambda", "GetAlias", "ListVersionsByFunction")  # the `live` alias and versions
     + _calls("apigateway", "GetRestApis", "GetResources", "GetStage", "GetMethod")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources")
     + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
@@ -143,6 +144,8 @@ BUILD = Group(
     + _calls("lambda", "CreateFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration")
     + _calls("lambda", "TagResource", "AddPermission", "RemovePermission")
     + _calls("lambda", "PutFunctionConcurrency", "DeleteFunctionConcurrency")
+    # releases: publish, point `live`, prune old versions (resources/alias.py)
+    + _calls("lambda", "PublishVersion", "CreateAlias", "UpdateAlias", "DeleteFunction")
     + _calls("apigateway", "CreateRestApi", "UpdateRestApi", "CreateResource", "PutMethod")
     + _calls("apigateway", "DeleteMethod", "PutIntegration", "CreateDeployment", "UpdateStage")
     + _calls("apigateway", "TagResource")
@@ -210,6 +213,8 @@ DNS_ANSWER = Group(
 FLAG = Group(
     "flag",
     _calls("lambda", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration")
+    # the edit serves once `live` points at a version of it (services/live_alias.py)
+    + _calls("lambda", "GetAlias", "PublishVersion", "UpdateAlias")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus"),
 )
 # force-fail --via health-check: the health check's own override, recorded in a tag.

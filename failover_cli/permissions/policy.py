@@ -227,7 +227,9 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
     refresher = _refresher(config)
     if service == "lambda":
         names = [config.function.name, *([refresher] if refresher else [])]
-        return tuple(f"arn:aws:lambda:*:*:function:{n}" for n in names)
+        arns = [f"arn:aws:lambda:*:*:function:{n}" for n in names]
+        # `:*` covers the versions and the `live` alias (calls with a Qualifier).
+        return tuple(a for arn in arns for a in (arn, f"{arn}:*"))
     if service == "logs":
         groups = [config.log_group_name, *([f"/aws/lambda/{refresher}"] if refresher else [])]
         arns = [f"arn:aws:logs:*:*:log-group:{g}" for g in groups]

@@ -12,6 +12,7 @@ from failover_cli.engine.handler import Handler
 from failover_cli.engine.registry import register
 from failover_cli.resources import (
     alarm,
+    alias,
     api,
     api_policy,
     base_path_mapping,
@@ -45,6 +46,7 @@ HANDLERS: dict[str, Handler] = {
         replica,
         log_group,
         function,
+        alias,  # the published version each region's API invokes
         api,
         api_policy,
         ip_refresher,  # also specs a role and a log group of its own

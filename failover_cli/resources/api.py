@@ -1,7 +1,12 @@
 """REST API `<stack>` per region: REGIONAL endpoint, `/{proxy+}` ANY -> the region's function.
 
 Sub-pieces (proxy resource, method, integration, stage, Lambda permission) are
-each find-or-create, so an interrupted run resumes. Any change to the routes
+each find-or-create, so an interrupted run resumes. The integration invokes the
+function's `live` alias (resources/alias.py), with the invoke permission on the
+alias' qualified ARN (a permission on the bare function does not cover it).
+A stack made before the alias moves with no failed request: the alias
+permission first, then the integration and a deployment, then the old
+unqualified statement goes. Any change to the routes
 is followed by a new deployment to the stage: API Gateway serves the last
 deployment, not the current definition.
 
@@ -28,6 +33,7 @@ from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
 from failover_cli.resources.role import ACCOUNT, with_account, without_account
 from failover_cli.services import stage_throttle
+from failover_cli.services.live_alias import ALIAS
 
 KIND = "api"
 PROXY_PATH = "/{proxy+}"
@@ -50,6 +56,7 @@ class ApiProps:
     statement_id: str  # the permission's statement id (not compared)
     limits: Throttle = field(default_factory=Throttle)  # `throttle` as numbers (not compared)
     duplicates: int = 0  # other owned APIs of the same name
+    legacy_permission: bool = False  # the statement on the unqualified function (pre-alias)
 
 
 def function_arn(region: str, function: str, account: str = ACCOUNT) -> str:
@@ -74,7 +81,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
     fn = config.function.name
     specs = []
     for region in config.regions:
-        uri = integration_uri(region, function_arn(region, fn))
+        uri = integration_uri(region, f"{function_arn(region, fn)}:{ALIAS}")
         props = ApiProps(
             endpoint=ENDPOINT,
             route=route(AUTHORIZATION),
@@ -88,7 +95,13 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             statement_id=f"{config.stack}-apigateway",
         )
         specs.append(
-            Spec(KIND, region, config.api_name, props, depends_on=(f"function:{region}:{fn}",))
+            Spec(
+                KIND,
+                region,
+                config.api_name,
+                props,
+                depends_on=(f"function:{region}:{fn}", f"alias:{region}:{ALIAS}"),
+            )
         )
     return specs
 
@@ -110,6 +123,7 @@ class ApiState:
     method: dict[str, Any] | None  # with its methodIntegration, if any
     stage: dict[str, Any] | None  # GetStage's answer; None when the stage does not exist
     source_arn: str | None  # SourceArn of the permission statement; None when absent
+    legacy_permission: bool = False  # the stack's statement on the unqualified function
     duplicates: tuple[str, ...] = ()  # ids of the other owned APIs of that name
 
 
@@ -124,6 +138,7 @@ class ApiHandler(Handler):
         "permission",
         "tags",
         "duplicates",
+        "legacy_permission",
     )
 
     def desired(self, inputs: DesiredInputs) -> list[Spec]:
@@ -193,6 +208,9 @@ class ApiHandler(Handler):
                 restApiId=api_id, parentId=state.root_id, pathPart=PROXY_PATH.lstrip("/")
             )["id"]
             redeploy = True
+        # The permission before the integration names the alias: no request finds it closed.
+        if now["permission"] != props.permission:
+            _grant(ctx, spec, api_id, replace=state.source_arn is not None)
         integration = now["integration"]
         if state.proxy_id is None or now["route"] != props.route:
             if state.method is not None:  # wrong authorization: replace the method
@@ -227,8 +245,12 @@ class ApiHandler(Handler):
                 stageName=props.stage,
                 patchOperations=stage_throttle.patch_operations(props.limits),
             )
-        if now["permission"] != props.permission:
-            _grant(ctx, spec, api_id, replace=state.source_arn is not None)
+        if now["legacy_permission"]:  # only once the deployed stage invokes the alias
+            lam = ctx.client("lambda", spec.region)
+            with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+                lam.remove_permission(
+                    FunctionName=props.function_name, StatementId=props.statement_id
+                )
         if now["tags"] != props.tags:
             ag.tag_resource(
                 resourceArn=f"arn:aws:apigateway:{spec.region}::/restapis/{api_id}",
@@ -248,8 +270,11 @@ class ApiHandler(Handler):
                     ag.delete_rest_api(restApiId=api["id"])
         lam = ctx.client("lambda", spec.region)
         # Gone already when the function is gone: fine either way.
-        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-            lam.remove_permission(FunctionName=props.function_name, StatementId=props.statement_id)
+        for qualifier in ({"Qualifier": ALIAS}, {}):
+            with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+                lam.remove_permission(
+                    FunctionName=props.function_name, StatementId=props.statement_id, **qualifier
+                )
         ctx.outputs.pop(f"api_id:{spec.region}", None)
 
 
@@ -305,21 +330,30 @@ def _read_state(
         proxy_id=(proxy or {}).get("id"),
         method=method,
         stage=stage,
-        source_arn=_permission_source(ctx, spec),
+        source_arn=_permission_source(ctx, spec, ALIAS),
+        legacy_permission=_permission_source(ctx, spec, None) is not None,
         duplicates=tuple(a["id"] for a in owned if a["id"] != api_id),
     )
 
 
-def _permission_source(ctx: Context, spec: Spec) -> str | None:
-    """The SourceArn of the stack's statement in the function's resource policy."""
+def _permission_source(ctx: Context, spec: Spec, qualifier: str | None) -> str | None:
+    """The SourceArn of the stack's statement in the resource policy of the alias
+    (`qualifier`) or of the unqualified function (None)."""
     props: ApiProps = spec.props
     lam = ctx.client("lambda", spec.region)
+    request = {"FunctionName": props.function_name}
+    if qualifier is not None:
+        request["Qualifier"] = qualifier
     try:
-        policy = json.loads(lam.get_policy(FunctionName=props.function_name)["Policy"])
+        policy = json.loads(lam.get_policy(**request)["Policy"])
     except lam.exceptions.ResourceNotFoundException:
-        return None  # no function, or no policy yet
+        return None  # no function, no alias, or no policy yet
+    suffix = f":function:{props.function_name}" + (f":{qualifier}" if qualifier else "")
     for statement in policy.get("Statement", []):
-        if statement.get("Sid") == props.statement_id:
+        # The Resource tells the alias' statement from the bare function's.
+        if statement.get("Sid") == props.statement_id and str(
+            statement.get("Resource", suffix)
+        ).endswith(suffix):
             condition = (statement.get("Condition") or {}).get("ArnLike") or {}
             return str(condition.get("AWS:SourceArn", "unscoped"))
     return None
@@ -352,6 +386,7 @@ def _props(ctx: Context, spec: Spec, state: ApiState) -> dict[str, Any]:
         "permission": permission,
         "tags": comparable_tags(state.api.get("tags") or {}, props.tags),
         "duplicates": len(state.duplicates),
+        "legacy_permission": state.legacy_permission,
     }
 
 
@@ -363,11 +398,14 @@ def _grant(ctx: Context, spec: Spec, api_id: str, *, replace: bool) -> None:
 
     def remove() -> None:
         with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
-            lam.remove_permission(FunctionName=props.function_name, StatementId=props.statement_id)
+            lam.remove_permission(
+                FunctionName=props.function_name, StatementId=props.statement_id, Qualifier=ALIAS
+            )
 
     def add() -> None:
         lam.add_permission(
             FunctionName=props.function_name,
+            Qualifier=ALIAS,
             StatementId=props.statement_id,
             Action="lambda:InvokeFunction",
             Principal="apigateway.amazonaws.com",

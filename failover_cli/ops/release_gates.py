@@ -1,0 +1,79 @@
+"""The gates a region passes after its alias moves to a new release (one wave of `up`).
+
+In order, each through the region's own API (the way clients and the health
+checks reach it, never the custom domain, which may route elsewhere):
+(a) /health shallow and deep (deep reads the table: a release that cannot reach
+its data fails here), (b) the application answering without 5xx (a handful of
+requests), (c) the region's Route 53 health check staying healthy for the bake
+time. The first failure is returned with its evidence; None means the region
+passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from failover_cli.aws.retry import Clock
+from failover_cli.engine.context import Context
+
+APP_REQUESTS = 3  # requests per application route
+BODY_EXCERPT = 160  # characters of a failing answer's body in the evidence
+POLL_S = 5.0  # how often the bake reads the health check (wall seconds, at most)
+
+
+@dataclass(frozen=True)
+class GateFailure:
+    gate: str  # "shallow /health", "deep /health", "application GET /hello", "Route 53 ..."
+    evidence: str  # status code and body excerpt, or the check's state
+
+
+def check_region(
+    ctx: Context, region: str, *, bake_s: float, clock: Clock | None = None
+) -> GateFailure | None:
+    """Run the gates (a), (b), (c) on `region`; the first failure, or None."""
+    clock = clock or ctx.clock
+    for gate, path, times in _requests(ctx):
+        for _ in range(times):
+            failure = _request_gate(ctx, region, gate, path)
+            if failure is not None:
+                return failure
+    return _bake(ctx, region, bake_s, clock)
+
+
+def _requests(ctx: Context) -> list[tuple[str, str, int]]:
+    from failover_cli.cli.app_urls import PUBLIC_ROUTE, has_public_route
+
+    checks = [("shallow /health", "/health", 1), ("deep /health", "/health?deep=true", 1)]
+    checks.append(("application GET /hello", "/hello", APP_REQUESTS))
+    if has_public_route(ctx.config.function.source):
+        checks.append((f"application GET /{PUBLIC_ROUTE}", f"/{PUBLIC_ROUTE}", APP_REQUESTS))
+    return checks
+
+
+def _request_gate(ctx: Context, region: str, gate: str, path: str) -> GateFailure | None:
+    from failover_cli.ops.invoke import invoke
+
+    answer = invoke(ctx, region, path)  # the secret is added and masked in what comes back
+    # 5xx is the release's failure (import error 502, deep ping 503); a 403 from an IP
+    # allow-list that keeps this machine out says nothing about the release.
+    if 0 < answer.status < 500:
+        return None
+    body = " ".join(answer.body.split())[:BODY_EXCERPT]
+    what = f"HTTP {answer.status}" if answer.status else f"no answer ({answer.error})"
+    return GateFailure(gate, f"{what} from {answer.url}" + (f": {body}" if body else ""))
+
+
+def _bake(ctx: Context, region: str, bake_s: float, clock: Clock) -> GateFailure | None:
+    """The region's Route 53 health check must not turn unhealthy for `bake_s` seconds."""
+    from failover_cli.ops.failover_observer import AwsObserver
+
+    observer = AwsObserver(ctx)
+    end = clock.now() + bake_s
+    while True:
+        reading = observer.health(region)
+        if reading.healthy is False:
+            return GateFailure("Route 53 health check", reading.describe())
+        remaining = end - clock.now()
+        if remaining <= 0:
+            return None
+        clock.pause(min(POLL_S, remaining))

@@ -1,0 +1,151 @@
+"""The `live` alias of a region's function: read it, publish `$LATEST`, point it.
+
+The region's API invokes `function:live`, so a change to `$LATEST` (a release,
+or an operational edit such as FORCE_FAIL) serves only once a version of it is
+published and the alias points there. Publishing carries `$LATEST`'s RevisionId
+(and the expected code hash when known), so a version is never a snapshot of a
+half-applied change; the alias moves only once that version is Active.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from failover_cli.aws.retry import Clock, wait_until
+from failover_cli.engine.context import Context
+from failover_cli.errors import FailoverError
+
+ALIAS = "live"
+ACTIVE_TIMEOUT = 300.0  # seconds for a new version to leave Pending
+
+
+def read_alias(ctx: Context, region: str) -> dict[str, Any] | None:
+    """GetAlias `live` (None: no alias, or no function)."""
+    lam = ctx.client("lambda", region)
+    try:
+        answer: dict[str, Any] = lam.get_alias(FunctionName=ctx.config.function.name, Name=ALIAS)
+    except lam.exceptions.ResourceNotFoundException:
+        return None
+    return answer
+
+
+def published_versions(ctx: Context, region: str) -> list[str]:
+    """The function's published version numbers (not `$LATEST`)."""
+    lam = ctx.client("lambda", region)
+    found: list[str] = []
+    pages = lam.get_paginator("list_versions_by_function").paginate(
+        FunctionName=ctx.config.function.name
+    )
+    for page in pages:
+        found.extend(v["Version"] for v in page.get("Versions", []) if v["Version"].isdigit())
+    return found
+
+
+def publish(
+    ctx: Context, region: str, *, code_sha256: str | None = None, clock: Clock | None = None
+) -> str:
+    """Publish `$LATEST` once no update is in progress; wait until the version is Active.
+
+    Lambda answers the newest version when nothing changed since it, so a re-run
+    after an interruption publishes nothing new.
+    """
+    clock = clock or ctx.clock
+    lam = ctx.client("lambda", region)
+    name = ctx.config.function.name
+    latest = _settled(ctx, region, None, clock)
+    request: dict[str, Any] = {"FunctionName": name}
+    if latest.get("RevisionId"):
+        request["RevisionId"] = latest["RevisionId"]  # refused if $LATEST changed since
+    if code_sha256:
+        request["CodeSha256"] = code_sha256  # never publish code other than the release's
+    version: str = lam.publish_version(**request)["Version"]
+    _settled(ctx, region, version, clock)
+    return version
+
+
+def point(
+    ctx: Context,
+    region: str,
+    version: str,
+    alias: dict[str, Any] | None = None,
+) -> None:
+    """Create `live` at `version`, or move it there (guarded by the RevisionId read)."""
+    lam = ctx.client("lambda", region)
+    name = ctx.config.function.name
+    if alias is None:
+        try:
+            lam.create_alias(FunctionName=name, Name=ALIAS, FunctionVersion=version)
+            return
+        except lam.exceptions.ResourceConflictException:
+            alias = read_alias(ctx, region)  # an interrupted run made it: move it
+            if alias is None:
+                raise
+    if alias.get("FunctionVersion") == version and not alias.get("RoutingConfig"):
+        return
+    request: dict[str, Any] = {"FunctionName": name, "Name": ALIAS, "FunctionVersion": version}
+    if alias.get("RevisionId"):
+        request["RevisionId"] = alias["RevisionId"]
+    request["RoutingConfig"] = {"AdditionalVersionWeights": {}}
+    lam.update_alias(**request)
+
+
+def serve_environment(
+    ctx: Context, region: str, latest: dict[str, Any], *, clock: Clock | None = None
+) -> str | None:
+    """After an operational edit of `$LATEST`'s environment (`latest`: its configuration
+    now): make `live` serve it (publish, move the alias) unless it already does.
+
+    Also run when the edit found nothing to change, so a re-run after an interruption
+    between the write and the alias move converges. A stack without the alias
+    (deployed before releases went through it) serves `$LATEST` directly: nothing
+    to do. Returns the version now live, or None.
+    """
+    alias = read_alias(ctx, region)
+    if alias is None:
+        return None
+    lam = ctx.client("lambda", region)
+    version: str = alias["FunctionVersion"]
+    serving = lam.get_function_configuration(
+        FunctionName=ctx.config.function.name, Qualifier=version
+    )
+    if _environment(serving) == _environment(latest) and not alias.get("RoutingConfig"):
+        return version
+    version = publish(ctx, region, clock=clock)
+    point(ctx, region, version, alias)
+    return version
+
+
+def _environment(configuration: dict[str, Any]) -> dict[str, str]:
+    found: dict[str, str] = (configuration.get("Environment") or {}).get("Variables") or {}
+    return found
+
+
+def _settled(ctx: Context, region: str, qualifier: str | None, clock: Clock) -> dict[str, Any]:
+    """GetFunctionConfiguration of `$LATEST` (no update in progress) or of a version
+    (Active), polled on the context's clock."""
+    lam = ctx.client("lambda", region)
+    name = ctx.config.function.name
+    request: dict[str, Any] = {"FunctionName": name}
+    if qualifier is not None:
+        request["Qualifier"] = qualifier
+
+    def ready() -> dict[str, Any] | None:
+        configuration: dict[str, Any] = lam.get_function_configuration(**request)
+        state = configuration.get("State") or "Active"
+        status = configuration.get("LastUpdateStatus") or "Successful"
+        if state == "Failed" or status == "Failed":
+            reason = configuration.get("StateReason") or configuration.get("LastUpdateStatusReason")
+            raise FailoverError(
+                f"Lambda could not prepare {name}:{qualifier or '$LATEST'}: "
+                f"{reason or 'no reason given'}",
+                hint="Look at the function in the Lambda console, then re-run the command.",
+                region=region,
+            )
+        if state == "Pending" or status == "InProgress":
+            return None
+        return configuration
+
+    what = f"{name}:{qualifier} to become Active" if qualifier else f"{name} to finish updating"
+    return wait_until(
+        ready, what=what, timeout=ACTIVE_TIMEOUT, interval=1.0, clock=clock, region=region
+    )
