@@ -58,6 +58,7 @@ def command(state: AppState, yes: bool, allow_data_loss: bool, all_at_once: bool
     from failover_cli.engine.stack import plan_for_up, run_up
     from failover_cli.ops.preflight import preflight_up
     from failover_cli.ops.reachability import Progress, applied_progress, stopped_by_outage
+    from failover_cli.ops.release_waves import run_waves, split_release
     from failover_cli.ops.status import api_url
     from failover_cli.resources.subscription import PENDING_OUTPUT
     from failover_cli.services.health_check_override import noted_overrides
@@ -81,7 +82,12 @@ def command(state: AppState, yes: bool, allow_data_loss: bool, all_at_once: bool
         confirm_deletions(console, plan, yes=yes, allow_data_loss=allow_data_loss)
     preflight_up(ctx, plan)  # account limits the creations would meet, before any write
     try:
-        report = run_up(ctx, plan, printer.listener(), all_at_once=all_at_once)
+        # A release (aliases moving to new versions) rolls region by region with gates.
+        rest, moves = (plan, []) if all_at_once else split_release(plan)
+        report = run_up(ctx, rest, printer.listener())
+        if moves:
+            run_waves(ctx, moves)
+            report.done.extend((c, 0.0) for c in moves)
     except Exception as error:
         changes = [c.describe() for c in plan.pending]
         stopped = stopped_by_outage("up", error, applied_progress(changes, error))

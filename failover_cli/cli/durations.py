@@ -6,31 +6,12 @@ One click parameter type, shared by every command with a time option
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import click
 
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PATTERN = re.compile(r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[smhd]?)\s*$", re.IGNORECASE)
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in `text` ("90", "90s", "1.5m", "2h", "1d"); ValueError when unreadable."""
-    found = _PATTERN.match(text)
-    if found is None:
-        raise ValueError(f"{text!r} is not a duration like 30s, 15m, 1h or 2d")
-    return float(found["number"]) * _UNITS[(found["unit"] or "s").lower()]
-
-
-def format_duration(seconds: float) -> str:
-    """The shortest exact way to write `seconds` back (600 -> "10m", 90 -> "90s")."""
-    for unit in ("d", "h", "m"):
-        size = _UNITS[unit]
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{seconds:g}s"
-
+from failover_cli.config.durations import format_duration as format_duration
+from failover_cli.config.durations import parse_duration as parse_duration
 
 MAX_SECONDS = 3650 * 86400.0  # ten years: longer than any log retention or sensible wait
 

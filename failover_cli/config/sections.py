@@ -313,7 +313,7 @@ class SectionBuilder(FieldReader):
         self, entry: Entry | None, regions: tuple[str, ...] | None
     ) -> DeployConfig | None:
         """`order`: every region of `regions`, once; `bake`: a duration up to 1h."""
-        from failover_cli.cli.durations import format_duration, parse_duration
+        from failover_cli.config.durations import format_duration, parse_duration
 
         start = self._mark()
         fields = self.fields(entry, ("order", "bake"))

@@ -79,22 +79,9 @@ def plan_for_up(ctx: Context) -> Plan:
     return plan
 
 
-def run_up(
-    ctx: Context, plan: Plan, listener: ChangeListener, *, all_at_once: bool = False
-) -> ApplyReport:
-    """Apply the plan; a release (aliases moving to new versions) then rolls region by
-    region with gates (ops/release_waves.py), unless `all_at_once`."""
-    from failover_cli.ops.release_waves import run_waves, split_release
-
+def run_up(ctx: Context, plan: Plan, listener: ChangeListener) -> ApplyReport:
     refuse_conflicts(plan, ctx.config.stack)
-    if all_at_once:
-        return apply_plan(ctx, plan, listener)
-    rest, moves = split_release(plan)
-    report = apply_plan(ctx, rest, listener)
-    if moves:
-        run_waves(ctx, moves)
-        report.done.extend((c, 0.0) for c in moves)
-    return report
+    return apply_plan(ctx, plan, listener)
 
 
 def plan_for_down(ctx: Context, *, keep_table: bool) -> Plan:

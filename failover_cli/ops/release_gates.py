@@ -41,13 +41,12 @@ def check_region(
 
 
 def _requests(ctx: Context) -> list[tuple[str, str, int]]:
-    from failover_cli.cli.app_urls import PUBLIC_ROUTE, has_public_route
-
-    checks = [("shallow /health", "/health", 1), ("deep /health", "/health?deep=true", 1)]
-    checks.append(("application GET /hello", "/hello", APP_REQUESTS))
-    if has_public_route(ctx.config.function.source):
-        checks.append((f"application GET /{PUBLIC_ROUTE}", f"/{PUBLIC_ROUTE}", APP_REQUESTS))
-    return checks
+    """(gate, path, how many times): the health pings, then the application answering."""
+    return [
+        ("shallow /health", "/health", 1),
+        ("deep /health", "/health?deep=true", 1),
+        ("application GET /hello", "/hello", APP_REQUESTS),
+    ]
 
 
 def _request_gate(ctx: Context, region: str, gate: str, path: str) -> GateFailure | None:
