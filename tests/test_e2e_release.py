@@ -95,11 +95,8 @@ def test_the_api_serves_the_live_alias_and_releases_publish_only_changes(
 
     # Five releases: each publishes one version and moves the alias; old ones are pruned.
     for n in range(5):
-        body = config.read_text().replace(f"function:\n  name: {function}\n", "")
-        config.write_text(
-            body + f"function:\n  name: {function}\n  environment:\n    RELEASE: 'r{n}'\n",
-            encoding="utf-8",
-        )
+        release = f"  environment:\n    RELEASE: 'r{n}'\n"
+        config = write_config(tmp_path, stack, release + NO_BAKE)
         assert failover(config, "up").exit_code == 0
         for region in REGIONS:
             live = _live(sandbox_env, region, function)

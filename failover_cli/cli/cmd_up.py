@@ -42,7 +42,7 @@ def command(state: AppState, yes: bool, allow_data_loss: bool, all_at_once: bool
     A change to the function's code or configuration (a release) reaches one region at
     a time (deploy.order; by default the failover SECONDARY first, or the config's last
     region first): each region's `live` alias moves to the new version, then the region
-    must answer /health shallow and deep, its application routes without 5xx, and keep
+    must answer /health shallow and deep, its routes without 5xx, and keep
     its Route 53 health check healthy for deploy.bake. A failed gate points that
     region back at the previous version at once and stops with exit 1; the regions not
     reached never serve the release. Re-run after a fix to continue.

@@ -76,11 +76,17 @@ class Wave:
 
 
 def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
-    """Move each region's alias in wave order; stop and roll back at the first failed gate."""
+    """Move each region's alias in wave order; stop and roll back at the first failed gate.
+
+    A region forced out (FORCE_FAIL in the version it serves) answers 503 by design and
+    takes no traffic: it goes last, without gates, and the progress says so.
+    """
     from failover_cli.ops.release_gates import check_region
+    from failover_cli.resources.alias import prune_versions
 
     waves: list[Wave] = []
-    queue = ordered(ctx.config, moves)
+    forced = {c.spec.region for c in moves if _forced_out(ctx, c)}
+    queue = sorted(ordered(ctx.config, moves), key=lambda c: c.spec.region in forced)
     bake_s = ctx.config.deploy.bake_s / time_scale()  # wall seconds on an accelerated clock
     for index, change in enumerate(queue):
         region = change.spec.region
@@ -89,8 +95,12 @@ def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
         ctx.progress(region, f"wave {index + 1}/{len(queue)}: publishing the release")
         after = live_alias.publish(ctx, region, code_sha256=code or None)
         live_alias.point(ctx, region, after, live_alias.read_alias(ctx, region))
-        ctx.progress(region, f"live -> version {after}; gating (bake {bake_s:g}s)")
-        failure = check_region(ctx, region, bake_s=bake_s)
+        if region in forced:
+            ctx.progress(region, f"live -> version {after}; forced out (FORCE_FAIL): not gated")
+            failure = None
+        else:
+            ctx.progress(region, f"live -> version {after}; gating (bake {bake_s:g}s)")
+            failure = check_region(ctx, region, bake_s=bake_s)
         if failure is not None:
             live_alias.point(ctx, region, before, live_alias.read_alias(ctx, region))
             unreached = [c.spec.region for c in queue[index + 1 :]]
@@ -103,9 +113,18 @@ def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
                 "regions that have not passed yet.",
                 region=region,
             )
-        from failover_cli.resources.alias import prune_versions
-
         prune_versions(ctx, region, change.spec.props.function_name, after)
         waves.append(Wave(region, before, after))
-        ctx.progress(region, f"version {after} passed every gate")
+        if region not in forced:
+            ctx.progress(region, f"version {after} passed every gate")
     return waves
+
+
+def _forced_out(ctx: Context, change: Change) -> bool:
+    from failover_cli.ops.function_environment import is_force_failed, variables_of
+
+    lam = ctx.client("lambda", change.spec.region)
+    serving = lam.get_function_configuration(
+        FunctionName=change.spec.props.function_name, Qualifier=change.observed.raw["version"]
+    )
+    return is_force_failed(variables_of(serving))
