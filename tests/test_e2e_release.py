@@ -230,4 +230,14 @@ def test_a_release_rolls_region_by_region_and_a_failed_gate_rolls_back(
         )
         assert _health(sandbox_env, stack, region) == 200
     assert failover(config, "up").mutating == []
+
+    status = " ".join(failover(config, "status").stdout.split())
+    assert "Regions serve different releases" not in status
+    # One region back on the first release (as a stopped release leaves it): status says so.
+    lam = client("lambda", "us-west-2", sandbox_env)
+    older = _versions(sandbox_env, "us-west-2", function)[0]
+    lam.update_alias(FunctionName=function, Name="live", FunctionVersion=older)
+    status = " ".join(failover(config, "status").stdout.split())
+    assert "Regions serve different releases: us-east-1 version" in status
+    assert f"us-west-2 version {older}" in status
     assert failover(config, "down", "--yes").exit_code == 0

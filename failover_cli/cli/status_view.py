@@ -54,6 +54,16 @@ def render_status(status: StackStatus, *, checked_at: datetime | None = None) ->
         Text.from_markup(f"Stack [bold]{status.stack}[/bold]: {headline}{when}")
     ]
     parts.extend(_region_table(r, status.timeout) for r in status.regions)
+    releases = {r.function.live_code for r in status.regions if r.function and r.function.live_code}
+    if len(releases) > 1:  # a release stopped part way (or a rollback of one region)
+        serving = ", ".join(
+            f"{r.region} version {fn.live_version} (code {(fn.live_code or '')[:12]})"
+            for r in status.regions
+            if (fn := r.function) and fn.live_code
+        )
+        parts.append(
+            Text.from_markup(f"[yellow]Regions serve different releases:[/yellow] {serving}")
+        )
     parts.append(_stack_table(status))
     return Group(*parts)
 
@@ -96,6 +106,12 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
         if fn.last_update_status:
             fn_text += f" [dim](last update {fn.last_update_status})[/dim]"
         table.add_row("Function", fn_text)
+        if fn.live_version:
+            table.add_row(
+                "Live",
+                f"version {fn.live_version}  code {(fn.live_code or '')[:12]}  "
+                f"since {fn.live_since}",
+            )
         if fn.exists:
             table.add_row("FORCE_FAIL", "[red]on[/red]" if fn.force_fail else "[green]off[/green]")
 

@@ -82,7 +82,6 @@ def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
     takes no traffic: it goes last, without gates, and the progress says so.
     """
     from failover_cli.ops.release_gates import check_region
-    from failover_cli.resources.alias import prune_versions
 
     waves: list[Wave] = []
     forced = {c.spec.region for c in moves if _forced_out(ctx, c)}
@@ -113,7 +112,7 @@ def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
                 "regions that have not passed yet.",
                 region=region,
             )
-        prune_versions(ctx, region, change.spec.props.function_name, after)
+        live_alias.prune(ctx, region, after, before)
         waves.append(Wave(region, before, after))
         if region not in forced:
             ctx.progress(region, f"version {after} passed every gate")

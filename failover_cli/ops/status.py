@@ -232,13 +232,30 @@ class _Gather(DeadlineReads):
         env: dict[str, str] = (cfg.get("Environment") or {}).get("Variables") or {}
         secret = env.get(SECRET_VARIABLE)
         self.secrets.update(s for s in (secret, env.get(NEXT_SECRET_VARIABLE)) if s)
+        live = self._live(region)
         view = FunctionView(
             name,
             str(cfg.get("State") or "Active"),  # older answers carry no State: it is serving
             cfg.get("LastUpdateStatus"),
             env.get("FORCE_FAIL", "false").strip().lower() == "true",
+            live_version=live.get("Version"),
+            live_code=live.get("CodeSha256"),
+            live_since=live.get("LastModified"),
         )
         return view, secret
+
+    def _live(self, region: str) -> dict[str, Any]:
+        """The configuration of the version `live` serves ({} for a stack without it)."""
+        from failover_cli.services.live_alias import read_alias
+
+        alias = read_alias(self.ctx, region)
+        if alias is None:
+            return {}
+        lam = self.ctx.client("lambda", region)
+        found: dict[str, Any] = lam.get_function_configuration(
+            FunctionName=self.config.function.name, Qualifier=alias["FunctionVersion"]
+        )
+        return found
 
     def _api(self, region: str) -> str | None:
         api = find_api(self.ctx, region)

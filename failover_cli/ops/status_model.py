@@ -45,6 +45,9 @@ class FunctionView:
     last_update_status: str | None = None
     force_fail: bool = False
     not_ours: str | None = None  # why a function of this name is not the stack's (NOT_OURS)
+    live_version: str | None = None  # the version the `live` alias serves (None: no alias)
+    live_code: str | None = None  # that version's CodeSha256
+    live_since: str | None = None  # when that version was published (its LastModified)
 
     @property
     def exists(self) -> bool:

@@ -118,7 +118,7 @@ OBSERVE = Group(
     + _calls("application-autoscaling", "DescribeScalableTargets", "DescribeScalingPolicies")
     + _calls("logs", "DescribeLogGroups", "ListTagsForResource")
     + _calls("lambda", "GetFunction", "GetFunctionConfiguration", "GetPolicy")
-    + _calls("lambda", "GetAlias", "ListVersionsByFunction")  # the `live` alias and versions
+    + _calls("lambda", "GetAlias")  # the `live` alias
     + _calls("apigateway", "GetRestApis", "GetResources", "GetStage", "GetMethod")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources")
     + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
@@ -146,6 +146,7 @@ BUILD = Group(
     + _calls("lambda", "PutFunctionConcurrency", "DeleteFunctionConcurrency")
     # releases: publish, point `live`, prune old versions (resources/alias.py)
     + _calls("lambda", "PublishVersion", "CreateAlias", "UpdateAlias", "DeleteFunction")
+    + _calls("lambda", "ListVersionsByFunction")
     + _calls("apigateway", "CreateRestApi", "UpdateRestApi", "CreateResource", "PutMethod")
     + _calls("apigateway", "DeleteMethod", "PutIntegration", "CreateDeployment", "UpdateStage")
     + _calls("apigateway", "TagResource")
@@ -197,7 +198,7 @@ STATUS = Group(
     "status",
     # Tags with every read: a table or function of the stack's name may be another stack's.
     _calls("dynamodb", "DescribeTable", "ListTagsOfResource")
-    + _calls("lambda", "GetFunction", "GetFunctionConfiguration")
+    + _calls("lambda", "GetFunction", "GetFunctionConfiguration", "GetAlias")  # live version
     + _calls("apigateway", "GetRestApis")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus")
     + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")

@@ -8,14 +8,13 @@ FORCE_FAIL value accepted). So a no-change `up` publishes nothing, and a
 version never changes under a running alias: the API keeps serving the old
 release until the alias moves.
 
-Old versions are pruned to the newest KEEP_VERSIONS (never the aliased one)
+Old versions are pruned to the newest live_alias.KEEP_VERSIONS (never the aliased one)
 after each move. The alias goes with the function (DeleteFunction removes
 versions and aliases), so `down` deletes nothing of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,14 +30,12 @@ from failover_cli.services import live_alias
 
 KIND = "alias"
 ALIAS = live_alias.ALIAS
-KEEP_VERSIONS = 3  # published versions kept (plus the aliased one): `rollback` targets
 
 
 @dataclass(frozen=True)
 class AliasProps:
     function_name: str
     release: tuple[tuple[str, Any], ...]  # what the live version must be (see release_of)
-    excess_versions: int = 0  # versions beyond KEEP_VERSIONS not aliased
     function: FunctionProps | None = field(default=None, repr=False, compare=False)
 
 
@@ -83,7 +80,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
                 KIND,
                 fn_spec.region,
                 ALIAS,
-                AliasProps(fn_spec.name, desired_release(props), 0, props),
+                AliasProps(fn_spec.name, desired_release(props), props),
                 depends_on=(fn_spec.key,),
             )
         )
@@ -92,7 +89,9 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
 
 class AliasHandler(Handler):
     kind = KIND
-    compared_fields = ("release", "excess_versions")
+    # Only the release: versions that operational edits published are pruned by the
+    # next release, so a no-change `up` changes nothing.
+    compared_fields = ("release",)
 
     def desired(self, inputs: DesiredInputs) -> list[Spec]:
         return desired(inputs)
@@ -112,14 +111,10 @@ class AliasHandler(Handler):
             FunctionName=props.function_name, Qualifier=version
         )
         assert props.function is not None
-        versions = live_alias.published_versions(ctx, spec.region)
         return Observed(
             exists=True,
             owned=owned,
-            props={
-                "release": release_of(configuration, props.function, ctx.account_id),
-                "excess_versions": len(_prunable(versions, version)),
-            },
+            props={"release": release_of(configuration, props.function, ctx.account_id)},
             raw={"alias": alias, "version": version},
         )
 
@@ -129,38 +124,18 @@ class AliasHandler(Handler):
     def update(
         self, ctx: Context, spec: Spec, observed: Observed, changes: list[FieldChange]
     ) -> None:
-        if any(c.field == "release" for c in changes):
-            self._release(ctx, spec, observed.raw["alias"])
-        else:
-            _prune(ctx, spec, observed.raw["version"])
+        self._release(ctx, spec, observed.raw["alias"])
 
     def _release(self, ctx: Context, spec: Spec, alias: dict[str, Any] | None) -> None:
         props: AliasProps = spec.props
         code = props.function.code_sha256 if props.function is not None else ""
         version = live_alias.publish(ctx, spec.region, code_sha256=code or None)
         live_alias.point(ctx, spec.region, version, alias)
-        _prune(ctx, spec, version)
+        before = (alias or {}).get("FunctionVersion", version)
+        live_alias.prune(ctx, spec.region, version, before)
 
     def deletes_separately(self, observed: Observed) -> bool:
         return False  # DeleteFunction takes its versions and aliases with it
-
-
-def _prunable(versions: list[str], aliased: str) -> list[str]:
-    """Versions older than the newest KEEP_VERSIONS, never the aliased one."""
-    ordered = sorted(versions, key=int, reverse=True)
-    return [v for v in ordered[KEEP_VERSIONS:] if v != aliased]
-
-
-def _prune(ctx: Context, spec: Spec, aliased: str) -> None:
-    prune_versions(ctx, spec.region, spec.props.function_name, aliased)
-
-
-def prune_versions(ctx: Context, region: str, function: str, aliased: str) -> None:
-    lam = ctx.client("lambda", region)
-    for version in _prunable(live_alias.published_versions(ctx, region), aliased):
-        # Another alias (made by hand) routing to it keeps it.
-        with contextlib.suppress(lam.exceptions.ResourceConflictException):
-            lam.delete_function(FunctionName=function, Qualifier=version)
 
 
 HANDLER = AliasHandler()

@@ -9,6 +9,7 @@ half-applied change; the alias moves only once that version is Active.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from failover_cli.aws.retry import Clock, wait_until
@@ -17,6 +18,7 @@ from failover_cli.errors import FailoverError
 
 ALIAS = "live"
 ACTIVE_TIMEOUT = 300.0  # seconds for a new version to leave Pending
+KEEP_VERSIONS = 3  # published versions kept (the aliased one always): what a rollback can use
 
 
 def read_alias(ctx: Context, region: str) -> dict[str, Any] | None:
@@ -112,7 +114,23 @@ def serve_environment(
         return version
     version = publish(ctx, region, clock=clock)
     point(ctx, region, version, alias)
-    return version
+    return version  # older versions are pruned by the next release (up), not here
+
+
+def prunable(versions: list[str], *kept: str) -> list[str]:
+    """Versions older than the newest KEEP_VERSIONS, never one of `kept`."""
+    ordered = sorted(versions, key=int, reverse=True)
+    return [v for v in ordered[KEEP_VERSIONS:] if v not in kept]
+
+
+def prune(ctx: Context, region: str, *kept: str) -> None:
+    """Delete old versions; `kept`: the live one, and the release it replaced (failed
+    releases in between must not push the last good one out)."""
+    lam = ctx.client("lambda", region)
+    for version in prunable(published_versions(ctx, region), *kept):
+        # Another alias (made by hand) routing to it keeps it.
+        with contextlib.suppress(lam.exceptions.ResourceConflictException):
+            lam.delete_function(FunctionName=ctx.config.function.name, Qualifier=version)
 
 
 def _environment(configuration: dict[str, Any]) -> dict[str, str]:
