@@ -22,7 +22,7 @@ from failover_cli.config.schema import ApiConfig, FunctionConfig, Throttle
 from failover_cli.cost import estimate
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Spec
-from failover_cli.resources import api, function, role
+from failover_cli.resources import alias, api, function, role
 from tests.engine_helpers import context, make_config
 
 REGION = "us-east-1"
@@ -40,13 +40,19 @@ def _inputs(tmp_path: Path, **config: Any) -> DesiredInputs:
 
 
 def _by_kind(inputs: DesiredInputs) -> dict[str, Spec]:
-    specs = role.desired(inputs) + function.desired(inputs) + api.desired(inputs)
+    specs = role.desired(inputs) + function.desired(inputs)
+    specs += alias.desired(inputs) + api.desired(inputs)
     return {s.kind: s for s in specs if s.region in (REGION, "global")}
 
 
 def _converge(inputs: DesiredInputs) -> list[str]:
     """Create or update role, function and API in us-east-1; the mutating calls made."""
-    handlers = {"role": role.HANDLER, "function": function.HANDLER, "api": api.HANDLER}
+    handlers = {
+        "role": role.HANDLER,
+        "function": function.HANDLER,
+        "alias": alias.HANDLER,
+        "api": api.HANDLER,
+    }
     with context(inputs.config) as (ctx, recorder):
         for kind, spec in _by_kind(inputs).items():
             seen = handlers[kind].observe(ctx, spec)

@@ -134,6 +134,11 @@ def _set_force_fail(endpoint: str, region: str, value: bool) -> None:
         FunctionName=FUNCTION,
         Environment={"Variables": {**variables, "FORCE_FAIL": "true" if value else "false"}},
     )
+    # The API serves the `live` alias: the edit serves once published and aliased.
+    lam.get_waiter("function_updated_v2").wait(FunctionName=FUNCTION)
+    version = lam.publish_version(FunctionName=FUNCTION)["Version"]
+    lam.get_waiter("published_version_active").wait(FunctionName=FUNCTION, Qualifier=version)
+    lam.update_alias(FunctionName=FUNCTION, Name="live", FunctionVersion=version)
 
 
 def _secret(endpoint: str) -> str:

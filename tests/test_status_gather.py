@@ -24,7 +24,7 @@ from failover_cli.engine.desired import DesiredInputs
 from failover_cli.errors import AwsError
 from failover_cli.net.http import HttpAnswer, HttpClient
 from failover_cli.ops.status import gather
-from failover_cli.resources import api, function, health_check, role
+from failover_cli.resources import alias, api, function, health_check, role
 from tests.engine_helpers import context, make_config
 
 SECRET = "s3cret-health-checker-id-0123456789abcdef"
@@ -68,11 +68,12 @@ def _build(inputs: DesiredInputs) -> None:
     handlers = {
         "role": role.HANDLER,
         "function": function.HANDLER,
+        "alias": alias.HANDLER,
         "api": api.HANDLER,
         "health_check": health_check.HANDLER,
     }
     with context() as (ctx, _):
-        for module in (role, function, api, health_check):
+        for module in (role, function, alias, api, health_check):
             for spec in module.desired(inputs):
                 handlers[spec.kind].create(ctx, spec)
 

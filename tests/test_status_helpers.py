@@ -61,6 +61,12 @@ def set_force_fail(endpoint: str, region: str, name: str, value: bool) -> None:
     lam.get_waiter("function_updated_v2").wait(
         FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
     )
+    # The API serves the `live` alias: the edit serves once published and aliased.
+    version = lam.publish_version(FunctionName=name)["Version"]
+    lam.get_waiter("published_version_active").wait(
+        FunctionName=name, Qualifier=version, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    lam.update_alias(FunctionName=name, Name="live", FunctionVersion=version)
 
 
 def secret_of(endpoint: str, region: str, name: str) -> str:
