@@ -34,7 +34,10 @@ from failover_cli.engine.registry import handler_for, kinds, teardown_specs
 # Deleted in this order in a region leaving the config: out of DNS first, then its health
 # check (the alarm goes with it), then the rest; the replica last, so that an interrupted
 # removal still shows the region in the table's Replicas and the next run finds it.
-UNROUTED_FIRST = ("record", "alarm", "health_check")
+# The switch's checks count as health checks here: a CALCULATED check must go before its
+# children (they wait for it by dependency), so it must not also wait for them (a cycle
+# that left every delete of a leaving region held back).
+UNROUTED_FIRST = ("record", "alarm", "region_check", "switch_reader", "health_check")
 LAST = "replica"
 
 
