@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from failover_cli.aws.retry import Clock, wait_until
+from failover_cli.aws.errors import error_code
+from failover_cli.aws.retry import Backoff, Clock, retry, wait_until
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
 
@@ -60,9 +61,20 @@ def publish(
         request["RevisionId"] = latest["RevisionId"]  # refused if $LATEST changed since
     if code_sha256:
         request["CodeSha256"] = code_sha256  # never publish code other than the release's
-    version: str = lam.publish_version(**request)["Version"]
+    # Lambda may still refuse for a moment after the read saw the update finish (its
+    # state is eventually consistent): retry that refusal alone, within a bound.
+    version: str = retry(
+        lambda: lam.publish_version(**request)["Version"],
+        retryable=_update_in_progress,
+        backoff=Backoff(first=0.5, cap=5.0, budget=60.0),
+        clock=clock,
+    )
     _settled(ctx, region, version, clock)
     return version
+
+
+def _update_in_progress(error: Exception) -> bool:
+    return error_code(error) == "ResourceConflictException" and "in progress" in str(error)
 
 
 def point(
