@@ -3,11 +3,13 @@ alarm), then the rest; the replica last, so an interrupted removal is still foun
 
 from __future__ import annotations
 
+import pytest
+
 from failover_cli.engine.guard import losses
 from failover_cli.engine.leftovers import _in_region_order
 from failover_cli.engine.leftovers import looks_like_region as _looks_like_region
 from failover_cli.engine.model import Action, Change, Observed, Spec
-from failover_cli.engine.runner import _delete_waits
+from failover_cli.engine.runner import ApplyReport, _delete_waits, _run_deletes
 from tests.engine_helpers import context, make_config
 
 EU = "eu-west-1"
@@ -50,3 +52,17 @@ def test_what_each_deletion_loses() -> None:
 def test_only_region_names_count_as_regions() -> None:
     assert _looks_like_region("eu-west-1") and _looks_like_region("us-gov-west-1")
     assert not _looks_like_region("us-east") and not _looks_like_region("1-2-3")
+
+
+def test_deletes_that_wait_on_each_other_never_end_in_success() -> None:
+    """A cycle among deletes ran nothing and still let `up`/`down` exit 0 (a calculated
+    check once waited on its own children): it must fail loudly instead."""
+    config = make_config(regions=("us-east-1", "us-west-2", EU))
+    check = _change("health_check", EU, f"hello-{EU}", (f"region_check:{EU}:c",))
+    calculated = _change("region_check", EU, "c", (f"health_check:{EU}:hello-{EU}",))
+    with context(config) as (ctx, recorder):
+        for change in (check, calculated):
+            change.context = ctx
+        with pytest.raises(RuntimeError, match="dependency cycle"):
+            _run_deletes(ctx, [check, calculated], lambda *_: None, ApplyReport())
+    assert recorder.calls == []

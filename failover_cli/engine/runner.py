@@ -205,6 +205,8 @@ def _run_deletes(
                     raise error
     if failed:
         raise _teardown_error(changes, failed, held_back=list(pending.values()))
+    if pending:  # nothing failed, yet deletes wait on each other: never report success
+        raise RuntimeError(f"dependency cycle among deletes {sorted(pending)}")
 
 
 def _teardown_rank(change: Change) -> int:
