@@ -106,20 +106,43 @@ def test_boto3_is_unaffected(sandbox_env: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("origin", "own"),
+    ("origin", "host", "own"),
     [
-        ("http://127.0.0.1:4566", True),
-        ("http://localhost:4566", True),
-        ("http://page.localhost:4566", True),
-        ("http://127.0.0.1:4567", False),  # another local service is another origin
-        ("https://127.0.0.1:4566", False),
-        ("http://127.0.0.1", False),
-        ("null", False),  # sandboxed iframes and file:// pages
-        ("http://127.0.0.1:4566.evil.example", False),
-        ("http://evil.example:4566", False),
-        ("http://127.0.0.1:99999", False),
+        ("http://127.0.0.1:4566", "127.0.0.1", True),  # the watch page
+        ("http://localhost:4566", "localhost", True),
+        ("http://page.localhost:4566", "page.localhost", True),  # a function's page, its API
+        ("http://page.localhost:4566", "127.0.0.1", False),  # ... driving the sandbox
+        ("http://page.localhost:4566", "other.localhost", False),  # ... or another page
+        ("http://localhost:4566", "127.0.0.1", False),
+        ("http://127.0.0.1:4567", "127.0.0.1", False),  # another local service
+        ("https://127.0.0.1:4566", "127.0.0.1", False),
+        ("http://127.0.0.1", "127.0.0.1", False),
+        ("null", "127.0.0.1", False),  # sandboxed iframes and file:// pages
+        ("http://127.0.0.1:4566.evil.example", "127.0.0.1", False),
+        ("http://evil.example:4566", "127.0.0.1", False),
+        ("http://127.0.0.1:99999", "127.0.0.1", False),
     ],
 )
-def test_what_counts_as_the_sandboxs_own_origin(origin: str, own: bool) -> None:
+def test_what_counts_as_the_sandboxs_own_origin(origin: str, host: str, own: bool) -> None:
     guard = HostGuard(4566, lambda _account, _name: False)
-    assert guard.own_origin(origin) is own
+    assert guard.own_origin(origin, host) is own
+
+
+def test_a_functions_page_cannot_set_an_outage(sandbox_endpoint: str) -> None:
+    """A page served for a function (an execute-api host on *.localhost) posting to the
+    sandbox's own /_sandbox/outage is a cross-origin request: refused, nothing set."""
+    port = urlsplit(sandbox_endpoint).port
+    page = f"http://a1b2c3d4e5.execute-api.us-east-1.localhost:{port}"
+    where = urlsplit(sandbox_endpoint)
+    connection = http.client.HTTPConnection(where.hostname or "", where.port, timeout=30)
+    try:
+        body = json.dumps({"region": "us-east-1", "mode": "hang"})
+        headers = {"Host": _own(sandbox_endpoint), "Origin": page, "Content-Type": "text/plain"}
+        connection.request("POST", "/_sandbox/outage", body=body, headers=headers)
+        answer = connection.getresponse()
+        assert answer.status == 403, answer.read()
+        answer.read()
+    finally:
+        connection.close()
+    now = _send(sandbox_endpoint, "GET", "/_sandbox/outage", {"Host": _own(sandbox_endpoint)})
+    assert json.loads(now.body)["outages"] == []

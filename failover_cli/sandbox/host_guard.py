@@ -12,9 +12,13 @@ drive it. A page on `evil.example` has two ways in:
   sandbox's hosted zones (a custom domain it serves). An attacker cannot make
   their own name look like any of these.
 - Cross-origin requests (`fetch("http://127.0.0.1:4566/...")` from the page):
-  browsers add `Origin`. Any Origin but the sandbox's own (`http://` a
-  loopback name on its port) is refused, and moto's blanket CORS allowance is
-  switched off (server.py), so no answer lets a page read it either.
+  browsers add `Origin`. Only a same-origin request passes: an Origin exactly
+  the request's own (`http://`, its Host, the sandbox's port), so the watch
+  page drives the sandbox and a function's page (`*.localhost`, a custom
+  domain) calls its own API, but a function's page can never reach the
+  sandbox's own host (`/_sandbox/outage`) nor another page's. moto's blanket
+  CORS allowance is switched off (server.py), so no answer lets a page read it
+  either.
 
 Signed or not, a refused request never reaches moto or a feature.
 """
@@ -60,12 +64,16 @@ class HostGuard(Interceptor):
                 "*.localhost or an AWS host name"
             )
         origin = request.headers.get("origin")
-        if origin is not None and not self.own_origin(origin):
-            return f"Origin {origin!r} is not this sandbox's own; cross-origin requests are refused"
+        if origin is not None and not self.own_origin(origin, host):
+            return (
+                f"Origin {origin!r} is not the origin of {host!r}; cross-origin requests "
+                "are refused"
+            )
         return None
 
-    def own_origin(self, origin: str) -> bool:
-        """`http://<loopback name>:<this port>`: the watch page's own origin."""
+    def own_origin(self, origin: str, host: str) -> bool:
+        """`http://<host>:<this port>`: the origin of the page the request's Host serves
+        (the watch page's for the sandbox's own host), and nothing wider."""
         try:
             parts = urlsplit(origin)
             port = parts.port
@@ -73,7 +81,7 @@ class HostGuard(Interceptor):
             return False
         return (
             parts.scheme == "http"
-            and is_loopback((parts.hostname or "").lower())
+            and (parts.hostname or "").lower().rstrip(".") == host.lower()
             and port == self.port
             and parts.path in ("", "/")
         )
