@@ -3,15 +3,17 @@
 The running cost of this design is mostly what the health checks generate:
 Route 53 checkers call `/health` in every stack region several times a second,
 and each call is an API Gateway request, a Lambda invocation and a few log
-lines, whether anyone uses the application or not. Items are itemised with
-the share the AWS free tier covers, counted as if the stack were alone in the
-account (the free tier is per account, and some of it only for 12 months).
+lines, whether anyone uses the application or not. Items are itemised
+at list prices. AWS's 12-month free tier does not exist for accounts opened on or after
+2025-07-15 (they get credits instead: AWS Free Tier page, https://aws.amazon.com/free/),
+so no allowance is counted unless asked for (`plan --free-tier`: the old allowances, as
+if the stack were alone in the account).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from failover_cli.config.schema import Config
@@ -21,9 +23,12 @@ from failover_cli.config.schema import Config
 PRICES: dict[str, Any] = {
     "taken": "2025-01-15",
     "region": "us-east-1",
-    # Route 53, per health check per month, endpoints running on AWS (non-AWS: 0.75 / 2.00)
-    "health_check": 0.50,
-    "health_check_feature": 1.00,  # each of HTTPS, string matching, fast interval, latency
+    # Route 53, per health check per month. Its pricing page (https://aws.amazon.com/route53/
+    # pricing/) bills 0.50 / 1.00 per feature for "AWS endpoints" and 0.75 / 2.00 otherwise,
+    # and does not say that an API Gateway execute-api host name counts as an AWS endpoint:
+    # the higher rate is shown.
+    "health_check": 0.75,
+    "health_check_feature": 2.00,  # each of HTTPS, string matching, fast interval, latency
     "apigateway_rest_per_million": 3.50,  # REST API requests, first 333 million
     "lambda_requests_per_million": 0.20,
     "lambda_gb_second": {"arm64": 0.0000133334, "x86_64": 0.0000166667},
@@ -99,6 +104,7 @@ class CostEstimate:
     excluded: tuple[str, ...]
     prices_taken: str = PRICES["taken"]
     caps: tuple[str, ...] = ()  # what bounds the traffic nobody estimated (api.throttle, ...)
+    free_tier: bool = False  # the old free tier's allowances counted (asked for)
 
     @property
     def monthly_usd(self) -> float:
@@ -119,6 +125,7 @@ class CostEstimate:
             "prices_region": PRICES["region"],
             "lines": [line.to_json() for line in self.lines],
             "monthly_usd": round(self.monthly_usd, 2),
+            "free_tier_counted": self.free_tier,
             "free_tier_usd": round(self.free_usd, 2),
             "net_usd": round(self.net_usd, 2),
             "assumptions": list(self.assumptions),
@@ -134,7 +141,9 @@ def checker_requests(config: Config) -> float:
     return checkers * MONTH_SECONDS / hc.interval_s
 
 
-def estimate(config: Config, *, measure_latency: bool = False) -> CostEstimate:
+def estimate(
+    config: Config, *, measure_latency: bool = False, free_tier: bool = False
+) -> CostEstimate:
     """The itemised monthly estimate (the stack never turns latency measurement on)."""
     free = PRICES["free"]
     regions = len(config.regions)
@@ -178,7 +187,12 @@ def estimate(config: Config, *, measure_latency: bool = False) -> CostEstimate:
         )  # fmt: skip
     if config.access is not None and config.access.auto_refresh:
         lines += _refresher_lines(config)
-    return CostEstimate(tuple(lines), _assumptions(config), _EXCLUDED, caps=_caps(config))
+    if not free_tier:  # accounts opened on or after 2025-07-15 have none of it
+        lines = [replace(line, free_units=0, free_tier="") for line in lines]
+    assumptions = _assumptions(config, free_tier)
+    return CostEstimate(
+        tuple(lines), assumptions, _EXCLUDED, caps=_caps(config), free_tier=free_tier
+    )
 
 
 # access.auto_refresh: AWS announces range changes on AmazonIpSpaceChanged a few times a
@@ -265,7 +279,7 @@ def _dynamodb_lines(config: Config, deep_pings: float) -> list[CostLine]:
     ]  # fmt: skip
 
 
-def _assumptions(config: Config) -> tuple[str, ...]:
+def _assumptions(config: Config, free_tier: bool) -> tuple[str, ...]:
     hc = config.health_check
     return (
         f"prices: {PRICES['region']} list prices taken {PRICES['taken']}",
@@ -275,8 +289,13 @@ def _assumptions(config: Config) -> tuple[str, ...]:
         f"billed Lambda duration {SHALLOW_PING_MS} ms per shallow ping, {DEEP_PING_MS} ms per "
         f"deep ping ({config.function.deep_ping_percent}% deep)",
         f"{LOG_BYTES_PER_INVOCATION} bytes of logs per invocation",
-        "health checks billed as AWS endpoints; no free health checks counted",
-        "free tier counted as if the stack were alone in the account",
+        "health checks billed at Route 53's non-AWS-endpoint rate (its pricing page does not "
+        "say an execute-api host name gets the AWS-endpoint rate); no free health checks",
+        "the old 12-month free tier counted as if the stack were alone in the account "
+        "(accounts opened before 2025-07-15)"
+        if free_tier
+        else "no free tier counted (accounts opened on or after 2025-07-15 have credits "
+        "instead; --free-tier counts the old allowances)",
         *(
             ["deep-ping reads fit in the provisioned read capacity (auto scaling floor or more)"]
             if config.table.billing == "provisioned"

@@ -11,14 +11,23 @@ import pytest
 from failover_cli.config.schema import (
     AlarmsConfig,
     Autoscaling,
+    Config,
     FunctionConfig,
     HealthCheckConfig,
     TableConfig,
 )
-from failover_cli.cost import CHECKERS_PER_REGION, PRICES, CostEstimate, estimate
+from failover_cli.cost import CHECKERS_PER_REGION, PRICES, CostEstimate
+from failover_cli.cost import estimate as list_prices
 from tests.engine_helpers import make_config
 
 MONTH = 2_592_000  # seconds in 30 days
+
+
+def estimate(config: Config, *, measure_latency: bool = False) -> CostEstimate:
+    """With the old free tier (`plan --free-tier`), whose arithmetic these tests check."""
+    return list_prices(config, measure_latency=measure_latency, free_tier=True)
+
+
 FREE = PRICES["free"]
 
 
@@ -62,11 +71,11 @@ def test_health_check_features_follow_the_interval() -> None:
         "Health check string matching",
         "Health check fast interval",
     ]
-    assert sum(x.monthly_usd for x in route53) == pytest.approx(2 * 0.50 + 3 * 2 * 1.00)
+    assert sum(x.monthly_usd for x in route53) == pytest.approx(2 * 0.75 + 3 * 2 * 2.00)
     assert not any("fast interval" in x.item for x in slow.lines)
     assert _line(slow, "API Gateway")[0] == pytest.approx(2 * 3 * 2 * MONTH / 30)
     latency = estimate(make_config(), measure_latency=True)
-    assert _line(latency, "Health check latency") == (2, 2.00, 0)
+    assert _line(latency, "Health check latency") == (2, 4.00, 0)
 
 
 def test_switch_readers_and_calculated_checks_are_counted() -> None:
@@ -126,8 +135,12 @@ def test_free_tier_is_capped_at_the_usage_and_totals_add_up() -> None:
     assert cost.monthly_usd == pytest.approx(sum(x.monthly_usd for x in cost.lines))
     assert cost.net_usd == pytest.approx(cost.monthly_usd - cost.free_usd)
     # What is left to pay with the free tier: health checks, and traffic above 1M requests.
-    # ... and the switch: 2 readers (basic, HTTPS, string matching) and 2 calculated checks.
-    expected_net = 7.00 + 2 * 2.50 + 2 * 0.50 + (3_110_400 - 1e6) / 1e6 * (3.50 + 0.20)
+    # ... and the switch: 2 readers (basic, HTTPS, string matching) and 2 calculated checks,
+    # at Route 53's non-AWS-endpoint rate (0.75, 2.00 a feature).
+    expected_net = (
+        2 * 0.75 + 3 * 2 * 2.00 + 2 * (0.75 + 2 * 2.00) + 2 * 0.75
+        + (3_110_400 - 1e6) / 1e6 * (3.50 + 0.20)
+    )  # fmt: skip
     assert cost.net_usd == pytest.approx(expected_net)
     assert not any("SNS" in x.item for x in estimate(make_config()).lines)
 
@@ -146,3 +159,16 @@ def test_json_carries_the_lines_totals_and_the_price_date() -> None:
     )
     assert data["net_usd"] == pytest.approx(sum(x["net_usd"] for x in data["lines"]), abs=0.01)
     assert FREE["apigateway_requests"] == 1_000_000
+
+
+def test_by_default_no_free_tier_is_counted_and_checks_cost_the_non_aws_rate() -> None:
+    """Accounts opened on or after 2025-07-15 have no 12-month free tier; Route 53 does
+    not say an execute-api host gets its AWS-endpoint rate."""
+    cost = list_prices(make_config())
+    assert cost.free_usd == 0 and cost.net_usd == cost.monthly_usd
+    assert not any(line.free_tier for line in cost.lines)
+    assert any("no free tier counted" in a for a in cost.assumptions)
+    (checks,) = [x for x in cost.lines if x.item == "Route 53 health checks"]
+    assert checks.monthly_usd == pytest.approx(2 * 0.75)
+    assert cost.to_json()["free_tier_counted"] is False
+    assert list_prices(make_config(), free_tier=True).free_usd > 0

@@ -57,7 +57,7 @@ def test_plan_goes_to_stdout_and_ends_with_its_summary_and_the_estimate(config: 
     )
     assert last.startswith("Plan: ") and " to create" in last
     assert last.endswith(cost_sentence(expected, details_shown=False)), last
-    assert "USD after the free tier" in last and "--cost-details" in last
+    assert "USD at list prices, no free tier counted" in last and "--cost-details" in last
     assert "Estimated monthly cost" not in text  # the itemised table only when asked
     assert SECRET_VARIABLE not in text + run.stderr
 

@@ -49,7 +49,8 @@ def test_plan_to_a_file_and_its_last_line_through_a_pipe(sandbox_env: str, tmp_p
 
     last = _shell(f"{FAILOVER} plan 2>/dev/null | tail -1", tmp_path)
     assert last.stdout.startswith("Plan: ") and " to create." in last.stdout, last.stdout
-    assert "Monthly estimate: " in last.stdout and " USD after the free tier" in last.stdout
+    assert "Monthly estimate: " in last.stdout
+    assert " USD at list prices, no free tier counted" in last.stdout
 
     detailed = _shell(f"{FAILOVER} plan --detailed-exitcode > /dev/null", tmp_path)
     assert detailed.returncode == 3, detailed.stderr

@@ -35,9 +35,14 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Itemise the monthly estimate: usage, list price, free tier and assumptions.",
 )
+@click.option(
+    "--free-tier",
+    is_flag=True,
+    help="Count AWS's old 12-month free tier (accounts opened before 2025-07-15).",
+)
 @json_option
 @pass_state
-def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> None:
+def command(state: AppState, detailed_exitcode: bool, cost_details: bool, free_tier: bool) -> None:
     """Show what `up` would create, change or delete (read-only), and the monthly cost.
 
     The plan goes to stdout and ends with its summary line and the monthly estimate;
@@ -68,7 +73,7 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> Non
 
     ctx, _, _ = open_context(state, OBSERVE)
     plan = plan_for_up(ctx)
-    cost = estimate(ctx.config)
+    cost = estimate(ctx.config, free_tier=free_tier)
     code = code_report(plan)
     release = describe_waves(ctx.config, plan)  # which regions a release reaches, in order
     if state.json:
@@ -100,6 +105,11 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool) -> Non
 def cost_sentence(cost: CostEstimate, *, details_shown: bool) -> str:
     """The estimate in one sentence, for the plan's last line."""
     more = "" if details_shown else " (--cost-details for the items and assumptions)"
+    if not cost.free_tier:
+        return (
+            f"Monthly estimate: {_usd(cost.monthly_usd)} USD at list prices, no free tier "
+            f"counted (--free-tier for an account opened before 2025-07-15){more}."
+        )
     return (
         f"Monthly estimate: {_usd(cost.net_usd)} USD after the free tier, "
         f"{_usd(cost.monthly_usd)} USD at list prices{more}."
