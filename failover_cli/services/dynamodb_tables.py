@@ -174,10 +174,12 @@ def wait_table_gone(ctx: Context, region: str, name: str) -> None:
 
 
 def when_not_busy(ctx: Context, region: str, what: str, call: Callable[[], T]) -> T:
-    """Run a control-plane call, retrying while the table is busy with another change."""
+    """Run a control-plane call, retrying while the table is busy with another change, or
+    while DynamoDB still replicates writes a replica's deletion waits for (bounded)."""
     return retry(
         call,
-        retryable=lambda error: error_code(error) == "ResourceInUseException",
+        retryable=lambda error: error_code(error) == "ResourceInUseException"
+        or is_replicating_error(error),
         backoff=Backoff(first=5.0, cap=30.0, budget=BUSY_BUDGET),
         clock=ctx.clock,
         on_retry=lambda _e, pause: ctx.progress(
@@ -190,8 +192,21 @@ def is_source_region_error(error: Exception) -> bool:
     return error_code(error) == "ValidationException" and "acted as a source region" in str(error)
 
 
-def is_protected_error(error: Exception) -> bool:
-    text = str(error)
+def is_replicating_error(error: Exception) -> bool:
+    """DynamoDB's "the last active replica ... cannot be deleted until all writes are
+    replicated": a passing state of a global table, like ResourceInUseException."""
+    text = str(error).lower()
     return error_code(error) == "ValidationException" and (
-        "DeletionProtection" in text or "protected against deletion" in text
+        "until all writes are replicated" in text or "last active replica" in text
+    )
+
+
+def is_protected_error(error: Exception) -> bool:
+    """AWS's wordings: "Resource cannot be deleted as it is currently protected against
+    deletion", "... deletion protection enabled", the DeletionProtectionEnabled field."""
+    text = str(error).lower()
+    return error_code(error) == "ValidationException" and (
+        "deletionprotection" in text
+        or "protected against deletion" in text
+        or "deletion protection" in text
     )
