@@ -221,7 +221,7 @@ FLAG = Group(
 # force-fail --via health-check: the health check's own override, recorded in a tag.
 CHECK_OVERRIDE = Group(
     "check-override",
-    _calls("route53", "UpdateHealthCheck", "ChangeTagsForResource"),
+    _calls("route53", "UpdateHealthCheck", "ChangeTagsForResource", "GetHealthCheck"),
 )
 ROTATE = Group(
     "rotate",

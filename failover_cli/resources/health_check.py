@@ -56,6 +56,7 @@ from failover_cli.services.health_checks import (
     owner_region,
     pick,
     reference_prefix,
+    update_versioned,
 )
 
 PORT = 443
@@ -213,9 +214,10 @@ class HealthCheckHandler(Handler):
             return
         r53 = ctx.client("route53", ROUTE53_REGION)
         if changed - {"tags", "extra_checks"}:
-            r53.update_health_check(
-                HealthCheckId=current,
-                HealthCheckVersion=observed.raw["version"],
+            update_versioned(
+                r53,
+                current,
+                observed.raw["version"],
                 **_settings(ctx, spec, creating=False, search=observed.raw.get("override")),
             )
         if "tags" in changed:

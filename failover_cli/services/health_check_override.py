@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from failover_cli.services.health_checks import update_versioned
+
 MARKER = "failover-force-fail:"  # no answer of the function contains it (a JSON body)
 MAX_SEARCH = 255  # Route 53's limit on SearchString
 TAG = "failover:override"
@@ -85,12 +87,10 @@ def set_override(
     if is_overridden(current) == wanted:
         return OverrideChange(region, check_id, wanted, False)
     search = overridden(current) if wanted else original_of(current, config_search)
-    update: dict[str, Any] = {"HealthCheckId": check_id, "SearchString": search}
-    if check.get("HealthCheckVersion") is not None:
-        update["HealthCheckVersion"] = check["HealthCheckVersion"]
+    update: dict[str, Any] = {"SearchString": search}
     if cfg.get("Regions"):
         update["Regions"] = list(cfg["Regions"])
-    r53.update_health_check(**update)
+    update_versioned(r53, check_id, check.get("HealthCheckVersion"), **update)
     if wanted:
         when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         tags = [{"Key": TAG, "Value": f"force-fail {when}"}]

@@ -135,3 +135,21 @@ def _all_checks(ctx: Context, fresh: bool) -> list[Tagged]:
         return [(c, tags.get(c["Id"], {})) for c in checks]
 
     return read() if fresh else ctx.memo(_LIST_KEY, read)
+
+
+def update_versioned(r53: Any, check_id: str, version: int | None, **settings: Any) -> None:
+    """UpdateHealthCheck guarded by HealthCheckVersion; on HealthCheckVersionMismatch (a
+    concurrent edit, or Route 53 still counting an earlier one) the check's version is
+    read again and the update sent once more (Route 53 API Reference, UpdateHealthCheck)."""
+    from failover_cli.aws.errors import error_code
+
+    guard = {"HealthCheckVersion": version} if version is not None else {}
+    try:
+        r53.update_health_check(HealthCheckId=check_id, **guard, **settings)
+    except Exception as error:
+        if error_code(error) != "HealthCheckVersionMismatch":
+            raise
+        check = r53.get_health_check(HealthCheckId=check_id)["HealthCheck"]
+        again = check.get("HealthCheckVersion")
+        guard = {"HealthCheckVersion": again} if again is not None else {}
+        r53.update_health_check(HealthCheckId=check_id, **guard, **settings)
