@@ -242,3 +242,38 @@ def test_auto_scaling_alarms_are_granted_in_every_table_region(
             if scoped:
                 other = alarm.replace("shop.Hello", "orders")
                 assert not policy.allows("cloudwatch:DeleteAlarms", other)
+
+
+def test_stack_scoped_records_and_certificates_are_the_stacks_own(
+    config: Path, tmp_path: Path
+) -> None:
+    """Route 53 writes only the domain's names (and its validation records'); ACM deletes
+    only certificates tagged with the stack."""
+    policy = Policy.parse(json.dumps(generated_policy(config, "--stack-scoped")))
+    zone = "arn:aws:route53:::hostedzone/Z123"
+    key = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+
+    def change(*names: str, actions: tuple[str, ...] = ("UPSERT",)) -> bool:
+        context = {key: names, "route53:ChangeResourceRecordSetsActions": actions}
+        return policy.allows("route53:ChangeResourceRecordSets", zone, context)
+
+    assert change("app.example.com", "_0a1b.app.example.com")
+    assert not change("example.com")  # the zone's apex: someone else's
+    assert not change("app.example.com", "mail.example.com")  # one foreign name in the batch
+    assert not change("www.app.example.com")
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/1234"
+    assert policy.allows(
+        "acm:DeleteCertificate", certificate, {"aws:ResourceTag/failover:stack": "shop"}
+    )
+    assert not policy.allows(
+        "acm:DeleteCertificate", certificate, {"aws:ResourceTag/failover:stack": "payroll"}
+    )
+    assert not policy.allows("acm:DeleteCertificate", certificate, {})
+    # Without a domain, a former domain's records may only be deleted.
+    plain = Policy.parse(
+        json.dumps(generated_policy(write_config(tmp_path, "plain"), "--stack-scoped"))
+    )
+    deleting = {key: ("old.example.com",), "route53:ChangeResourceRecordSetsActions": ("DELETE",)}
+    assert plain.allows("route53:ChangeResourceRecordSets", zone, deleting)
+    creating = {**deleting, "route53:ChangeResourceRecordSetsActions": ("DELETE", "CREATE")}
+    assert not plain.allows("route53:ChangeResourceRecordSets", zone, creating)

@@ -163,3 +163,27 @@ def test_auto_scaling_a_table_checks_the_callers_own_table_and_alarm_permissions
             (need,) = [n for n in found if n.action == f"cloudwatch:{action}"]
             assert need.resource and need.resource.startswith(alarm), need
             assert ("aws:RequestedRegion", WEST) in need.context
+
+
+def test_record_changes_carry_route53s_normalized_names_types_and_actions() -> None:
+    def change(action: str, name: str, rtype: str) -> str:
+        record = f"<ResourceRecordSet><Name>{name}</Name><Type>{rtype}</Type></ResourceRecordSet>"
+        return f"<Change><Action>{action}</Action>{record}</Change>"
+
+    changes = change("UPSERT", "App.Example.COM.", "A") + change(
+        "DELETE", "\\052.example.com", "CNAME"
+    )
+    xmlns = "https://route53.amazonaws.com/doc/2013-04-01/"
+    body = (
+        f'<ChangeResourceRecordSetsRequest xmlns="{xmlns}"><ChangeBatch>'
+        f"<Changes>{changes}</Changes></ChangeBatch></ChangeResourceRecordSetsRequest>"
+    )
+    signed = request("route53")
+    path = "/2013-04-01/hostedzone/Z1/rrset/"
+    found = needs(AwsRequest("POST", signed.host, path, "", signed.headers, body.encode(), {}))
+    assert actions(found) == ["route53:ChangeResourceRecordSets"]
+    context = dict(found[0].context)
+    prefix = "route53:ChangeResourceRecordSets"
+    assert context[f"{prefix}NormalizedRecordNames"] == ("app.example.com", "*.example.com")
+    assert context[f"{prefix}RecordTypes"] == ("A", "CNAME")
+    assert context[f"{prefix}Actions"] == ("UPSERT", "DELETE")

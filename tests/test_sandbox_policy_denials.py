@@ -226,3 +226,47 @@ def test_the_operator_policy_cannot_write_into_a_role_not_named_for_the_stack(
     assert not admin("iam", endpoint).list_role_policies(RoleName="admin")["PolicyNames"]
     # the stack's own role stays writable: `up` needs it
     operator.put_role_policy(RoleName=f"{name}-function", PolicyName="p", PolicyDocument=everything)
+
+
+def test_stack_scoped_cannot_touch_another_names_records_or_certificates(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    name = f"e{uuid.uuid4().hex[:8]}"
+    zone = f"{name}.test"
+    config = write_config(tmp_path, name, f"domain: {{name: app.{zone}, hosted_zone: {zone}}}\n")
+    policy = write(tmp_path, generated_policy(config, "--stack-scoped"))
+    endpoint = use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
+    zone_id = admin("route53", endpoint).create_hosted_zone(Name=zone, CallerReference=name)[
+        "HostedZone"
+    ]["Id"]
+    operator = boto3.client("route53", EAST, endpoint_url=endpoint)
+
+    def upsert(record: str) -> None:
+        change = {
+            "Action": "UPSERT",
+            "ResourceRecordSet": {
+                "Name": record,
+                "Type": "TXT",
+                "TTL": 60,
+                "ResourceRecords": [{"Value": '"x"'}],
+            },
+        }
+        operator.change_resource_record_sets(
+            HostedZoneId=zone_id, ChangeBatch={"Changes": [change]}
+        )
+
+    upsert(f"_0a1b.app.{zone}")  # the certificate's validation record: the stack's
+    for foreign in (zone, f"mail.{zone}", f"www.app.{zone}"):
+        with pytest.raises(ClientError) as raised:
+            upsert(foreign)
+        assert raised.value.response["Error"]["Code"] == "AccessDenied", foreign
+    acm = admin("acm", endpoint)
+    theirs = acm.request_certificate(
+        DomainName=f"other.{zone}",
+        ValidationMethod="DNS",
+        Tags=[{"Key": "failover:stack", "Value": "payroll"}],
+    )["CertificateArn"]
+    with pytest.raises(ClientError) as raised:
+        boto3.client("acm", EAST, endpoint_url=endpoint).delete_certificate(CertificateArn=theirs)
+    assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert acm.describe_certificate(CertificateArn=theirs)["Certificate"]

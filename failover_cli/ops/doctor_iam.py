@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from failover_cli.config.schema import STACK_TAG
 from failover_cli.engine.context import Context
 from failover_cli.ops.doctor_boundary import boundary_finding
 from failover_cli.ops.doctor_checks import Check, Verdict
@@ -82,13 +83,19 @@ class IamChecks:
         return str(role["Role"]["Arn"])
 
     def _simulation_context(self) -> list[dict[str, Any]]:
-        """The policy's conditions met as the tool's calls meet them: with a boundary,
-        roles are created and written with it."""
-        boundary = self.ctx.config.iam.permissions_boundary
-        if not boundary:
-            return SIMULATION_CONTEXT
-        key = {"ContextKeyName": "iam:PermissionsBoundary", "ContextKeyType": "string"}
-        return [*SIMULATION_CONTEXT, {**key, "ContextKeyValues": [boundary]}]
+        """The policy's conditions met as the tool's calls meet them: the stack's own
+        certificates carry its tag; with a boundary, roles are created and written with it."""
+        config = self.ctx.config
+        wanted = {f"aws:ResourceTag/{STACK_TAG}": config.stack}
+        if config.iam.permissions_boundary:
+            wanted["iam:PermissionsBoundary"] = config.iam.permissions_boundary
+        return [
+            *SIMULATION_CONTEXT,
+            *(
+                {"ContextKeyName": k, "ContextKeyValues": [v], "ContextKeyType": "string"}
+                for k, v in wanted.items()
+            ),
+        ]
 
     def _refused(self, principal: str, actions: list[str], resource: str) -> list[str]:
         iam = self.ctx.client("iam", "us-east-1")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from failover_cli.config.schema import Config
+from failover_cli.config.schema import STACK_TAG, Config
 from failover_cli.permissions.calls import (
     COMMANDS,
     FREE,
@@ -71,6 +71,9 @@ _BOUNDED = {
     "iam:AttachRolePolicy",
     "iam:PutRolePermissionsBoundary",
 }
+# Narrowed by a condition in the stack-scoped form (see _conditioned).
+_CONDITIONED = {"route53:ChangeResourceRecordSets", "acm:DeleteCertificate"}
+_RECORDS = "route53:ChangeResourceRecordSets"
 _SCALING_ALARM_ACTIONS = {"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}
 _SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
 
@@ -108,6 +111,8 @@ def operator_policy(
     rest = [a for a in plain if not _is_role_action(a)]
     statements: list[dict[str, Any]] = []
     if stack_scoped:
+        statements += _conditioned(config, [a for a in rest if a in _CONDITIONED])
+        rest = [a for a in rest if a not in _CONDITIONED]
         by_resources: dict[tuple[str, ...], list[str]] = {}
         for action in rest:
             by_resources.setdefault(_scope(action, config), []).append(action)
@@ -151,6 +156,46 @@ def operator_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _conditioned(config: Config, actions: list[str]) -> list[dict[str, Any]]:
+    """Stack-scoped actions whose resource is an id AWS picks, narrowed by a condition:
+    the record names of the domain and its certificate's validation records
+    (`_<token>.<domain>`; Route 53 Developer Guide, "Using IAM policy conditions for
+    fine-grained access control"), and certificates tagged with the stack (ACM's
+    aws:ResourceTag). Without a domain, records may only be deleted: a domain the config
+    no longer names is cleaned up, none is created."""
+    found: list[dict[str, Any]] = []
+    if "route53:ChangeResourceRecordSets" in actions:
+        if config.domain is not None:
+            name = config.domain.name.rstrip(".").lower()
+            test = {
+                "ForAllValues:StringLike": {
+                    f"{_RECORDS}NormalizedRecordNames": [name, f"_*.{name}"]
+                }
+            }
+        else:
+            test = {"ForAllValues:StringEquals": {f"{_RECORDS}Actions": ["DELETE"]}}
+        found.append(
+            {
+                "Sid": "TheDomainsRecordsOnly",
+                "Effect": "Allow",
+                "Action": "route53:ChangeResourceRecordSets",
+                "Resource": "arn:aws:route53:::hostedzone/*",
+                "Condition": test,
+            }
+        )
+    if "acm:DeleteCertificate" in actions:
+        found.append(
+            {
+                "Sid": "TheStacksCertificatesOnly",
+                "Effect": "Allow",
+                "Action": "acm:DeleteCertificate",
+                "Resource": "arn:aws:acm:*:*:certificate/*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{STACK_TAG}": config.stack}},
+            }
+        )
+    return found
 
 
 def _role_statements(config: Config, actions: list[str]) -> list[dict[str, Any]]:

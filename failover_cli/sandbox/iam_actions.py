@@ -26,9 +26,10 @@ paths). Some calls need more, checked by AWS on the caller's behalf:
 
 Resource ARNs are derived for Lambda functions, DynamoDB tables, IAM roles and API
 Gateway paths; for other calls the resource is unknown (None) and policy `Resource`
-patterns are not narrowed by it. The only condition keys filled in are
-`aws:RequestedRegion`, `iam:PassedToService`, `iam:AWSServiceName` and, for writes to a
-role, `iam:PermissionsBoundary` (requested, or the role's own).
+patterns are not narrowed by it. The condition keys filled in are
+`aws:RequestedRegion`, `iam:PassedToService`, `iam:AWSServiceName` and those
+sandbox/iam_context.py reads (a role's boundary, Route 53's record changes, a
+certificate's tags).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from failover_cli.sandbox.iam_context import ContextPairs, extra_context
 from failover_cli.sandbox.requests import AwsRequest
 
 _REST_API_PATH = re.compile(r"^/restapis/[^/]+/?$")  # UpdateRestApi's path (PATCH)
@@ -88,18 +90,6 @@ _SCALING_WRITES = {
 _SCALING_TABLE_ACTIONS = ("DescribeTable", "UpdateTable")
 _SCALING_ALARM_ACTIONS = ("PutMetricAlarm", "DescribeAlarms", "DeleteAlarms")
 _UUID = "00000000-0000-4000-8000-000000000000"  # the id AWS appends to the alarm's name
-# iam:PermissionsBoundary: the boundary a role is created or set with, or for a write into
-# an existing role the boundary it carries (absent: no boundary). IAM User Guide,
-# "Permissions boundaries for IAM entities" (delegating responsibility), and the Service
-# Authorization Reference's IAM page (the key's actions).
-_BOUNDARY_REQUESTED = {"iam:CreateRole", "iam:PutRolePermissionsBoundary"}
-_BOUNDED_ROLE_ACTIONS = _BOUNDARY_REQUESTED | {
-    "iam:PutRolePolicy",
-    "iam:AttachRolePolicy",
-    "iam:DeleteRolePolicy",
-    "iam:DetachRolePolicy",
-    "iam:DeleteRolePermissionsBoundary",
-}
 _SERVICE_LINKED_ROLES = {
     REPLICATION_SERVICE: "AWSServiceRoleForDynamoDBReplication",
     SCALING_SERVICE: "AWSServiceRoleForApplicationAutoScaling_DynamoDBTable",
@@ -112,7 +102,7 @@ class Need:
 
     action: str
     resource: str | None
-    context: tuple[tuple[str, str], ...]
+    context: ContextPairs
     why: str = ""  # for implicit needs: what AWS needs it for
     once: bool = False  # a service-linked role: needed only until it exists
     refusal: str = ""  # the error code AWS answers when refused ("": AccessDenied's)
@@ -152,9 +142,7 @@ def needs(request: AwsRequest) -> list[Need]:
     if action in _FREE:
         return []
     params = _params(request, service, name)
-    own: tuple[tuple[str, str], ...] = here
-    if action in _BOUNDED_ROLE_ACTIONS:
-        own = (*here, *_boundary_context(action, params, account))
+    own = (*here, *extra_context(action, params, request.body or b"", account, region))
     found = [Need(action, _resource(service, params, region, account), own)]
     found += _implicit(action, params, region, account)
     return found
@@ -264,27 +252,6 @@ def _scaling_validation(resource_id: str, region: str, account: str) -> list[Nee
         *(Need(f"dynamodb:{a}", table, here, why, refusal=no) for a in _SCALING_TABLE_ACTIONS),
         *(Need(f"cloudwatch:{a}", alarm, here, why, refusal=no) for a in _SCALING_ALARM_ACTIONS),
     ]
-
-
-def _boundary_context(
-    action: str, params: dict[str, Any], account: str
-) -> tuple[tuple[str, str], ...]:
-    if action in _BOUNDARY_REQUESTED:
-        boundary = str(params.get("PermissionsBoundary") or "")
-    else:
-        boundary = _role_boundary(account, str(params.get("RoleName") or ""))
-    return (("iam:PermissionsBoundary", boundary),) if boundary else ()
-
-
-def _role_boundary(account: str, name: str) -> str:
-    """The boundary moto's IAM holds for the role ("" when none, or no such role)."""
-    from moto.iam.models import iam_backends
-
-    try:
-        role = iam_backends[account]["global"].get_role(name)
-    except Exception:  # no such role: the call itself answers NoSuchEntity
-        return ""
-    return str(role.permissions_boundary_arn or "")
 
 
 def _service_linked_role(service: str, account: str, region: str) -> Need:

@@ -1,0 +1,107 @@
+"""Condition keys a request carries beyond the region: read from its body or from the state.
+
+- `iam:PermissionsBoundary`: the boundary a role is created or set with, or, for a write
+  into an existing role, the boundary it carries (absent: none). IAM User Guide,
+  "Permissions boundaries for IAM entities" (delegating responsibility), and the
+  Service Authorization Reference's IAM page (the actions taking the key).
+- `route53:ChangeResourceRecordSetsNormalizedRecordNames`, `…RecordTypes` and
+  `…Actions`: multivalued, one value per change of the batch; names in lower case,
+  without the final dot, escapes such as `\\052` decoded. Route 53 Developer Guide,
+  "Using IAM policy conditions for fine-grained access control".
+- `aws:ResourceTag/<key>` of an ACM certificate for `DeleteCertificate` (ACM User
+  Guide, "Tag-based access control" / the Service Authorization Reference's ACM page).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from typing import Any
+
+ContextPairs = tuple[tuple[str, str | tuple[str, ...]], ...]  # a tuple: multivalued
+
+_BOUNDARY_REQUESTED = {"iam:CreateRole", "iam:PutRolePermissionsBoundary"}
+_BOUNDED_ROLE_ACTIONS = _BOUNDARY_REQUESTED | {
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:DeleteRolePermissionsBoundary",
+}
+_RECORD_KEYS = "route53:ChangeResourceRecordSets"
+_ESCAPE = re.compile(r"\\(\d{3})")
+
+
+def extra_context(
+    action: str, params: dict[str, Any], body: bytes, account: str, region: str
+) -> ContextPairs:
+    """The condition keys `action` carries beyond `aws:RequestedRegion`."""
+    if action in _BOUNDED_ROLE_ACTIONS:
+        return _boundary(action, params, account)
+    if action == "route53:ChangeResourceRecordSets":
+        return _record_changes(body)
+    if action == "acm:DeleteCertificate":
+        return _certificate_tags(str(params.get("CertificateArn") or ""), account, region)
+    return ()
+
+
+def _boundary(action: str, params: dict[str, Any], account: str) -> ContextPairs:
+    if action in _BOUNDARY_REQUESTED:
+        boundary = str(params.get("PermissionsBoundary") or "")
+    else:
+        boundary = _role_boundary(account, str(params.get("RoleName") or ""))
+    return (("iam:PermissionsBoundary", boundary),) if boundary else ()
+
+
+def _role_boundary(account: str, name: str) -> str:
+    """The boundary moto's IAM holds for the role ("" when none, or no such role)."""
+    from moto.iam.models import iam_backends
+
+    try:
+        role = iam_backends[account]["global"].get_role(name)
+    except Exception:  # no such role: the call itself answers NoSuchEntity
+        return ""
+    return str(role.permissions_boundary_arn or "")
+
+
+def _record_changes(body: bytes) -> ContextPairs:
+    try:
+        root = ElementTree.fromstring(body or b"<x/>")
+    except ElementTree.ParseError:
+        return ()
+    names: list[str] = []
+    types: list[str] = []
+    actions: list[str] = []
+    for change in root.iter():
+        if _local(change.tag) != "Change":
+            continue
+        fields = {_local(e.tag): (e.text or "") for e in change.iter()}
+        actions.append(fields.get("Action", ""))
+        names.append(normalized_record_name(fields.get("Name", "")))
+        types.append(fields.get("Type", ""))
+    return (
+        (f"{_RECORD_KEYS}NormalizedRecordNames", tuple(names)),
+        (f"{_RECORD_KEYS}RecordTypes", tuple(types)),
+        (f"{_RECORD_KEYS}Actions", tuple(actions)),
+    )
+
+
+def normalized_record_name(name: str) -> str:
+    """As Route 53 normalizes it for the condition key: lower case, escapes decoded, no
+    final dot."""
+    decoded = _ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), name)
+    return decoded.lower().removesuffix(".")
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _certificate_tags(arn: str, account: str, region: str) -> ContextPairs:
+    from moto.acm.models import acm_backends
+
+    try:
+        tags = acm_backends[account][region].get_certificate(arn).tags
+    except Exception:  # no such certificate: the call itself answers
+        return ()
+    return tuple((f"aws:ResourceTag/{k}", str(v or "")) for k, v in dict(tags).items())
