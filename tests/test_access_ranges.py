@@ -160,3 +160,91 @@ def test_a_policy_over_8_kb_names_its_size() -> None:
         check_size(policy_text(AllowList(many, HEALTH_RESOURCES)))
     assert "bytes; API Gateway allows 8192" in refused.value.render()
     check_size(policy_text(AllowList(many[:100], HEALTH_RESOURCES)))  # fits
+
+
+def test_a_document_lacking_a_configured_checker_region_is_refused_naming_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ip-ranges.json"
+    path.write_text(json.dumps(DOCUMENT))
+    assert load_ranges(str(path), ("us-east-1", "eu-west-1")).sync_token == "1764835200"
+    with pytest.raises(RangesUnreadable) as refused:
+        load_ranges(str(path), ("us-east-1", "us-west-1", "us-west-2"))
+    assert "us-west-1, us-west-2" in refused.value.render()
+    assert refused.value.exit_code == 2
+
+
+@pytest.mark.parametrize("wide", ["2.0.0.0/7", "0.0.0.0/0", "2600::/31"])
+def test_a_prefix_wider_than_a_checkers_is_refused(tmp_path: Path, wide: str) -> None:
+    field = "ipv6_prefix" if ":" in wide else "ip_prefix"
+    entry = {field: wide, "region": "us-east-1", "service": "ROUTE53_HEALTHCHECKS"}
+    key = "ipv6_prefixes" if ":" in wide else "prefixes"
+    path = tmp_path / "ip-ranges.json"
+    path.write_text(json.dumps({**DOCUMENT, key: [*DOCUMENT[key], entry]}))  # type: ignore[misc]
+    with pytest.raises(RangesUnreadable) as refused:
+        load_ranges(str(path), ("us-east-1",))
+    assert wide in refused.value.render() and "wider than" in refused.value.render()
+
+
+def test_plain_http_is_refused_but_for_loopback(server: _Server) -> None:
+    with pytest.raises(RangesUnreadable) as refused:
+        load_ranges("http://ip-ranges.example.com/ip-ranges.json", ("us-east-1",))
+    assert "plain http" in refused.value.render()
+    assert load_ranges(server.url, ("us-east-1",)).sync_token == "1764835200"
+
+
+def test_a_damaged_cache_is_downloaded_again_not_trusted_on_a_304(server: _Server) -> None:
+    load_ranges(server.url)
+    cached = next(cache_folder().glob("ip-ranges-*.json"))
+    record = json.loads(cached.read_text())
+    record["prefixes"] = [["us-east-1", "0.0.0.0/1"]]  # someone widened the cached list
+    cached.write_text(json.dumps(record))
+    again = load_ranges(server.url, ("us-east-1",))
+    assert ("us-east-1", "0.0.0.0/1") not in again.prefixes
+    assert (server.full, server.not_modified) == (2, 0)
+
+
+@pytest.mark.parametrize("command", ["plan", "up", "refresh-ip-ranges"])
+def test_a_document_lacking_a_checker_region_stops_the_command_before_any_aws_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    from tests.e2e_helpers import failover, write_config
+
+    path = tmp_path / "ip-ranges.json"
+    path.write_text(json.dumps(DOCUMENT))  # us-east-1 only, of the default checker regions
+    monkeypatch.setenv("FAILOVER_IP_RANGES", str(path))
+    config = write_config(tmp_path, "shop", "access: {allow: [route53-health-checkers]}\n")
+    run = failover(config, command)
+    assert run.exit_code == 2, run.stderr
+    assert "us-west-1, us-west-2" in run.stderr
+    assert not run.calls, run.calls
+
+
+@pytest.mark.parametrize(
+    "prefixes",
+    [
+        [],  # no checker prefix at all
+        [{"ip_prefix": "107.23.255.0/26", "region": "us-east-1"}],  # us-west-2 lacks its own
+        [  # a prefix no checker has
+            {"ip_prefix": "107.23.255.0/26", "region": "us-east-1"},
+            {"ip_prefix": "0.0.0.0/0", "region": "us-west-2"},
+        ],
+    ],
+)
+def test_the_refresher_writes_nothing_from_a_document_unfit_for_its_checker_regions(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    prefixes: list[dict[str, str]],
+) -> None:
+    from failover_cli.access import refresher_handler
+
+    entries = [{**p, "service": "ROUTE53_HEALTHCHECKS"} for p in prefixes]
+    path = tmp_path / "ip-ranges.json"
+    path.write_text(json.dumps({**DOCUMENT, "prefixes": entries, "ipv6_prefixes": []}))
+    settings = {"checker_regions": ["us-east-1", "us-west-2"], "regions": ["us-east-1"]}
+    monkeypatch.setenv("SETTINGS", json.dumps(settings))
+    monkeypatch.setenv("IP_RANGES_URL", path.as_uri())
+    monkeypatch.setattr(refresher_handler, "_converge", lambda *a: pytest.fail("wrote a list"))
+    assert refresher_handler.handler({}, None) == {"changed": []}
+    assert "nothing changed" in capsys.readouterr().out

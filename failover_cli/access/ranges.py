@@ -8,9 +8,13 @@ and the `createDate`. The kept part is cached under the user's cache folder
 so a later read asks "changed since?" and AWS's 1.5 MB document travels only
 when it did change.
 
-A document that cannot be read, is not AWS's shape, or lists no checker
-prefix at all is an error (exit 2, nothing changed): an empty allow-list
-would fail every health check.
+A document that cannot be read, is not AWS's shape, lacks prefixes for a
+configured checker region, or lists a prefix wider than a checker's
+(statement.document_problem) is an error (exit 2, nothing changed): the allow-list
+would fail that region's checks, or open the API to a good part of the Internet.
+Plain `http://` is refused but for loopback (anyone on the path could rewrite the
+list). A cached document is checked again before a 304 lets it be used: its record
+carries a hash of what it holds, and one that does not match is downloaded again.
 """
 
 from __future__ import annotations
@@ -26,13 +30,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from failover_cli.access.statement import GLOBAL, SERVICE, checker_prefixes
+from failover_cli.access.statement import GLOBAL, SERVICE, checker_prefixes, document_problem
 from failover_cli.errors import BadInput
 
 VARIABLE = "FAILOVER_IP_RANGES"
 AWS_URL = "https://ip-ranges.amazonaws.com/ip-ranges.json"
 TIMEOUT_S = 10.0  # connect and each read
 MAX_BYTES = 32 * 1024 * 1024  # today's document is ~1.5 MB
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class RangesUnreadable(BadInput):
@@ -76,10 +81,29 @@ def cache_folder() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "failover"
 
 
-def load_ranges(where: str | None = None) -> Ranges:
-    """The current document from `where` (default: FAILOVER_IP_RANGES or AWS's URL)."""
-    where = where or source()
-    if urllib.parse.urlsplit(where).scheme in ("http", "https"):
+def load_ranges(where: str | None = None, checker_regions: tuple[str, ...] = ()) -> Ranges:
+    """The current document from `where` (default: FAILOVER_IP_RANGES or AWS's URL),
+    refused unless it gives every one of `checker_regions` a sane prefix."""
+    ranges = _load(where or source())
+    problem = document_problem(list(ranges.prefixes), checker_regions)
+    if problem:
+        raise RangesUnreadable(
+            f"The IP ranges document {ranges.source} {problem}; nothing was changed",
+            hint=f"Point {VARIABLE} at AWS's document ({AWS_URL}), or drop that region "
+            "from health_check.checker_regions.",
+        )
+    return ranges
+
+
+def _load(where: str) -> Ranges:
+    parts = urllib.parse.urlsplit(where)
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        raise RangesUnreadable(
+            f"The IP ranges document {where} ({VARIABLE}) is plain http: anyone on the "
+            "way could rewrite the allow-list",
+            hint="Use https (AWS's document is at " + AWS_URL + "); http is for loopback only.",
+        )
+    if parts.scheme in ("http", "https"):
         return _from_url(where)
     path = Path(where).expanduser()
     try:
@@ -120,7 +144,7 @@ def _from_url(url: str) -> Ranges:
     if cached is not None and cached.get("etag"):
         request.add_header("If-None-Match", str(cached["etag"]))
     opener = urllib.request.build_opener()
-    if urllib.parse.urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
+    if urllib.parse.urlsplit(url).hostname in _LOOPBACK:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(request, timeout=TIMEOUT_S) as answer:
@@ -152,7 +176,16 @@ def _read_cache(path: Path) -> dict[str, Any] | None:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return found if isinstance(found, dict) and found.get("prefixes") else None
+    if not isinstance(found, dict) or not found.get("prefixes"):
+        return None
+    # Trusted on a 304 only when it still holds what was written (a hand-edited or
+    # damaged cache is downloaded again).
+    return found if found.get("sha256") == _digest(found) else None
+
+
+def _digest(record: dict[str, Any]) -> str:
+    kept = [str(record.get("syncToken")), str(record.get("createDate")), record.get("prefixes")]
+    return hashlib.sha256(json.dumps(kept, separators=(",", ":")).encode()).hexdigest()
 
 
 def _ranges(cached: dict[str, Any], url: str) -> Ranges:
@@ -169,6 +202,7 @@ def _write_cache(path: Path, ranges: Ranges, etag: str | None) -> None:
         "createDate": ranges.create_date,
         "prefixes": [list(pair) for pair in ranges.prefixes],
     }
+    record["sha256"] = _digest(record)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".tmp")

@@ -25,6 +25,7 @@ from failover_cli.access.statement import (
     AllowList,
     checker_prefixes,
     comparable,
+    document_problem,
     merge,
     policy_size,
     policy_text,
@@ -39,10 +40,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = json.loads(os.environ["SETTINGS"])
     with urllib.request.urlopen(os.environ["IP_RANGES_URL"], timeout=TIMEOUT_S) as answer:
         document = json.loads(answer.read())
-    checkers = [cidr for _, cidr in checker_prefixes(document, settings["checker_regions"])]
-    if not checkers:
-        print("the ranges document lists no ROUTE53_HEALTHCHECKS prefix: nothing changed")
+    found = checker_prefixes(document, settings["checker_regions"])
+    problem = document_problem(found, settings["checker_regions"])
+    if problem:
+        print(f"the ranges document {problem}: nothing changed")
         return {"changed": []}
+    checkers = [cidr for _, cidr in found]
     wanted = AllowList(
         merge([*settings["cidrs"], *checkers]),
         tuple(settings["resources"]),

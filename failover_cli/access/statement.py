@@ -66,6 +66,27 @@ def checker_prefixes(
     return found
 
 
+# Wider than these is no checker's range: such a document would open the API to a
+# good part of the Internet (AWS's ROUTE53_HEALTHCHECKS prefixes are /26 and /46 today).
+WIDEST_PREFIX = {4: 8, 6: 32}
+
+
+def document_problem(prefixes: list[tuple[str, str]], regions: Iterable[str]) -> str | None:
+    """Why checker prefixes cannot make an allow-list for these checker regions (None: they
+    can): a region without a prefix of its own would fail its checks, and a prefix wider
+    than WIDEST_PREFIX is not a checker's."""
+    listed = {region for region, _ in prefixes}
+    missing = [r for r in regions if r not in listed]
+    if missing:
+        return f"lists no {SERVICE} prefix for the checker region(s) {', '.join(missing)}"
+    for region, cidr in prefixes:
+        network = ipaddress.ip_network(cidr, strict=False)
+        if network.prefixlen < WIDEST_PREFIX[network.version]:
+            widest = WIDEST_PREFIX[network.version]
+            return f"lists {cidr} for {region}, wider than /{widest}: not a checker's range"
+    return None
+
+
 def policy_text(allow: AllowList) -> str:
     document = {
         "Version": "2012-10-17",

@@ -56,7 +56,8 @@ def read_ranges(ctx: Context) -> Ranges | None:
     access = ctx.config.access
     if access is None:
         return None
-    ranges = load_ranges() if access.checkers else None
+    checkers = ctx.config.health_check.checker_regions
+    ranges = load_ranges(checker_regions=checkers) if access.checkers else None
     allow = allow_list(access, ctx.config.health_check.checker_regions, ranges)
     where = "/health" if access.routes == "health" else "every route"
     source = f", checker prefixes from ip-ranges.json of {ranges.date}" if ranges else ""

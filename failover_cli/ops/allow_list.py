@@ -47,7 +47,8 @@ def refresh(ctx: Context, listener: ChangeListener) -> RefreshResult:
     require_access(ctx)
     access = ctx.config.access
     assert access is not None
-    ranges = load_ranges() if access.checkers else None
+    checkers = ctx.config.health_check.checker_regions
+    ranges = load_ranges(checker_regions=checkers) if access.checkers else None
     specs = api_policy.desired(DesiredInputs(ctx.config, "", NO_CODE, ranges))
     observed = observe_all(ctx.reading(), specs)
     missing = [s.region for s in specs if not observed[s.key].exists]
@@ -127,7 +128,8 @@ def staleness_warnings(ctx: Context) -> list[str]:
         return []
     regions = ctx.config.regions
     with ThreadPoolExecutor(len(regions) + 1, thread_name_prefix="allow-list") as pool:
-        document = pool.submit(load_ranges)
+        checkers = ctx.config.health_check.checker_regions
+        document = pool.submit(load_ranges, None, checkers)
         reads = {region: pool.submit(_deployed_policy, ctx, region) for region in regions}
     try:
         ranges = document.result()
