@@ -79,14 +79,15 @@ def test_health_check_features_follow_the_interval() -> None:
 
 
 def test_switch_readers_and_calculated_checks_are_counted() -> None:
-    """Three regions: 3 x 2 readers (HTTPS, string matching) and 3 calculated checks."""
+    """Three regions: 3 x 2 readers (HTTPS, string matching) and 3 calculated checks, at
+    Route 53's non-AWS-endpoint rate (0.75, 2.00 a feature)."""
     regions = ("us-east-1", "us-west-2", "eu-west-1")
     cost = estimate(make_config(regions=regions))
-    assert _line(cost, "Switch reader checks") == (6, 3.00, 0)
-    assert _line(cost, "Switch reader HTTPS") == (6, 6.00, 0)
-    assert _line(cost, "Switch reader string matching") == (6, 6.00, 0)
+    assert _line(cost, "Switch reader checks") == pytest.approx((6, 4.50, 0))
+    assert _line(cost, "Switch reader HTTPS") == pytest.approx((6, 12.00, 0))
+    assert _line(cost, "Switch reader string matching") == pytest.approx((6, 12.00, 0))
     assert not any(x.item == "Switch reader fast interval" for x in cost.lines)
-    assert _line(cost, "Calculated health checks") == (3, 1.50, 0)
+    assert _line(cost, "Calculated health checks") == pytest.approx((3, 2.25, 0))
 
 
 def test_on_demand_tables_pay_per_deep_ping_read() -> None:
