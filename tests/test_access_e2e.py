@@ -186,6 +186,27 @@ def lowest_status(check_id: str, endpoint: str) -> float | None:
     return points[0]["Minimum"] if points else None
 
 
+def test_a_deny_turned_into_an_allow_is_drift_that_up_rewrites(stack: Stack) -> None:
+    """The whole policy is compared, not only its CIDRs and routes."""
+    region = REGIONS[0]
+    ag = client("apigateway", region, stack.endpoint)
+    api = api_id(stack, region)
+    document = json.loads(str(ag.get_rest_api(restApiId=api)["policy"]).replace('\\"', '"'))
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Deny":
+            statement["Effect"] = "Allow"  # everyone in, CIDRs and routes untouched
+    edit = {"op": "replace", "path": "/policy", "value": json.dumps(document)}
+    ag.update_rest_api(restApiId=api, patchOperations=[edit])
+    plan = failover(stack.config, "plan")
+    assert plan.exit_code == 0, plan.stderr
+    assert "changed by hand" in plan.stdout, plan.stdout
+    run = failover(stack.config, "up")
+    assert run.exit_code == 0, run.stderr
+    deployed = read_policy(ag.get_rest_api(restApiId=api).get("policy"))
+    assert deployed is not None and deployed.exact
+    assert failover(stack.config, "plan", "--detailed-exitcode").exit_code == 0
+
+
 def test_a_new_checker_prefix_is_warned_about_then_refreshed_without_a_failed_check(
     stack: Stack,
 ) -> None:

@@ -18,6 +18,7 @@ from failover_cli.access.policy import (
     PolicyTooLarge,
     allow_list,
     check_size,
+    comparable,
     merge,
     policy_text,
     read_policy,
@@ -248,3 +249,41 @@ def test_the_refresher_writes_nothing_from_a_document_unfit_for_its_checker_regi
     monkeypatch.setattr(refresher_handler, "_converge", lambda *a: pytest.fail("wrote a list"))
     assert refresher_handler.handler({}, None) == {"changed": []}
     assert "nothing changed" in capsys.readouterr().out
+
+
+def _edited(text: str, change: Any) -> str:
+    document = json.loads(text)
+    change(document)
+    return json.dumps(document)
+
+
+def _deny(document: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = document["Statement"][1]
+    return found
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: _deny(d).update(Effect="Allow"),  # the Deny turned into an Allow
+        lambda d: _deny(d).update(Principal={"AWS": "arn:aws:iam::111122223333:root"}),
+        lambda d: _deny(d).update(Action="execute-api:ManageConnections"),
+        lambda d: _deny(d).update(Condition={"IpAddress": _deny(d)["Condition"]["NotIpAddress"]}),
+        lambda d: d["Statement"].append(
+            {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+        ),
+        lambda d: d["Statement"][0].update(Resource="execute-api:/*/GET/hello"),
+    ],
+)
+def test_any_difference_in_the_deployed_policy_is_drift(change: Any) -> None:
+    """Not only the CIDRs and routes: an effect, principal, action, condition or an added
+    statement makes up, status and the refresher rewrite it."""
+    wanted = AllowList(("198.51.100.0/24",), HEALTH_RESOURCES, "1764835200")
+    deployed = read_policy(_edited(policy_text(wanted), change))
+    assert deployed is not None and not deployed.exact
+    assert comparable(deployed) != comparable(wanted)
+    # ... while API Gateway's own rewriting and another ranges token are no drift.
+    same = policy_text(AllowList(wanted.cidrs, wanted.resources, "1799999999")).replace(
+        "execute-api:/", "arn:aws:execute-api:us-east-1:123456789012:abcdefghij/"
+    )
+    assert comparable(read_policy(same.replace('"', '\\"'))) == comparable(wanted)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 INVOKE_SID = "FailoverInvoke"
@@ -40,6 +40,10 @@ class AllowList:
     cidrs: tuple[str, ...]
     resources: tuple[str, ...]
     sync_token: str = ""  # of the ranges document the checker prefixes came from
+    # Read back: False when the deployed document says anything else than failover's
+    # policy for these CIDRs and routes (an effect, principal, action, condition or
+    # statement changed or added): drift, rewritten like any other difference.
+    exact: bool = True
 
 
 def merge(cidrs: Iterable[str]) -> tuple[str, ...]:
@@ -137,18 +141,62 @@ def read_policy(text: str | None) -> AllowList | None:
         return None
     condition = (deny.get("Condition") or {}).get("NotIpAddress") or {}
     cidrs: Any = next((v for k, v in condition.items() if str(k).lower() == "aws:sourceip"), [])
-    return AllowList(
+    found = AllowList(
         cidrs=merge(_listed(cidrs)),
         resources=tuple(sorted(_shorthand(r) for r in _listed(deny.get("Resource")))),
         sync_token=str(deny.get("Sid"))[len(DENY_SID) :],
     )
+    ours = _parse(policy_text(found))
+    assert ours is not None
+    return replace(found, exact=_canonical(document) == _canonical(ours))
 
 
-def comparable(allow: AllowList | None) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """What decides whether the deployed policy must change (not the document's token)."""
+def comparable(allow: AllowList | None) -> tuple[tuple[str, ...], tuple[str, ...], bool] | None:
+    """What decides whether the deployed policy must change: the whole document but the
+    ranges document's token (CIDRs, routes, and whether anything else was changed)."""
     if allow is None:
         return None
-    return allow.cidrs, tuple(sorted(allow.resources))
+    return allow.cidrs, tuple(sorted(allow.resources)), allow.exact
+
+
+def _canonical(document: dict[str, Any]) -> str:
+    """One text per meaning: statement order, list order, one-item lists, the expanded
+    ARNs API Gateway stores, key case in conditions and the Deny's token do not count."""
+    statements = document.get("Statement") or []
+    statements = statements if isinstance(statements, list) else [statements]
+    return json.dumps(
+        {
+            "Version": document.get("Version"),
+            "Statement": sorted(json.dumps(_statement(s), sort_keys=True) for s in statements),
+        },
+        sort_keys=True,
+    )
+
+
+def _statement(statement: Any) -> Any:
+    if not isinstance(statement, dict):
+        return statement
+    found: dict[str, Any] = {}
+    for key, value in statement.items():
+        if key == "Sid":
+            sid = str(value)
+            found[key] = DENY_SID if sid.startswith(DENY_SID) else sid
+        elif key in ("Resource", "NotResource"):
+            found[key] = sorted({_shorthand(r) for r in _listed(value)})
+        elif key in ("Action", "NotAction"):
+            found[key] = sorted({a.lower() for a in _listed(value)})
+        elif key == "Principal":
+            found[key] = "*" if value in ("*", {"AWS": "*"}, {"AWS": ["*"]}) else value
+        elif key == "Condition" and isinstance(value, dict):
+            found[key] = {
+                str(op): {str(k).lower(): sorted(_listed(v)) for k, v in (tests or {}).items()}
+                if isinstance(tests, dict)
+                else tests
+                for op, tests in value.items()
+            }
+        else:
+            found[key] = value
+    return found
 
 
 def _parse(text: str) -> dict[str, Any] | None:

@@ -1,9 +1,10 @@
 """The REST API's resource policy per region: the IP allow-list of `access:` (policy.py).
 
-Observed from the API's `policy` (GetRestApis lists it), compared by what it
-allows (merged CIDRs and guarded routes), not by text: API Gateway rewrites
-the text it stores (escaped quotes, expanded ARNs), and a new ranges document
-that leaves the checkers' prefixes alone changes nothing. A change is written
+Observed from the API's `policy` (GetRestApis lists it), compared as a whole by
+meaning (statement.comparable: CIDRs, routes, and every effect, principal,
+action, condition and statement), not by text: API Gateway rewrites the text it
+stores (escaped quotes, expanded ARNs), and a new ranges document that leaves the
+checkers' prefixes alone changes nothing; a Deny turned into an Allow is drift. A change is written
 with UpdateRestApi and deployed to the stage, since API Gateway applies a
 policy only from the next deployment. Without `access:` a policy failover
 wrote is removed; one it did not write is left alone. The policy goes with its
@@ -138,7 +139,8 @@ def describe(allow: AllowList | None) -> str:
     if allow is None:
         return "none"
     routes = "every route" if allow.resources == ALL_RESOURCES else "/health"
-    return f"{len(allow.cidrs)} prefixes on {routes}"
+    altered = "" if allow.exact else ", otherwise changed by hand"
+    return f"{len(allow.cidrs)} prefixes on {routes}{altered}"
 
 
 def _delta(old: AllowList | None, new: AllowList | None) -> str:
