@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,10 @@ def test_drill_reports_each_phase_and_restores(
     zone, domain = f"{name}.test", f"app.{name}.test"
     sandbox: SandboxProcess = launch_sandbox("--time-scale", str(TIME_SCALE))
     endpoint = use_sandbox(monkeypatch, sandbox, domain)
+    # What `failover sandbox` prints to export: the drill then reports emulated seconds.
+    exported = re.search(r"FAILOVER_TIME_SCALE=(\S+)", sandbox.stdout_path.read_text())
+    assert exported and float(exported.group(1)) == TIME_SCALE
+    monkeypatch.setenv("FAILOVER_TIME_SCALE", exported.group(1))
     boto3.client("route53", EAST).create_hosted_zone(Name=zone, CallerReference=uuid.uuid4().hex)
     config = write_config(
         tmp_path,
@@ -89,6 +94,10 @@ def test_drill_reports_each_phase_and_restores(
         ]
         _assert_causal(failover_phases)
         _assert_causal(failback_phases)
+        # On an accelerated clock every figure is also given in emulated seconds.
+        assert record["time_scale"] == TIME_SCALE
+        for phase in failover_phases + failback_phases:
+            assert phase["emulated_seconds"] == round(phase["seconds"] * TIME_SCALE, 1), phase
         assert "Restored" in run.stderr
         assert secret not in run.stdout + run.stderr
         assert function_env(endpoint, EAST, fn)["FORCE_FAIL"] == "false"
