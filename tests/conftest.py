@@ -19,7 +19,15 @@ LIVE_PROFILE = "FAILOVER_TEST_PROFILE"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Live AWS tests run only when asked for twice: `-m aws` and a profile to use."""
+    """Live AWS tests run only when asked for twice: `-m aws` and a profile to use.
+    Known failures (tests/known_failures.py) are marked xfail with their reason."""
+    from tests.known_failures import reason_for
+
+    for item in items:
+        known = reason_for(item.nodeid)
+        if known is not None:
+            reason, run = known
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=False, run=run))
     asked = "aws" in (config.option.markexpr or "")
     profile = STARTING_ENVIRON.get(LIVE_PROFILE)
     if asked and profile:
