@@ -21,8 +21,9 @@ _ALIAS_CALLS = (
     "call lists are not updated yet"
 )
 _READER_QUOTA = (
-    "status reads GetHealthCheckStatus of every switch reader too and meets the account's "
-    "1-per-second quota: a real defect of issue 20's readers (read fewer checks or pace them)"
+    "status right after up meets GetHealthCheckStatus Throttling: up now polls the switch "
+    "readers' reports (services/switch_watch.py) and spends the account's 1-per-second quota, "
+    "and status gives up on the first Throttling instead of retrying within its deadline"
 )
 
 KNOWN_FAILURES: dict[str, str] = {
