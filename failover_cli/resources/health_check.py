@@ -37,6 +37,7 @@ from failover_cli.resources.alarm import follow_health_check
 from failover_cli.resources.api import API_ID, find_api
 from failover_cli.services.health_check_override import OVERRIDE_OUTPUT, is_overridden, original_of
 from failover_cli.services.health_check_swap import (
+    adopt_new_check,
     delete_check,
     records_using,
     repoint,
@@ -311,15 +312,7 @@ def _create_check(ctx: Context, spec: Spec, *, search: str | None = None) -> str
         CallerReference=_caller_reference(ctx, check_key(ctx, spec)),  # unique forever
         HealthCheckConfig=_settings(ctx, spec, creating=True, search=search),
     )["HealthCheck"]["Id"]
-    try:
-        r53.change_tags_for_resource(
-            ResourceType="healthcheck", ResourceId=check_id, AddTags=tag_list(dict(props.tags))
-        )
-    except BaseException:
-        delete_check(ctx, spec, check_id)
-        raise
-    forget_checks(ctx)
-    ctx.outputs[f"health_check_id:{check_key(ctx, spec)}"] = check_id
+    adopt_new_check(ctx, spec, check_id, dict(props.tags))
     return check_id
 
 

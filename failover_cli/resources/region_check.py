@@ -22,7 +22,7 @@ from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import FieldChange, Observed, Spec
 from failover_cli.errors import FailoverError
 from failover_cli.resources import health_check, switch_reader
-from failover_cli.services.health_check_swap import delete_check, records_using
+from failover_cli.services.health_check_swap import adopt_new_check, delete_check, records_using
 from failover_cli.services.health_checks import (
     NAME_TAG,
     ROUTE53_REGION,
@@ -127,15 +127,7 @@ class RegionCheckHandler(Handler):
                 "Disabled": props.disabled,
             },
         )["HealthCheck"]["Id"]
-        try:
-            r53.change_tags_for_resource(
-                ResourceType="healthcheck", ResourceId=check_id, AddTags=tag_list(dict(props.tags))
-            )
-        except BaseException:
-            delete_check(ctx, spec, check_id)
-            raise
-        forget_checks(ctx)
-        ctx.outputs[f"health_check_id:{check_key(ctx, spec)}"] = check_id
+        adopt_new_check(ctx, spec, check_id, dict(props.tags))
         # Records move onto it next: let its readers report "no objection" first.
         wait_for_no_objection(ctx, spec.region, [children[c] for c in props.children])
 

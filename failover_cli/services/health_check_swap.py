@@ -12,10 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from failover_cli.aws.retry import wait_until
+from failover_cli.aws.tags import tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Spec
 from failover_cli.errors import FailoverError, TimeoutExpired
-from failover_cli.services.health_checks import HEALTHY_SHARE, ROUTE53_REGION
+from failover_cli.services.health_checks import (
+    HEALTHY_SHARE,
+    ROUTE53_REGION,
+    check_key,
+    forget_checks,
+)
 from failover_cli.services.route53_zone import Zone, find_zone, forget_record_sets, route53
 
 
@@ -32,6 +38,21 @@ def delete_check(ctx: Context, spec: Spec, check_id: str) -> None:
             "remove that reference and re-run the command.",
             region=spec.region,
         ) from error
+
+
+def adopt_new_check(ctx: Context, spec: Spec, check_id: str, tags: dict[str, str]) -> None:
+    """Tag a check just created (Route 53 cannot tag on create) or delete it: an untagged
+    check would never be found again. Then remember its id for the kinds that follow."""
+    r53 = ctx.client("route53", ROUTE53_REGION)
+    try:
+        r53.change_tags_for_resource(
+            ResourceType="healthcheck", ResourceId=check_id, AddTags=tag_list(tags)
+        )
+    except BaseException:
+        delete_check(ctx, spec, check_id)
+        raise
+    forget_checks(ctx)
+    ctx.outputs[f"health_check_id:{check_key(ctx, spec)}"] = check_id
 
 
 def records_using(ctx: Context, check_ids: list[str]) -> tuple[Zone | None, list[dict[str, Any]]]:
