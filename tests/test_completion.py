@@ -49,9 +49,7 @@ def test_region_offers_the_stacks_regions_from_the_config(tmp_path: Path, comman
     config.write_text("stack: hello\nregions: [eu-west-1, us-west-2]\n", encoding="utf-8")
     offered = _complete(f"failover --config {config} {command} --region ", tmp_path)
     assert offered == ["eu-west-1", "us-west-2"]
-    assert _complete(f"failover --config {config} {command} --region us", tmp_path) == [
-        "us-west-2"
-    ]
+    assert _complete(f"failover --config {config} {command} --region us", tmp_path) == ["us-west-2"]
     # ./failover.yaml and FAILOVER_CONFIG are read as the commands read them.
     (tmp_path / "failover.yaml").write_text(config.read_text(), encoding="utf-8")
     assert _complete(f"failover {command} --region eu", tmp_path) == ["eu-west-1"]

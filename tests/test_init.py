@@ -144,8 +144,17 @@ def test_refuses_before_prompting(project: Path, shipped: Path) -> None:
         (["--stack", "Bad_Stack"], "--stack"),
         (["--stack", "a\nfoo: bar"], "--stack"),
         (["--domain", "x.example.org", "--hosted-zone", "example.com"], "--domain"),
-        (["--domain", "x.example.com", "--routing", "failover", "--regions", "us-east-1,"
-          "us-west-2,eu-west-1"], "--routing"),
+        (
+            [
+                "--domain",
+                "x.example.com",
+                "--routing",
+                "failover",
+                "--regions",
+                "us-east-1,us-west-2,eu-west-1",
+            ],
+            "--routing",
+        ),
         (["--email", "nobody"], "--email"),
     ],
 )

@@ -66,7 +66,9 @@ def _calculated(probe: str, region: str) -> str:
     made = r53.create_health_check(
         CallerReference=f"calc-{region}",
         HealthCheckConfig={
-            "Type": "CALCULATED", "ChildHealthChecks": [probe], "HealthThreshold": 1
+            "Type": "CALCULATED",
+            "ChildHealthChecks": [probe],
+            "HealthThreshold": 1,
         },
     )["HealthCheck"]["Id"]
     tags = {**OWNERSHIP, "Name": f"hello-{region}-switched"}

@@ -128,9 +128,7 @@ def _assert_never_failed(reports: list[tuple[str, str, Any]]) -> None:
     # a fresh Python worker in the sandbox: on a loaded two-core machine that start can
     # outlast it. Such a timeout is the machine's, not the secret's; what a rotation
     # could break (a 403 for a secret the function refuses, a 5xx) is any other failure.
-    failures = [
-        r for r in reports if not r[1].startswith("Success") and r[1] != RESPONSE_TIMED_OUT
-    ]
+    failures = [r for r in reports if not r[1].startswith("Success") and r[1] != RESPONSE_TIMED_OUT]
     assert failures == [], failures[:5]
     distinct = {(check_id, when) for check_id, _, when in reports}
     assert len(distinct) >= 2 * 3, "the checkers hardly reported during the rotation"

@@ -141,6 +141,7 @@ def test_a_2xx_without_the_search_string_fails(sandbox: str) -> None:
         ResourcePath=f"/prod/health?healthCheckerId={SECRET}",
         SearchString="Deep hello",  # a shallow ping never says it
     )
+
     # Every checker's latest report, not its first: a cold start on a busy machine can
     # outlast the checker's 2 real seconds once (a timeout, nothing to do with the body).
     def said() -> dict[str, str]:

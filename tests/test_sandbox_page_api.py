@@ -26,7 +26,7 @@ from failover_cli.sandbox.layer import Layer
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.watch.page import WatchPage, page_url
 from failover_cli.sandbox.watch.probe import Watcher, health_summary
-from failover_cli.sandbox.watch.stacks import HealthCheckRef, StackView
+from failover_cli.sandbox.watch.stacks import HealthCheckRef, StackView, _check_region
 from tests.conftest import SandboxProcess
 
 SECRET = "s3cret-never-shown-0123456789abcdef"
@@ -113,6 +113,21 @@ def test_other_requests_reach_moto(page_client: Client) -> None:
 
 def test_page_url() -> None:
     assert page_url("http://127.0.0.1:4566") == "http://127.0.0.1:4566/_sandbox/"
+
+
+@pytest.mark.parametrize(
+    ("name", "region"),
+    [
+        ("shop-us-east-1", "us-east-1"),
+        ("shop-us-gov-west-1", "us-gov-west-1"),
+        ("shop-us-east-1-switched", None),  # the switch's calculated check is no region's probe
+        ("shop-us-east-1-read-in-us-west-2", None),
+    ],
+)
+def test_only_a_regions_probe_names_a_region(name: str, region: str | None) -> None:
+    tags = {"Name": name, "failover:stack": "shop"}
+    config = {"FullyQualifiedDomainName": "abc.execute-api.us-west-2.amazonaws.com"}
+    assert _check_region(config, tags, "shop") == region
 
 
 # -- health, as Route 53 decides it -------------------------------------------------

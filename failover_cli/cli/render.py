@@ -64,7 +64,7 @@ def print_changes(console: Console, plan: Plan, *, title: str, deletions: str = 
 
 
 def plan_summary(plan: Plan) -> str:
-    """"Plan: 3 to create, 1 to update." (or "Plan: nothing to change.")."""
+    """ "Plan: 3 to create, 1 to update." (or "Plan: nothing to change.")."""
     counts = {a: sum(1 for c in plan.changes if c.action.value == a) for a in _SYMBOL}
     summary = ", ".join(f"{counts[a]} to {a}" for a in ("create", "update", "delete") if counts[a])
     return f"Plan: {summary or 'nothing to change'}."

@@ -82,9 +82,7 @@ def print_force_fail(console: Console, report: ForceFailReport, scale: float = 1
         console.print(f"Health-check override {state} in {region} (check {check.check_id}).")
     if report.watch is not None:
         title = "Failover" if report.wanted else "Failback"
-        table = _table(
-            f"{title} of {region}, seconds after the change was written{_scaled(scale)}"
-        )
+        table = _table(f"{title} of {region}, seconds after the change was written{_scaled(scale)}")
         _add_half(table, report.action, report.watch, scale)
         console.print(table)
 

@@ -91,12 +91,16 @@ class FieldReader:
             return None
         for item, value in items:
             if value not in known:
-                self.reader.fail(item, f"is {show(value)}, which is not {what}"
-                                 f"{suggest(value, sorted(known))}")
+                self.reader.fail(
+                    item, f"is {show(value)}, which is not {what}{suggest(value, sorted(known))}"
+                )
         values = [value for _, value in items]
         for index in rules.distinct(values):
             self.reader.fail(items[index][0], f"repeats {show(values[index])}; list it once")
         if self._ok(start) and len(values) < minimum:
-            self.reader.fail(entry, f"lists {len(values)} region(s) but needs at least "
-                             f"{minimum} distinct ones, each {what}")
+            self.reader.fail(
+                entry,
+                f"lists {len(values)} region(s) but needs at least "
+                f"{minimum} distinct ones, each {what}",
+            )
         return items if self._ok(start) else None

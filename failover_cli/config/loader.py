@@ -152,10 +152,13 @@ class _Loader:
         # China and GovCloud here beats a stack that fails half-way through its first up.
         for item, value in items:
             if known[value] != SUPPORTED_PARTITION:
-                self.reader.fail(item, f"is {show(value)}, in the {known[value]} partition; "
-                                 "failover supports the standard aws partition only (its "
-                                 "ARNs, Route 53 health checks in us-east-1 and "
-                                 "amazonaws.com endpoints); use aws regions such as us-east-1")
+                self.reader.fail(
+                    item,
+                    f"is {show(value)}, in the {known[value]} partition; "
+                    "failover supports the standard aws partition only (its "
+                    "ARNs, Route 53 health checks in us-east-1 and "
+                    "amazonaws.com endpoints); use aws regions such as us-east-1",
+                )
                 return None
         return tuple(value for _, value in items)
 

@@ -309,9 +309,7 @@ class SectionBuilder(FieldReader):
         self.choice(fields, "retention_days", kw, rules.RETENTION_DAYS)
         return LogsConfig(**kw) if self._ok(start) else None
 
-    def deploy(
-        self, entry: Entry | None, regions: tuple[str, ...] | None
-    ) -> DeployConfig | None:
+    def deploy(self, entry: Entry | None, regions: tuple[str, ...] | None) -> DeployConfig | None:
         """`order`: every region of `regions`, once; `bake`: a duration up to 1h."""
         from failover_cli.config.durations import format_duration, parse_duration
 

@@ -36,4 +36,3 @@ def losses(change: Change) -> str:
 def loses_data(plan: Plan) -> list[Change]:
     """The deletions that need --allow-data-loss."""
     return [c for c in plan.deletions if c.spec.kind in DATA_KINDS]
-

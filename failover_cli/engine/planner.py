@@ -100,7 +100,7 @@ def refuse_conflicts(plan: Plan, stack: str) -> None:
 
 
 def _whose(seen: Observed) -> str:
-    """", stack hello's" when the look-alike's tag names another stack."""
+    """ ", stack hello's" when the look-alike's tag names another stack."""
     tags = seen.raw.get("tags") if isinstance(seen.raw, dict) else None
     other = tags.get(STACK_TAG) if isinstance(tags, dict) else None
     return f", stack {other}'s" if other else ""

@@ -103,7 +103,6 @@ class Doctor(IamChecks, ZoneChecks, QuotaChecks):
         return Check(name, Verdict.OK, f"{email}: confirmed")
 
 
-
 def _guarded(name: str, check: Callable[[], Check | list[Check]]) -> Check | list[Check]:
     """A check that could not read its answer says so instead of failing the run."""
     try:

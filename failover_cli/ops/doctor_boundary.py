@@ -20,8 +20,7 @@ def boundary_finding(ctx: Context) -> Finding:
         return (
             "skipped",
             "none: the operator policy can give the stack's roles any permission",
-            "For CI tokens and shared accounts set iam.permissions_boundary "
-            "(docs/iam.md).",
+            "For CI tokens and shared accounts set iam.permissions_boundary (docs/iam.md).",
         )
     iam = ctx.client("iam", GLOBAL_REGION)
     try:

@@ -146,8 +146,8 @@ class ReplicaHandler(Handler):
 
         def waiting(_error: Exception, pause: float) -> None:
             ctx.progress(
-                spec.region, f"DynamoDB does not see the write auto scaling yet; retry in "
-                f"{pause:.0f}s"
+                spec.region,
+                f"DynamoDB does not see the write auto scaling yet; retry in {pause:.0f}s",
             )
 
         try:

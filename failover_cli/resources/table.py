@@ -274,8 +274,7 @@ def _delete_error(
         return FailoverError(
             f"Table {spec.name} cannot be deleted yet: it seeded a replica in the last 24 hours, "
             f"and DynamoDB keeps such a table for a day; it can be deleted {when}",
-            hint="Re-run `failover down` then to delete the table (or keep it with "
-            "--keep-table).",
+            hint="Re-run `failover down` then to delete the table (or keep it with --keep-table).",
             region=spec.region,
         )
     if is_protected_error(error):

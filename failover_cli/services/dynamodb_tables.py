@@ -178,8 +178,9 @@ def when_not_busy(ctx: Context, region: str, what: str, call: Callable[[], T]) -
     while DynamoDB still replicates writes a replica's deletion waits for (bounded)."""
     return retry(
         call,
-        retryable=lambda error: error_code(error) == "ResourceInUseException"
-        or is_replicating_error(error),
+        retryable=lambda error: (
+            error_code(error) == "ResourceInUseException" or is_replicating_error(error)
+        ),
         backoff=Backoff(first=5.0, cap=30.0, budget=BUSY_BUDGET),
         clock=ctx.clock,
         on_retry=lambda _e, pause: ctx.progress(

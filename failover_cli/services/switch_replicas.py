@@ -138,9 +138,11 @@ def read_switch(ctx: Context, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, 
 
     def read(replica: str) -> None:
         try:
-            item = _dynamo(ctx, replica).get_item(
-                TableName=config.table.name, Key=switch_key(config), ConsistentRead=True
-            ).get("Item")
+            item = (
+                _dynamo(ctx, replica)
+                .get_item(TableName=config.table.name, Key=switch_key(config), ConsistentRead=True)
+                .get("Item")
+            )
             if item is not None:
                 with lock:
                     seen[replica] = set(item.get("forced_out", {}).get("M", {}))

@@ -88,7 +88,11 @@ class DomainNamesInterceptor(Interceptor):
         response = forward(request)
         if response.ok and arn:
             in_use.release(
-                self.scheduler, self.rules, request.account_id, request.region, arn,
+                self.scheduler,
+                self.rules,
+                request.account_id,
+                request.region,
+                arn,
                 _arn(request, name),
             )
         return response

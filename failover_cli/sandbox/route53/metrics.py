@@ -38,9 +38,7 @@ RETENTION_SECONDS = 24 * 3600.0
 
 def install(context: SandboxContext) -> None:
     first_seen: dict[tuple[str, str], float] = {}
-    context.scheduler.call_every(
-        PUBLISH_EVERY, lambda: publish(context, first_seen), first_after=0
-    )
+    context.scheduler.call_every(PUBLISH_EVERY, lambda: publish(context, first_seen), first_after=0)
 
 
 def publish(context: SandboxContext, first_seen: dict[tuple[str, str], float] | None = None) -> int:

@@ -67,7 +67,6 @@ class HealthCheckStatus(Interceptor):
             return error("InvalidInput", CALCULATED_REFUSAL, 400)
         return response.with_body(status_xml(self.health.observations(found["id"])))
 
-
     def _within_rate(self, account_id: str) -> bool:
         """Route 53 quotas: GetHealthCheckStatus, a burst of 4 then 1 request per second per
         account (Route 53 Developer Guide, "Quotas on API requests"); real seconds."""

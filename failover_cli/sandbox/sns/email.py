@@ -216,6 +216,7 @@ class SnsEmail(OperationInterceptor):
             self.delivery.deliver(request, form.get("TopicArn", ""), message_id, structure)
         return response
 
+
 class SubscriptionLinks(Interceptor):
     """The links in the e-mails: GET /_sandbox/confirm/<token>, /_sandbox/unsubscribe/<token>."""
 
@@ -243,5 +244,3 @@ class SubscriptionLinks(Interceptor):
                 self.email.unsubscribe(where)
                 return html_response(200, text.unsubscribed_page(where.arn))
         return html_response(404, text.unknown_link_page())
-
-

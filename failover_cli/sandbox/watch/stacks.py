@@ -8,6 +8,7 @@ Nothing here holds a secret.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,7 @@ from failover_cli.sandbox.execute_api_hosts import execute_api_host
 
 STACK_TAG = "failover:stack"
 ROUTE53_REGION = "us-east-1"  # Route 53 is global; its API answers in us-east-1
+_REGION_NAME = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+")
 _TAG_BATCH = 10  # ListTagsForResources takes at most 10 ids
 Client = Callable[[str, str], Any]  # (service, region) -> a boto3 client of the sandbox
 
@@ -83,8 +85,8 @@ def find_stacks(client: Client) -> list[StackView]:
     records = _alias_records(client)
     return [_describe(client, stack, refs, records) for stack, refs in sorted(by_stack.items())]
 
-def _health_check_tags(
-    client: Client, ids: list[str]) -> dict[str, dict[str, str]]:
+
+def _health_check_tags(client: Client, ids: list[str]) -> dict[str, dict[str, str]]:
     route53 = client("route53", ROUTE53_REGION)
     tags: dict[str, dict[str, str]] = {}
     for start in range(0, len(ids), _TAG_BATCH):
@@ -94,6 +96,7 @@ def _health_check_tags(
         for entry in answer.get("ResourceTagSets", []):
             tags[entry["ResourceId"]] = {t["Key"]: t["Value"] for t in entry.get("Tags", [])}
     return tags
+
 
 def _alias_records(client: Client) -> list[dict[str, Any]]:
     """Every record set with a SetIdentifier in every hosted zone (routing records)."""
@@ -109,6 +112,7 @@ def _alias_records(client: Client) -> list[dict[str, Any]]:
                     r for r in record_page.get("ResourceRecordSets", []) if "SetIdentifier" in r
                 )
     return records
+
 
 def _describe(
     client: Client, stack: str, refs: list[HealthCheckRef], records: list[dict[str, Any]]
@@ -144,8 +148,8 @@ def _describe(
         functions=_functions(client, stack, regions),
     )
 
-def _base_path(
-    client: Client, domain: str, regions: list[str]) -> str | None:
+
+def _base_path(client: Client, domain: str, regions: list[str]) -> str | None:
     for region in regions:
         apigateway = client("apigateway", region)
         try:
@@ -157,8 +161,8 @@ def _base_path(
             return "" if path == "(none)" else path.strip("/")
     return None
 
-def _functions(
-    client: Client, stack: str, regions: list[str]) -> dict[str, str]:
+
+def _functions(client: Client, stack: str, regions: list[str]) -> dict[str, str]:
     """The stack's function in each region, found by its ownership tag."""
     found: dict[str, str] = {}
     for region in regions:
@@ -172,10 +176,15 @@ def _functions(
 
 
 def _check_region(config: dict[str, Any], tags: dict[str, str], stack: str | None) -> str | None:
-    """The region a health check watches: its `<stack>-<R>` name, else its target host."""
+    """The region a probe watches: its `<stack>-<R>` name, else its target host.
+
+    The stack's other checks (`<stack>-<R>-switched`, `<stack>-<R>-read-in-<Q>`) are not a
+    region's probe: None, so the page never takes `us-east-1-switched` for a region.
+    """
     name = tags.get("Name", "")
     if stack and name.startswith(f"{stack}-") and len(name) > len(stack) + 1:
-        return name[len(stack) + 1 :]
+        suffix = name[len(stack) + 1 :]
+        return suffix if _REGION_NAME.fullmatch(suffix) else None
     host = execute_api_host(str(config.get("FullyQualifiedDomainName", "")).rstrip(".").lower())
     return host.region if host else None
 
