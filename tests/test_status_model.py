@@ -210,7 +210,7 @@ def test_human_view_names_regions_problems_and_the_serving_region() -> None:
     text = _rendered(status)
     assert "degraded" in text and "FORCE_FAIL is on" in text
     assert "1.2.3.4" in text and "Serving region" in text and "us-west-2" in text
-    assert "pending confirmation" in text
+    assert "pending: click the link" in text
 
 
 def test_human_view_of_a_stack_that_does_not_exist() -> None:
@@ -223,3 +223,69 @@ def test_human_view_of_a_stack_that_does_not_exist() -> None:
         probes=(),
     )
     assert "not deployed" in _rendered(_stack(nothing))
+
+
+def _realistic(region: str) -> RegionStatus:
+    api = f"https://w19lezhxbs.execute-api.{region}.amazonaws.com/prod"
+    return _region(
+        region,
+        function=replace(
+            FunctionView("hello-function", "Active", "Successful"),
+            live_version="12",
+            live_code="GMPFpQ/jjVKwAerE0X+R+U+5RKlKYpHL4n1HeKRM88Q=",
+            live_since="2026-12-07T00:03:36.033387000Z",
+        ),
+        api=ApiView("w19lezhxbs", api),
+        health_check=HealthCheckView("04343ba9-4510-43fc-8d4f-a70d48ad73c7", "healthy", 3, 3),
+        probes=(
+            ProbeView("shallow", f"{api}/health?healthCheckerId=****(48)", 200, 48.0, "Hi"),
+            ProbeView("deep", f"{api}/health?healthCheckerId=****(48)&deep=true", 200, 92.0),
+        ),
+    )
+
+
+def _realistic_stack() -> StackStatus:
+    target = "d-w47p6lfgsk.execute-api.us-east-1.amazonaws.com"
+    return _stack(
+        _realistic("us-east-1"),
+        _realistic("us-west-2"),
+        dns=DnsView("hello.example.com", "1J7FI2WJWBTLMS6HD0Y20N", "A", ("192.0.2.1", target)),
+        serving=ServingView(
+            "https://hello.example.com/v1/hello?healthCheckerId=****(48)", 200, 65.0, "us-east-1"
+        ),
+        topic_arn="arn",
+        subscriptions=(Subscription("ops@example.com", True),),
+    )
+
+
+def test_on_an_80_column_terminal_no_status_row_folds() -> None:
+    out = io.StringIO()
+    Console(file=out, width=80, color_system=None, force_terminal=True).print(
+        render_status(_realistic_stack())
+    )
+    lines = out.getvalue().splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    # Every row starts with its label or continues one: a folded value would leave a row
+    # whose text starts in the value column without the label's continuation marks.
+    values = [line.strip() for line in lines if line.startswith(" " * 18) and line.strip()]
+    assert values and all(v.startswith(("…/health", "https://")) for v in values), values
+    text = out.getvalue()
+    for whole in (  # each on one line: copy-paste works
+        "https://w19lezhxbs.execute-api.us-east-1.amazonaws.com/prod",
+        "https://w19lezhxbs.execute-api.us-west-2.amazonaws.com/prod",
+        "…/health?healthCheckerId=****(48)&deep=true",
+        "https://hello.example.com/v1/hello?healthCheckerId=****(48)",
+        "healthy 3/3 checkers (04343ba9-4510-43fc-8d4f-a70d48ad73c7)",
+    ):
+        assert whole in text, whole
+    assert "us-east-1's API" in text and "d-w47p6lfgsk" not in text
+    assert "since 2026-12-07 00:03:36 UTC" in text
+
+
+def test_status_to_a_pipe_ends_each_line_with_its_text(capsys: pytest.CaptureFixture[str]) -> None:
+    from failover_cli.cli.render import print_result, result_console
+
+    print_result(result_console(), render_status(_realistic_stack()))
+    printed = capsys.readouterr().out
+    assert printed.strip() and all(line == line.rstrip() for line in printed.splitlines())
+    assert "https://w19lezhxbs.execute-api.us-east-1.amazonaws.com/prod\n" in printed

@@ -117,10 +117,10 @@ def _show(state: AppState, status: StackStatus, warnings: list[str]) -> None:
         if not status.deployed:
             err_console().print(f"Stack {status.stack} is not deployed: run `failover up`.")
         return
-    from failover_cli.cli.render import result_console
+    from failover_cli.cli.render import print_result, result_console
     from failover_cli.cli.status_view import render_status
 
-    result_console().print(render_status(status, checked_at=datetime.now()))
+    print_result(result_console(), render_status(status, checked_at=datetime.now()))
 
 
 class _Screen:
@@ -149,7 +149,9 @@ class _Screen:
         if self.state.json:
             sys.stdout.write(json.dumps(status.to_json(), default=str) + "\n")
         elif self._live is None:  # a pipe or a file: no redrawing, each refresh in full
-            self._console.print(render_status(status, checked_at=datetime.now()))
+            from failover_cli.cli.render import print_result
+
+            print_result(self._console, render_status(status, checked_at=datetime.now()))
             self._console.print()
         else:
             self._live.update(render_status(status, checked_at=datetime.now()), refresh=True)

@@ -101,6 +101,18 @@ def result_console() -> Console:
     return console
 
 
+def print_result(console: Console, renderable: object) -> None:
+    """Print a result; to a pipe or file without the spaces rich pads table cells with, so a
+    copied or grepped line ends where its text does."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    with console.capture() as captured:
+        console.print(renderable)
+    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    console.file.write(text + "\n")
+
+
 DELETIONS_HEADING = "Deletions (owned by the stack, no longer in the config):"
 
 

@@ -8,6 +8,7 @@ yellow is worth a look but does not count against health.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from rich import box
@@ -110,7 +111,7 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
             table.add_row(
                 "Live",
                 f"version {fn.live_version}  code {(fn.live_code or '')[:12]}  "
-                f"since {fn.live_since}",
+                f"since {_short_time(fn.live_since)}",
             )
         if fn.exists:
             table.add_row("FORCE_FAIL", "[red]on[/red]" if fn.force_fail else "[green]off[/green]")
@@ -119,7 +120,8 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
     if api is None:
         table.add_row("API", NOT_READ)
     else:
-        table.add_row("API", f"{api.id}  {api.url}" if api.id else "[red]missing[/red]")
+        # The URL holds the id: both would fold the row at 80 columns.
+        table.add_row("API", (api.url or api.id) if api.id else "[red]missing[/red]")
 
     check = region.health_check
     if check is None:
@@ -147,8 +149,9 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
     else:
         style = _ALARM_STYLE.get(alarm.state, "yellow")
         table.add_row("Alarm", f"{alarm.name}  [{style}]{alarm.state}[/{style}]")
+    base = api.url if api is not None and api.url else ""
     for probe in region.probes:
-        table.add_row(f"Probe {probe.kind}", _probe_text(probe))
+        table.add_row(f"Probe {probe.kind}", _probe_text(probe, base))
     return table
 
 
@@ -162,7 +165,7 @@ def _stack_table(status: StackStatus) -> Table:
         table.add_row("Alarm e-mail", "[dim]no e-mail subscription[/dim]")
     for sub in status.subscriptions:
         state = (
-            "[yellow]pending confirmation: click the link in the e-mail[/yellow]"
+            "[yellow]pending: click the link in the e-mail[/yellow]"
             if sub.pending
             else "[green]confirmed[/green]"
         )
@@ -176,11 +179,11 @@ def _stack_table(status: StackStatus) -> Table:
         table.add_row("DNS answer", f"{status.dns.name}: [red]hosted zone missing[/red]")
     else:
         dns = status.dns
-        data = ", ".join(dns.record_data) or "(no records)"
+        data = ", ".join(_region_for_api_host(d) for d in dns.record_data) or "(no records)"
+        # The zone id is in --json; here it would fold the row at 80 columns.
         table.add_row(
             "DNS answer",
-            f"{dns.name} {dns.record_type} → {data} [dim]({dns.response_code or '?'}, "
-            f"zone {dns.zone_id})[/dim]",
+            f"{dns.name} {dns.record_type} → {data} [dim]({dns.response_code or '?'})[/dim]",
         )
     if status.serving is not None:
         s = status.serving
@@ -191,14 +194,35 @@ def _stack_table(status: StackStatus) -> Table:
     return table
 
 
-def _probe_text(probe: ProbeView) -> Text:
+_API_HOST = re.compile(r"^[a-z0-9-]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com\.?$")
+
+
+def _region_for_api_host(value: str) -> str:
+    """An API Gateway domain target read as its region ("us-east-1's API"): the host name
+    says no more than that and would fold the row at 80 columns."""
+    found = _API_HOST.match(value)
+    return f"{found.group(1)}'s API" if found else value
+
+
+def _short_time(value: str | None) -> str:
+    """Lambda's LastModified (2026-12-07T00:03:36.033387000Z or ...+0000) to the second."""
+    if not value:
+        return "?"
+    return value.replace("T", " ")[:19] + " UTC" if len(value) >= 19 else value
+
+
+def _probe_text(probe: ProbeView, api_url: str = "") -> Text:
     status = f"HTTP {probe.status}" if probe.status else "no answer"
     text = Text(f"{status}  {probe.latency_ms:.0f} ms", style="green" if probe.ok else "red")
     if probe.refused_by_allow_list:
         text = Text(f"{status}  refused by access.allow: this machine is not listed", "yellow")
     elif probe.message:
         text.append(f"  {probe.message}")
-    text.append(f"\n{probe.url}", style="dim")
+    # Under the API row the probe's path is enough (the whole URL folds at 80 columns).
+    shown = probe.url
+    if api_url and shown.startswith(api_url):
+        shown = "…" + shown[len(api_url) :]
+    text.append(f"\n{shown}", style="dim")
     return text
 
 
