@@ -9,11 +9,20 @@ from __future__ import annotations
 import re
 from enum import IntEnum
 
-# The health-checker secret as it appears in requests: the check's path, the functions'
-# environment (JSON or KEY=value). AWS errors sometimes quote the request they refuse.
+# The health-checker secret as it appears in requests and in what prints them: the check's
+# path (`healthCheckerId=`, URL-encoded once `%3D` or twice `%253D`), the functions'
+# environment (JSON, Python repr, KEY=value, any of them URL-encoded), a query parsed into pairs
+# (`('healthCheckerId', '…')`) or lists (`"healthCheckerId": ["…"]`), JSON inside JSON
+# (`\"healthCheckerId\": \"…\"`), in any casing. AWS errors sometimes quote the request
+# they refuse, and the functions' logs may print the event they were given.
+_SECRET_KEY = r"health[_-]?checker[_-]?id(?:[_-]?next)?"
+_QUOTE = r"(?:\\?[\"']|%(?:25)*2[27])"
 _QUOTED_SECRET = re.compile(
-    r"(healthCheckerId(?:=|%3D)|HEALTH_CHECKER_ID(?:_NEXT)?[\"']?\s*[:=]\s*[\"']?)"
-    r"([^\s\"'&,;}<>]+)"
+    rf"((?:{_SECRET_KEY}{_QUOTE}?\s*(?:[:=]|%(?:25)*3[AD])\s*\[?\s*{_QUOTE}?)"
+    rf"|(?:{_SECRET_KEY}{_QUOTE}\s*,\s*{_QUOTE}))"
+    # The value ends where the text around it resumes (a quote, a separator, an encoded &).
+    r"((?:(?!%(?:25)*2[267C])[^\s\"'&,;}\]<>\\])+)",
+    re.IGNORECASE,
 )
 
 

@@ -179,3 +179,66 @@ def test_a_region_that_hangs_is_named_and_the_other_still_shown(
     assert run.exit_code == 1, run.stderr
     assert [json.loads(line)["message"] for line in run.stdout.splitlines()] == ["east answers"]
     assert f"{WEST} is unreachable" in run.stderr
+
+
+# Every form a function's log may hold the secret in (the API Gateway event as JSON or
+# repr, its query raw or URL-encoded once or twice, the environment, any casing), and
+# the bare value. With the secret lookup denied, none may reach the terminal.
+SECRET_FORMS = {
+    "json": '{"queryStringParameters": {"healthCheckerId": "%s"}}',
+    "json-in-json": '{"body": "{\\"healthCheckerId\\": \\"%s\\"}"}',
+    "json-list": '{"multiValueQueryStringParameters": {"healthCheckerId": ["%s"]}}',
+    "repr-dict": "event {'healthCheckerId': '%s', 'deep': 'true'}",
+    "repr-pairs": "parsed [('deep', 'true'), ('healthCheckerId', '%s')]",
+    "query": "GET /prod/health?healthCheckerId=%s&deep=true",
+    "url-encoded": "next=%%2Fprod%%2Fhealth%%3FhealthCheckerId%%3D%s%%26deep%%3Dtrue",
+    "double-encoded": "next=%%252Fhealth%%253FhealthCheckerId%%253D%s%%2526deep",
+    "upper-case": "HEALTHCHECKERID=%s",
+    "lower-case": "healthcheckerid: %s",
+    "environment": "{'HEALTH_CHECKER_ID_NEXT': '%s'}",
+    "bare": "comparing against %s failed",
+}
+
+
+@pytest.mark.parametrize("form", sorted(SECRET_FORMS))
+def test_with_the_secret_lookup_denied_no_form_of_the_secret_is_printed(
+    stack: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, form: str
+) -> None:
+    """Masking fails closed: the functions' environment cannot be read, so the secret is
+    unknown, and every value quoted as one or shaped like one is masked all the same."""
+    config, name = stack
+    _put(name, EAST, "s1", [(_now() - 1000, SECRET_FORMS[form] % SECRET)])
+    denied = Rule(
+        Fault.FAIL, operations=("lambda:GetFunctionConfiguration",), code="AccessDeniedException"
+    )
+    with monkeypatch.context() as patched:
+        injector = FaultInjector([denied])
+        injector.install(patched)
+        runs = [failover(config, "logs", "--json"), failover(config, "logs")]
+    assert injector.injected  # the lookup really was refused
+    for run in runs:
+        assert run.exit_code == 0, run.stderr
+        assert SECRET not in run.stdout and SECRET not in run.stderr
+        assert SECRET[:8] not in run.stdout
+        assert f"****({len(SECRET)})" in run.stdout  # masked, not dropped
+        assert "Could not read the health-checker secret of us-east-1" in run.stderr
+
+
+def test_terminal_control_sequences_in_a_log_line_are_shown_escaped(
+    stack: tuple[Path, str],
+) -> None:
+    config, name = stack
+    message = "a \x1b[31mred\x1b]0;owned\x07 \x9b2J\ttab\nus-east-1 forged line\u202e"
+    _put(name, EAST, "s1", [(_now() - 1000, message)])
+    text = failover(config, "logs")
+    assert text.exit_code == 0, text.stderr
+    for raw in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert raw not in text.stdout
+    line = text.stdout.rstrip("\n")
+    assert "\n" not in line  # one event, one line: no forged line after it
+    assert "\\x1b[31mred\\x1b]0;owned\\x07 \\x9b2J" in line  # shown, harmless
+    assert "tab\\x0aus-east-1 forged line" in line  # the tab is kept (rich expands it)
+    machine = failover(config, "logs", "--json")
+    for raw in ("\x1b", "\x07", "\x9b", "\u202e"):
+        assert raw not in machine.stdout
+    assert json.loads(machine.stdout)["message"] == message  # escaped, not altered

@@ -63,7 +63,9 @@ def command(
     """Print the functions' log events from every region, merged by time.
 
     Events come from each region's /aws/lambda/<function> group; the
-    health-checker secret is masked in every line. A region that does not
+    health-checker secret is masked in every line (when a function's secret
+    cannot be read, every secret-shaped value is), and control characters
+    (terminal escapes, newlines) are shown escaped. A region that does not
     answer is named on stderr and the others are still shown (exit 1).
     With --json, one JSON object per line.
     """
@@ -73,12 +75,21 @@ def command(
     from failover_cli.aws.deadlines import READ_ONLY
     from failover_cli.cli.session import open_context
     from failover_cli.errors import FailoverError
-    from failover_cli.ops.logs import Follower, Masker, now_ms, read_events, read_secrets
+    from failover_cli.ops.logs import Follower, now_ms, read_events, read_secrets
 
     ctx, console, _ = open_context(state, READ_ONLY)
     chosen = _regions(ctx, regions)
     styles = {r: REGION_STYLES[i % len(REGION_STYLES)] for i, r in enumerate(ctx.config.regions)}
-    masker = Masker(read_secrets(ctx, ctx.config.regions))
+    lookup = read_secrets(ctx, ctx.config.regions)
+    if lookup.unread:
+        from rich.markup import escape
+
+        unread = ", ".join(f"{r} ({why})" for r, why in sorted(lookup.unread.items()))
+        console.print(
+            f"[yellow]Could not read the health-checker secret of {escape(unread)}: "
+            "every secret-shaped value (32+ hex digits) is masked too.[/yellow]"
+        )
+    masker = lookup.masker()
     start = now_ms() - int(since * 1000)
     if not state.json:
         where = ", ".join(chosen)
@@ -131,31 +142,47 @@ def _printer(styles: dict[str, str]) -> Callable[[LogBatch], None]:
     from rich.console import Console
     from rich.markup import escape
 
+    from failover_cli.cli.main import printable
+
     out = Console(highlight=False, soft_wrap=True)
     width = max(len(r) for r in styles)
 
     def show(batch: LogBatch) -> None:
         for event in batch.events:
             region = f"[{styles[event.region]}]{event.region:<{width}}[/]"
-            out.print(f"[dim]{event.time}[/dim]  {region}  {escape(event.message)}")
+            # A logged ESC/CSI/OSC must not drive the terminal, nor a newline forge a line
+            # that looks like another region's event: one event, one line, tabs kept.
+            message = escape(printable(event.message, keep="\t"))
+            out.print(f"[dim]{event.time}[/dim]  {region}  {message}")
 
     return show
 
 
 def _json_lines(batch: LogBatch) -> None:
     import json
+    import unicodedata
+
+    def safe(ch: str) -> str:
+        # json.dumps escapes C0 controls but leaves DEL, C1 (a one-byte CSI) and format
+        # characters (bidi overrides) raw: a `--json` read in a terminal must not drive it.
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return json.dumps(ch)[1:-1]  # \uXXXX (a surrogate pair beyond the BMP)
+        return ch
 
     for event in batch.events:
-        click.echo(json.dumps(event.to_json(), ensure_ascii=False))
+        line = json.dumps(event.to_json(), ensure_ascii=False)
+        click.echo("".join(map(safe, line)))
 
 
 def _problems(console: Console, batch: LogBatch, said: dict[str, str]) -> None:
     """Each region's problem once (a follow loop would repeat it every round)."""
     from rich.markup import escape
 
+    from failover_cli.cli.main import printable
+
     for region, why in sorted(batch.problems.items()):
         if said.get(region) != why:
-            console.print(f"[yellow]{region}: {escape(why)}[/yellow]")
+            console.print(f"[yellow]{region}: {escape(printable(why))}[/yellow]")
             said[region] = why
     for region in batch.truncated:
         console.print(

@@ -97,8 +97,8 @@ def _show_error(ctx: click.Context, error: FailoverError) -> None:
     click.echo(f"Error: {printable(redact(error.render()))}", err=True)
 
 
-def printable(text: str) -> str:
-    """`text` with control characters escaped (newlines kept).
+def printable(text: str, keep: str = "\n") -> str:
+    """`text` with control characters escaped (those in `keep` kept: newlines by default).
 
     Messages quote what the user typed (a --region, a path from FAILOVER_CONFIG), and
     an ANSI escape, a bell or a bidi override in it must not drive the terminal.
@@ -107,7 +107,7 @@ def printable(text: str) -> str:
 
     return "".join(
         ch
-        if ch == "\n" or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        if ch in keep or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
         else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
         for ch in text
     )

@@ -7,8 +7,12 @@ answer is named and the others are still shown.
 
 The health-checker secret never leaves this module: the functions' current (and,
 during a rotation, next) secrets are read from their environment and masked in
-every message, and so is any `healthCheckerId=` value, which also covers the
-secrets of before a rotation that old events may still hold.
+every message, and so is any value quoted as the secret (`healthCheckerId=`, JSON,
+Python repr, URL-encoded, any casing: `errors.redact`), which also covers the
+secrets of before a rotation that old events may still hold. Masking fails closed:
+when a region's function cannot be read (denied, failing, missing), its secret is
+unknown, so every secret-shaped value (a run of 32 or more hex digits, as
+`new_secret()` makes them) is masked too.
 
 Following (`--follow`) re-reads every FOLLOW_SECONDS from a little before the
 newest event seen (events can be ingested late), dropping event ids already shown.
@@ -73,24 +77,45 @@ class LogBatch:
     truncated: tuple[str, ...] = ()  # regions that had more than MAX_EVENTS
 
 
-class Masker:
-    """Masks every secret the stack's functions hold, and any healthCheckerId= value."""
+# A value that could be a health-checker secret although nothing names it as one:
+# new_secret() makes 48 hex digits; 32 and more also covers secrets of other lengths.
+SECRET_SHAPED = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{32,}(?![0-9A-Za-z])")
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+
+class Masker:
+    """Masks every secret the stack's functions hold, and any value quoted as one;
+    with `by_shape` (some secret could not be read) every secret-shaped value too."""
+
+    def __init__(self, secrets: Iterable[str] = (), *, by_shape: bool = False) -> None:
         self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self.by_shape = by_shape
 
     def __call__(self, text: str) -> str:
         text = redact(text)  # quoted ones first: old secrets, whatever they were
         for secret in self.secrets:
             text = text.replace(secret, mask(secret))
+        if self.by_shape:
+            text = SECRET_SHAPED.sub(lambda m: mask(m.group()), text)
         return text
 
 
-def read_secrets(ctx: Context, regions: Sequence[str]) -> set[str]:
-    """Every health-checker secret the functions hold (unreadable regions are skipped:
-    the secret is shared, so one answering region is enough)."""
+@dataclass(frozen=True)
+class SecretLookup:
+    """The secrets the functions hold, and the regions whose function could not be read."""
 
-    def secrets_of(region: str) -> set[str]:
+    secrets: frozenset[str]
+    unread: dict[str, str]  # region -> why (then its secret is unknown)
+
+    def masker(self) -> Masker:
+        # Fail closed: a region unread may hold a secret the others do not (mid-rotation,
+        # or a stack re-created with a new one), and no secret read at all masks nothing.
+        return Masker(self.secrets, by_shape=bool(self.unread) or not self.secrets)
+
+
+def read_secrets(ctx: Context, regions: Sequence[str]) -> SecretLookup:
+    """Every health-checker secret the functions hold, and why a region's is unknown."""
+
+    def secrets_of(region: str) -> tuple[set[str], str | None]:
         lam = ctx.client("lambda", region, READ_ONLY)
         try:
             answer = answer_within(
@@ -99,14 +124,18 @@ def read_secrets(ctx: Context, regions: Sequence[str]) -> set[str]:
                 region=region,
                 what="its Lambda API",
             )
-        except Exception:  # no function, or no answer: other regions hold the same secret
-            return set()
+        except Exception as error:  # denied, missing, or no answer: its secret is unknown
+            return set(), redact(error_code(error) or str(error))
         variables = answer.get("Environment", {}).get("Variables", {})
-        return {variables.get(SECRET_VARIABLE, ""), variables.get(NEXT_SECRET_VARIABLE, "")}
+        held = {variables.get(SECRET_VARIABLE, ""), variables.get(NEXT_SECRET_VARIABLE, "")}
+        return held - {""}, None
 
     with ThreadPoolExecutor(max_workers=max(len(regions), 1)) as pool:
-        found = list(pool.map(secrets_of, regions))
-    return set().union(*found) - {""}
+        found = dict(zip(regions, pool.map(secrets_of, regions), strict=True))
+    return SecretLookup(
+        frozenset().union(*(held for held, _ in found.values())),
+        {region: why for region, (_, why) in found.items() if why},
+    )
 
 
 def read_events(
