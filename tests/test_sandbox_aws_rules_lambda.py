@@ -176,3 +176,32 @@ def test_the_longest_health_check_path_the_config_allows_fits_route53() -> None:
     from failover_cli.engine.secret import new_secret
 
     assert len(health_path("s" * 128, new_secret())) <= 255
+
+
+def test_the_refresher_waits_for_an_update_in_progress_before_uploading_its_code(
+    slow_lambda: str, tmp_path: Path
+) -> None:
+    """Issue 22 item 10: `<stack>-ip-ranges` mid-update (an operator's change, an
+    interrupted run's) takes the new code once the update is done, not a
+    ResourceConflictException."""
+    from failover_cli.aws.clients import ClientFactory
+    from failover_cli.config.loader import load_config
+    from failover_cli.engine.context import Context
+    from failover_cli.engine.model import FieldChange, Observed, Spec
+    from failover_cli.resources import ip_refresher
+    from tests.e2e_helpers import write_config
+
+    stack = f"rr{uuid.uuid4().hex[:6]}"
+    name = f"{stack}-ip-ranges"
+    iam = boto3.client("iam", EAST, endpoint_url=slow_lambda)
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    eventually(lambda: _try_create(slow_lambda, name, role), "the role to be assumable", 30)
+    lam = boto3.client("lambda", EAST, endpoint_url=slow_lambda)
+    lam.update_function_configuration(FunctionName=name, MemorySize=256)  # now in progress
+    data, sha = ip_refresher.code()
+    props = ip_refresher.RefresherProps(True, sha, "{}", "", role, zip_bytes=data)
+    spec = Spec(ip_refresher.KIND, EAST, name, props)
+    ctx = Context(config=load_config(write_config(tmp_path, stack)), clients=ClientFactory())
+    change = FieldChange("code_sha256", "old", sha)
+    ip_refresher.RefresherHandler().update(ctx, spec, Observed(exists=True), [change])
+    assert lam.get_function_configuration(FunctionName=name)["CodeSha256"] == sha

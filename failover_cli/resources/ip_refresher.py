@@ -239,16 +239,22 @@ class RefresherHandler(Handler):
             return
         lam = ctx.client("lambda", spec.region)
         changed = {c.field for c in changes}
+        # Lambda refuses an update while another is in progress (ResourceConflictException):
+        # wait until it is updatable first (an interrupted run's, an operator's), bounded
+        # by the waiter (LastUpdateStatus polled, at most 300 tries a second apart).
+        updated = lam.get_waiter("function_updated_v2")
+        if changed & {"code_sha256", "settings", "ranges_url", "role"}:
+            updated.wait(FunctionName=spec.name)
         if "code_sha256" in changed:
             lam.update_function_code(FunctionName=spec.name, ZipFile=props.zip_bytes)
-            lam.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
+            updated.wait(FunctionName=spec.name)
         if changed & {"settings", "ranges_url", "role"}:
             lam.update_function_configuration(
                 FunctionName=spec.name,
                 Role=with_account(props.role, ctx.account_id),
                 Environment={"Variables": _variables(props)},
             )
-            lam.get_waiter("function_updated_v2").wait(FunctionName=spec.name)
+            updated.wait(FunctionName=spec.name)
         if "subscribed" in changed:
             _subscribe(ctx, spec, observed.raw["arn"])
 

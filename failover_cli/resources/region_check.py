@@ -32,6 +32,7 @@ from failover_cli.services.health_checks import (
     forget_checks,
     pick,
     reference_prefix,
+    update_versioned,
 )
 from failover_cli.services.switch_watch import wait_for_no_objection
 
@@ -143,9 +144,10 @@ class RegionCheckHandler(Handler):
             ids = [children[c] for c in props.children]
             if "children" in changed:
                 wait_for_no_objection(ctx, spec.region, ids)
-            r53.update_health_check(
-                HealthCheckId=current,
-                HealthCheckVersion=observed.raw["version"],
+            update_versioned(  # a concurrent edit: the version read again, once
+                r53,
+                current,
+                observed.raw["version"],
                 ChildHealthChecks=ids,
                 HealthThreshold=props.health_threshold,
                 Inverted=props.inverted,

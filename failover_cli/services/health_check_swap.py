@@ -115,19 +115,26 @@ def repoint(ctx: Context, old_ids: list[str], new_id: str) -> int:
 def repoint_parents(ctx: Context, old_ids: list[str], new_id: str) -> None:
     """Swap a replaced child in the stack's CALCULATED checks (Route 53 refuses to delete a
     check that a calculated check still counts)."""
-    from failover_cli.services.health_checks import all_checks, forget_checks, owner_region
+    from failover_cli.services.health_checks import (
+        all_checks,
+        forget_checks,
+        owner_region,
+        update_from_read,
+    )
+
+    def repointed(check: dict[str, Any]) -> dict[str, Any]:
+        cfg = check["HealthCheckConfig"]
+        children = list(cfg.get("ChildHealthChecks") or [])
+        kept = [c for c in children if c not in old_ids and c != new_id]
+        return {
+            "ChildHealthChecks": [*kept, new_id],
+            "HealthThreshold": cfg.get("HealthThreshold", len(children)),
+        }
 
     r53 = ctx.client("route53", ROUTE53_REGION)
     for check, tags in all_checks(ctx):
-        cfg = check["HealthCheckConfig"]
-        children = list(cfg.get("ChildHealthChecks") or [])
+        children = check["HealthCheckConfig"].get("ChildHealthChecks") or []
         if owner_region(check, tags, ctx.config.stack) is None or not set(children) & set(old_ids):
             continue
-        kept = [c for c in children if c not in old_ids]
-        r53.update_health_check(
-            HealthCheckId=check["Id"],
-            HealthCheckVersion=check["HealthCheckVersion"],
-            ChildHealthChecks=[*kept, new_id],
-            HealthThreshold=cfg.get("HealthThreshold", len(children)),
-        )
+        update_from_read(r53, check, repointed)  # a concurrent edit: read again, once
     forget_checks(ctx)

@@ -13,6 +13,7 @@ ResourcePath: never print one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from failover_cli.aws.tags import is_owned, tag_dict
@@ -141,15 +142,25 @@ def update_versioned(r53: Any, check_id: str, version: int | None, **settings: A
     """UpdateHealthCheck guarded by HealthCheckVersion; on HealthCheckVersionMismatch (a
     concurrent edit, or Route 53 still counting an earlier one) the check's version is
     read again and the update sent once more (Route 53 API Reference, UpdateHealthCheck)."""
+    update_from_read(r53, {"Id": check_id, "HealthCheckVersion": version}, lambda _: settings)
+
+
+def update_from_read(
+    r53: Any, check: dict[str, Any], settings_of: Callable[[dict[str, Any]], dict[str, Any]]
+) -> None:
+    """UpdateHealthCheck of `check` (as read) with the settings made from it, guarded by its
+    HealthCheckVersion; on HealthCheckVersionMismatch the check is read again and the
+    settings made anew from it (a concurrent edit is kept, not overwritten), once."""
     from failover_cli.aws.errors import error_code
 
-    guard = {"HealthCheckVersion": version} if version is not None else {}
+    def send(read: dict[str, Any]) -> None:
+        version = read.get("HealthCheckVersion")
+        guard = {"HealthCheckVersion": version} if version is not None else {}
+        r53.update_health_check(HealthCheckId=read["Id"], **guard, **settings_of(read))
+
     try:
-        r53.update_health_check(HealthCheckId=check_id, **guard, **settings)
+        send(check)
     except Exception as error:
         if error_code(error) != "HealthCheckVersionMismatch":
             raise
-        check = r53.get_health_check(HealthCheckId=check_id)["HealthCheck"]
-        again = check.get("HealthCheckVersion")
-        guard = {"HealthCheckVersion": again} if again is not None else {}
-        r53.update_health_check(HealthCheckId=check_id, **guard, **settings)
+        send(r53.get_health_check(HealthCheckId=check["Id"])["HealthCheck"])
