@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,14 +23,24 @@ def unique_stack(prefix: str = "e2e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+# A release's bake watches the health check for 2 minutes per region (deploy.bake) on the
+# session sandbox's real-time clock: 4 minutes of every `up` that changes the function.
+# Tests of the bake itself (test_e2e_release*.py, test_release_waves.py) set their own.
+NO_BAKE = "deploy:\n  bake: 0s\n"  # the gates' requests still run; no waiting on the check
+
+
 def write_config(folder: Path, stack: str, extra: str = "") -> Path:
-    """A config whose table and function names are unique to the stack (the sandbox is shared)."""
+    """A config whose table and function names are unique to the stack (the sandbox is shared);
+    releases are not baked unless `extra` has a `deploy:` section of its own."""
     path = folder / "failover.yaml"
     path.write_text(
         f"stack: {stack}\n"
         "regions: [us-east-1, us-west-2]\n"
         f"table:\n  name: {stack}.Hello\n"
-        f"function:\n  name: {stack}-fn\n" + extra,
+        f"function:\n  name: {stack}-fn\n"
+        + extra
+        + ("" if not extra or extra.endswith("\n") else "\n")
+        + ("" if re.search(r"^deploy:", extra, re.MULTILINE) else NO_BAKE),
         encoding="utf-8",
     )
     return path

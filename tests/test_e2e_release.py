@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 
 from failover_cli.bundle import shipped_bundle_path
-from tests.e2e_helpers import client, failover, unique_stack, write_config
+from tests.e2e_helpers import NO_BAKE, client, failover, unique_stack, write_config
 from tests.sandbox_api_helpers import api_get
 
 pytestmark = pytest.mark.sandbox
 REGIONS = ("us-east-1", "us-west-2")
-NO_BAKE = "deploy:\n  bake: 0s\n"  # the gates' requests still run; no waiting on the check
 
 
 def _api_id(endpoint: str, stack: str, region: str) -> str:
@@ -78,8 +77,7 @@ def test_the_api_serves_the_live_alias_and_releases_publish_only_changes(
 ) -> None:
     stack = unique_stack()
     function = f"{stack}-fn"
-    config = write_config(tmp_path, stack)
-    config.write_text(config.read_text() + NO_BAKE, encoding="utf-8")
+    config = write_config(tmp_path, stack, NO_BAKE)
     assert failover(config, "up").exit_code == 0
 
     for region in REGIONS:

@@ -17,7 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.e2e_helpers import Run, failover, offline_aws
+from tests.e2e_helpers import NO_BAKE, Run, failover, offline_aws
 from tests.faults import Fault, FaultInjector, Rule
 from tests.sandbox_api_helpers import http
 from tests.sandbox_outbox_helpers import CONFIRMATION, Outbox, link
@@ -58,6 +58,8 @@ class Stack:
             f"regions: [{', '.join(regions)}]\n"
             f"table: {{name: {self.table}, billing: on-demand}}\n"
             f"function: {{name: {self.function}}}\n"
+            # A renamed table is a release (the function's TABLE_NAME): not baked here.
+            f"{NO_BAKE}"
         )
         if domain:
             text += f"domain:\n  name: {self.domain}\n  hosted_zone: {self.zone}\n"
