@@ -89,6 +89,9 @@ def retry(
             delay = min(delay * backoff.factor, backoff.cap)
 
 
+FIRST_POLL = 0.5  # seconds before a wait's second check; the pause doubles up to the interval
+
+
 def wait_until(
     check: Callable[[], T | None],
     *,
@@ -100,9 +103,14 @@ def wait_until(
     region: str | None = None,
     on_poll: Callable[[float], None] | None = None,
 ) -> T:
-    """Poll `check` until it returns something truthy; raise TimeoutExpired after `timeout`."""
+    """Poll `check` until it returns something truthy; raise TimeoutExpired after `timeout`.
+
+    The first re-checks come sooner (FIRST_POLL, doubling up to `interval`): much of what
+    is waited for settles within a second or two (a table, a version, a new check's first
+    reports), and a fixed 5 or 15 s step would make each such wait that long."""
     clock = clock or Clock()
     start = clock.now()
+    step = min(FIRST_POLL, interval)
     while True:
         result = check()
         if result:
@@ -114,4 +122,5 @@ def wait_until(
             )
         if on_poll:
             on_poll(elapsed)
-        clock.pause(min(interval, max(timeout - elapsed, 0.01)))
+        clock.pause(min(step, max(timeout - elapsed, 0.01)))
+        step = min(step * 2, interval)
