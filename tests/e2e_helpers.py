@@ -111,3 +111,19 @@ def internal_client(service: str, region: str, endpoint: str | None = None) -> A
     quota nor die of Throttling on a busy machine."""
     config = Config(user_agent_extra=INTERNAL_AGENT)
     return boto3.client(service, region_name=region, endpoint_url=endpoint, config=config)
+
+
+def short_hang_deadlines(patch: Any) -> None:
+    """For tests of what a command does when a region hangs, not of how long it waits
+    (the benchmarks time that): the observe and mutating deadlines (30 s and 60 s a read,
+    60 s and 120 s a call) shortened, so an injected hang (tests/faults.py HANG waits one
+    read time-out per attempt) costs seconds, not minutes. Still ample for the sandbox's
+    real answers on a busy machine. `patch` is a pytest.MonkeyPatch."""
+    from dataclasses import replace
+
+    from failover_cli.aws import deadlines
+
+    patch.setattr(deadlines, "OBSERVE", replace(deadlines.OBSERVE, read_timeout=10, call_budget=20))
+    patch.setattr(
+        deadlines, "MUTATING", replace(deadlines.MUTATING, read_timeout=15, call_budget=30)
+    )

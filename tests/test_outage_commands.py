@@ -2,7 +2,8 @@
 between botocore and the sandbox): each stops within its deadline with one paragraph that
 names the region and says what was and was not done, exit 1, and a later run finishes.
 `drill` refuses at once (exit 2); `down --skip-unreachable` deletes what answers and
-lists the rest. The time guard only catches a hang; the figures are in the benchmarks.
+lists the rest. The time guard only catches a hang; the figures are in the benchmarks, and
+the hangs here run on shortened deadlines (e2e_helpers.short_hang_deadlines).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_helpers import Run, failover, unique_stack, write_config
+from tests.e2e_helpers import Run, failover, short_hang_deadlines, unique_stack, write_config
 from tests.engine_helpers import is_mutating
 from tests.faults import Fault, FaultInjector, Rule
 
@@ -26,6 +27,7 @@ def _out(
     monkeypatch: pytest.MonkeyPatch, config: Path, *args: str, rule: Rule | None = None
 ) -> Run:
     with monkeypatch.context() as patched:
+        short_hang_deadlines(patched)
         FaultInjector([rule or Rule(Fault.HANG, regions=(WEST,))]).install(patched)
         started = time.monotonic()
         run = failover(config, *args)
