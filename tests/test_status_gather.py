@@ -170,3 +170,57 @@ def test_an_aws_error_names_its_region_and_the_iam_action(aws: None) -> None:
             gather(ctx, FakeHttp(set()))
     assert raised.value.region == "us-west-2"
     assert "lambda:GetFunction" in raised.value.render()
+
+
+def _switch_table(region: str, forced_out: dict[str, str]) -> None:
+    """The stack's table in `region` holding this replica's copy of the switch item."""
+    config = make_config()
+    key = config.table.partition_key
+    ddb = boto3.client("dynamodb", region)
+    ddb.create_table(
+        TableName=config.table.name,
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    entries = {
+        r: {"M": {"at": {"S": "2026-12-07T00:00:00Z"}, "by": {"S": by}}}
+        for r, by in forced_out.items()
+    }
+    ddb.put_item(
+        TableName=config.table.name,
+        Item={key: {"S": "failover:switch"}, "forced_out": {"M": entries}, "revision": {"N": "1"}},
+    )
+
+
+def test_the_switch_is_shown_as_each_replica_holds_it(aws: None, inputs: DesiredInputs) -> None:
+    _build(inputs)
+    # us-west-2's replica has us-east-1 forced out; us-east-1's own copy has not caught up.
+    _switch_table("us-west-2", {"us-east-1": "ops@laptop"})
+    _switch_table("us-east-1", {})
+    with context() as (ctx, _):
+        status = gather(ctx, FakeHttp(set()))
+    east, west = status.regions
+    assert east.switch is not None and west.switch is not None
+    assert east.switch.seen_by == {"us-east-1": False, "us-west-2": True}
+    assert east.switch.forced_out and east.switch.disagreeing == ["us-east-1"]
+    assert east.switch.entry == {"at": "2026-12-07T00:00:00Z", "by": "ops@laptop"}
+    assert east.force_fail and "forced out by the switch" in east.problems
+    assert not west.switch.forced_out and west.switch.disagreeing == [] and west.healthy
+    # The readers and calculated checks this half-built stack lacks are named, not hidden.
+    assert east.switch.readers == {"us-west-2": "missing"} and east.switch.calculated == "missing"
+    region_json = status.to_json()["regions"][0]
+    assert region_json["force_fail"] is True
+    assert region_json["switch"]["seen_by"] == {"us-east-1": False, "us-west-2": True}
+    assert region_json["switch"]["disagreeing"] == ["us-east-1"]
+
+
+def test_a_region_whose_replica_has_no_switch_is_not_forced_out(
+    aws: None, inputs: DesiredInputs
+) -> None:
+    _build(inputs)  # no table at all: nothing to read the switch from
+    with context() as (ctx, _):
+        status = gather(ctx, FakeHttp(set()))
+    for region in status.regions:
+        assert region.switch is not None and region.switch.forced_out is None
+        assert not any("switch" in p for p in region.problems)

@@ -24,6 +24,7 @@ from failover_cli.ops.status_model import (
     ServingView,
     StackStatus,
     Subscription,
+    SwitchView,
     TableView,
     missing_check,
     summarise_check,
@@ -289,3 +290,18 @@ def test_status_to_a_pipe_ends_each_line_with_its_text(capsys: pytest.CaptureFix
     printed = capsys.readouterr().out
     assert printed.strip() and all(line == line.rstrip() for line in printed.splitlines())
     assert "https://w19lezhxbs.execute-api.us-east-1.amazonaws.com/prod\n" in printed
+
+
+def test_the_switch_rows_name_a_replica_that_disagrees() -> None:
+    switch = SwitchView(
+        "us-east-1",
+        {"us-east-1": False, "us-west-2": True, "eu-west-1": None},
+        {"at": "2026-12-07T00:00:00Z", "by": "ops", "why": "drill"},
+        {"us-west-2": "unhealthy", "eu-west-1": "healthy"},
+        "unhealthy",
+    )
+    text = _rendered(_stack(_region(switch=switch), _region("us-west-2")))
+    assert "forced out since 2026-12-07T00:00:00Z by ops: drill" in text
+    assert "us-east-1 says in" in text and "not read in eu-west-1" in text
+    assert "unhealthy · readers: us-west-2 unhealthy, eu-west-1 healthy" in text
+    assert "forced out by the switch" in text  # the region's verdict says why

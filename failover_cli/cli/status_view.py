@@ -25,6 +25,7 @@ from failover_cli.ops.status_model import (
     ProbeView,
     RegionStatus,
     StackStatus,
+    SwitchView,
 )
 
 _ALARM_STYLE = {"OK": "green", "ALARM": "red", "INSUFFICIENT_DATA": "yellow", MISSING: "red"}
@@ -143,6 +144,9 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
         if check.last_failure:
             table.add_row("Last failure", Text(check.last_failure, style="yellow"))
 
+    if region.switch is not None:
+        _switch_rows(table, region.switch)
+
     alarm = region.alarm
     if alarm is None:
         table.add_row("Alarm", NOT_READ + " [dim](CloudWatch did not answer)[/dim]")
@@ -153,6 +157,43 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
     for probe in region.probes:
         table.add_row(f"Probe {probe.kind}", _probe_text(probe, base))
     return table
+
+
+def _switch_rows(table: Table, switch: SwitchView) -> None:
+    """Forced out or not as the replicas hold it, and Route 53's checks that read it."""
+    forced = switch.forced_out
+    if forced is None:
+        table.add_row("Switch", NOT_READ + " [dim](no other region's table answered)[/dim]")
+    elif forced:
+        entry = switch.entry or {}
+        since = f" since {entry['at']}" if entry.get("at") else ""
+        by = f" by {escape(entry['by'])}" if entry.get("by") else ""
+        why = f": {escape(entry['why'])}" if entry.get("why") else ""
+        table.add_row("Switch", f"[red]forced out[/red]{since}{by}{why}")
+    else:
+        table.add_row("Switch", "[green]in[/green]")
+    if switch.disagreeing:
+        says = "forced out" if not forced else "in"
+        table.add_row(
+            "",
+            f"[yellow]{', '.join(switch.disagreeing)} says {says}[/yellow] "
+            "[dim](replication lag or an impaired region)[/dim]",
+        )
+    unread = [q for q, seen in switch.seen_by.items() if seen is None]
+    if unread and forced is not None:
+        table.add_row("", f"[dim]not read in {', '.join(unread)}[/dim]")
+    if switch.calculated is None:
+        table.add_row("Switch checks", NOT_READ + " [dim](CloudWatch did not answer)[/dim]")
+    else:
+        readers = ", ".join(f"{q} {_verdict(v)}" for q, v in switch.readers.items())
+        table.add_row(
+            "Switch checks", f"{_verdict(switch.calculated)} [dim]· readers:[/dim] {readers}"
+        )
+
+
+def _verdict(value: str) -> str:
+    style = _CHECK_STYLE.get(value, "yellow")
+    return f"[{style}]{value}[/{style}]"
 
 
 def _stack_table(status: StackStatus) -> Table:

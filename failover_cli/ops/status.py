@@ -45,6 +45,7 @@ from failover_cli.ops.status_model import (
     ServingView,
     StackStatus,
     Subscription,
+    SwitchView,
     TableView,
     missing_check,
     summarise_check,
@@ -54,9 +55,11 @@ from failover_cli.resources.api import find_api
 from failover_cli.resources.subscription import email_subscriptions
 from failover_cli.resources.topic import ALARM_REGION, read_topic
 from failover_cli.services.dynamodb_tables import TableFacts, read_table
+from failover_cli.services.health_check_metrics import check_verdicts
 from failover_cli.services.health_check_override import is_overridden
 from failover_cli.services.health_checks import ROUTE53_REGION, SECRET_PARAMETER, find_health_check
 from failover_cli.services.route53_zone import find_zone
+from failover_cli.services.switch_replicas import read_replica
 
 T = TypeVar("T")
 
@@ -130,6 +133,12 @@ class _Gather(DeadlineReads):
             ]
             for r in regions
         }
+        held = {
+            q: self.submit(read_replica, self.ctx, q, region=q, service="dynamodb") for q in regions
+        }
+        verdicts = self.submit(
+            self._switch_verdicts, checks, region=ALARM_REGION, service="cloudwatch"
+        )
         dns = self.submit(self._dns, region=ROUTE53_REGION, service="route53")
         serving = self.submit(self._serving, functions) if config.domain else None
 
@@ -146,6 +155,8 @@ class _Gather(DeadlineReads):
             for r in regions
         }
         states = self.get(alarms, ALARM_REGION)
+        switch_held = {q: self.get(held[q], q) for q in regions}
+        switch_verdicts = self.get(verdicts, ALARM_REGION)
         topic_read = self.get(topic, ALARM_REGION)
         dns_view = self._dns_view(self.get(dns, ROUTE53_REGION)) if config.domain else None
         served = self.get(serving, ROUTE53_REGION, grace=PROBE_TIMEOUT) if serving else None
@@ -176,6 +187,7 @@ class _Gather(DeadlineReads):
                     probes=tuple(p for p in probed if isinstance(p, ProbeView)),
                     reachable=r not in self.unreachable,
                     error=self.unreachable.get(r),
+                    switch=self._switch_view(r, switch_held, switch_verdicts),
                 )
             )
         if topic_read is UNREAD:
@@ -190,6 +202,41 @@ class _Gather(DeadlineReads):
             unread=tuple(self.unread),
             timeout=self.timeout,
         )
+
+    def _switch_view(
+        self,
+        region: str,
+        held: dict[str, dict[str, dict[str, str]] | Unread | None],
+        verdicts: dict[str, str] | Unread,
+    ) -> SwitchView:
+        seen_by = {
+            q: None if isinstance(h, Unread) or h is None else region in h for q, h in held.items()
+        }
+        entry = next(
+            (h[region] for h in held.values() if isinstance(h, dict) and region in h), None
+        )
+        readers: dict[str, str] = {}
+        calculated = None
+        if not isinstance(verdicts, Unread):
+            for reader in self.config.regions:
+                if reader != region:
+                    readers[reader] = verdicts.get(
+                        _reader_key(self.config, region, reader), MISSING
+                    )
+            calculated = verdicts.get(_calculated_key(self.config, region), MISSING)
+        return SwitchView(region, seen_by, entry, readers, calculated)
+
+    def _switch_verdicts(self, checks: Future[Any]) -> dict[str, str]:
+        """Route 53's verdict on every switch reader and calculated check, by check key
+        (from CloudWatch: one call, no Route 53 quota, calculated checks included)."""
+        checks.result()  # the run's one listing of health checks, shared from here on
+        config = self.config
+        keys = [
+            _reader_key(config, r, q) for r in config.regions for q in config.regions if q != r
+        ] + [_calculated_key(config, r) for r in config.regions]
+        ids = {key: find_health_check(self.ctx, key) for key in keys}
+        found = check_verdicts(self.ctx, [str(c["Id"]) for c in ids.values() if c])
+        return {key: found[str(c["Id"])] for key, c in ids.items() if c}
 
     def _dns_view(self, answer: DnsView | Unread | None) -> DnsView | None:
         domain = self.config.domain
@@ -405,6 +452,14 @@ class _Gather(DeadlineReads):
         for secret in self.secrets:
             text = text.replace(secret, mask(secret))
         return text
+
+
+def _reader_key(config: Config, region: str, reader: str) -> str:
+    return config.reader_check_name(region, reader).removeprefix(f"{config.stack}-")
+
+
+def _calculated_key(config: Config, region: str) -> str:
+    return config.region_check_name(region).removeprefix(f"{config.stack}-")
 
 
 def _body_field(answer: HttpAnswer, name: str) -> str | None:

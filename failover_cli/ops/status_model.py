@@ -119,6 +119,36 @@ class ProbeView:
         return self.status == 403 and (self.message or "").startswith(ALLOW_LIST_REFUSAL)
 
 
+@dataclass(frozen=True)
+class SwitchView:
+    """Region R in the switch item, as each replica holds it, and the checks reading it.
+
+    Route 53 takes R out when a live reader in another region Q finds R forced out in Q's
+    replica: R is forced out when any other region's replica says so. A replica that
+    says otherwise is lagging behind replication, or its region is impaired.
+    """
+
+    region: str
+    seen_by: dict[str, bool | None]  # replica region -> sees R forced out (None: not read)
+    entry: dict[str, str] | None = None  # at / by / why, from a replica that sees it out
+    readers: dict[str, str] = field(default_factory=dict)  # reader region -> Route 53 verdict
+    calculated: str | None = None  # R's CALCULATED check (probe AND readers); None: not read
+
+    @property
+    def forced_out(self) -> bool | None:
+        """None: no other region's replica could be read."""
+        seen = [v for q, v in self.seen_by.items() if q != self.region and v is not None]
+        return any(seen) if seen else None
+
+    @property
+    def disagreeing(self) -> list[str]:
+        """The replicas whose copy says otherwise than `forced_out`."""
+        verdict = self.forced_out
+        if verdict is None:
+            return []
+        return [q for q, v in self.seen_by.items() if v is not None and v != verdict]
+
+
 # The facts of a region, by their JSON names. Its own (function, API) decide its health
 # when unread; a health check or alarm unread (Route 53 and CloudWatch answer from
 # us-east-1) is shown as such without making another region unhealthy.
@@ -139,6 +169,7 @@ class RegionStatus:
     probes: tuple[ProbeView, ...] = ()  # empty when there is nothing to probe
     reachable: bool = True  # False: this region's own endpoints did not answer
     error: str | None = None  # why, in a sentence ("no answer in 8s from lambda ...")
+    switch: SwitchView | None = None  # None: a status gathered without the switch
 
     @property
     def unread(self) -> list[str]:
@@ -155,8 +186,9 @@ class RegionStatus:
 
     @property
     def force_fail(self) -> bool | None:
-        """Any override active (None: neither could be read)."""
-        known = [v for v in self.overrides.values() if v is not None]
+        """Forced out by the switch or an older lever (None: none could be read)."""
+        levers = [*self.overrides.values(), self.switch.forced_out if self.switch else None]
+        known = [v for v in levers if v is not None]
         return any(known) if known else None
 
     @property
@@ -178,6 +210,8 @@ class RegionStatus:
                 found.append(f"function {fn.state}")
             if fn.force_fail:
                 found.append("FORCE_FAIL is on")
+        if self.switch is not None and self.switch.forced_out:
+            found.append("forced out by the switch")
         if check is not None:
             if check.override:
                 found.append("health-check override is on")
@@ -351,12 +385,26 @@ def _region_json(region: RegionStatus) -> dict[str, Any]:
         "unread": region.unread,
         "force_fail": region.force_fail,
         "overrides": region.overrides,
+        "switch": _switch_json(region.switch),
         "table": _plain(region.table),
         "function": _plain(region.function),
         "api": _plain(region.api),
         "health_check": _plain(region.health_check),
         "alarm": _plain(region.alarm),
         "probe": probes or None,
+    }
+
+
+def _switch_json(switch: SwitchView | None) -> dict[str, Any] | None:
+    if switch is None:
+        return None
+    return {
+        "forced_out": switch.forced_out,
+        "seen_by": dict(switch.seen_by),
+        "disagreeing": switch.disagreeing,
+        "entry": switch.entry,
+        "readers": dict(switch.readers),
+        "calculated": switch.calculated,
     }
 
 

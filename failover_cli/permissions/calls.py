@@ -198,12 +198,14 @@ STATUS = Group(
     "status",
     # Tags with every read: a table or function of the stack's name may be another stack's.
     _calls("dynamodb", "DescribeTable", "ListTagsOfResource")
+    + _calls("dynamodb", "GetItem")  # the switch item, in every replica
     + _calls("lambda", "GetFunction", "GetFunctionConfiguration", "GetAlias")  # live version
     + _calls("apigateway", "GetRestApis")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus")
     + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
     + _calls("sns", "GetSubscriptionAttributes")
-    + _calls("cloudwatch", "DescribeAlarms"),
+    + _calls("cloudwatch", "DescribeAlarms")
+    + _calls("cloudwatch", "GetMetricData"),  # switch readers' and calculated checks' verdicts
 )
 DNS_ANSWER = Group(
     "dns-answer",

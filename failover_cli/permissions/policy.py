@@ -57,6 +57,7 @@ _UNSCOPED = {
     "route53:TestDNSAnswer",
     "route53:GetAccountLimit",
     "cloudwatch:DescribeAlarms",
+    "cloudwatch:GetMetricData",  # no resource-level permissions (service authorization ref.)
     "sns:ListSubscriptions",
 }
 _HOSTED_ZONE_ACTIONS = {

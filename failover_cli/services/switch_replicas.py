@@ -127,6 +127,29 @@ def write_forced_out(
     return SwitchWrite(region, forced_out, replica, bool(changed))
 
 
+def read_replica(ctx: Context, replica: str) -> dict[str, dict[str, str]] | None:
+    """The regions `replica`'s copy of the switch holds forced out, each with its at/by/why
+    (None: that replica has no switch item, or no table). One consistent GetItem."""
+    config = ctx.config
+    try:
+        item = (
+            _dynamo(ctx, replica)
+            .get_item(TableName=config.table.name, Key=switch_key(config), ConsistentRead=True)
+            .get("Item")
+        )
+    except Exception as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+    if item is None:
+        return None
+    entries = item.get("forced_out", {}).get("M", {})
+    return {
+        region: {k: str(v.get("S", "")) for k, v in entry.get("M", {}).items()}
+        for region, entry in entries.items()
+    }
+
+
 def read_switch(ctx: Context, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, set[str] | None]:
     """Replica region -> the regions it sees forced out (None: it did not answer in time,
     or has no switch item)."""
@@ -138,14 +161,10 @@ def read_switch(ctx: Context, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, 
 
     def read(replica: str) -> None:
         try:
-            item = (
-                _dynamo(ctx, replica)
-                .get_item(TableName=config.table.name, Key=switch_key(config), ConsistentRead=True)
-                .get("Item")
-            )
-            if item is not None:
+            found = read_replica(ctx, replica)
+            if found is not None:
                 with lock:
-                    seen[replica] = set(item.get("forced_out", {}).get("M", {}))
+                    seen[replica] = set(found)
         except Exception:  # an unanswering replica is reported as None
             pass
         finally:
