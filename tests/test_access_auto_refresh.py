@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from failover_cli.access.policy import read_policy
+from failover_cli.sandbox.iam_policy import Policy
 from tests.conftest import launch_sandbox_process
 from tests.e2e_helpers import client, failover, unique_stack, write_config
 from tests.sandbox_api_helpers import eventually, http
@@ -78,6 +79,37 @@ def role_actions(endpoint: str, name: str) -> set[str]:
     }
 
 
+def api_id(endpoint: str, stack: str, region: str = "us-west-2") -> str:
+    apis = client("apigateway", region, endpoint).get_rest_apis()["items"]
+    return str(next(a["id"] for a in apis if a["name"] == stack))
+
+
+def reaches_only_its_own_apis(endpoint: str, stack: str) -> None:
+    """The refresher's role may write the stack's APIs (policy, deployments, stage) and
+    nothing else: not another API of the account, not another stage (issue 22 item 6)."""
+    name = f"{stack}-ip-ranges"
+    iam = client("iam", "us-east-1", endpoint)
+    document = iam.get_role_policy(RoleName=name, PolicyName=name)["PolicyDocument"]
+    policy = Policy.parse(json.dumps(document))
+    for region in REGIONS:
+        own = f"arn:aws:apigateway:{region}::/restapis/{api_id(endpoint, stack, region)}"
+        other = f"arn:aws:apigateway:{region}::/restapis/someoneelse"
+        assert policy.allows("apigateway:UpdateRestApiPolicy", own)
+        assert policy.allows("apigateway:PATCH", own)
+        assert policy.allows("apigateway:POST", f"{own}/deployments")
+        assert policy.allows("apigateway:PATCH", f"{own}/stages/prod")
+        assert policy.allows("apigateway:GET", f"arn:aws:apigateway:{region}::/restapis")
+        for action, resource in (
+            ("apigateway:UpdateRestApiPolicy", other),
+            ("apigateway:PATCH", other),
+            ("apigateway:POST", f"{other}/deployments"),
+            ("apigateway:PATCH", f"{own}/stages/other"),
+            ("apigateway:DELETE", own),
+            ("apigateway:POST", f"{own}/resources/r1/methods/GET"),
+        ):
+            assert not policy.allows(action, resource), (action, resource)
+
+
 def test_the_function_follows_aws_announcements_and_goes_when_turned_off_or_down(
     sandbox: str, tmp_path: Path
 ) -> None:
@@ -94,8 +126,14 @@ def test_the_function_follows_aws_announcements_and_goes_when_turned_off_or_down
             "apigateway:GET", "apigateway:PATCH", "apigateway:POST",
             "apigateway:UpdateRestApiPolicy", "logs:CreateLogStream", "logs:PutLogEvents",
         }  # fmt: skip
+        reaches_only_its_own_apis(sandbox, stack)
         again = failover(config, "up")
         assert again.exit_code == 0 and again.mutating == [], again.mutating
+        # The API made anew (another id): `up` points the role at it, and only at it.
+        client("apigateway", "us-west-2", sandbox).delete_rest_api(restApiId=api_id(sandbox, stack))
+        remade = failover(config, "up")
+        assert remade.exit_code == 0, remade.stderr
+        reaches_only_its_own_apis(sandbox, stack)
 
         new = "15.177.64.0/23"
         changed = http(f"{sandbox}/_sandbox/ip-ranges.json").json()

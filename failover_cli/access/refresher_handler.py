@@ -1,7 +1,8 @@
 """The self-refreshing allow-list (`access.auto_refresh: true`): a Lambda function in us-east-1.
 
 Subscribed to AWS's SNS topic `AmazonIpSpaceChanged`, it runs whenever AWS
-publishes new ranges: reads the document (IP_RANGES_URL), builds the same
+publishes new ranges: reads the document (IP_RANGES_URL), checks it against the
+notification's md5, builds the same
 policy `up` builds (statement.py, shipped in the same zip) and, in each region
 whose deployed allow-list differs, writes it, deploys the stage and sets the
 stage's throttling again, as `failover refresh-ip-ranges` does. It never
@@ -15,6 +16,7 @@ resources and the throttle.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import urllib.request
@@ -39,7 +41,12 @@ TIMEOUT_S = 10.0
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = json.loads(os.environ["SETTINGS"])
     with urllib.request.urlopen(os.environ["IP_RANGES_URL"], timeout=TIMEOUT_S) as answer:
-        document = json.loads(answer.read())
+        data = answer.read()
+    problem = _not_announced(event, data)
+    if problem:
+        print(f"the ranges document {problem}: nothing changed")
+        return {"changed": []}
+    document = json.loads(data)
     found = checker_prefixes(document, settings["checker_regions"])
     problem = document_problem(found, settings["checker_regions"])
     if problem:
@@ -58,6 +65,25 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     changed = [r for r in settings["regions"] if _converge(r, settings, wanted, text)]
     print(f"allow-list of ranges {wanted.sync_token}: changed in {changed or 'no region'}")
     return {"changed": changed}
+
+
+def _not_announced(event: dict[str, Any], data: bytes) -> str | None:
+    """Why the downloaded document is not the one AWS's notification announced (None: it
+    is). The notification carries the document's MD5 (AWS General Reference, "AWS IP
+    address ranges notifications"): a document that differs (changed in transit, or
+    already replaced by a newer one, which brings its own notification) is not used. An
+    invocation without a notification (an operator's test) has nothing to compare."""
+    records = [r for r in event.get("Records") or [] if isinstance(r, dict) and "Sns" in r]
+    if not records:
+        return None
+    try:
+        announced = str(json.loads(records[-1]["Sns"]["Message"])["md5"]).lower()
+    except (KeyError, TypeError, ValueError):
+        return "was announced without an md5 to check it against"
+    found = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    if found != announced:
+        return f"has md5 {found}, not the {announced} announced"
+    return None
 
 
 def _converge(region: str, settings: dict[str, Any], wanted: AllowList, text: str) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from failover_cli.access.refresher_settings import environment_problem
 from failover_cli.config import rules
 from failover_cli.config.access_section import build_access
 from failover_cli.config.nodes import (
@@ -123,7 +124,13 @@ class _Loader:
             health_check=health_check, alarms=alarms, logs=logs, tags=tags, access=access, iam=iam,
             switch=switch, deploy=deploy,
         )  # fmt: skip
-        return Config(**built, path=self.path.absolute())
+        config = Config(**built, path=self.path.absolute())
+        # The refresher's environment is made from the whole config (CIDRs, regions, stage).
+        too_big = environment_problem(config)
+        if too_big:
+            self.reader.problems.add(lines.get("access.allow"), "access.allow", too_big)
+            return None
+        return config
 
     def _missing(self, key: str, example: str) -> None:
         self.reader.problems.add(None, key, f"is required, e.g. `{example}`")

@@ -8,7 +8,9 @@ each message, rewrites the APIs' policies that differ from the new document.
 
 Its pieces, as specs of existing kinds where one fits:
 - role `<stack>-ip-ranges` (kind role): trust Lambda; only the API Gateway calls
-  the function makes, on the stack's regions' REST APIs, and its own log writes;
+  the function makes, on the stack's own REST APIs (by id, rewritten when an API is
+  made anew) and only the pieces it writes (policy, deployments, the stage), and its
+  own log writes;
 - log group `/aws/lambda/<stack>-ip-ranges` (kind log_group), with the retention;
 - this kind: the function (code re-uploaded only when its hash changed), the
   permission letting that one topic invoke it, and the subscription.
@@ -23,14 +25,12 @@ import base64
 import contextlib
 import hashlib
 import io
-import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from failover_cli.access import ranges as ranges_module
-from failover_cli.access.policy import ALL_RESOURCES, HEALTH_RESOURCES
+from failover_cli.access.refresher_settings import ranges_url, settings, variables
 from failover_cli.aws.retry import retry
 from failover_cli.aws.tags import is_owned
 from failover_cli.config.schema import Config
@@ -40,7 +40,7 @@ from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
 from failover_cli.resources import log_group, role
 from failover_cli.resources.function import role_not_ready
-from failover_cli.resources.role import ACCOUNT, role_arn, with_account
+from failover_cli.resources.role import ACCOUNT, api_arn, role_arn, with_account
 
 KIND = "ip_refresher"
 REGION = "us-east-1"  # where AWS publishes AmazonIpSpaceChanged
@@ -85,41 +85,28 @@ def code() -> tuple[bytes, str]:
     return data, base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def settings(config: Config) -> str:
-    access = config.access
-    assert access is not None
-    resources = HEALTH_RESOURCES if access.routes == "health" else ALL_RESOURCES
-    return json.dumps(
-        {
-            "stack": config.stack,
-            "api_name": config.api_name,
-            "stage": config.api.stage,
-            "regions": list(config.regions),
-            "checker_regions": list(config.health_check.checker_regions),
-            "cidrs": list(access.cidrs),
-            "resources": list(resources),
-            "rate": config.api.throttle.rate,
-            "burst": config.api.throttle.burst,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
-
-
 def permissions_document(config: Config, account: str = ACCOUNT) -> dict[str, Any]:
-    """Exactly what the function calls: list the APIs, rewrite their policy, redeploy the
-    stage and set its throttling, in the stack's regions; and its own log writes."""
+    """Exactly what the function calls, on exactly what it writes: list the APIs; rewrite
+    the policy of the stack's own API, deploy its stage and set the stage's throttling, in
+    each region (the API's id is filled in when the role's policy is written: `api_arn`);
+    and its own log writes. Another API of the account is out of its reach."""
     apis = [f"arn:aws:apigateway:{r}::/restapis" for r in config.regions]
-    each = [f"arn:aws:apigateway:{r}::/restapis/*" for r in config.regions]
+    own = [api_arn(r) for r in config.regions]
+    deployments = [f"{api_arn(r)}/deployments" for r in config.regions]
+    stages = [f"{api_arn(r)}/stages/{config.api.stage}" for r in config.regions]
     group = f"arn:aws:logs:{REGION}:{account}:log-group:/aws/lambda/{name_of(config)}:*"
     return {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "ListApis", "Effect": "Allow", "Action": ["apigateway:GET"],
-             "Resource": apis + each},
+             "Resource": apis},
             {"Sid": "RewriteAllowList", "Effect": "Allow",
-             "Action": ["apigateway:PATCH", "apigateway:POST", "apigateway:UpdateRestApiPolicy"],
-             "Resource": each},
+             "Action": ["apigateway:PATCH", "apigateway:UpdateRestApiPolicy"],
+             "Resource": own},
+            {"Sid": "DeployStage", "Effect": "Allow", "Action": ["apigateway:POST"],
+             "Resource": deployments},
+            {"Sid": "SetThrottling", "Effect": "Allow", "Action": ["apigateway:PATCH"],
+             "Resource": stages},
             {"Sid": "WriteLogs", "Effect": "Allow",
              "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [group]},
         ],
@@ -135,6 +122,7 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
     if not config.access.auto_refresh:
         off = RefresherProps(False, "", "", "", role_arn(name), subscribed=False, tags=tags)
         return [Spec(KIND, REGION, name, off)]
+    apis = tuple(f"api:{r}:{config.api_name}" for r in config.regions)
     role_spec = Spec(
         "role",
         GLOBAL,
@@ -147,7 +135,9 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             managed_policies=(),
             tags=tags,
             boundary=config.iam.permissions_boundary,
+            api_regions=tuple(config.regions),
         ),
+        depends_on=apis,  # its policy names the APIs' ids
     )
     logs_spec = Spec(
         "log_group",
@@ -156,17 +146,15 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
         log_group.LogGroupProps(retention_days=config.logs.retention_days, tags=tags),
     )
     data, sha = code()
-    url = ranges_module.source()
     props = RefresherProps(
         enabled=True,
         code_sha256=sha,
         settings=settings(config),
-        ranges_url=url if url.startswith(("http://", "https://")) else ranges_module.AWS_URL,
+        ranges_url=ranges_url(),
         role=role_arn(name),
         tags=tags,
         zip_bytes=data,
     )
-    apis = tuple(f"api:{r}:{config.api_name}" for r in config.regions)
     refresher = Spec(KIND, REGION, name, props, depends_on=(role_spec.key, logs_spec.key, *apis))
     return [role_spec, logs_spec, refresher]
 
@@ -300,7 +288,7 @@ def _delete_owned_pieces(ctx: Context, name: str) -> None:
 
 
 def _variables(props: RefresherProps) -> dict[str, str]:
-    return {"SETTINGS": props.settings, "IP_RANGES_URL": props.ranges_url}
+    return variables(props.settings, props.ranges_url)
 
 
 def _subscription(ctx: Context, function_arn: str) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -24,7 +25,7 @@ from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
-from failover_cli.errors import ConflictError
+from failover_cli.errors import ConflictError, FailoverError
 
 KIND = "role"
 ACCOUNT = "<account>"  # placeholder for the account id in desired ARNs
@@ -45,6 +46,27 @@ def role_arn(role_name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{role_name}"
 
 
+def api_arn(region: str) -> str:
+    """The ARN of the stack's REST API in `region`, its id a placeholder (`api_regions`):
+    a policy naming it names exactly that API, and follows it when it is made anew."""
+    return f"arn:aws:apigateway:{region}::/restapis/<api-id:{region}>"
+
+
+def _api_id(ctx: Context, region: str, *, fresh: bool) -> str | None:
+    """The id of the stack's REST API in `region`: the one this run made or observed, else
+    the listing's (once per run when only comparing)."""
+    from failover_cli.resources.api import find_api  # api.py imports this module
+
+    def listed() -> str | None:
+        api = find_api(ctx, region)
+        return str(api["id"]) if api else None
+
+    known = ctx.outputs.get(f"api_id:{region}")
+    if known:
+        return str(known)
+    return listed() if fresh else ctx.memo(f"role-api-id:{region}", listed)
+
+
 @dataclass(frozen=True)
 class RoleProps:
     trust_policy: str  # canonical JSON (see `canonical_policy`)
@@ -56,6 +78,10 @@ class RoleProps:
     # iam.permissions_boundary: the managed policy capping what the role can ever do
     # (None: none wanted, and one found is removed).
     boundary: str | None = None
+    # Regions whose REST API the policy names by `api_arn(region)`: the id is filled in when
+    # the policy is written (the API exists by then: the spec depends on it) and read back
+    # as the placeholder while it is still the stack's API (a new API: the policy differs).
+    api_regions: tuple[str, ...] = ()
 
 
 def trust_document() -> dict[str, Any]:
@@ -170,6 +196,13 @@ class RoleHandler(Handler):
         if props.policy_name in inline:
             document = iam.get_role_policy(RoleName=spec.name, PolicyName=props.policy_name)
             policy = without_account(canonical_policy(document["PolicyDocument"]), ctx.account_id)
+            for region in props.api_regions:
+                api_id = _api_id(ctx, region, fresh=False)
+                if api_id:
+                    concrete = api_arn(region).replace(f"<api-id:{region}>", api_id)
+                    policy = re.sub(rf"{re.escape(concrete)}(?=[/\"])", api_arn(region), policy)
+            if props.api_regions:
+                policy = canonical_policy(policy)  # sorted as the desired one is
         managed = _managed_policy_arns(iam, spec.name)
         return Observed(
             exists=True,
@@ -256,11 +289,17 @@ class RoleHandler(Handler):
 def _put_policy(ctx: Context, iam: Any, spec: Spec) -> None:
     props: RoleProps = spec.props
     assert props.policy is not None
-    iam.put_role_policy(
-        RoleName=spec.name,
-        PolicyName=props.policy_name,
-        PolicyDocument=with_account(props.policy, ctx.account_id),
-    )
+    document = with_account(props.policy, ctx.account_id)
+    for region in props.api_regions:
+        api_id = _api_id(ctx, region, fresh=True)
+        if api_id is None:
+            raise FailoverError(
+                f"IAM role {spec.name} names the stack's REST API in {region}, "
+                "which does not exist",
+                hint="Re-run `failover up`: it creates the API first.",
+            )
+        document = document.replace(f"<api-id:{region}>", api_id)
+    iam.put_role_policy(RoleName=spec.name, PolicyName=props.policy_name, PolicyDocument=document)
 
 
 def _inline_policy_names(iam: Any, role: str) -> list[str]:

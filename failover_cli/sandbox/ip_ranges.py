@@ -223,7 +223,8 @@ def _announce(endpoint: str, document: dict[str, Any]) -> None:
         {
             "create-time": document.get("createDate"),
             "synctoken": document.get("syncToken"),
-            "md5": hashlib.md5(json.dumps(document).encode()).hexdigest(),
+            # Of the bytes GET serves, as AWS's is of ip-ranges.json's: subscribers check it.
+            "md5": hashlib.md5(_json(document).body, usedforsecurity=False).hexdigest(),
             "url": f"{endpoint}{DOCUMENT_PATH}",
         }
     )
