@@ -23,9 +23,13 @@ from tests.sandbox_api_helpers import http
 from tests.sandbox_outbox_helpers import CONFIRMATION, Outbox, link
 from tests.stack_inventory import inventory
 
-# One worker runs the whole module: its stack (a module fixture) is then built once
-# (`--dist loadgroup`, pyproject's addopts).
+# Two workers at most run the module, each building its stack (a module fixture) once
+# (`--dist loadgroup`, pyproject's addopts): the region tests (REGIONS_GROUP) on one, the
+# rest on another. On one worker the module alone took about as long as the suite's
+# target (8 minutes on CI's 2 cores); every test starts from `reset`, so either split works.
 pytestmark = [pytest.mark.sandbox, pytest.mark.xdist_group("e2e_shrink")]
+# With the module's mark too, xdist names the group "e2e_shrink_e2e_shrink_regions".
+REGIONS_GROUP = pytest.mark.xdist_group("e2e_shrink_regions")
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 
@@ -218,6 +222,7 @@ def test_plan_lists_exactly_the_deletions_a_change_makes(
     assert plan.mutating == []
 
 
+@REGIONS_GROUP
 def test_a_region_added_then_removed_leaves_nothing_owned_there(
     stack: Stack, sandbox_env: str
 ) -> None:
@@ -259,6 +264,7 @@ def test_a_region_added_then_removed_leaves_nothing_owned_there(
     assert set(stack.owned(EAST, WEST)) >= {"function", "api", "record", "health_check"}
 
 
+@REGIONS_GROUP
 def test_a_region_removal_cut_short_converges_on_the_next_up(
     stack: Stack, sandbox_env: str
 ) -> None:
@@ -286,6 +292,7 @@ def test_a_region_removal_cut_short_converges_on_the_next_up(
     assert stack.run("up").mutating == []
 
 
+@REGIONS_GROUP
 def test_the_primary_moves_only_to_a_region_that_has_a_replica(
     stack: Stack, sandbox_env: str
 ) -> None:
@@ -429,6 +436,7 @@ def test_removing_the_alarm_email_unsubscribes_it(
     assert stack.run("up").mutating == []
 
 
+@REGIONS_GROUP
 def test_down_also_removes_a_region_the_config_no_longer_lists(
     stack: Stack, sandbox_env: str
 ) -> None:
