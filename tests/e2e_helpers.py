@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ import boto3
 from botocore.config import Config
 from click.testing import CliRunner, Result
 
+from failover_cli.bundle import shipped_bundle_path
 from failover_cli.cli.main import cli
 from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
 from tests.engine_helpers import is_mutating
@@ -44,6 +46,15 @@ def write_config(folder: Path, stack: str, extra: str = "") -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def write_release(source: Path, marker: str) -> None:
+    """A release of the shipped bundle in `source`: its code, with a comment naming `marker`
+    (a new code hash)."""
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(shipped_bundle_path(), source, ignore=shutil.ignore_patterns("__pycache__"))
+    routes = source / "app_routes.py"
+    routes.write_text(routes.read_text() + f"\n# release {marker}\n")
 
 
 @dataclass

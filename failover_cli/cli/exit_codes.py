@@ -18,6 +18,8 @@ SPECIFIC = {
     "logs": COMMON + "; 1 also when a region could not be read (the others are shown)",
     "invoke": COMMON + "; 1 also when the answer is not 2xx/3xx, or none came (printed anyway)",
     "up": COMMON + "; 1 also when a release failed a gate (that region is rolled back)",
+    "rollback": COMMON + "; 1 also when a region failed a gate (it serves what it did before); "
+    "2 also when a region has no earlier release or its target carries another secret",
     "down": COMMON + "; 1 also when something the stack owns remains after the re-scan",
     "sandbox": "0 stopped by Ctrl-C or SIGTERM; 2 a bad option or the port is taken",
     "demo": "0 every step ran; 1 a step failed (the sandbox is stopped either way)",

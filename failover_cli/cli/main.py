@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gc-logs": ("cmd_gc_logs", "Delete empty log streams in the stack's own log groups."),
     "logs": ("cmd_logs", "The functions' log events from every region, merged by time."),
     "rotate-secret": ("cmd_rotate_secret", "Replace the health-checker secret, no check fails."),
+    "rollback": ("cmd_rollback", "Point each region back at its previous release, gated."),
     "invoke": ("cmd_invoke", "Call one region's function through its API; print the answer."),
     "down": ("cmd_down", "Delete everything the stack owns, then verify nothing remains."),
     "refresh-ip-ranges": (

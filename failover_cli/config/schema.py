@@ -129,6 +129,7 @@ class DeployConfig:
 
     order: tuple[str, ...] = ()  # empty: the default order (ops/release_waves.py)
     bake_s: float = 120.0  # the Route 53 check must stay healthy this long per wave
+    canary_percent: int = 0  # 1..50: each wave routes this share to the release first; 0: none
 
 
 @dataclass(frozen=True)

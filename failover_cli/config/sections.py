@@ -29,6 +29,7 @@ from failover_cli.config.schema import (
     Throttle,
 )
 
+MIN_CANARY, MAX_CANARY = 1, 50  # deploy.canary_percent: a canary is a minority of traffic
 MAX_BAKE_S = 3600.0  # deploy.bake: a wave that waits longer than an hour is a mistake
 
 
@@ -310,11 +311,12 @@ class SectionBuilder(FieldReader):
         return LogsConfig(**kw) if self._ok(start) else None
 
     def deploy(self, entry: Entry | None, regions: tuple[str, ...] | None) -> DeployConfig | None:
-        """`order`: every region of `regions`, once; `bake`: a duration up to 1h."""
+        """`order`: every region of `regions`, once; `bake`: a duration up to 1h;
+        `canary_percent`: a whole number from 1 to 50."""
         from failover_cli.config.durations import format_duration, parse_duration
 
         start = self._mark()
-        fields = self.fields(entry, ("order", "bake"))
+        fields = self.fields(entry, ("order", "bake", "canary_percent"))
         if fields is None:
             return None
         kw: dict[str, Any] = {}
@@ -338,6 +340,8 @@ class SectionBuilder(FieldReader):
                     )
                 else:
                     kw["bake_s"] = seconds
+        # A canary is a minority of the traffic; 0 (no canary) is the key left out.
+        self.integer(fields, "canary_percent", kw, MIN_CANARY, MAX_CANARY, "percent")
         return DeployConfig(**kw) if self._ok(start) else None
 
     def tags(self, entry: Entry | None) -> dict[str, str] | None:

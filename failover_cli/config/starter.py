@@ -187,6 +187,7 @@ def render_starter(answers: StarterAnswers) -> str:
             "  # order: [...]", "one region at a time; default: SECONDARY, or last region, first"
         ),
         _line("  bake: 2m", "each wave's health check must stay healthy this long (0s..1h)"),
+        _line("  # canary_percent: 10", "1..50: each wave sends this share to the release first"),
         "",
         _line("tags: {}", "added to every taggable resource (at most 40; no aws: keys)"),
         "",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from failover_cli.config.schema import Config
 from failover_cli.engine.context import Context
@@ -24,6 +25,9 @@ from failover_cli.engine.model import Action, Change, Plan
 from failover_cli.errors import FailoverError
 from failover_cli.net.time_scale import time_scale
 from failover_cli.services import live_alias
+
+if TYPE_CHECKING:
+    from failover_cli.ops.release_gates import GateFailure
 
 
 def wave_order(config: Config) -> list[str]:
@@ -62,9 +66,11 @@ def describe_waves(config: Config, plan: Plan) -> str | None:
     if not moves:
         return None
     regions = " -> ".join(c.spec.region for c in moves)
+    canary = config.deploy.canary_percent
+    first = f"first {canary}% of invocations as a canary, then " if canary else ""
     return (
-        f"Release: one region at a time, {regions}; each gated on /health (shallow, deep), "
-        f"the application routes and its health check for {config.deploy.bake_s:g}s"
+        f"Release: one region at a time, {regions}; each {first}gated on /health (shallow, "
+        f"deep), the application routes and its health check for {config.deploy.bake_s:g}s"
     )
 
 
@@ -75,42 +81,99 @@ class Wave:
     after: str  # the version it serves now
 
 
+@dataclass(frozen=True)
+class Move:
+    """One region's alias moving from `before` to `after` with the gates (a wave)."""
+
+    region: str
+    before: str
+    after: str
+    forced: bool = False  # the region is forced out (FORCE_FAIL): it goes last, ungated
+
+
+def gated_move(
+    ctx: Context, move: Move, *, bake_s: float, canary: float = 0.0
+) -> GateFailure | None:
+    """Point `live` at `move.after` and gate the region; on a failed gate, point it back at
+    `move.before` (with the history it had) at once. With a `canary` weight (0..1) the
+    alias first sends that share of the invocations to the new version, and the
+    application routes must answer without 5xx before it moves fully.
+
+    The alias' release history (services/live_alias.py) moves in the same UpdateAlias.
+    Returns the failed gate, or None.
+    """
+    from failover_cli.ops.release_gates import check_canary, check_region
+
+    region = move.region
+    alias = live_alias.read_alias(ctx, region)
+    history = live_alias.history_of(alias)
+    failure = None
+    if canary and not move.forced:
+        ctx.progress(region, f"canary: {canary:.0%} of invocations -> version {move.after}")
+        live_alias.point(ctx, region, move.before, alias, canary=(move.after, canary))
+        failure = check_canary(ctx, region, canary)
+        alias = live_alias.read_alias(ctx, region)
+    if failure is None:
+        moved = live_alias.moved_history(history, move.before, move.after)
+        live_alias.point(ctx, region, move.after, alias, history=moved)
+        if move.forced:
+            ctx.progress(
+                region, f"live -> version {move.after}; forced out (FORCE_FAIL): not gated"
+            )
+            return None
+        ctx.progress(region, f"live -> version {move.after}; gating (bake {bake_s:g}s)")
+        failure = check_region(ctx, region, bake_s=bake_s)
+    if failure is not None:
+        live_alias.point(
+            ctx, region, move.before, live_alias.read_alias(ctx, region), history=history
+        )
+    return failure
+
+
+def stopped(
+    what: str, move: Move, failure: GateFailure, unreached: Sequence[str], *, hint: str
+) -> FailoverError:
+    """The one paragraph a failed wave ends with (exit 1)."""
+    rest = f"; {', '.join(unreached)} never saw it" if unreached else ""
+    return FailoverError(
+        f"The {what} stopped in {move.region}: version {move.after} failed the "
+        f"{failure.gate} gate ({failure.evidence}). {move.region}'s alias `live` points "
+        f"back at version {move.before}, which it served before{rest}",
+        hint=hint,
+        region=move.region,
+    )
+
+
+def bake_seconds(ctx: Context) -> float:
+    return ctx.config.deploy.bake_s / time_scale()  # wall seconds on an accelerated clock
+
+
 def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
     """Move each region's alias in wave order; stop and roll back at the first failed gate.
 
     A region forced out (FORCE_FAIL in the version it serves) answers 503 by design and
     takes no traffic: it goes last, without gates, and the progress says so.
     """
-    from failover_cli.ops.release_gates import check_region
-
     waves: list[Wave] = []
     forced = {c.spec.region for c in moves if _forced_out(ctx, c)}
     queue = sorted(ordered(ctx.config, moves), key=lambda c: c.spec.region in forced)
-    bake_s = ctx.config.deploy.bake_s / time_scale()  # wall seconds on an accelerated clock
+    canary = ctx.config.deploy.canary_percent / 100.0
     for index, change in enumerate(queue):
         region = change.spec.region
         before = str(change.observed.raw["version"])
         code = change.spec.props.function.code_sha256 if change.spec.props.function else ""
         ctx.progress(region, f"wave {index + 1}/{len(queue)}: publishing the release")
         after = live_alias.publish(ctx, region, code_sha256=code or None)
-        live_alias.point(ctx, region, after, live_alias.read_alias(ctx, region))
-        if region in forced:
-            ctx.progress(region, f"live -> version {after}; forced out (FORCE_FAIL): not gated")
-            failure = None
-        else:
-            ctx.progress(region, f"live -> version {after}; gating (bake {bake_s:g}s)")
-            failure = check_region(ctx, region, bake_s=bake_s)
+        move = Move(region, before, after, region in forced)
+        failure = gated_move(ctx, move, bake_s=bake_seconds(ctx), canary=canary)
         if failure is not None:
-            live_alias.point(ctx, region, before, live_alias.read_alias(ctx, region))
-            unreached = [c.spec.region for c in queue[index + 1 :]]
-            rest = f"; {', '.join(unreached)} never saw it" if unreached else ""
-            raise FailoverError(
-                f"The release stopped in {region}: version {after} failed the "
-                f"{failure.gate} gate ({failure.evidence}). {region}'s alias `live` points "
-                f"back at version {before}, which it served before{rest}",
+            raise stopped(
+                "release",
+                move,
+                failure,
+                [c.spec.region for c in queue[index + 1 :]],
                 hint="Fix the function and re-run `failover up`; it continues from the "
                 "regions that have not passed yet.",
-                region=region,
             )
         live_alias.prune(ctx, region, after, before)
         waves.append(Wave(region, before, after))

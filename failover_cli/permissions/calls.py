@@ -229,6 +229,16 @@ ROTATE = Group(
     "rotate",
     _calls("route53", "GetHealthCheck", "UpdateHealthCheck"),
 )
+# rollback: each region's `live` alias back to a published version, gated like a release
+# (ops/rollback.py): no build, no upload, no deletion.
+ROLLBACK = Group(
+    "rollback",
+    _calls("lambda", "GetFunction", "GetFunctionConfiguration", "GetAlias", "UpdateAlias")
+    + _calls("lambda", "ListVersionsByFunction")  # only to list them when --to names none
+    # the gates: the region's API (with the secret), then its health check over the bake
+    + _calls("apigateway", "GetRestApis")
+    + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus"),
+)
 GC_LOGS = Group(
     "gc-logs",
     _calls("logs", "DescribeLogGroups", "ListTagsForResource", "DescribeLogStreams")
@@ -318,6 +328,7 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
     "force-fail": (FLAG, CHECK_OVERRIDE, STATUS, DNS_ANSWER),
     "drill": (FLAG, STATUS, DNS_ANSWER),
     "rotate-secret": (FLAG, ROTATE),
+    "rollback": (ROLLBACK,),
     "gc-logs": (GC_LOGS,),
     "logs": (LOGS,),
     "invoke": (INVOKE,),

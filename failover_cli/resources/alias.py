@@ -130,8 +130,9 @@ class AliasHandler(Handler):
         props: AliasProps = spec.props
         code = props.function.code_sha256 if props.function is not None else ""
         version = live_alias.publish(ctx, spec.region, code_sha256=code or None)
-        live_alias.point(ctx, spec.region, version, alias)
         before = (alias or {}).get("FunctionVersion", version)
+        history = live_alias.moved_history(live_alias.history_of(alias), before, version)
+        live_alias.point(ctx, spec.region, version, alias, history=history)
         live_alias.prune(ctx, spec.region, version, before)
 
     def deletes_separately(self, observed: Observed) -> bool:

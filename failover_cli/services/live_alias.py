@@ -5,11 +5,21 @@ or an operational edit such as FORCE_FAIL) serves only once a version of it is
 published and the alias points there. Publishing carries `$LATEST`'s RevisionId
 (and the expected code hash when known), so a version is never a snapshot of a
 half-applied change; the alias moves only once that version is Active.
+
+Release history: the alias' Description names the versions it served before the
+current release, newest first ("failover: before this release: 5 3"), written in
+the same UpdateAlias that moves it, so a move and its history never part. Only a
+release (`up`) or `rollback` writes it; an operational edit (force-fail,
+rotate-secret) moves the alias without a Description, which Lambda leaves as it
+was. `failover rollback` reads it back (ops/rollback.py), and pruning keeps the
+versions it names.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from failover_cli.aws.errors import error_code
@@ -20,6 +30,31 @@ from failover_cli.errors import FailoverError
 ALIAS = "live"
 ACTIVE_TIMEOUT = 300.0  # seconds for a new version to leave Pending
 KEEP_VERSIONS = 3  # published versions kept (the aliased one always): what a rollback can use
+HISTORY_DEPTH = 2  # earlier releases the alias' Description remembers (rollback can walk back)
+HISTORY_PREFIX = "failover: before this release:"
+_HISTORY = re.compile(re.escape(HISTORY_PREFIX) + r"((?: [0-9]+)*)\s*$")
+
+
+def history_of(alias: dict[str, Any] | None) -> tuple[str, ...]:
+    """The versions the alias served before its current release, newest first (none
+    recorded: an alias from before the history, or moved by hand with a description)."""
+    found = _HISTORY.match((alias or {}).get("Description") or "")
+    return tuple(found[1].split()) if found else ()
+
+
+def describe_history(history: Sequence[str]) -> str:
+    return " ".join([HISTORY_PREFIX, *history[:HISTORY_DEPTH]])
+
+
+def moved_history(history: Sequence[str], before: str, after: str) -> tuple[str, ...]:
+    """The history once the alias moves from `before` to `after`: moving back to a
+    version it names (a rollback) drops it and everything newer; moving anywhere else
+    (a release, `rollback --to` a version outside it) puts `before` in front."""
+    if after == before:
+        return tuple(history)
+    if after in history:
+        return tuple(history[history.index(after) + 1 :])
+    return tuple(v for v in (before, *history) if v != after)[:HISTORY_DEPTH]
 
 
 def read_alias(ctx: Context, region: str) -> dict[str, Any] | None:
@@ -82,25 +117,46 @@ def point(
     region: str,
     version: str,
     alias: dict[str, Any] | None = None,
+    *,
+    history: Sequence[str] | None = None,
+    canary: tuple[str, float] | None = None,
 ) -> None:
-    """Create `live` at `version`, or move it there (guarded by the RevisionId read)."""
+    """Create `live` at `version`, or move it there (guarded by the RevisionId read).
+
+    `history`: the release history to record with the move (None: leave it as it is);
+    `canary`: (another version, weight in (0, 1)) to route that share of the
+    invocations to, through the alias' RoutingConfig (`version` serves the rest).
+    """
     lam = ctx.client("lambda", region)
     name = ctx.config.function.name
+    described = {} if history is None else {"Description": describe_history(history)}
+    routing = {canary[0]: canary[1]} if canary else {}
     if alias is None:
         try:
-            lam.create_alias(FunctionName=name, Name=ALIAS, FunctionVersion=version)
+            lam.create_alias(
+                FunctionName=name,
+                Name=ALIAS,
+                FunctionVersion=version,
+                **described,
+                **({"RoutingConfig": {"AdditionalVersionWeights": routing}} if routing else {}),
+            )
             return
         except lam.exceptions.ResourceConflictException:
             alias = read_alias(ctx, region)  # an interrupted run made it: move it
             if alias is None:
                 raise
-    if alias.get("FunctionVersion") == version and not alias.get("RoutingConfig"):
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+    if (
+        alias.get("FunctionVersion") == version
+        and weights == routing
+        and described.get("Description", alias.get("Description")) == alias.get("Description")
+    ):
         return
     request: dict[str, Any] = {"FunctionName": name, "Name": ALIAS, "FunctionVersion": version}
     if alias.get("RevisionId"):
         request["RevisionId"] = alias["RevisionId"]
-    request["RoutingConfig"] = {"AdditionalVersionWeights": {}}
-    lam.update_alias(**request)
+    request["RoutingConfig"] = {"AdditionalVersionWeights": routing}
+    lam.update_alias(**request, **described)
 
 
 def serve_environment(
@@ -137,8 +193,10 @@ def prunable(versions: list[str], *kept: str) -> list[str]:
 
 def prune(ctx: Context, region: str, *kept: str) -> None:
     """Delete old versions; `kept`: the live one, and the release it replaced (failed
-    releases in between must not push the last good one out)."""
+    releases in between must not push the last good one out). The versions the alias'
+    release history names are kept too: `rollback` goes back to them."""
     lam = ctx.client("lambda", region)
+    kept = (*kept, *history_of(read_alias(ctx, region)))
     for version in prunable(published_versions(ctx, region), *kept):
         # Another alias (made by hand) routing to it keeps it.
         with contextlib.suppress(lam.exceptions.ResourceConflictException):
