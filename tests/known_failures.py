@@ -12,32 +12,21 @@ _RELEASE_STEPS = (
     "up now publishes a version, points the live alias and builds the switch readers and "
     "CALCULATED checks (issues 20/21): the step lists are not updated yet"
 )
-_ALIAS_FIXTURE = (
-    "the API kind now invokes function:live; this in-process fixture builds no alias, so "
-    "AddPermission on the qualified ARN finds no function (issue 21)"
-)
 _ALIAS_CALLS = (
     "operational edits now publish $LATEST and move the live alias (issue 21): the expected "
     "call lists are not updated yet"
 )
-_READER_QUOTA = (
-    "status right after up meets GetHealthCheckStatus Throttling: up now polls the switch "
-    "readers' reports (services/switch_watch.py) and spends the account's 1-per-second quota, "
-    "and status gives up on the first Throttling instead of retrying within its deadline"
-)
+
 
 KNOWN_FAILURES: dict[str, str] = {
     "tests/test_faults_steps.py::test_up_interrupted_after_every_step_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
     "tests/test_faults_steps_domain.py::test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
-    "tests/test_resource_api.py::": _ALIAS_FIXTURE,
     "tests/test_security_stack.py::test_the_function_role_allows_exactly_spec_4_1": (
         "the invoke permission now sits on the live alias, the test reads the unqualified "
         "function's policy (issue 21)"
     ),
     "tests/test_force_fail_sandbox.py::test_force_fail_merges_refuses_and_restores": _ALIAS_CALLS,
     "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": _ALIAS_CALLS,  # noqa: E501
-    "tests/test_outage_status.py::": _READER_QUOTA,
-    "tests/test_drill_three_regions.py::test_a_three_region_drill_reports_every_phase_without_throttled_reads": _READER_QUOTA,  # noqa: E501
     "tests/test_faults_retries.py::test_every_lost_answer_to_a_write_is_resent_without_harm": (
         "a lost answer to one of the new release/switch writes is not resent harmlessly yet: "
         "up exits 1 (issues 20/21)"

@@ -15,7 +15,7 @@ from failover_cli.bundle import build_bundle
 from failover_cli.engine.context import Context
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.model import Spec
-from failover_cli.resources import function, role
+from failover_cli.resources import alias, function, role
 from failover_cli.resources.api import HANDLER, desired, find_api
 from tests.engine_helpers import context, make_config
 
@@ -38,11 +38,12 @@ def inputs(tmp_path: Path) -> DesiredInputs:
 
 @pytest.fixture
 def functions(aws: None, inputs: DesiredInputs) -> None:
-    """The role and the function in both regions, as `up` builds them before the API."""
+    """The role, the function and its `live` alias (a published version) in both regions,
+    as `up` builds them before the API, which invokes `function:live`."""
+    handlers = {"role": role.HANDLER, "function": function.HANDLER, "alias": alias.HANDLER}
     with context() as (ctx, _):
-        for spec in role.desired(inputs) + function.desired(inputs):
-            handler = role.HANDLER if spec.kind == "role" else function.HANDLER
-            handler.create(ctx, spec)
+        for spec in role.desired(inputs) + function.desired(inputs) + alias.desired(inputs):
+            handlers[spec.kind].create(ctx, spec)
 
 
 def _specs(inputs: DesiredInputs) -> dict[str, Spec]:
@@ -69,17 +70,20 @@ def _proxy_method(region: str, api_id: str) -> dict[str, Any]:
 def _permission(region: str) -> dict[str, Any] | None:
     lam = boto3.client("lambda", region)
     try:
-        policy = json.loads(lam.get_policy(FunctionName="thelambda")["Policy"])
+        # The permission is granted on the alias API Gateway invokes (Qualifier=live).
+        policy = json.loads(lam.get_policy(FunctionName="thelambda", Qualifier="live")["Policy"])
     except lam.exceptions.ResourceNotFoundException:  # an empty policy does not exist
         return None
     return next((s for s in policy["Statement"] if s["Sid"] == STATEMENT), None)
 
 
-def test_desired_depends_on_the_function_in_the_same_region(inputs: DesiredInputs) -> None:
+def test_desired_depends_on_the_function_and_its_alias_in_the_same_region(
+    inputs: DesiredInputs,
+) -> None:
     specs = _specs(inputs)
     assert {r: s.depends_on for r, s in specs.items()} == {
-        "us-east-1": ("function:us-east-1:thelambda",),
-        "us-west-2": ("function:us-west-2:thelambda",),
+        "us-east-1": ("function:us-east-1:thelambda", "alias:us-east-1:live"),
+        "us-west-2": ("function:us-west-2:thelambda", "alias:us-west-2:live"),
     }
     assert all(s.name == "hello" for s in specs.values())
 
@@ -113,7 +117,8 @@ def test_api_is_regional_and_proxies_to_the_function_of_its_own_region(
         method = _proxy_method(region, api["id"])
         assert method["authorizationType"] == "NONE"
         integration = method["methodIntegration"]
-        fn_arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:thelambda"
+        # API Gateway invokes the `live` alias, never $LATEST (issue 21).
+        fn_arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:thelambda:live"
         assert (integration["type"], integration["httpMethod"]) == ("AWS_PROXY", "POST")
         assert integration["uri"] == (
             f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn_arn}/invocations"
@@ -159,7 +164,7 @@ def test_changed_integration_and_lost_permission_converge_with_a_new_deployment(
         uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{elsewhere}/invocations",
     )
     boto3.client("lambda", region).remove_permission(
-        FunctionName="thelambda", StatementId=STATEMENT
+        FunctionName="thelambda", StatementId=STATEMENT, Qualifier="live"
     )
     with context() as (ctx, recorder):
         seen = HANDLER.observe(ctx, spec)
@@ -179,7 +184,7 @@ def test_permission_only_change_does_not_redeploy(functions: None, inputs: Desir
     with context() as (ctx, _):
         spec = _create_all(ctx, inputs)[region]
     boto3.client("lambda", region).remove_permission(
-        FunctionName="thelambda", StatementId=STATEMENT
+        FunctionName="thelambda", StatementId=STATEMENT, Qualifier="live"
     )
     with context() as (ctx, recorder):
         seen = HANDLER.observe(ctx, spec)

@@ -19,6 +19,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from failover_cli.aws.retry import Clock
 from failover_cli.bundle import build_bundle
 from failover_cli.engine.desired import DesiredInputs
 from failover_cli.errors import AwsError
@@ -26,6 +27,7 @@ from failover_cli.net.http import HttpAnswer, HttpClient
 from failover_cli.ops.status import gather
 from failover_cli.resources import alias, api, function, health_check, role
 from tests.engine_helpers import context, make_config
+from tests.faults import Fault, FaultInjector, Rule
 
 SECRET = "s3cret-health-checker-id-0123456789abcdef"
 REGIONS = ("us-east-1", "us-west-2")
@@ -224,3 +226,29 @@ def test_a_region_whose_replica_has_no_switch_is_not_forced_out(
     for region in status.regions:
         assert region.switch is not None and region.switch.forced_out is None
         assert not any("switch" in p for p in region.problems)
+
+
+def test_throttled_check_reads_are_retried_then_said_unknown_not_failed(
+    aws: None, inputs: DesiredInputs
+) -> None:
+    # Route 53's GetHealthCheckStatus quota is the account's: a command run just before
+    # (`up`) may have spent it. botocore's own attempts are not the end of it ...
+    _build(inputs)
+    brief = FaultInjector([Rule(Fault.THROTTLE, operations=("GetHealthCheckStatus",), limit=8)])
+    with context(clock=Clock()) as (ctx, _):
+        brief.attach(ctx.clients)
+        status = gather(ctx, FakeHttp(set()), timeout=30)
+    assert brief.injected[(Fault.THROTTLE, "route53:GetHealthCheckStatus")] == 8
+    assert [r.health_check.status for r in status.regions] == ["healthy", "healthy"]
+    assert status.healthy and all(r.reachable for r in status.regions)
+
+    # ... and a quota that stays spent past the deadline is said, not a failure.
+    endless = FaultInjector([Rule(Fault.THROTTLE, operations=("GetHealthCheckStatus",))])
+    with context(clock=Clock()) as (ctx, _):
+        endless.attach(ctx.clients)
+        status = gather(ctx, FakeHttp(set()), timeout=5)
+    for region in status.regions:
+        check = region.health_check
+        assert check is not None and check.id and region.reachable
+        assert (check.status, check.note) == ("unknown", "throttled")
+    assert status.healthy and status.exit_code == 0

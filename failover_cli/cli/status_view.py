@@ -129,7 +129,8 @@ def _region_table(region: RegionStatus, timeout: float | None = None) -> Table:
         table.add_row("Health check", NOT_READ + " [dim](Route 53 did not answer)[/dim]")
     else:
         style = _CHECK_STYLE.get(check.status, "yellow")
-        check_text = f"[{style}]{check.status}[/{style}]"
+        shown = f"{check.status} ({check.note})" if check.note else check.status
+        check_text = f"[{style}]{shown}[/{style}]"
         if check.id:
             check_text += (
                 f" {check.healthy_checkers}/{check.checkers} checkers [dim]({check.id})[/dim]"

@@ -21,6 +21,7 @@ from failover_cli.engine.secret import reachable_secret
 from failover_cli.net.http import HttpClient
 from failover_cli.ops.status import serving_url
 from failover_cli.ops.status_model import HEALTHY, UNHEALTHY, CheckerReport, summarise_check
+from failover_cli.services.check_status import STATUS_READ_BUDGET, try_read_status
 from failover_cli.services.health_checks import ROUTE53_REGION, find_health_check
 from failover_cli.services.route53_zone import find_zone, normalise, record_sets
 
@@ -122,7 +123,11 @@ class AwsObserver:
         check = find_health_check(self.ctx, region)  # memoised: ids do not change meanwhile
         if check is None:
             return HealthReading(region, None, None)
-        answer = self._route53().get_health_check_status(HealthCheckId=check["Id"])
+        # Throttling (the account's quota, spent by another command) is retried; still
+        # throttled after that, the reading is "not known yet" and the next poll asks again.
+        answer = try_read_status(self.ctx, check["Id"], budget=STATUS_READ_BUDGET)
+        if answer is None:
+            return HealthReading(region, check["Id"], None)
         reports = [
             CheckerReport(o.get("Region", ""), (o.get("StatusReport") or {}).get("Status", ""))
             for o in answer.get("HealthCheckObservations") or []

@@ -46,6 +46,7 @@ from failover_cli.ops.rotate_watch import (
     succeeding,
 )
 from failover_cli.resources.health_check import health_path
+from failover_cli.services.check_status import STATUS_READ_BUDGET, read_status
 from failover_cli.services.health_checks import (
     ROUTE53_REGION,
     SECRET_PARAMETER,
@@ -291,7 +292,7 @@ def _switch_check(
 ) -> tuple[CheckSwitch, CheckerWatch | None]:
     """Step 2 for one check, and what step 3 must watch (None: a disabled check, never probed)."""
     r53 = ctx.client("route53", ROUTE53_REGION)
-    before = r53.get_health_check_status(HealthCheckId=check_id)
+    before = read_status(ctx, check_id, budget=STATUS_READ_BUDGET)
 
     def write() -> tuple[dict[str, Any], dict[str, Any] | None]:
         check = r53.get_health_check(HealthCheckId=check_id)["HealthCheck"]

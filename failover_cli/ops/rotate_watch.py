@@ -29,7 +29,7 @@ from typing import Any
 from failover_cli.aws.retry import wait_until
 from failover_cli.engine.context import Context
 from failover_cli.errors import TimeoutExpired
-from failover_cli.services.health_checks import ROUTE53_REGION
+from failover_cli.services.check_status import try_read_status
 
 DATE_RESOLUTION = timedelta(seconds=1)
 POLL_SECONDS = 1.0
@@ -128,13 +128,14 @@ def await_new_path(
     hint: str | None = None,
 ) -> float:
     """Poll GetHealthCheckStatus until every watch is done; seconds waited."""
-    r53 = ctx.client("route53", ROUTE53_REGION)
     started = ctx.clock.now()
 
     def all_done() -> bool:
         for watch in watches:
             if not watch.done:
-                watch.add(reports_of(r53.get_health_check_status(HealthCheckId=watch.check_id)))
+                answer = try_read_status(ctx, watch.check_id, budget=poll)
+                if answer is not None:  # still throttled: the next round asks again
+                    watch.add(reports_of(answer))
         return all(w.done for w in watches)
 
     def describe() -> str:

@@ -21,6 +21,7 @@ the network is scrubbed of it.
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any, TypeVar
@@ -54,6 +55,7 @@ from failover_cli.ops.status_reads import UNREAD, DeadlineReads, Unread, answere
 from failover_cli.resources.api import find_api
 from failover_cli.resources.subscription import email_subscriptions
 from failover_cli.resources.topic import ALARM_REGION, read_topic
+from failover_cli.services.check_status import try_read_status
 from failover_cli.services.dynamodb_tables import TableFacts, read_table
 from failover_cli.services.health_check_metrics import check_verdicts
 from failover_cli.services.health_check_override import is_overridden
@@ -67,6 +69,8 @@ REGION_HEADER = "X-Failover-Region"
 PROBE_TIMEOUT = 5.0  # seconds; API Gateway's own limit is 29 s, a health check's 4 s
 DEFAULT_TIMEOUT = 10.0  # seconds a region's AWS reads get before it is called unreachable
 _UNSUPPORTED = {"404", "NotImplemented", "NotImplementedException", "InvalidAction"}
+_THROTTLE_MARGIN = 2.0  # seconds left for the last call of the Throttling retries
+THROTTLED_NOTE = "throttled"
 _GONE = {"NoSuchHealthCheck", "ResourceNotFoundException", "NotFound", "NotFoundException"}
 
 
@@ -316,13 +320,21 @@ class _Gather(DeadlineReads):
         check = checks.result()[region]
         if check is None:
             return missing_check()
-        r53 = self.ctx.client("route53", ROUTE53_REGION)
+        cfg = check.get("HealthCheckConfig") or {}
+        # Route 53's quota is the account's: a command just before this one (`up`) may
+        # have spent it. Retried within the deadline, then said rather than failed.
+        budget = self.deadline - time.monotonic() - _THROTTLE_MARGIN
         try:
-            answer = r53.get_health_check_status(HealthCheckId=check["Id"])
+            answer = try_read_status(self.ctx, check["Id"], budget=budget)
         except Exception as error:
             if error_code(error) in _GONE:  # deleted since it was listed
                 return missing_check()
             raise
+        if answer is None:
+            return HealthCheckView(
+                check["Id"], UNKNOWN, override=is_overridden(cfg.get("SearchString")),
+                note=THROTTLED_NOTE,
+            )  # fmt: skip
         reports = [
             CheckerReport(
                 o.get("Region", ""),
@@ -331,7 +343,6 @@ class _Gather(DeadlineReads):
             )
             for o in answer.get("HealthCheckObservations", [])
         ]
-        cfg = check.get("HealthCheckConfig") or {}
         return summarise_check(
             check["Id"],
             reports,

@@ -81,6 +81,7 @@ class HealthCheckView:
     checkers: int = 0
     last_failure: str | None = None  # the newest failing observation's text
     override: bool = False  # force-fail's health-check override is in place
+    note: str | None = None  # why the status is unknown: "throttled" (Route 53's quota)
 
     @property
     def failing(self) -> bool:

@@ -16,6 +16,7 @@ from failover_cli.aws.tags import tag_list
 from failover_cli.engine.context import Context
 from failover_cli.engine.model import Spec
 from failover_cli.errors import FailoverError, TimeoutExpired
+from failover_cli.services.check_status import poll_observations
 from failover_cli.services.health_checks import (
     HEALTHY_SHARE,
     ROUTE53_REGION,
@@ -70,12 +71,13 @@ def records_using(ctx: Context, check_ids: list[str]) -> tuple[Zone | None, list
 def wait_for_reports(ctx: Context, region: str, check_id: str) -> None:
     """Let a new check report healthy before records rely on it. Route 53 counts a check
     without data as healthy, so once the budget is spent the move goes ahead anyway."""
-    r53 = ctx.client("route53", ROUTE53_REGION)
 
     def healthy() -> bool:
-        seen = r53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
+        seen = poll_observations(ctx, check_id)  # None when throttled: next round
+        if not seen:
+            return False
         ok = [o for o in seen if o["StatusReport"]["Status"].startswith("Success")]
-        return bool(seen) and len(ok) / len(seen) > HEALTHY_SHARE
+        return len(ok) / len(seen) > HEALTHY_SHARE
 
     budget = 3 * ctx.config.health_check.interval_s + 30
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from failover_cli.aws.retry import wait_until
 from failover_cli.engine.context import Context
 from failover_cli.errors import TimeoutExpired
+from failover_cli.services.check_status import poll_observations
 from failover_cli.services.health_checks import HEALTHY_SHARE, ROUTE53_REGION
 
 
@@ -23,16 +24,24 @@ def wait_for_no_objection(ctx: Context, region: str, check_ids: list[str]) -> No
         for c in check_ids
     }  # fmt: skip
 
+    reported: set[str] = set()  # a check seen healthy is not asked again (the quota)
+
     def healthy(check_id: str) -> bool:
-        seen = r53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
+        seen = poll_observations(ctx, check_id)
+        if not seen:  # no report yet, or throttled: next round
+            return False
         ok = [o for o in seen if o["StatusReport"]["Status"].startswith("Success")]
-        passes = bool(seen) and len(ok) / len(seen) > HEALTHY_SHARE
-        return bool(seen) and passes != inverted[check_id]
+        passes = len(ok) / len(seen) > HEALTHY_SHARE
+        return passes != inverted[check_id]
+
+    def all_report() -> bool:
+        reported.update(c for c in check_ids if c not in reported and healthy(c))
+        return len(reported) == len(check_ids)
 
     budget = 3 * max(ctx.config.switch.interval_s, ctx.config.health_check.interval_s) + 30
     try:
         wait_until(
-            lambda: all(healthy(c) for c in check_ids),
+            all_report,
             what="the switch readers to report",
             timeout=budget,
             interval=5,
