@@ -246,7 +246,7 @@ def test_throttled_check_reads_are_retried_then_said_unknown_not_failed(
     endless = FaultInjector([Rule(Fault.THROTTLE, operations=("GetHealthCheckStatus",))])
     with context(clock=Clock()) as (ctx, _):
         endless.attach(ctx.clients)
-        status = gather(ctx, FakeHttp(set()), timeout=5)
+        status = gather(ctx, FakeHttp(set()), timeout=15)
     for region in status.regions:
         check = region.health_check
         assert check is not None and check.id and region.reachable

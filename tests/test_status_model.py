@@ -179,6 +179,7 @@ def test_json_has_the_spec_shape_and_the_extras() -> None:
         "checkers": 3,
         "last_failure": None,
         "override": False,
+        "note": None,
     }
     assert first["reachable"] is True and first["error"] is None and first["unread"] == []
     assert first["overrides"] == {"function": False, "health_check": False}

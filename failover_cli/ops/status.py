@@ -69,7 +69,9 @@ REGION_HEADER = "X-Failover-Region"
 PROBE_TIMEOUT = 5.0  # seconds; API Gateway's own limit is 29 s, a health check's 4 s
 DEFAULT_TIMEOUT = 10.0  # seconds a region's AWS reads get before it is called unreachable
 _UNSUPPORTED = {"404", "NotImplemented", "NotImplementedException", "InvalidAction"}
-_THROTTLE_MARGIN = 2.0  # seconds left for the last call of the Throttling retries
+# Throttling is retried for this share of the time left, keeping the rest for the last
+# call (its own attempts, and the command's pacing of the other region's retries).
+_THROTTLE_SHARE = 0.6
 THROTTLED_NOTE = "throttled"
 _GONE = {"NoSuchHealthCheck", "ResourceNotFoundException", "NotFound", "NotFoundException"}
 
@@ -323,7 +325,7 @@ class _Gather(DeadlineReads):
         cfg = check.get("HealthCheckConfig") or {}
         # Route 53's quota is the account's: a command just before this one (`up`) may
         # have spent it. Retried within the deadline, then said rather than failed.
-        budget = self.deadline - time.monotonic() - _THROTTLE_MARGIN
+        budget = (self.deadline - time.monotonic()) * _THROTTLE_SHARE
         try:
             answer = try_read_status(self.ctx, check["Id"], budget=budget)
         except Exception as error:

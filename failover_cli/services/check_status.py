@@ -40,7 +40,7 @@ def read_status(ctx: Context, check_id: str, *, budget: float) -> dict[str, Any]
     answer: dict[str, Any] = retry(
         lambda: r53.get_health_check_status(HealthCheckId=check_id),
         retryable=is_throttled,
-        backoff=Backoff(first=0.5, factor=2.0, cap=4.0, budget=max(budget, 0.0)),
+        backoff=Backoff(first=1.0, factor=2.0, cap=4.0, budget=max(budget, 0.0)),
         clock=ctx.clock,
     )
     return answer
