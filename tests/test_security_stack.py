@@ -201,8 +201,12 @@ def _assert_least_privilege(stack: Stack) -> None:
         lam = stack.client("lambda", region)
         conf = lam.get_function_configuration(FunctionName=stack.function)
         assert conf["Role"] == role["Arn"], "the function runs as this role, and only it"
-        # Who may invoke the function: API Gateway, from the stack's own API only.
-        [permission] = _statements(lam.get_policy(FunctionName=stack.function)["Policy"])
+        # Who may invoke the function: API Gateway, from the stack's own API only, and only
+        # through the `live` alias it invokes (issue 21); $LATEST grants nobody anything.
+        with pytest.raises(lam.exceptions.ResourceNotFoundException):
+            lam.get_policy(FunctionName=stack.function)
+        alias_policy = lam.get_policy(FunctionName=stack.function, Qualifier="live")["Policy"]
+        [permission] = _statements(alias_policy)
         invokers = {kind: _as_list(who) for kind, who in permission["Principal"].items()}
         assert invokers == {"Service": ["apigateway.amazonaws.com"]}
         assert _as_list(permission["Action"]) == ["lambda:InvokeFunction"]
