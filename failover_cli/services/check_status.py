@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from failover_cli.aws.errors import error_code
+from failover_cli.aws.outage import outage_region
 from failover_cli.aws.pacing import TokenBucket
 from failover_cli.aws.retry import Backoff, retry
 from failover_cli.engine.context import Context
@@ -33,13 +34,19 @@ def is_throttled(error: BaseException) -> bool:
     return error_code(error) in THROTTLED
 
 
+def _worth_retrying(error: Exception) -> bool:
+    # botocore's attempts are cut short here (`_quick_client`), so what it would have
+    # retried (a dropped connection, a 5xx) is retried here too, within the same budget.
+    return is_throttled(error) or outage_region(error, default=ROUTE53_REGION) is not None
+
+
 def read_status(ctx: Context, check_id: str, *, budget: float) -> dict[str, Any]:
-    """GetHealthCheckStatus of `check_id`, Throttling retried with jittered backoff for up
-    to `budget` seconds (then the Throttling error is raised)."""
+    """GetHealthCheckStatus of `check_id`, Throttling (and dropped connections, 5xx)
+    retried with jittered backoff for up to `budget` seconds, then the error is raised."""
     r53 = _quick_client(ctx)
     answer: dict[str, Any] = retry(
         lambda: r53.get_health_check_status(HealthCheckId=check_id),
-        retryable=is_throttled,
+        retryable=_worth_retrying,
         backoff=Backoff(first=1.0, factor=2.0, cap=4.0, budget=max(budget, 0.0)),
         clock=ctx.clock,
     )
