@@ -39,12 +39,7 @@ KNOWN_FAILURES: dict[str, str] = {
 }
 
 # Hangs until pytest-timeout (300 s) rather than failing: not run, to keep CI's time.
-NOT_RUN: dict[str, str] = {
-    "tests/test_sandbox_aws_rules_lambda.py::test_the_tool_gets_past_both_on_up_force_fail_and_down": (  # noqa: E501
-        "with Lambda's update-in-progress rule on, up/force-fail/down through the alias "
-        "does not finish within 300 s (issue 21)"
-    ),
-}
+NOT_RUN: dict[str, str] = {}
 
 
 def reason_for(nodeid: str) -> tuple[str, bool] | None:
