@@ -27,6 +27,7 @@ from failover_cli.access.statement import (
     AllowList,
     checker_prefixes,
     comparable,
+    deployment_description,
     document_problem,
     merge,
     policy_size,
@@ -97,7 +98,9 @@ def _converge(region: str, settings: dict[str, Any], wanted: AllowList, text: st
     operation = {"op": "replace", "path": "/policy", "value": text}
     api_gateway.update_rest_api(restApiId=api_id, patchOperations=[operation])
     api_gateway.create_deployment(
-        restApiId=api_id, stageName=stage, description="allow-list by failover auto_refresh"
+        restApiId=api_id,
+        stageName=stage,
+        description=deployment_description("allow-list by failover auto_refresh", text),
     )
     limits = [
         {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(settings["rate"])},

@@ -17,6 +17,7 @@ ships this file in its zip, so `up` and the function build the same policy.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 from collections.abc import Iterable
@@ -157,6 +158,33 @@ def comparable(allow: AllowList | None) -> tuple[tuple[str, ...], tuple[str, ...
     if allow is None:
         return None
     return allow.cidrs, tuple(sorted(allow.resources)), allow.exact
+
+
+# API Gateway applies a policy only from the stage's next deployment, and shows no API
+# that says which policy a deployment carries: each deployment failover makes names, in
+# its description, the meaning of the policy the API held when it was made, so that a
+# policy written but never deployed (a run cut between the two calls) is seen as such.
+DEPLOYED_MARK = "allow-list "
+
+
+def deployment_description(what: str, policy: str | None) -> str:
+    """`what` (who deployed) and the mark of the REST API's `policy` text being deployed."""
+    return f"{what}; {DEPLOYED_MARK}{policy_mark(read_policy(policy))}"
+
+
+def policy_mark(allow: AllowList | None) -> str:
+    """A short, stable name of an allow-list's meaning (none: no failover policy)."""
+    key = comparable(allow)
+    if key is None:
+        return "none"
+    return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:16]
+
+
+def deployed_mark(description: str | None) -> str | None:
+    """The mark a failover deployment's description carries (None: not made by a
+    failover that marks them, so what it deployed is unknown)."""
+    _, found, mark = (description or "").rpartition(f"; {DEPLOYED_MARK}")
+    return mark.strip() or None if found else None
 
 
 def _canonical(document: dict[str, Any]) -> str:

@@ -120,6 +120,7 @@ OBSERVE = Group(
     + _calls("lambda", "GetFunction", "GetFunctionConfiguration", "GetPolicy")
     + _calls("lambda", "GetAlias")  # the `live` alias
     + _calls("apigateway", "GetRestApis", "GetResources", "GetStage", "GetMethod")
+    + _calls("apigateway", "GetDeployment")  # which allow-list the stage serves
     + _calls("route53", "ListHealthChecks", "ListTagsForResources")
     + _calls("sns", "GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic")
     + _calls("sns", "GetSubscriptionAttributes")
@@ -271,7 +272,8 @@ ALLOW_LIST = Group(
 # refresh-ip-ranges: each region's API policy, rewritten and deployed where it changed.
 REFRESH_IP_RANGES = Group(
     "refresh-ip-ranges",
-    _calls("apigateway", "GetRestApis", "UpdateRestApi", "CreateDeployment", "UpdateStage"),
+    _calls("apigateway", "GetRestApis", "UpdateRestApi", "CreateDeployment", "UpdateStage")
+    + _calls("apigateway", "GetStage", "GetDeployment"),  # the allow-list the stage serves
     Needs.ACCESS,
     also=(UPDATE_REST_API_POLICY,),
 )

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from failover_cli.access.statement import deployment_description
 from failover_cli.aws.tags import comparable_tags, is_owned
 from failover_cli.config.schema import Throttle
 from failover_cli.engine.context import Context
@@ -235,8 +236,14 @@ class ApiHandler(Handler):
             redeploy = True
         deployed = redeploy or now["stage"] != props.stage
         if deployed:
+            # Marked with the policy it deploys, as read with the API (api_policy, which
+            # writes the policy after this, reads the mark back).
             ag.create_deployment(
-                restApiId=api_id, stageName=props.stage, description="deployed by failover up"
+                restApiId=api_id,
+                stageName=props.stage,
+                description=deployment_description(
+                    "deployed by failover up", state.api.get("policy")
+                ),
             )
         # A new stage has no throttling yet; moto also drops it when redeploying: set it again.
         if deployed or now["throttle"] != props.throttle:

@@ -24,6 +24,7 @@ from failover_cli.access.policy import (
     policy_text,
     read_policy,
 )
+from failover_cli.access.statement import deployed_mark, deployment_description, policy_mark
 from failover_cli.aws.tags import is_owned
 from failover_cli.config.schema import Throttle
 from failover_cli.engine.context import Context
@@ -36,6 +37,7 @@ from failover_cli.services import stage_throttle
 
 KIND = "api_policy"
 FIELD = "allow-list"
+UNDEPLOYED = "undeployed"  # the API's policy differs from the one its stage serves
 
 
 @dataclass(frozen=True)
@@ -78,21 +80,25 @@ class ApiPolicyHandler(Handler):
         if not is_owned(api.get("tags") or {}, ctx.config.stack):
             return Observed(exists=True, owned=False, raw={"api": api})
         current = read_policy(api.get("policy"))
+        # The stage serves the policy of its deployment, not the API's: one written and
+        # never deployed (a run cut in between) is not in effect yet.
+        deployed = _deployed_mark(ctx, spec.region, api["id"], props.stage)
+        undeployed = deployed is not None and deployed != policy_mark(current)
         return Observed(
-            exists=True, props={FIELD: comparable(current)}, raw={"api": api, "current": current}
+            exists=True,
+            props={FIELD: comparable(current), UNDEPLOYED: undeployed},
+            raw={"api": api, "current": current},
         )
 
     def diff(self, spec: Spec, observed: Observed) -> list[FieldChange]:
         props: ApiPolicyProps = spec.props
         old = observed.props.get(FIELD)
-        if old == comparable(props.allow):
+        undeployed = bool(observed.props.get(UNDEPLOYED))
+        if old == comparable(props.allow) and not undeployed:
             return []
         current = (observed.raw or {}).get("current")
-        return [
-            FieldChange(
-                FIELD, describe(current), describe(props.allow), _delta(current, props.allow)
-            )
-        ]
+        was = describe(current) + (" (written, not deployed)" if undeployed else "")
+        return [FieldChange(FIELD, was, describe(props.allow), _delta(current, props.allow))]
 
     def create(self, ctx: Context, spec: Spec) -> None:
         api = find_api(ctx, spec.region)
@@ -125,7 +131,9 @@ def write(ctx: Context, spec: Spec, api_id: str) -> None:
         restApiId=api_id, patchOperations=[{"op": "replace", "path": "/policy", "value": text}]
     )
     ag.create_deployment(
-        restApiId=api_id, stageName=props.stage, description="allow-list by failover"
+        restApiId=api_id,
+        stageName=props.stage,
+        description=deployment_description("allow-list by failover", text),
     )
     # A redeployment must not lose the stage's throttling (moto drops it): set it again.
     ag.update_stage(
@@ -133,6 +141,21 @@ def write(ctx: Context, spec: Spec, api_id: str) -> None:
         stageName=props.stage,
         patchOperations=stage_throttle.patch_operations(props.limits),
     )
+
+
+def _deployed_mark(ctx: Context, region: str, api_id: str, stage: str) -> str | None:
+    """The policy mark of the stage's deployment (None: no stage, or a deployment that
+    carries no mark, made by hand or by an older failover: taken as deployed)."""
+    ag = ctx.client("apigateway", region)
+    try:
+        found = ag.get_stage(restApiId=api_id, stageName=stage)
+        deployment_id = found.get("deploymentId")
+        if not deployment_id:
+            return None
+        deployment = ag.get_deployment(restApiId=api_id, deploymentId=deployment_id)
+    except ag.exceptions.NotFoundException:
+        return None
+    return deployed_mark(deployment.get("description"))
 
 
 def describe(allow: AllowList | None) -> str:
