@@ -27,9 +27,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "a lost answer to one of the new release/switch writes is not resent harmlessly yet: "
         "up exits 1 (issues 20/21)"
     ),
-    "tests/test_faults_retries.py::test_status_and_plan_read_through_dropped_connections_and_name_a_read_that_keeps_failing": (  # noqa: E501
-        "status's new reads (tags, alias, readers) under dropped connections: not yet analysed"
-    ),
     "tests/test_security_lookalikes.py::test_down_leaves_every_untagged_look_alike_alone": (
         "down's look-alike report after the alias and switch kinds: not yet analysed"
     ),

@@ -104,7 +104,10 @@ def test_status_and_plan_read_through_dropped_connections_and_name_a_read_that_k
     assert clean.exit_code in (0, 3), clean.stderr
     with monkeypatch.context() as patched:
         injector = FaultInjector(
-            [Rule(Fault.DROP, mutating=False, rate=0.3), Rule(Fault.DELAY, delay_ms=20, rate=0.3)],
+            # Drops botocore's attempts absorb: at 0.3 one of status's reads (GetAlias, new
+            # with the alias) lost all five attempts to this seed, which is an outage and
+            # rightly said as one; at 0.15 five in a row is a 1-in-13,000 chance per call.
+            [Rule(Fault.DROP, mutating=False, rate=0.15), Rule(Fault.DELAY, delay_ms=20, rate=0.3)],
             seed=SEED,
         ).install(patched)
         status = failover(config, "status", "--json")
