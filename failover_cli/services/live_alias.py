@@ -96,16 +96,42 @@ def publish(
         request["RevisionId"] = latest["RevisionId"]  # refused if $LATEST changed since
     if code_sha256:
         request["CodeSha256"] = code_sha256  # never publish code other than the release's
+
+    def send() -> str:
+        try:
+            return str(lam.publish_version(**request)["Version"])
+        except lam.exceptions.PreconditionFailedException:
+            # A publish gives $LATEST a new RevisionId: a resend of this publish whose first
+            # answer was lost is refused so. If $LATEST is still what was read, publishing
+            # again answers the version the first attempt made (nothing changed since);
+            # if it changed, that is someone else's edit, never published unread.
+            now = _settled(ctx, region, None, clock)
+            if _snapshot(now) != _snapshot(latest) or not now.get("RevisionId"):
+                raise
+            request["RevisionId"] = now["RevisionId"]
+            return str(lam.publish_version(**request)["Version"])
+
     # Lambda may still refuse for a moment after the read saw the update finish (its
     # state is eventually consistent): retry that refusal alone, within a bound.
     version: str = retry(
-        lambda: lam.publish_version(**request)["Version"],
+        send,
         retryable=_update_in_progress,
         backoff=Backoff(first=0.5, cap=5.0, budget=60.0),
         clock=clock,
     )
     _settled(ctx, region, version, clock)
     return version
+
+
+# What a published version snapshots of $LATEST (its RevisionId and dates aside).
+_SNAPSHOT_FIELDS = (
+    "CodeSha256", "Environment", "MemorySize", "Timeout", "Handler", "Runtime", "Role",
+    "Layers", "Architectures", "EphemeralStorage",
+)  # fmt: skip
+
+
+def _snapshot(configuration: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(repr(configuration.get(key)) for key in _SNAPSHOT_FIELDS)
 
 
 def _update_in_progress(error: Exception) -> bool:
@@ -156,7 +182,21 @@ def point(
     if alias.get("RevisionId"):
         request["RevisionId"] = alias["RevisionId"]
     request["RoutingConfig"] = {"AdditionalVersionWeights": routing}
-    lam.update_alias(**request, **described)
+    try:
+        lam.update_alias(**request, **described)
+    except lam.exceptions.PreconditionFailedException:
+        # The RevisionId no longer matches: a resend of this very write whose first answer
+        # was lost (the alias moved, by us), or someone else's move. Ours is done; another's
+        # is not overwritten blindly.
+        now = read_alias(ctx, region) or {}
+        moved = (now.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        wanted = described.get("Description", now.get("Description"))
+        if (now.get("FunctionVersion"), moved, now.get("Description")) != (
+            version,
+            routing,
+            wanted,
+        ):
+            raise
 
 
 def serve_environment(
