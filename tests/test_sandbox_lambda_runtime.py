@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,10 @@ APP = make_zip(
                 raise ValueError("boom " + str(event.get("n")))
             if action == "sleep":
                 time.sleep(event["seconds"])
+            if action == "hold":  # say it runs, then run until the test lets it end
+                open(event["started"], "w").close()
+                while not os.path.exists(event["release"]):
+                    time.sleep(0.05)
             if action == "exit":
                 os._exit(3)
             if action == "unserialisable":
@@ -166,28 +171,31 @@ def test_reserved_concurrency_zero_throttles(sandbox_env: str) -> None:
     assert throttled.value.response["Error"]["Code"] == "TooManyRequestsException"
 
 
-def test_reserved_concurrency_is_shared_by_the_functions_versions(sandbox_env: str) -> None:
+def test_reserved_concurrency_is_shared_by_the_functions_versions(
+    sandbox_env: str, tmp_path: Path
+) -> None:
     """A weighted alias runs two versions at once: together they get the function's
-    reserved concurrency, not each of them (Lambda throttles at once, it does not queue)."""
-    function = app(timeout=30)
+    reserved concurrency, not each of them (Lambda throttles at once, it does not queue).
+    Version 1 holds the one slot until the test releases it: no race with the clock."""
+    function = app(timeout=60)
     lam = client("lambda", EAST)
     lam.publish_version(FunctionName=function)
     lam.update_function_configuration(FunctionName=function, Environment={"Variables": {}})
     lam.get_waiter("function_updated_v2").wait(FunctionName=function)
     lam.publish_version(FunctionName=function)
     lam.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=1)
+    started, release = tmp_path / "started", tmp_path / "release"
+    hold = {"action": "hold", "started": str(started), "release": str(release)}
     with ThreadPoolExecutor(max_workers=1) as pool:
-        busy = pool.submit(invoke, EAST, function, {"action": "sleep", "seconds": 8}, Qualifier="1")
-
-        def throttled() -> str | None:
-            try:
+        busy = pool.submit(invoke, EAST, function, hold, Qualifier="1")
+        try:
+            eventually(lambda: started.exists() or busy.done(), "version 1 to start", 60)
+            assert not busy.done(), busy.result()
+            with pytest.raises(ClientError) as refused:
                 invoke(EAST, function, Qualifier="2")
-            except ClientError as error:
-                return str(error.response["Error"]["Code"])
-            return "version 1 finished first" if busy.done() else None
-
-        seen = eventually(throttled, "version 2 refused while version 1 runs", 60)
-        assert seen == "TooManyRequestsException"
+            assert refused.value.response["Error"]["Code"] == "TooManyRequestsException"
+        finally:
+            release.touch()
         assert busy.result().get("FunctionError") is None
     assert invoke(EAST, function, Qualifier="2")["StatusCode"] == 200  # free again
 
