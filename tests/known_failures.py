@@ -21,7 +21,6 @@ _ALIAS_CALLS = (
 KNOWN_FAILURES: dict[str, str] = {
     "tests/test_faults_steps.py::test_up_interrupted_after_every_step_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
     "tests/test_faults_steps_domain.py::test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
-    "tests/test_force_fail_sandbox.py::test_force_fail_merges_refuses_and_restores": _ALIAS_CALLS,
     "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": _ALIAS_CALLS,  # noqa: E501
 }
 

@@ -33,8 +33,53 @@ TRUST = {
 }
 
 
+def deploy_switch(config: Config) -> None:
+    """The stack's table in every region with the switch item `up` seeds. moto has no
+    replication: one table per region stands for the replicas, each written on its own."""
+    key = {config.table.partition_key: {"S": "failover:switch"}}
+    for region in config.regions:
+        dynamo = boto3.client("dynamodb", region)
+        dynamo.create_table(
+            TableName=config.table.name,
+            KeySchema=[{"AttributeName": config.table.partition_key, "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": config.table.partition_key, "AttributeType": "S"}
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamo.put_item(
+            TableName=config.table.name,
+            Item={**key, "forced_out": {"M": {}}, "revision": {"N": "0"}},
+        )
+    _SWITCHED.clear()
+    _SWITCHED.append(config)
+
+
+_SWITCHED: list[Config] = []  # the config whose switch deploy_switch made
+
+
+def forced_out_in(replica: str, config: Config | None = None) -> set[str]:
+    """The regions one replica's switch item has forced out."""
+    config = config or _SWITCHED[-1]
+    key = {config.table.partition_key: {"S": "failover:switch"}}
+    item = boto3.client("dynamodb", replica).get_item(TableName=config.table.name, Key=key)
+    return set(item.get("Item", {}).get("forced_out", {}).get("M", {}))
+
+
+def replicate(replica: str, config: Config | None = None) -> None:
+    """What a global table does (moto does not): copy `replica`'s switch item to the others."""
+    config = config or _SWITCHED[-1]
+    key = {config.table.partition_key: {"S": "failover:switch"}}
+    item = boto3.client("dynamodb", replica).get_item(TableName=config.table.name, Key=key)
+    for other in config.regions:
+        if other != replica:
+            boto3.client("dynamodb", other).put_item(TableName=config.table.name, Item=item["Item"])
+
+
 def deploy_functions(config: Config, extra: dict[str, str] | None = None) -> None:
-    """The stack's function in every region, with the variables `up` sets plus `extra`."""
+    """The stack's function in every region, with the variables `up` sets plus `extra`,
+    and its switch (deploy_switch)."""
+    deploy_switch(config)
     role = boto3.client("iam", "us-east-1").create_role(
         RoleName=config.role_name, AssumeRolePolicyDocument=json.dumps(TRUST)
     )["Role"]["Arn"]
@@ -67,12 +112,14 @@ def environment(region: str, name: str = FUNCTION) -> dict[str, str]:
 
 
 def force_failed(region: str) -> bool:
-    return environment(region).get("FORCE_FAIL") == "true"
+    """Forced out in the switch as any replica holds it (moto does not replicate)."""
+    config = _SWITCHED[-1]
+    return any(region in forced_out_in(r, config) for r in config.regions)
 
 
 @dataclass
 class FollowingObserver:
-    """Readings that follow FORCE_FAIL at once (what Route 53 does, minus the waiting).
+    """Readings that follow the switch at once (what Route 53 does, minus the waiting).
 
     `unhealthy` regions always read unhealthy; `hook(kind, region)` runs before each
     reading (tests raise from it to simulate an interrupt).

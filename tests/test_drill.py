@@ -1,6 +1,6 @@
 """The phase watcher and the drill against moto in-process (no waiting: a no-sleep clock).
 
-The drill's promise under test: FORCE_FAIL is false afterwards, whether the drill
+The drill's promise under test: the region is back in the switch afterwards, whether the drill
 finished, timed out, met an error, or was interrupted (Ctrl-C, SIGTERM).
 """
 
@@ -21,11 +21,11 @@ from failover_cli.errors import BadInput
 from failover_cli.ops import drill as drill_module
 from failover_cli.ops.drill import drill
 from failover_cli.ops.failover_observer import HealthReading, Unavailable
-from failover_cli.ops.function_environment import set_force_fail
+from failover_cli.ops.force_fail import force_fail, write_switch
 from failover_cli.ops.phase_watch import Goal, watch
 from tests.e2e_helpers import failover
 from tests.engine_helpers import context, make_config, no_sleep_clock
-from tests.ops_fakes import FollowingObserver, deploy_functions, force_failed
+from tests.ops_fakes import FollowingObserver, deploy_functions, force_failed, replicate
 from tests.test_net_http import without_proxies
 
 DOMAIN = DomainConfig(name="hello.example.com", hosted_zone="example.com", routing="failover")
@@ -129,8 +129,8 @@ def test_drill_measures_both_halves_and_restores(deployed: None) -> None:
     ]
     assert all(p["reached"] for half in ("failover", "failback") for p in record[half]["phases"])
     assert set(record["totals"]) == {"failover_seconds", "failback_seconds", "total_seconds"}
-    writes = [c for c in calls.mutating if c[2] == "UpdateFunctionConfiguration"]
-    assert writes == [("lambda", "us-east-1", "UpdateFunctionConfiguration")] * 2
+    # Forced out, then restored, each through the other region's replica only.
+    assert calls.mutating == [("dynamodb", "us-west-2", "UpdateItem")] * 2
 
 
 def test_drill_of_a_secondary_expects_no_failback_through_dns(deployed: None) -> None:
@@ -202,12 +202,12 @@ def test_an_error_after_the_write_restores(deployed: None, monkeypatch: pytest.M
 def test_a_first_interrupt_during_the_restore_is_held_back(
     deployed: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted_restore(ctx: Any, region: str, wanted: bool, **kwargs: Any) -> Any:
+    def interrupted_restore(ctx: Any, region: str, wanted: bool, *args: Any, **kwargs: Any) -> Any:
         if not wanted:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while restoring
-        return set_force_fail(ctx, region, wanted, **kwargs)
+        return write_switch(ctx, region, wanted, *args, **kwargs)
 
-    monkeypatch.setattr(drill_module, "set_force_fail", interrupted_restore)
+    monkeypatch.setattr(drill_module, "write_switch", interrupted_restore)
     with context() as (ctx, _), pytest.raises(KeyboardInterrupt):
         drill(ctx, "us-east-1", observer=FollowingObserver(has_domain=False))
     assert not force_failed("us-east-1")  # restored first, then the interrupt went on
@@ -215,9 +215,9 @@ def test_a_first_interrupt_during_the_restore_is_held_back(
 
 def test_drill_refuses_a_failed_region_and_the_last_healthy_one(deployed: None) -> None:
     with context() as (ctx, calls):
-        set_force_fail(ctx, "us-west-2", True)
+        replicate(force_fail(ctx, "us-west-2").written_in or "")
         calls.calls.clear()
-        with pytest.raises(BadInput, match="already force-failed"):
+        with pytest.raises(BadInput, match="already forced out"):
             drill(ctx, "us-west-2", observer=FollowingObserver())
         with pytest.raises(BadInput, match="last healthy region") as refused:
             drill(ctx, "us-east-1", observer=FollowingObserver())

@@ -1,10 +1,10 @@
 """`failover drill` end to end against a time-scaled sandbox, with a custom domain.
 
-Failover routing with the first region as PRIMARY, health checks every 10 s
+Failover routing with the first region as PRIMARY, health checks and switch readers every 10 s
 with a threshold of 1, and the sandbox running 20 times faster: Route 53 should
 notice in about interval x threshold / time scale = 0.5 s of real time. The test
-checks what a drill must report — every phase reached, in causal order, FORCE_FAIL
-false afterwards — and prints the timings next to that figure; it asserts no
+checks what a drill must report — every phase reached, in causal order, the region
+back in the switch afterwards — and prints the timings next to that figure; it asserts no
 duration (a loaded machine must not fail it).
 
 Causal order uses each phase's bounds: the change happened after the last reading
@@ -28,7 +28,8 @@ import boto3
 import pytest
 
 from tests.conftest import SandboxProcess
-from tests.e2e_helpers import Run, failover, write_config
+from tests.e2e_helpers import Run, client, failover, write_config
+from tests.sandbox_api_helpers import eventually
 from tests.test_status_helpers import function_env, poll_status, secret_of, use_sandbox
 
 pytestmark = pytest.mark.sandbox
@@ -64,7 +65,8 @@ def test_drill_reports_each_phase_and_restores(
         tmp_path,
         name,
         f"domain:\n  name: {domain}\n  hosted_zone: {zone}\n  routing: failover\n"
-        f"health_check:\n  interval_s: {INTERVAL}\n  failure_threshold: {THRESHOLD}\n",
+        f"health_check:\n  interval_s: {INTERVAL}\n  failure_threshold: {THRESHOLD}\n"
+        f"switch:\n  interval_s: {INTERVAL}\n  failure_threshold: {THRESHOLD}\n",
     )
     up = failover(config, "up")
     assert up.exit_code == 0, up.stderr
@@ -100,7 +102,8 @@ def test_drill_reports_each_phase_and_restores(
             assert phase["emulated_seconds"] == round(phase["seconds"] * TIME_SCALE, 1), phase
         assert "Restored" in run.stderr
         assert secret not in run.stdout + run.stderr
-        assert function_env(endpoint, EAST, fn)["FORCE_FAIL"] == "false"
+        assert _forced_out(endpoint, name) == set()
+        assert function_env(endpoint, EAST, fn).get("FORCE_FAIL", "false") == "false"
         expected = INTERVAL * THRESHOLD / TIME_SCALE
         print(f"expected detection ~{expected:.2f}s (interval x threshold / time scale)")
         for half in ("failover", "failback"):
@@ -122,8 +125,9 @@ def test_drill_reports_each_phase_and_restores(
         poll_status(config, _serving_primary, timeout=90, what="the primary serving again")
         short = failover(config, "drill", "--region", EAST, "--timeout", "0.1s")
         assert short.exit_code == 1, short.stderr
-        assert "not reached" in short.stdout and "FORCE_FAIL was restored" in short.stderr
-        assert function_env(endpoint, EAST, fn)["FORCE_FAIL"] == "false"
+        assert "not reached" in short.stdout
+        assert "was put back in the switch" in " ".join(short.stderr.split())
+        assert _forced_out(endpoint, name) == set()
 
         # force-fail --wait follows the same phases, each way.
         poll_status(config, _serving_primary, timeout=90, what="the primary serving again")
@@ -140,12 +144,20 @@ def test_drill_reports_each_phase_and_restores(
         # The secondary is not the last healthy region while the primary is fine, but
         # the primary is once the secondary is failed: refused, exit 2, nothing changed.
         assert failover(config, "force-fail", "--region", WEST).exit_code == 0
+        eventually(lambda: _forced_out(endpoint, name, WEST) == {WEST}, "replication")
         refused = failover(config, "drill", "--region", EAST)
         assert refused.exit_code == 2 and refused.mutating == []
         assert "last healthy region" in refused.stderr
         assert failover(config, "force-fail", "--region", WEST, "--restore").exit_code == 0
     finally:
         _down(config)
+
+
+def _forced_out(endpoint: str, stack: str, replica: str = WEST) -> set[str]:
+    item = client("dynamodb", replica, endpoint).get_item(
+        TableName=f"{stack}.Hello", Key={"HelloKey": {"S": "failover:switch"}}, ConsistentRead=True
+    )["Item"]
+    return set(item["forced_out"]["M"])
 
 
 def _down(config: Path) -> None:

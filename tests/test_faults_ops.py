@@ -3,17 +3,16 @@
 Interruptions are a real SIGINT (Ctrl-C: KeyboardInterrupt in the main thread, and
 the drill's shield sees it) or an AWS error, struck at a chosen call:
 
-- drill: before the write, right after it, during the failover watch, during the
-  restore, during the failback watch. FORCE_FAIL ends false every time, every other
-  variable as it was, and the output says it was restored.
-- force-fail: before the write, right after it, while Lambda applies it, during the
-  --wait watch, and a --restore right after its write. FORCE_FAIL ends with the old
-  or the new value (nothing else in the environment changes) and the output says
-  which one it is.
+- drill: before the switch write, right after it, during the failover watch, during the
+  restore, during the failback watch. The switch ends with the region in service every
+  time, and the output says it was restored.
+- force-fail: while reading the switch, before the write, right after it, during the
+  --wait watch, and a --restore right after its write. The switch ends with the old or
+  the new state (one UpdateItem: never half-written) and the output says which one it is.
 
-Drills run with --timeout 1s: without a time-scaled sandbox the health check
-cannot turn within it, which keeps each run short; what is checked is where
-FORCE_FAIL ends and what the drill says, not the phases.
+The stack has two regions, so us-east-1 is forced out through us-west-2's replica alone:
+its state is read there. Drills run with --timeout 1s: what is checked is where the switch
+ends and what the drill says, not the phases.
 """
 
 from __future__ import annotations
@@ -30,8 +29,8 @@ from tests.e2e_helpers import Run, client, failover, write_config
 from tests.faults import Fault, FaultInjector, Rule, Step
 
 pytestmark = pytest.mark.sandbox
-EAST = "us-east-1"
-UPDATE = "lambda:UpdateFunctionConfiguration"
+EAST, WEST = "us-east-1", "us-west-2"
+UPDATE = "dynamodb:UpdateItem"
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class Cut:
 
 
 def _write(n: int, fault: Fault, *, after: bool = False) -> Rule:
-    return Rule.at_step(Step("lambda", EAST, "UpdateFunctionConfiguration", n), fault, after=after)
+    return Rule.at_step(Step("dynamodb", WEST, "UpdateItem", n), fault, after=after)
 
 
 def _first_read_after(writes: int, operation: str, fault: Fault) -> Rule:
@@ -68,9 +67,9 @@ DRILL_CUTS = _cuts(
 )
 FORCE_FAIL_CUTS = _cuts(
     {
+        "while reading the switch": lambda f: Rule(f, operations=("GetItem",), nth=1),
         "before the write": lambda f: _write(1, f),
         "after the write": lambda f: _write(1, f, after=True),
-        "while Lambda applies it": lambda f: _first_read_after(1, "GetFunctionConfiguration", f),
         "during the --wait watch": lambda f: _first_read_after(1, "GetHealthCheckStatus", f),
     }
 )
@@ -82,19 +81,16 @@ def stack(sandbox_env: str, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     config = write_config(tmp_path, name)
     up = failover(config, "up")
     assert up.exit_code == 0, up.stderr
-    fn = f"{name}-fn"
-    for region in (EAST, "us-west-2"):  # a variable added by hand must survive everything
-        lam = client("lambda", region, sandbox_env)
-        merged = {**_env(sandbox_env, fn, region), "OPERATOR_NOTE": "added by hand"}
-        lam.update_function_configuration(FunctionName=fn, Environment={"Variables": merged})
-    yield config, fn
+    yield config, f"{name}.Hello"
     assert failover(config, "down", "--yes").exit_code == 0
 
 
-def _env(endpoint: str, fn: str, region: str = EAST) -> dict[str, str]:
-    answer = client("lambda", region, endpoint).get_function_configuration(FunctionName=fn)
-    variables: dict[str, str] = answer["Environment"]["Variables"]
-    return variables
+def _out(endpoint: str, table: str) -> bool:
+    """Whether us-west-2's replica (the one written) has us-east-1 forced out."""
+    item = client("dynamodb", WEST, endpoint).get_item(
+        TableName=table, Key={"HelloKey": {"S": "failover:switch"}}, ConsistentRead=True
+    )["Item"]
+    return EAST in item["forced_out"]["M"]
 
 
 def _cut(monkeypatch: pytest.MonkeyPatch, config: Path, cut: Cut, *args: str) -> Run:
@@ -105,12 +101,11 @@ def _cut(monkeypatch: pytest.MonkeyPatch, config: Path, cut: Cut, *args: str) ->
     return run
 
 
-def test_a_drill_interrupted_at_any_phase_restores_force_fail_and_says_so(
+def test_a_drill_interrupted_at_any_phase_restores_the_switch_and_says_so(
     sandbox_env: str, stack: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config, fn = stack
-    before = _env(sandbox_env, fn)
-    assert before["FORCE_FAIL"] == "false"
+    config, table = stack
+    assert not _out(sandbox_env, table)
     problems = []
     for cut in DRILL_CUTS:
         run = _cut(monkeypatch, config, cut, "drill", "--region", EAST, "--timeout", "1s")
@@ -118,25 +113,23 @@ def test_a_drill_interrupted_at_any_phase_restores_force_fail_and_says_so(
         wanted_exit = 130 if cut.fault is Fault.SIGINT else 1
         if run.exit_code != wanted_exit or "Traceback" in said:
             problems.append(f"{cut.phase}/{cut.fault}: exit {run.exit_code}: {said[-600:]}")
-        if _env(sandbox_env, fn) != before:
-            problems.append(f"{cut.phase}/{cut.fault}: environment now {_env(sandbox_env, fn)}")
+        if _out(sandbox_env, table):
+            problems.append(f"{cut.phase}/{cut.fault}: us-east-1 still forced out")
+            failover(config, "force-fail", "--region", EAST, "--restore")  # start clean
         restored = (
-            "FORCE_FAIL is off in us-east-1" in said
+            "us-east-1 is back in the switch" in said
             if cut.fault is Fault.SIGINT
-            else "FORCE_FAIL was restored" in said or "Restored FORCE_FAIL=false" in said
+            else "Restored us-east-1 in the switch" in said
         )
         if not restored:
             problems.append(f"{cut.phase}/{cut.fault}: does not say it restored: {said[-600:]}")
-        if _env(sandbox_env, fn)["FORCE_FAIL"] != "false":  # let the next cut start clean
-            failover(config, "force-fail", "--region", EAST, "--restore")
     assert not problems, "\n".join(problems)
 
 
 def test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which(
     sandbox_env: str, stack: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config, fn = stack
-    before = _env(sandbox_env, fn)
+    config, table = stack
     problems = []
     cuts = [(cut, ("force-fail", "--region", EAST)) for cut in FORCE_FAIL_CUTS[:6]]
     cuts += [
@@ -145,18 +138,24 @@ def test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which(
     ]
     for cut, args in cuts:
         run = _cut(monkeypatch, config, cut, *args)
-        said = run.stdout + run.stderr
-        now = _env(sandbox_env, fn)
-        value = now["FORCE_FAIL"]
+        said = " ".join((run.stdout + run.stderr).split())
+        out = _out(sandbox_env, table)
         label = f"{cut.phase}/{cut.fault}"
-        if now != {**before, "FORCE_FAIL": value} or value not in ("true", "false"):
-            problems.append(f"{label}: environment clobbered: {now}")
         wanted_exit = 130 if cut.fault is Fault.SIGINT else 1
         if run.exit_code != wanted_exit or "Traceback" in said:
             problems.append(f"{label}: exit {run.exit_code}: {said[-600:]}")
-        if f"FORCE_FAIL is {value}" not in said and f"FORCE_FAIL is still {value}" not in said:
-            problems.append(f"{label}: FORCE_FAIL is {value}, output says: {said[-600:]}")
-        if value == "true":
+        says = (
+            ("has us-east-1 forced out", "us-east-1 is forced out")
+            if out
+            else (
+                "still has us-east-1 in service",
+                "the switch is as it was for us-east-1",
+                "nothing was written",
+            )
+        )
+        if not any(s in said for s in says):
+            problems.append(f"{label}: forced out {out}, output says: {said[-600:]}")
+        if out:
             assert failover(config, "force-fail", "--region", EAST, "--restore").exit_code == 0
     assert not problems, "\n".join(problems)
 
@@ -165,30 +164,32 @@ def test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which(
     cut = Cut("restore after the write", Fault.SIGINT, _write(1, Fault.SIGINT, after=True))
     run = _cut(monkeypatch, config, cut, "force-fail", "--region", EAST, "--restore")
     assert run.exit_code == 130, run.stderr
-    assert "FORCE_FAIL is false in us-east-1: the change took effect" in run.stderr
-    assert _env(sandbox_env, fn) == before
+    said = " ".join(run.stderr.split())
+    assert "The switch has us-east-1 in service: the change took effect" in said
+    assert not _out(sandbox_env, table)
 
 
-def test_a_write_whose_resend_lambda_refuses_still_counts_as_written(
+def test_a_write_whose_resend_the_replica_refuses_still_counts_as_written(
     sandbox_env: str, stack: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The answer to the write is lost, botocore resends it with the same RevisionId and
-    Lambda refuses it (PreconditionFailed): the variable is set, by us. force-fail must
-    report the change and follow it with --wait, not call it someone else's."""
-    config, fn = stack
+    """The answer to the write is lost, botocore resends it and the replica refuses it (its
+    condition no longer holds: the entry is there, the revision moved): the switch is set,
+    by us. force-fail must report the change and follow it with --wait, not call it
+    someone else's."""
+    config, table = stack
     refused = Rule.at_step(
-        Step("lambda", EAST, "UpdateFunctionConfiguration", 1),
+        Step("dynamodb", WEST, "UpdateItem", 1),
         Fault.FAIL,
         after=True,
-        code="PreconditionFailedException",
+        code="ConditionalCheckFailedException",
     )
     with monkeypatch.context() as patched:
         FaultInjector([refused]).install(patched)
         run = failover(
             config, "force-fail", "--region", EAST, "--wait", "--timeout", "1s", "--json"
         )
-    assert run.exit_code == 1, run.stderr  # the health check cannot turn within 1s
+    assert run.exit_code == 1, run.stderr  # the readers cannot see it within 1s
     report = json.loads(run.stdout)
     assert report["changed"] is True and report["phases"], report
-    assert _env(sandbox_env, fn)["FORCE_FAIL"] == "true"
+    assert report["written_in"] == WEST and _out(sandbox_env, table)
     assert failover(config, "force-fail", "--region", EAST, "--restore").exit_code == 0

@@ -1,10 +1,15 @@
-"""force-fail against moto in-process: the environment merge, idempotence and the refusals."""
+"""force-fail against moto in-process: the switch write, idempotence and the refusals.
+
+moto has no replication: each region's table stands for its replica, so "written in the
+first replica that answered" and "read in any answering replica" are both visible.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -12,12 +17,18 @@ from moto import mock_aws
 
 from failover_cli.errors import BadInput, FailoverError
 from failover_cli.ops.force_fail import force_fail
-from failover_cli.ops.function_environment import is_force_failed, set_force_fail, with_force_fail
 from tests.e2e_helpers import failover
 from tests.engine_helpers import context, make_config
-from tests.ops_fakes import SECRET, FollowingObserver, deploy_functions, environment, force_failed
+from tests.ops_fakes import (
+    FollowingObserver,
+    deploy_switch,
+    force_failed,
+    forced_out_in,
+    replicate,
+)
 
-HAND_ADDED = {"MY_FEATURE_FLAG": "on", "HEALTH_CHECKER_ID_NEXT": "next-secret"}
+EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
+THREE = make_config(regions=(EAST, WEST, EU))
 
 
 @pytest.fixture
@@ -28,56 +39,55 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def deployed(aws: None) -> None:
-    deploy_functions(make_config(), HAND_ADDED)
+    deploy_switch(make_config())
 
 
-def test_merge_sets_only_force_fail() -> None:
-    current = {"A": "1", "FORCE_FAIL": "false", "HEALTH_CHECKER_ID": "s"}
-    assert with_force_fail(current, True) == {**current, "FORCE_FAIL": "true"}
-    assert with_force_fail({"A": "1"}, False) == {"A": "1", "FORCE_FAIL": "false"}
-    assert current["FORCE_FAIL"] == "false"  # the input is not modified
+@pytest.fixture
+def three(aws: None) -> None:
+    deploy_switch(THREE)
 
 
-@pytest.mark.parametrize(
-    ("value", "failed"),
-    [("true", True), ("TRUE", True), ("1", True), ("yes", True), ("false", False), ("", False)],
-)
-def test_force_fail_reads_like_the_function(value: str, failed: bool) -> None:
-    assert is_force_failed({"FORCE_FAIL": value}) is failed
-    assert is_force_failed({}) is False
+def _regions_called(calls: list[tuple[str, str, str]]) -> set[str]:
+    return {region for _, region, _ in calls}
 
 
-def test_fail_and_restore_keep_every_other_variable(deployed: None) -> None:
-    before = environment("us-east-1")
-    with context() as (ctx, calls):
-        report = force_fail(ctx, "us-east-1", observer=FollowingObserver())
-    assert report.change.changed and report.change.previous == "false"
-    after = environment("us-east-1")
-    assert after == {**before, "FORCE_FAIL": "true"}
-    assert after["HEALTH_CHECKER_ID"] == SECRET and after["MY_FEATURE_FLAG"] == "on"
-    assert calls.mutating == [("lambda", "us-east-1", "UpdateFunctionConfiguration")]
-    assert environment("us-west-2")["FORCE_FAIL"] == "false"  # the other region is untouched
+def test_forcing_out_writes_only_other_regions_replicas_and_restore_removes_it(
+    three: None,
+) -> None:
+    with context(THREE) as (ctx, recorder):
+        report = force_fail(ctx, EAST)
+        calls = list(recorder.calls)
+    assert report.changed and report.written_in in (WEST, EU)
+    assert EAST not in _regions_called(calls)  # nothing asked of the region forced out
+    assert {c[0] for c in calls} == {"dynamodb"}  # no Route 53, Lambda, IAM or STS
+    assert EAST in forced_out_in(report.written_in)
+    entry = boto3.client("dynamodb", report.written_in).get_item(
+        TableName=THREE.table.name, Key={"HelloKey": {"S": "failover:switch"}}
+    )["Item"]
+    assert set(entry["forced_out"]["M"][EAST]["M"]) == {"at", "by", "why"}
+    assert entry["revision"] == {"N": "1"}
 
-    with context() as (ctx, calls):
-        restored = force_fail(ctx, "us-east-1", restore=True, observer=FollowingObserver())
-    assert restored.change.changed and restored.change.previous == "true"
-    assert environment("us-east-1") == {**before, "FORCE_FAIL": "false"}
+    with context(THREE) as (ctx, recorder):
+        restored = force_fail(ctx, EAST, restore=True)
+        calls = list(recorder.calls)
+    assert restored.changed and not force_failed(EAST)
+    assert EAST not in _regions_called(calls)
 
 
-def test_already_set_writes_nothing(deployed: None) -> None:
+def test_already_as_wanted_writes_nothing(deployed: None) -> None:
     with context() as (ctx, _):
-        force_fail(ctx, "us-west-2", observer=FollowingObserver())
+        force_fail(ctx, WEST, observer=FollowingObserver())
     with context() as (ctx, calls):
-        again = force_fail(ctx, "us-west-2", observer=FollowingObserver())
-        restored_twice = force_fail(ctx, "us-east-1", restore=True, observer=FollowingObserver())
-    assert not again.change.changed and not restored_twice.change.changed
+        again = force_fail(ctx, WEST, observer=FollowingObserver())
+        restored_twice = force_fail(ctx, EAST, restore=True, observer=FollowingObserver())
+    assert not again.changed and not restored_twice.changed
     assert calls.mutating == []
     assert again.to_json() == {
-        "region": "us-west-2",
+        "region": WEST,
         "action": "fail",
-        "via": "function",
+        "via": "switch",
         "changed": False,
-        "previous": "true",
+        "written_in": None,
         "phases": [],
         "total_seconds": 0.0,
     }
@@ -85,74 +95,95 @@ def test_already_set_writes_nothing(deployed: None) -> None:
 
 def test_unknown_region_is_bad_input_and_changes_nothing(deployed: None) -> None:
     with context() as (ctx, calls), pytest.raises(BadInput, match="eu-west-1 is not one of"):
-        force_fail(ctx, "eu-west-1", observer=FollowingObserver())
+        force_fail(ctx, EU, observer=FollowingObserver())
     assert calls.mutating == []
 
 
-def test_refuses_the_last_healthy_region(deployed: None) -> None:
+def test_refuses_the_last_region_in_service(deployed: None) -> None:
     with context() as (ctx, _):
-        force_fail(ctx, "us-east-1", observer=FollowingObserver())
+        replicate(force_fail(ctx, EAST).written_in or "")
     with context() as (ctx, calls), pytest.raises(BadInput) as refused:
-        force_fail(ctx, "us-west-2", observer=FollowingObserver())
+        force_fail(ctx, WEST)
     assert calls.mutating == []
-    assert "last healthy region" in refused.value.message
-    assert "us-east-1: FORCE_FAIL is on" in refused.value.message
+    assert "last region" in refused.value.message
+    assert f"{EAST}: forced out" in refused.value.message
     assert "--allow-total-outage" in (refused.value.hint or "")
-    assert not force_failed("us-west-2")
-    # Restoring is never refused; failing everything is allowed when asked for.
+    assert not force_failed(WEST)
+    # Restoring is never refused; forcing everything out is allowed when asked for.
     with context() as (ctx, _):
-        force_fail(ctx, "us-west-2", allow_total_outage=True, observer=FollowingObserver())
-        force_fail(ctx, "us-west-2", restore=True, observer=FollowingObserver())
-    assert force_failed("us-east-1") and not force_failed("us-west-2")
+        force_fail(ctx, WEST, allow_total_outage=True)
+        force_fail(ctx, WEST, restore=True)
+    assert force_failed(EAST) and not force_failed(WEST)
 
 
-def test_an_unhealthy_check_elsewhere_makes_this_the_last_healthy_region(deployed: None) -> None:
-    observer = FollowingObserver(unhealthy={"us-west-2"})
-    with context() as (ctx, calls), pytest.raises(BadInput, match="health check unhealthy"):
-        force_fail(ctx, "us-east-1", observer=observer)
+def test_the_guard_reads_every_answering_replica(three: None) -> None:
+    """us-west-2 forced out in eu-west-1's replica only (replication lag), eu-west-1 in
+    us-west-2's only: forcing out us-east-1 is still the last region, and refused."""
+    key = {"HelloKey": {"S": "failover:switch"}}
+    for replica, region in ((EU, WEST), (WEST, EU)):
+        boto3.client("dynamodb", replica).update_item(
+            TableName=THREE.table.name,
+            Key=key,
+            UpdateExpression="SET forced_out.#r = :e",
+            ExpressionAttributeNames={"#r": region},
+            ExpressionAttributeValues={":e": {"M": {"by": {"S": "x"}, "at": {"S": "t"}}}},
+        )
+    with context(THREE) as (ctx, calls), pytest.raises(BadInput, match="last region"):
+        force_fail(ctx, EAST)
     assert calls.mutating == []
 
 
-def test_a_missing_function_elsewhere_is_not_healthy(deployed: None) -> None:
-    boto3.client("lambda", "us-west-2").delete_function(FunctionName="thelambda")
-    with context() as (ctx, _), pytest.raises(BadInput, match="function missing"):
-        force_fail(ctx, "us-east-1", observer=FollowingObserver())
+def test_the_guard_is_the_writes_condition_too(three: None) -> None:
+    """A concurrent force-fail that took the other regions out after this one read the
+    switch: the replica refuses the write (revision moved), the switch is read again and
+    the guard refuses; nothing written."""
+    from failover_cli.services import switch_replicas
+
+    real = switch_replicas.write_forced_out
+    raced = {"done": False}
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if not raced["done"]:
+            raced["done"] = True
+            for replica in (WEST, EU):
+                for region in (WEST, EU):
+                    boto3.client("dynamodb", replica).update_item(
+                        TableName=THREE.table.name,
+                        Key={"HelloKey": {"S": "failover:switch"}},
+                        UpdateExpression="SET forced_out.#r = :e ADD revision :one",
+                        ExpressionAttributeNames={"#r": region},
+                        ExpressionAttributeValues={
+                            ":e": {"M": {"by": {"S": "other"}}},
+                            ":one": {"N": "1"},
+                        },
+                    )
+        return real(*args, **kwargs)
+
+    from failover_cli.ops import force_fail as module
+
+    with context(THREE) as (ctx, _), pytest.raises(BadInput, match="last region"):
+        original = module.write_forced_out
+        module.write_forced_out = racing
+        try:
+            force_fail(ctx, EAST)
+        finally:
+            module.write_forced_out = original
+    assert not any(EAST in forced_out_in(r) for r in (WEST, EU))
 
 
-def test_refusal_reads_route53_health_checks(deployed: None) -> None:
-    """The real observer: moto's checks always report Success, so the other region is healthy."""
-    r53 = boto3.client("route53", "us-east-1")
+def test_no_switch_item_says_to_run_up(aws: None) -> None:
     config = make_config()
     for region in config.regions:
-        check = r53.create_health_check(
-            CallerReference=region,
-            HealthCheckConfig={
-                "Type": "HTTPS_STR_MATCH",
-                "FullyQualifiedDomainName": f"api.execute-api.{region}.amazonaws.com",
-                "Port": 443,
-                "ResourcePath": "/prod/health",
-                "SearchString": "hello from",
-                "RequestInterval": 10,
-                "FailureThreshold": 2,
-            },
-        )["HealthCheck"]["Id"]
-        tags = {**config.ownership_tags(), "Name": config.health_check_name(region)}
-        r53.change_tags_for_resource(
-            ResourceType="healthcheck",
-            ResourceId=check,
-            AddTags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        boto3.client("dynamodb", region).create_table(
+            TableName=config.table.name,
+            KeySchema=[{"AttributeName": "HelloKey", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "HelloKey", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
         )
-    with context(config) as (ctx, _):
-        report = force_fail(ctx, "us-east-1")
-    assert report.change.changed and force_failed("us-east-1")
-    with context(config) as (ctx, _), pytest.raises(BadInput, match="last healthy"):
-        force_fail(ctx, "us-west-2")
-
-
-def test_missing_function_says_to_run_up(aws: None) -> None:
-    with context() as (ctx, _), pytest.raises(FailoverError) as missing:
-        set_force_fail(ctx, "us-east-1", True)
-    assert "does not exist" in missing.value.message and "failover up" in str(missing.value.hint)
+    with context() as (ctx, calls), pytest.raises(FailoverError) as missing:
+        force_fail(ctx, EAST)
+    assert "no switch item" in missing.value.message and "failover up" in str(missing.value.hint)
+    assert calls.mutating == []
 
 
 def _config_file(folder: Path) -> Path:
@@ -163,47 +194,47 @@ def _config_file(folder: Path) -> Path:
 
 def test_cli_exit_codes_and_json(deployed: None, tmp_path: Path) -> None:
     config = _config_file(tmp_path)
-    unknown = failover(config, "force-fail", "--region", "eu-west-1")
+    unknown = failover(config, "force-fail", "--region", EU)
     assert unknown.exit_code == 2 and unknown.mutating == []
     assert "eu-west-1 is not one of" in unknown.stderr
 
-    failed = failover(config, "force-fail", "--region", "us-east-1", "--json")
+    failed = failover(config, "force-fail", "--region", EAST, "--json")
     assert failed.exit_code == 0, failed.stderr
     assert json.loads(failed.stdout) == {
-        "region": "us-east-1",
+        "region": EAST,
         "action": "fail",
-        "via": "function",
+        "via": "switch",
         "changed": True,
-        "previous": "false",
+        "written_in": WEST,
         "phases": [],
         "total_seconds": 0.0,
     }
-    refused = failover(config, "force-fail", "--region", "us-west-2")
+    assert failed.mutating == ["dynamodb:UpdateItem"]
+    replicate(WEST)
+    refused = failover(config, "force-fail", "--region", WEST)
     assert refused.exit_code == 2 and refused.mutating == []
     assert "--allow-total-outage" in refused.stderr
 
-    restored = failover(config, "force-fail", "--region", "us-east-1", "--restore")
+    restored = failover(config, "force-fail", "--region", EAST, "--restore")
     assert restored.exit_code == 0, restored.stderr
-    assert "FORCE_FAIL=false in us-east-1 (was true)" in restored.stdout
-    assert SECRET not in restored.stdout + restored.stderr
-    assert environment("us-east-1")["FORCE_FAIL"] == "false"
+    assert f"{EAST} in service in the switch" in restored.stdout
+    assert forced_out_in(WEST) == set()  # the replica of the other region, the one written
 
 
 def test_restore_without_a_region_restores_whatever_is_forced(
     deployed: None, tmp_path: Path
 ) -> None:
-    config = tmp_path / "failover.yaml"
-    config.write_text("stack: hello\nregions: [us-east-1, us-west-2]\n", encoding="utf-8")
+    config = _config_file(tmp_path)
     with context() as (ctx, _):
-        set_force_fail(ctx, "us-west-2", True)
+        force_fail(ctx, WEST)
     run = failover(config, "force-fail", "--restore", "--json")
     assert run.exit_code == 0, run.stderr
     restored = json.loads(run.stdout)["restored"]
-    assert [r["region"] for r in restored] == ["us-west-2"]
-    assert not force_failed("us-west-2") and not force_failed("us-east-1")
+    assert [r["region"] for r in restored] == [WEST]
+    assert not force_failed(WEST) and not force_failed(EAST)
 
     again = failover(config, "force-fail", "--restore")
-    assert again.exit_code == 0 and "Nothing is forced to fail" in again.stderr
+    assert again.exit_code == 0 and "has no region of stack" in again.stderr
     assert again.mutating == []
     refused = failover(config, "force-fail")
     assert refused.exit_code == 2 and "--region" in refused.stderr

@@ -142,11 +142,28 @@ def test_read_only_commands_get_no_mutating_action(config: Path) -> None:
         assert not {"apigateway:POST", "apigateway:DELETE"} & granted
 
 
-def test_force_fail_may_change_the_function_but_not_pass_its_role(config: Path) -> None:
-    granted = actions(generated_policy(config, "--command", "force-fail"))
-    assert "lambda:UpdateFunctionConfiguration" in granted
-    assert "route53:UpdateHealthCheck" in granted
-    assert not {"iam:PassRole", "lambda:DeleteFunction", "lambda:UpdateFunctionCode"} & granted
+def test_force_fail_and_drill_may_write_the_switch_in_every_replica_and_nothing_else(
+    config: Path,
+) -> None:
+    for command in ("force-fail", "drill"):
+        granted = actions(generated_policy(config, "--command", command))
+        assert {"dynamodb:GetItem", "dynamodb:UpdateItem"} <= granted
+        policy = generated_policy(config, "--command", command, "--stack-scoped")
+        writes = [
+            s
+            for s in policy["Statement"]
+            if "dynamodb:UpdateItem" in s["Action"] or s["Action"] == "dynamodb:UpdateItem"
+        ]
+        # The table in every region: the write goes to whichever replica answers first.
+        assert writes and all(":dynamodb:*:" in str(s["Resource"]) for s in writes), writes
+        assert not {
+            "iam:PassRole",
+            "lambda:UpdateFunctionConfiguration",
+            "lambda:DeleteFunction",
+            "lambda:UpdateFunctionCode",
+            "route53:UpdateHealthCheck",
+        } & granted
+    assert "dynamodb:GetItem" in actions(generated_policy(config, "--command", "status"))
 
 
 def test_commands_add_up_and_the_default_is_all_of_them(config: Path) -> None:

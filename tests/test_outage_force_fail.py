@@ -1,12 +1,11 @@
-"""force-fail of a region whose endpoints do not answer: the health-check override.
+"""force-fail of a region whose endpoints do not answer: the switch needs nothing from it.
 
 With us-west-2's AWS endpoints hanging (faults injected between botocore and the
 sandbox; the sandbox's own health checkers still reach the region, as Route 53's
-do during a control-plane outage), `force-fail --region us-west-2` falls back to
-the region's Route 53 health check: a search string no answer contains, never
-`Inverted`. `status` shows which override is on, `up` keeps it and says so,
-`--restore` puts the original search string back, and `--via` picks explicitly.
-With a custom domain the DNS answer moves away within interval x threshold.
+do during a control-plane outage), `force-fail --region us-west-2` writes the switch
+in us-east-1's replica and asks nothing of us-west-2; neither the function's
+environment nor the region's probe is touched. With a custom domain the DNS answer
+moves away once the switch readers see it, and back after `--restore`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from typing import Any
 import boto3
 import pytest
 
-from failover_cli.services.health_check_override import MARKER, TAG
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import Run, client, failover, unique_stack, write_config
 from tests.faults import Fault, FaultInjector, Rule
@@ -62,72 +60,50 @@ def deployed(sandbox_env: str, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     assert failover(config, "down", "--yes").exit_code == 0
 
 
-def test_force_fail_falls_back_to_the_health_check_and_restore_undoes_it(
+def test_force_fail_needs_nothing_from_the_hanging_region_and_says_what_it_could_not_do(
     sandbox_env: str, deployed: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, stack = deployed
-    refused = _hanging(
-        monkeypatch, config, WEST, "force-fail", "--region", WEST, "--via", "function"
-    )
-    assert refused.exit_code == 1 and refused.mutating == []
-    assert "us-west-2 is unreachable" in refused.stderr and "--via health-check" in refused.stderr
-
+    table = f"{stack}.Hello"
     failed = _hanging(monkeypatch, config, WEST, "force-fail", "--region", WEST, "--json")
     assert failed.exit_code == 0, failed.stderr
-    assert json.loads(failed.stdout)["via"] == "health-check"
-    assert "Falling back to its Route 53 health check" in " ".join(failed.stderr.split())
-    assert failed.mutating == ["route53:UpdateHealthCheck", "route53:ChangeTagsForResource"]
-    settings, tags = _check(sandbox_env, stack, WEST)
-    assert settings["SearchString"] == MARKER + SEARCH and TAG in tags
-    assert not settings.get("Inverted") and not settings.get("Disabled")
+    record = json.loads(failed.stdout)
+    assert record["via"] == "switch" and record["written_in"] == EAST
+    assert failed.mutating == ["dynamodb:UpdateItem"]
+    assert {c["region"] for c in failed.calls} == {EAST}  # nothing asked of us-west-2
+    assert WEST in _forced_in(sandbox_env, EAST, table)
+    # Never the old levers: the function and its probe are as `up` left them.
+    settings, _ = _check(sandbox_env, stack, WEST)
+    assert settings["SearchString"] == SEARCH and not settings.get("Inverted")
+    env = client("lambda", WEST, sandbox_env).get_function_configuration(
+        FunctionName=f"{stack}-fn"
+    )["Environment"]["Variables"]
+    assert env.get("FORCE_FAIL", "false") == "false"
 
-    status = _hanging(monkeypatch, config, WEST, "status", "--json")
-    west = {r["region"]: r for r in json.loads(status.stdout)["regions"]}[WEST]
-    assert west["reachable"] is False and west["force_fail"] is True
-    assert west["overrides"] == {"function": None, "health_check": True}
-
-    # Once the region answers again, `up` keeps the override (operator state) and says so.
-    up = failover(config, "up")
-    assert up.exit_code == 0 and up.mutating == []
-    assert "carries force-fail's override" in up.stderr
-    assert _check(sandbox_env, stack, WEST)[0]["SearchString"] == MARKER + SEARCH
-    # The last healthy region is still guarded: us-east-1 may not be failed now.
-    last = failover(config, "force-fail", "--region", EAST, "--via", "health-check")
-    assert last.exit_code == 2 and last.mutating == []
-    assert "last healthy region" in last.stderr
+    # The one other replica hangs: forcing out us-east-1 cannot be written, and says so
+    # within its bounds, naming the replica that did not answer (the guard never passes
+    # on a switch it could not read).
+    blocked = _hanging(monkeypatch, config, WEST, "force-fail", "--region", EAST)
+    assert blocked.exit_code == 1 and blocked.mutating == []
+    assert "No table replica answered the switch read (us-west-2)" in blocked.stderr
+    assert "nothing was written" in blocked.stderr
 
     restored = _hanging(monkeypatch, config, WEST, "force-fail", "--region", WEST, "--restore")
     assert restored.exit_code == 0, restored.stderr
-    assert "could not be read" in restored.stderr  # FORCE_FAIL itself is unknown: said
-    settings, tags = _check(sandbox_env, stack, WEST)
-    assert settings["SearchString"] == SEARCH and TAG not in tags
+    assert WEST not in _forced_in(sandbox_env, EAST, table)
     again = failover(config, "force-fail", "--region", WEST, "--restore")
     assert again.exit_code == 0 and again.mutating == []
 
 
-def test_restore_undoes_both_overrides_and_via_chooses(
-    sandbox_env: str, deployed: tuple[Path, str]
-) -> None:
-    config, stack = deployed
-    assert failover(config, "force-fail", "--region", WEST).exit_code == 0
-    via_check = failover(config, "force-fail", "--region", WEST, "--via", "health-check")
-    assert via_check.exit_code == 0, via_check.stderr
-    status = failover(config, "status", "--json")
-    west = {r["region"]: r for r in json.loads(status.stdout)["regions"]}[WEST]
-    assert west["overrides"] == {"function": True, "health_check": True}
-    assert west["force_fail"] is True and "health-check override is on" in west["problems"]
-    restored = failover(config, "force-fail", "--region", WEST, "--restore", "--json")
-    assert restored.exit_code == 0, restored.stderr
-    assert json.loads(restored.stdout)["via"] == "function+health-check"
-    env = client("lambda", WEST, sandbox_env).get_function_configuration(
-        FunctionName=f"{stack}-fn"
-    )["Environment"]["Variables"]
-    assert env["FORCE_FAIL"] == "false"
-    assert _check(sandbox_env, stack, WEST)[0]["SearchString"] == SEARCH
+def _forced_in(endpoint: str, replica: str, table: str) -> set[str]:
+    item = client("dynamodb", replica, endpoint).get_item(
+        TableName=table, Key={"HelloKey": {"S": "failover:switch"}}, ConsistentRead=True
+    )["Item"]
+    return set(item["forced_out"]["M"])
 
 
 TIME_SCALE = 20
-INTERVAL, THRESHOLD = 10, 1
+INTERVAL, THRESHOLD = 10, 1  # the switch readers' too (switch: below)
 
 
 def _following(monkeypatch: pytest.MonkeyPatch, config: Path, *args: str) -> Run:
@@ -145,7 +121,7 @@ def _serving(region: str) -> Any:
     return wanted
 
 
-def test_dns_moves_away_from_a_hanging_region_through_the_override_and_back(
+def test_dns_moves_away_from_a_hanging_region_through_the_switch_and_back(
     launch_sandbox: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     name = f"oo{uuid.uuid4().hex[:8]}"
@@ -159,7 +135,8 @@ def test_dns_moves_away_from_a_hanging_region_through_the_override_and_back(
         f"stack: {name}\nregions: [{WEST}, {EAST}]\n"
         f"table: {{name: {name}.Hello}}\nfunction: {{name: {name}-fn}}\n"
         f"domain:\n  name: {domain}\n  hosted_zone: {zone}\n  routing: failover\n"
-        f"health_check:\n  interval_s: {INTERVAL}\n  failure_threshold: {THRESHOLD}\n",
+        f"health_check:\n  interval_s: {INTERVAL}\n  failure_threshold: {THRESHOLD}\n"
+        f"switch:\n  interval_s: {INTERVAL}\n  failure_threshold: {THRESHOLD}\n",
         encoding="utf-8",
     )
     assert failover(config, "up").exit_code == 0
@@ -168,12 +145,12 @@ def test_dns_moves_away_from_a_hanging_region_through_the_override_and_back(
         failed = _following(monkeypatch, config, "--json")
         assert failed.exit_code == 0, failed.stderr
         record = json.loads(failed.stdout)
-        assert record["via"] == "health-check"
+        assert record["via"] == "switch"
         phases = {p["name"]: p for p in record["phases"]}
         assert phases["health_unhealthy"]["reached"] and phases["dns_moved"]["reached"]
         assert phases["request_moved"]["reached"]
         expected = INTERVAL * THRESHOLD / TIME_SCALE
-        print(f"DNS moved {phases['dns_moved']['seconds']}s after the override (~{expected}s)")
+        print(f"DNS moved {phases['dns_moved']['seconds']}s after the write (~{expected}s)")
 
         back = _following(monkeypatch, config, "--restore")
         assert back.exit_code == 0, back.stderr

@@ -98,7 +98,7 @@ def test_must_show_with_us_west_2_hanging(stack: tuple[Path, str]) -> None:
     failed = _timed(config, "force-fail", "--region", WEST, "--wait", "--json")
     assert failed.exit_code == 0, failed.stderr
     record = json.loads(failed.stdout)
-    assert record["via"] == "health-check"
+    assert record["via"] == "switch" and record["written_in"] == EAST
     moved = {p["name"]: p for p in record["phases"]}["dns_moved"]
     assert moved["reached"], record
 

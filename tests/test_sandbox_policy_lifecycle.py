@@ -36,7 +36,7 @@ from tests.test_status_helpers import poll_status, use_sandbox
 
 pytestmark = pytest.mark.sandbox
 
-EAST = "us-east-1"
+EAST, WEST = "us-east-1", "us-west-2"
 ADMIN_KEY = "sandbox-admin"  # the account's administrator: not held to the policy
 EMAIL = "ops@example.com"
 BUNDLE = Path(__file__).resolve().parent.parent / "failover_cli" / "lambda_bundle"
@@ -169,8 +169,8 @@ def test_every_command_succeeds_under_its_generated_policy(
         run("plan")
         run("force-fail", "--region", EAST, "--wait", "--timeout", "2m")
         run("force-fail", "--region", EAST, "--restore")
-        run("force-fail", "--region", EAST, "--via", "health-check")
-        run("force-fail", "--region", EAST, "--restore")
+        run("force-fail", "--region", WEST)
+        run("force-fail", "--region", WEST, "--restore", "--wait", "--timeout", "2m")
         poll_status(config, _healthy, timeout=90, what="healthy again after the restore")
         run("drill", "--region", EAST, "--timeout", "2m")
         run("logs", "--since", "10m")

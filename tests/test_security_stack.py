@@ -396,7 +396,7 @@ def test_the_secret_never_appears_in_any_output_or_log(
         assert "Access denied" in run.stderr and "route53:UpdateHealthCheck" in run.stderr
     assert "Traceback" in denied_verbose.stderr  # -v shows it: the secret still must not be in it
     with monkeypatch.context() as patched:
-        _deny(patched, "GetFunctionConfiguration")
+        _deny(patched, "UpdateItem")  # the switch write
         stack.run("-v", "force-fail", "--region", WEST, expect=(1,))
     stack.run("rotate-secret")  # resumes the pending one
     secrets |= stack.secrets()

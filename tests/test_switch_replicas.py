@@ -61,7 +61,8 @@ def test_forcing_out_writes_another_regions_replica_and_never_calls_that_region(
     assert EAST not in _item(EAST)["forced_out"]["M"]  # no replication in moto, no write there
     with context(CONFIG) as (ctx, _):
         seen = read_switch(ctx)
-    assert seen[written.written_in] == {EAST}
+    found = seen[written.written_in]
+    assert found is not None and found.forced_out == {EAST} and found.revision == 1
 
 
 def test_restoring_removes_the_entry_and_a_repeat_changes_nothing(replicas: None) -> None:

@@ -27,13 +27,13 @@ from failover_cli.cli.state import AppState
 @json_option
 @pass_state
 def command(state: AppState, region: str, timeout: float) -> None:
-    """Force-fail a region, measure failover and failback, and always restore it.
+    """Force a region out through the switch, measure failover and failback, always restore.
 
-    Times, from the moment FORCE_FAIL is written: the region's health check
-    turning unhealthy, the DNS answer moving away and a request through the
-    custom domain answered elsewhere; then the same back after the restore.
-    FORCE_FAIL is restored on success, time-out, error, Ctrl-C and SIGTERM.
-    Never fails the last healthy region.
+    Times, from the moment the switch is written: the region's routed health (its
+    probe and its switch readers) turning unhealthy, the DNS answer moving away and a
+    request through the custom domain answered elsewhere; then the same back after the
+    restore. The region is put back in the switch on success, time-out, error, Ctrl-C and
+    SIGTERM. Never takes the last healthy region out.
     """
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.render_phases import out_console, print_drill
@@ -47,8 +47,8 @@ def command(state: AppState, region: str, timeout: float) -> None:
     try:
         report = drill(ctx, region, timeout=timeout, say=console.print)
     except KeyboardInterrupt:
-        # drill() only lets an interrupt through once FORCE_FAIL is off again.
-        console.print(f"Drill interrupted. FORCE_FAIL is off in {region}.")
+        # drill() only lets an interrupt through once the region is back in the switch.
+        console.print(f"Drill interrupted. {region} is back in the switch.")
         raise click.exceptions.Exit(130) from None
     if state.json:
         emit_json(emulated(report.to_json(), scale))
@@ -63,7 +63,8 @@ def command(state: AppState, region: str, timeout: float) -> None:
         ]
         raise TimeoutExpired(
             f"The drill did not see every phase within {timeout:.0f}s ({'; '.join(missed)})",
-            hint="FORCE_FAIL was restored. Look at `failover status`, or allow more time "
+            hint=f"{region} was put back in the switch. Look at `failover status`, or allow "
+            "more time "
             "with --timeout.",
             region=region,
         )

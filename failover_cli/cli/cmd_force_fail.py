@@ -1,4 +1,4 @@
-"""`failover force-fail --region R`: make one region fail on purpose, or `--restore` it."""
+"""`failover force-fail --region R`: take one region out of DNS on purpose, or `--restore` it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from failover_cli.cli.options import json_option, pass_state
 from failover_cli.cli.state import AppState
 
 if TYPE_CHECKING:
-    from failover_cli.ops.force_fail_mechanisms import ForceFailReport
+    from failover_cli.ops.force_fail import ForceFailReport
 
 
 @click.command("force-fail")
@@ -20,12 +20,10 @@ if TYPE_CHECKING:
     "--region",
     default=None,
     shell_complete=complete_region,
-    help="The region whose function should fail (with --restore and no --region: every "
-    "region that is forced).",
+    help="The region to take out of DNS (with --restore and no --region: every region the "
+    "switch has forced out).",
 )
-@click.option(
-    "--restore", is_flag=True, help="Undo it instead: FORCE_FAIL and/or the health-check override."
-)
+@click.option("--restore", is_flag=True, help="Undo it instead: put the region back in the switch.")
 @click.option(
     "--wait",
     is_flag=True,
@@ -41,16 +39,7 @@ if TYPE_CHECKING:
 @click.option(
     "--allow-total-outage",
     is_flag=True,
-    help="Fail the region even when no other region is healthy.",
-)
-@click.option(
-    "--via",
-    type=click.Choice(["auto", "function", "health-check"]),
-    default="auto",
-    show_default=True,
-    help="function: FORCE_FAIL on the region's function; health-check: a search string "
-    "no answer contains on its Route 53 health check (needs nothing from the region); "
-    "auto: the function when its Lambda API answers, else the health check.",
+    help="Force the region out even when every other region is forced out.",
 )
 @json_option
 @pass_state
@@ -61,19 +50,20 @@ def command(
     wait: bool,
     timeout: float,
     allow_total_outage: bool,
-    via: str,
 ) -> None:
-    """Set FORCE_FAIL=true on one region's function (merged into its environment).
+    """Force one region out of DNS through the switch in the stack's global table.
 
-    Every request to that region then answers 503, its health check turns
-    unhealthy and Route 53 moves traffic away. When the region's Lambda API does
-    not answer (a regional outage), its Route 53 health check is made to fail
-    instead (--via). --restore undoes whichever is in place. Refuses to fail the
-    last healthy region unless --allow-total-outage. With --wait the phases are timed from
-    the moment the variable was written: health check, DNS answer (TestDNSAnswer)
-    and a request through the custom domain. After --restore the DNS and request
-    phases wait for the region only where Route 53 prefers it: the PRIMARY with
-    failover routing; with latency routing, the region being back in the answer.
+    Writes the region into the switch item in the table replica of every other region at
+    once and succeeds on the first that answers (data plane only: nothing is asked of the
+    region itself, nor of Route 53's API or any Lambda API, so it works while us-east-1 is
+    down). Route 53's switch readers see it and the region's record leaves DNS within the
+    readers' interval x threshold plus replication. --restore puts it back. Refuses to force
+    out the last region in service unless --allow-total-outage. With --wait the phases are
+    timed from the write: the region's routed health (its probe and its readers), the DNS
+    answer (TestDNSAnswer, or the zone's own name servers when Route 53's API does not
+    answer) and a request through the custom domain. After --restore the DNS and request
+    phases wait for the region only where Route 53 prefers it: the PRIMARY with failover
+    routing; with latency routing, the region being back in the answer.
     """
     if restore and allow_total_outage:
         raise click.UsageError(
@@ -84,8 +74,7 @@ def command(
     from failover_cli.cli.render_phases import out_console, print_force_fail
     from failover_cli.cli.session import open_context
     from failover_cli.net.time_scale import emulated, time_scale
-    from failover_cli.ops.force_fail import force_fail
-    from failover_cli.ops.force_fail_mechanisms import Via, forced_regions
+    from failover_cli.ops.force_fail import force_fail, read_view
 
     if region is None and not restore:
         raise click.UsageError(
@@ -94,9 +83,9 @@ def command(
         )
     ctx, console, _ = open_context(state)
     scale = time_scale()  # a bad value is exit 2 before anything changes
-    regions = [region] if region is not None else forced_regions(ctx)
+    regions = [region] if region is not None else sorted(read_view(ctx, seeded=False).forced_out)
     if not regions:
-        console.print(f"Nothing is forced to fail in any region of stack {ctx.config.stack}.")
+        console.print(f"The switch has no region of stack {ctx.config.stack} forced out.")
         if state.json:
             emit_json({"restored": []})
         return
@@ -111,7 +100,6 @@ def command(
                 wait=wait,
                 timeout=timeout,
                 say=console.print,
-                via=Via(via),
             )
         except KeyboardInterrupt:
             raise click.exceptions.Exit(130) from None  # force_fail() said where it stands
@@ -132,10 +120,9 @@ def _complete_or_raise(report: ForceFailReport, restore: bool, timeout: float) -
     region = report.region
     if report.watch is not None and not report.watch.complete:
         missed = ", ".join(p.label for p in report.watch.missed)
-        what = "The health-check override" if report.check is not None else "FORCE_FAIL"
-        state_now = ("off" if restore else "on") if report.check else str(not restore).lower()
+        state_now = "back in service" if restore else "forced out"
         raise TimeoutExpired(
-            f"{what} is {state_now} (written), but not every phase "
+            f"{region} is {state_now} in the switch (written), but not every phase "
             f"followed within {timeout:.0f}s "
             f"(missing: {missed})",
             hint="Look at `failover status`, or wait longer with --timeout.",

@@ -56,12 +56,12 @@ def command(state: AppState, yes: bool, allow_data_loss: bool, all_at_once: bool
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.session import open_context
     from failover_cli.engine.stack import plan_for_up, run_up
+    from failover_cli.ops.lever_upgrade import carry_old_levers
     from failover_cli.ops.preflight import preflight_up
     from failover_cli.ops.reachability import Progress, applied_progress, stopped_by_outage
     from failover_cli.ops.release_waves import run_waves, split_release
     from failover_cli.ops.status import api_url
     from failover_cli.resources.subscription import PENDING_OUTPUT
-    from failover_cli.services.health_check_override import noted_overrides
 
     ctx, console, printer = open_context(state)
     config = ctx.config
@@ -109,11 +109,20 @@ def command(state: AppState, yes: bool, allow_data_loss: bool, all_at_once: bool
         endpoint = ctx.client("apigateway", config.primary_region).meta.endpoint_url
         calls = call_commands(endpoints, domain_url, custom_endpoint(endpoint))
     pending = ctx.outputs.get(PENDING_OUTPUT)  # the alarm e-mail awaiting its confirmation click
-    overridden = noted_overrides(ctx.outputs, list(config.regions))
-    for region in overridden:  # operator state, like FORCE_FAIL: said, never cleared
+    # A region an older release forced out (FORCE_FAIL, or the probe's override) stays out:
+    # it goes into the switch, and the old mark is cleared once the switch holds it.
+    carried = carry_old_levers(ctx)
+    for moved in carried:
+        marks = " and ".join(moved.marks)
         console.print(
-            f"  [yellow]The health check of {region} carries force-fail's override[/yellow]: "
-            f"left in place. Undo it with `failover force-fail --region {region} --restore`."
+            f"  [yellow]{moved.region} was forced out by an older release ({marks})[/yellow]: "
+            + (
+                "the switch now keeps it out, the old mark is cleared."
+                if moved.cleared
+                else "it is in the switch; the old mark stays until its switch readers see "
+                "it (run `failover up` again)."
+            )
+            + f" Undo it with `failover force-fail --region {moved.region} --restore`."
         )
     if state.json:
         emit_json(
@@ -125,7 +134,7 @@ def command(state: AppState, yes: bool, allow_data_loss: bool, all_at_once: bool
                 "domain_url": domain_url,
                 "try": calls,
                 "pending_subscription": pending,
-                "health_check_overrides": overridden,
+                "carried_into_switch": [c.to_json() for c in carried],
             }
         )
         return

@@ -64,22 +64,12 @@ def _scaled(scale: float) -> str:
 
 
 def print_force_fail(console: Console, report: ForceFailReport, scale: float = 1.0) -> None:
-    change, check, region = report.change, report.check, report.region
+    region = report.region
+    state = "forced out" if report.wanted else "in service"
     if not report.changed:
-        if check is not None:
-            state = "on" if check.wanted else "off"
-            console.print(f"The health-check override is already {state} in {region}.")
-        elif change is not None:
-            value = "true" if change.wanted else "false"
-            console.print(f"FORCE_FAIL is already {value} in {region}: nothing changed.")
+        console.print(f"The switch already has {region} {state}: nothing changed.")
         return
-    if change is not None and change.changed:
-        value = "true" if change.wanted else "false"
-        was = change.previous if change.previous is not None else "unset"
-        console.print(f"FORCE_FAIL={value} in {region} (was {was}).")
-    if check is not None and check.changed:
-        state = "on" if check.wanted else "off"
-        console.print(f"Health-check override {state} in {region} (check {check.check_id}).")
+    console.print(f"{region} {state} in the switch (written in {report.written_in}).")
     if report.watch is not None:
         title = "Failover" if report.wanted else "Failback"
         table = _table(f"{title} of {region}, seconds after the change was written{_scaled(scale)}")
@@ -96,13 +86,13 @@ def print_drill(console: Console, report: DrillReport, scale: float = 1.0) -> No
     console.print(table)
     settings = report.settings
     console.print(
-        f"Total {seconds(report.total_seconds, scale)}. Health checks: every "
+        f"Total {seconds(report.total_seconds, scale)}. Switch readers: every "
         f"{settings.interval_s}s, "
         f"{settings.failure_threshold} failure(s) to change state "
         f"(interval x threshold = {settings.detection_seconds}s)."
     )
     console.print(
-        f"FORCE_FAIL restored to false in {report.region}."
+        f"{report.region} is back in the switch."
         if report.restored
-        else f"[red]FORCE_FAIL is still on in {report.region}.[/red]"
+        else f"[red]{report.region} is still forced out in the switch.[/red]"
     )

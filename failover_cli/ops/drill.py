@@ -1,6 +1,6 @@
-"""`drill`: fail a region on purpose, time the failover, restore it, time the failback.
+"""`drill`: force a region out through the switch, time the failover, restore it, time the failback.
 
-The one promise that matters most: FORCE_FAIL is restored whatever happens —
+The one promise that matters most: the region is back in the switch whatever happens —
 a phase time-out, an AWS error, Ctrl-C, SIGTERM or SIGHUP. The failover half runs
 inside `signals_as_interrupts` and a try block whose every exit restores; the
 restore itself runs shielded (a first Ctrl-C is held back, a second abandons
@@ -8,7 +8,7 @@ it with instructions) on a fresh clock, so a cancelled watch cannot cancel it.
 An AWS error in the restore (beyond botocore's own retries) is retried for up to
 RESTORE_BUDGET seconds before the drill gives up and says so loudly.
 
-A drill starts only from a region that is not force-failed, when every region
+A drill starts only from a region that the switch has in service, when every region
 answers (a region whose Lambda API gives no answer within its deadline is refused
 at once, exit 2), and never takes the last healthy region down (no
 --allow-total-outage here). Phase semantics are in
@@ -28,16 +28,12 @@ from failover_cli.ops.failover_goals import Baseline, failback_goals, failover_g
 from failover_cli.ops.failover_observer import AwsObserver, CheckSettings, Observer
 from failover_cli.ops.force_fail import (
     DEFAULT_TIMEOUT,
-    refuse_last_healthy,
+    ReportedWrite,
+    SwitchView,
+    read_view,
     refuse_unwatchable,
     require_region,
-)
-from failover_cli.ops.function_environment import (
-    FlagChange,
-    is_force_failed,
-    read_configuration,
-    set_force_fail,
-    variables_of,
+    write_switch,
 )
 from failover_cli.ops.interrupts import shielded, signals_as_interrupts
 from failover_cli.ops.phase_watch import Say, Watch, literal, watch
@@ -106,18 +102,13 @@ def drill(
     observer = observer or AwsObserver(ctx)
     refuse_unwatchable(observer, f"start a drill on {region}")
     _refuse_unreachable(ctx, region)
-    if is_force_failed(variables_of(read_configuration(ctx, region))):
+    view = read_view(ctx, region)
+    if region in view.forced_out:
         raise BadInput(
-            f"{region} is already force-failed, so a drill would measure nothing",
+            f"{region} is already forced out in the switch, so a drill would measure nothing",
             hint=f"Restore it first: failover force-fail --region {region} --restore",
         )
-    refuse_last_healthy(
-        ctx,
-        observer,
-        region,
-        hint="A drill never takes the last healthy region down: restore or repair another "
-        "region first.",
-    )
+    _refuse_last_healthy(ctx, observer, region, view)
     settings = observer.settings(region)
     before = take_baseline(observer, region)
     _announce(ctx, region, settings, before, observer, say)
@@ -126,12 +117,13 @@ def drill(
     failover: Watch | None = None
     with signals_as_interrupts():
         try:
-            change = set_force_fail(ctx, region, True)
-            say(f"FORCE_FAIL=true is live in {region}. Following the failover:")
+            write_switch(ctx, region, True, view, why="drill")
+            written_at = ctx.clock.now()
+            say(f"{region} is forced out in the switch. Following the failover:")
             phases, seconds = watch(
                 failover_goals(observer, region, before),
                 clock=ctx.clock,
-                started_at=_written(change, ctx.clock),
+                started_at=written_at,
                 timeout=timeout,
                 say=say,
             )
@@ -140,12 +132,13 @@ def drill(
         except BaseException:
             restore(ctx, region, say)  # then the original error or interrupt goes on
             raise
-        restored = restore(ctx, region, say)
+        restore(ctx, region, say)
+        restored_at = ctx.clock.now()
         say(f"Following the failback of {region}:")
         phases, seconds = watch(
             failback_goals(observer, ctx.config, region, before_restore, before),
             clock=ctx.clock,
-            started_at=_written(restored, ctx.clock),
+            started_at=restored_at,
             timeout=timeout,
             say=say,
         )
@@ -174,14 +167,37 @@ def _refuse_unreachable(ctx: Context, region: str) -> None:
             + "; ".join(str(why).rstrip(".") for why in out.values()),
             hint=f"Nothing was changed. Drill once {names} answers again; to take "
             f"{region} out of service now, use `failover force-fail --region {region}` "
-            "(it falls back to the health check when the region does not answer).",
+            "(it needs nothing from the region it forces out).",
         )
 
 
-def restore(ctx: Context, region: str, say: Say) -> FlagChange:
-    """Set FORCE_FAIL back to false, shielded from a first interrupt; say what happened."""
+def _refuse_last_healthy(ctx: Context, observer: Observer, region: str, view: SwitchView) -> None:
+    """A drill never takes the last healthy region down: another region must be in the
+    switch and not unhealthy (a check with no observations yet counts as healthy)."""
+
+    def serving(other: str) -> tuple[bool, str]:
+        if other in view.forced_out:
+            return False, view.describe(other)
+        try:
+            health = observer.health(other)
+        except Exception:  # unreadable health does not count against the region
+            return True, f"{other}: health unreadable"
+        return health.healthy is not False, f"{other}: health check {health.describe()}"
+
+    others = [serving(r) for r in ctx.config.regions if r != region]
+    if not any(ok for ok, _ in others):
+        raise BadInput(
+            f"Refusing to start a drill on {region}: it is the last healthy region of stack "
+            f"{ctx.config.stack} ({'; '.join(why for _, why in others)})",
+            hint="A drill never takes the last healthy region down: restore or repair another "
+            "region first.",
+        )
+
+
+def restore(ctx: Context, region: str, say: Say) -> ReportedWrite:
+    """Put `region` back in the switch, shielded from a first interrupt; say what happened."""
     fresh = Clock(now=ctx.clock.now, sleep=ctx.clock.sleep)  # the watch's may be cancelled
-    doing = f"Restoring FORCE_FAIL=false in {region}"
+    doing = f"Restoring {region} in the switch"
 
     def again(error: Exception, pause: float) -> None:
         why = literal(_first_line(error))
@@ -190,7 +206,7 @@ def restore(ctx: Context, region: str, say: Say) -> FlagChange:
     try:
         with shielded(say, doing) as shield:
             change = retry(
-                lambda: set_force_fail(ctx, region, False, clock=fresh),
+                lambda: write_switch(ctx, region, False, read_view(ctx, region), why="drill"),
                 retryable=_worth_retrying,
                 backoff=Backoff(first=1.0, cap=10.0, budget=RESTORE_BUDGET),
                 clock=fresh,
@@ -198,30 +214,29 @@ def restore(ctx: Context, region: str, say: Say) -> FlagChange:
             )
     except BaseException as error:
         raise FailoverError(
-            f"The drill could NOT restore FORCE_FAIL in {region}: {error or type(error).__name__}",
-            hint=f"{region} still fails every request. Run "
+            f"The drill could NOT put {region} back in the switch: {error or type(error).__name__}",
+            hint=f"{region} is still forced out of DNS. Run "
             f"`failover force-fail --region {region} --restore` now.",
             region=region,
         ) from error
-    say(f"[bold]Restored[/bold] FORCE_FAIL=false in {region}.")
+    say(f"[bold]Restored[/bold] {region} in the switch.")
     if shield.interrupted:
         raise KeyboardInterrupt("interrupted during the restore")
     return change
 
 
 def _worth_retrying(error: Exception) -> bool:
-    """Any AWS error but a lack of permission or credentials: the restore must happen."""
+    """Any AWS error but a lack of permission or credentials, or no replica answering:
+    the restore must happen."""
     from botocore.exceptions import BotoCoreError, ClientError
 
+    if isinstance(error, FailoverError) and not isinstance(error, BadInput):
+        return True  # no replica answered (or all refused a moving switch): read and try again
     return isinstance(error, ClientError | BotoCoreError) and not is_permanent(error)
 
 
 def _first_line(error: Exception) -> str:
     return (str(error).splitlines() or [type(error).__name__])[0][:160]
-
-
-def _written(change: FlagChange, clock: Clock) -> float:
-    return change.written_at if change.written_at is not None else clock.now()
 
 
 def _announce(

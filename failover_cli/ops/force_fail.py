@@ -1,55 +1,49 @@
-"""`force-fail`: make one region's function answer 503 on purpose (or stop it), safely.
+"""`force-fail`: take one region out of DNS on purpose through the switch (or put it back).
+
+The lever is data: the switch item in the stack's global table (services/switch_replicas).
+Forcing R out writes R into it in the replica of every other region at once and succeeds
+on the first that answers; Route 53's switch readers see it there and R's CALCULATED check
+turns unhealthy, so DNS leaves R within the readers' interval x threshold plus replication.
+No call is answered in R, and none in us-east-1 unless it is one of the replicas written:
+neither Route 53's API nor any Lambda API is needed, so it works on the day they are down.
 
 Rules, checked before anything is written (so a refusal changes nothing):
 - the region must be one of the config's regions;
-- FORCE_FAIL already meaning what is asked is success with no write;
-- failing a region is refused when no OTHER region is healthy, i.e. none whose
-  function exists with FORCE_FAIL off and whose health check (if it has one)
-  is not unhealthy. A check with no observations yet counts as healthy, as
-  Route 53 treats it. `--allow-total-outage` overrides; a drill never does.
+- the switch already saying what is asked (in a replica that answered) is success with no write;
+- forcing out is refused when every other region is forced out as read in any answering
+  replica (`--allow-total-outage` overrides; a drill never does). The write itself carries
+  the same guard as its condition, so two concurrent force-fails cannot both pass it.
 
-Interrupted (Ctrl-C) or stopped by an error once the write may have begun, it
-reads FORCE_FAIL afresh and says which value it has: the old one or the new
-one, never a mix, as the whole environment is written in one call.
+Interrupted (Ctrl-C) or stopped by an error once the write may have begun, it reads the
+switch afresh and says what it holds: one UpdateItem per replica is whole or absent.
 """
 
 from __future__ import annotations
 
+import getpass
+import socket
 import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
-from failover_cli.aws.errors import translate
 from failover_cli.engine.context import Context
 from failover_cli.errors import BadInput, FailoverError
 from failover_cli.net.http import RESOLVE_HINT
 from failover_cli.ops.failover_goals import Baseline, failback_goals, failover_goals, take_baseline
-from failover_cli.ops.failover_observer import AwsObserver, HealthReading, Observer
-from failover_cli.ops.force_fail_mechanisms import (
-    ForceFailReport,
-    Via,
-    check_override_state,
-    describe_override,
-    fallback_hint,
-    read_function_within,
-    the_check,
-    write_override,
-)
-from failover_cli.ops.function_environment import (
-    FORCE_FAIL,
-    FlagChange,
-    is_force_failed,
-    read_configuration,
-    set_force_fail,
-    variables_of,
-)
+from failover_cli.ops.failover_observer import AwsObserver, Observer
 from failover_cli.ops.phase_watch import Say, Watch, literal, watch
-from failover_cli.services.health_check_override import OverrideChange, check_overridden
+from failover_cli.services.switch_replicas import (
+    READ_GRACE,
+    ReplicaSwitch,
+    SwitchRefused,
+    read_switch,
+    stamp,
+    write_forced_out,
+)
 
 DEFAULT_TIMEOUT = 600.0
 OVERRIDE_FLAG = "--allow-total-outage"
+WRITE_ATTEMPTS = 3  # a refusal because the switch moved meanwhile: read again and retry
 
 
 def _silent(_message: str) -> None:
@@ -57,33 +51,67 @@ def _silent(_message: str) -> None:
 
 
 @dataclass(frozen=True)
-class RegionState:
-    """Whether a region could take the traffic if another one fails."""
+class ForceFailReport:
+    """What force-fail did to the switch, and (with --wait) what followed."""
 
     region: str
-    function_exists: bool
-    force_failed: bool  # FORCE_FAIL is on
-    health: HealthReading | None  # None: could not be read
-    unreachable: bool = False  # its Lambda API did not answer in time
-    check_override: bool = False  # force-fail's health-check override is on
+    wanted: bool  # True: forced out; False: restored
+    changed: bool  # False: the switch already said so, nothing was written
+    written_in: str | None = None  # the replica that took the write first
+    watch: Watch | None = None
 
     @property
-    def healthy(self) -> bool:
-        unhealthy_check = self.health is not None and self.health.healthy is False
-        failed = self.force_failed or self.check_override
-        return self.function_exists and not failed and not unhealthy_check
+    def action(self) -> str:
+        return "fail" if self.wanted else "restore"
 
-    def describe(self) -> str:
-        if self.unreachable:
-            return f"{self.region}: unreachable (its Lambda API did not answer)"
-        if not self.function_exists:
-            return f"{self.region}: function missing"
-        if self.force_failed:
-            return f"{self.region}: FORCE_FAIL is on"
-        if self.check_override:
-            return f"{self.region}: the health-check override is on"
-        health = self.health.describe() if self.health else "health check unreadable"
-        return f"{self.region}: health check {health}"
+    def to_json(self) -> dict[str, Any]:
+        watched = self.watch
+        return {
+            "region": self.region,
+            "action": self.action,
+            "via": "switch",
+            "changed": self.changed,
+            "written_in": self.written_in,
+            "phases": [p.to_json() for p in watched.phases] if watched else [],
+            "total_seconds": round(watched.total_seconds, 2) if watched else 0.0,
+        }
+
+
+@dataclass(frozen=True)
+class SwitchView:
+    """The switch as the replicas that answered hold it."""
+
+    replicas: dict[str, ReplicaSwitch | None]  # None: no answer
+
+    @property
+    def answered(self) -> list[ReplicaSwitch]:
+        return [s for s in self.replicas.values() if s is not None]
+
+    @property
+    def forced_out(self) -> frozenset[str]:
+        """Regions forced out in any answering replica (the guard counts every one of them)."""
+        return frozenset().union(*(s.forced_out for s in self.answered))
+
+    def revisions(self) -> dict[str, int]:
+        return {s.replica: s.revision for s in self.answered if s.seeded}
+
+    def describe(self, region: str) -> str:
+        entries = [s.entries[region] for s in self.answered if region in s.entries]
+        if not entries:
+            return f"{region}: in"
+        entry = entries[0]
+        where = ", ".join(s.replica for s in self.answered if region in s.entries)
+        said = f"by {entry.get('by') or '?'} at {entry.get('at') or '?'}"
+        return f"{region}: forced out ({said}, as {where} hold{'s' if ',' not in where else ''})"
+
+
+def by_whom() -> str:
+    """Who forces a region out, for the switch entry (user@host)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in this environment
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
 
 
 def require_region(ctx: Context, region: str) -> None:
@@ -97,41 +125,42 @@ def require_region(ctx: Context, region: str) -> None:
         )
 
 
-def region_state(ctx: Context, observer: Observer, region: str) -> RegionState:
-    """Whether `region` could take the traffic; its Lambda API gets the read-only deadline
-    (a region that does not answer cannot take it)."""
-    try:
-        read = read_function_within(ctx, region)
-    except FailoverError:  # no function there
-        return RegionState(region, False, False, None)
-    if read.variables is None:
-        return RegionState(region, False, False, None, unreachable=True)
-    try:
-        health: HealthReading | None = observer.health(region)
-    except Exception:  # unreadable health is shown, and does not count against the region
-        health = None
-    _, overridden = check_override_state(ctx, region)
-    return RegionState(
-        region, True, is_force_failed(read.variables), health, check_override=bool(overridden)
-    )
-
-
-def refuse_last_healthy(
-    ctx: Context, observer: Observer, region: str, *, hint: str | None = None
-) -> list[RegionState]:
-    """Raise BadInput (exit 2) unless another region is healthy; the others' states."""
-    others = [r for r in ctx.config.regions if r != region]
-    with ThreadPoolExecutor(max_workers=max(len(others), 1)) as pool:
-        states = list(pool.map(lambda r: region_state(ctx, observer, r), others))
-    if not any(s.healthy for s in states):
-        raise BadInput(
-            f"Refusing to fail {region}: it is the last healthy region of stack "
-            f"{ctx.config.stack} ({'; '.join(s.describe() for s in states)})",
-            hint=hint
-            or f"Restore or repair another region first, or pass {OVERRIDE_FLAG} to fail "
-            "it anyway (the whole stack goes down).",
+def read_view(ctx: Context, region: str | None = None, *, seeded: bool = True) -> SwitchView:
+    """The switch in every replica but `region`'s (no call is made there), each answering one
+    waited for a little after the first; FailoverError when none answers or (with `seeded`)
+    none holds the switch item. Without it, no item reads as nothing forced out."""
+    asked = [r for r in ctx.config.regions if r != region]
+    view = SwitchView(read_switch(ctx, asked, grace=READ_GRACE))
+    if not view.answered:
+        raise FailoverError(
+            "No table replica answered the switch read ("
+            + ", ".join(asked)
+            + "): nothing was written",
+            hint="Re-run the command; each replica gets a few seconds.",
         )
-    return states
+    if seeded and not any(s.seeded for s in view.answered):
+        raise FailoverError(
+            f"Stack {ctx.config.stack} has no switch item in table {ctx.config.table.name} "
+            "(deployed by an older release, not deployed, or the table is not this stack's)",
+            hint="Run `failover up` first: it adds the switch and carries over what the "
+            "older release forced out.",
+        )
+    return view
+
+
+def refuse_last_region(
+    ctx: Context, region: str, view: SwitchView, *, hint: str | None = None
+) -> None:
+    """Raise BadInput (exit 2) when every other region is forced out as some replica sees it."""
+    others = [r for r in ctx.config.regions if r != region]
+    if others and all(r in view.forced_out for r in others):
+        raise BadInput(
+            f"Refusing to force {region} out: it is the last region of stack "
+            f"{ctx.config.stack} in service ({'; '.join(view.describe(r) for r in others)})",
+            hint=hint
+            or f"Restore another region first, or pass {OVERRIDE_FLAG} to force it out "
+            "anyway (the whole stack goes down).",
+        )
 
 
 def refuse_unwatchable(observer: Observer, doing: str) -> None:
@@ -145,6 +174,59 @@ def refuse_unwatchable(observer: Observer, doing: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ReportedWrite:
+    changed: bool
+    written_in: str | None
+
+
+def write_switch(
+    ctx: Context,
+    region: str,
+    wanted: bool,
+    view: SwitchView,
+    *,
+    why: str,
+    guard: bool = True,
+) -> ReportedWrite:
+    """Write the switch (retrying when it moved since `view` was read); what it did."""
+    keep = [r for r in ctx.config.regions if r != region] if guard and wanted else []
+    at, by = stamp(), by_whom()
+    for attempt in range(WRITE_ATTEMPTS):
+        if _agreed(view, region, wanted):
+            # Ours already, when an answer was lost and the resend refused: say so.
+            mine = [s.replica for s in view.answered if s.entries.get(region, {}).get("at") == at]
+            return ReportedWrite(bool(mine), mine[0] if mine else None)
+        if guard and wanted:
+            refuse_last_region(ctx, region, view)
+        try:
+            written = write_forced_out(
+                ctx,
+                region,
+                wanted,
+                by=by,
+                why=why,
+                revisions=view.revisions(),
+                keep_one_of=keep,
+                at=at,
+            )
+        except SwitchRefused:
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+            view = read_view(ctx, region)  # it moved: decide again on what is there now
+            continue
+        return ReportedWrite(True, written.written_in)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _agreed(view: SwitchView, region: str, wanted: bool) -> bool:
+    """Already as wanted: forced out in some replica (the others follow by replication), or
+    restored in every one that answered (a replica still holding it is written)."""
+    if wanted:
+        return region in view.forced_out
+    return all(region not in s.forced_out for s in view.answered)
+
+
 def force_fail(
     ctx: Context,
     region: str,
@@ -155,126 +237,67 @@ def force_fail(
     timeout: float = DEFAULT_TIMEOUT,
     observer: Observer | None = None,
     say: Say = _silent,
-    via: Via = Via.AUTO,
 ) -> ForceFailReport:
-    """Fail `region` (or with `restore` undo it); with `wait`, time what follows.
-
-    `via` picks the mechanism (force_fail_mechanisms.py); AUTO uses FORCE_FAIL when the
-    region's Lambda API answers within LAMBDA_WAIT, else the health-check override.
-    """
+    """Force `region` out (or with `restore` put it back); with `wait`, time what follows."""
     require_region(ctx, region)
-    observer = observer or AwsObserver(ctx)
+    wanted = not restore
     if wait:
-        action = "restore" if restore else "fail"
-        refuse_unwatchable(observer, f"{action} {region} and follow it")
-    if restore:
-        return _restore(ctx, region, observer, wait, timeout, say, via)
+        observer = observer or AwsObserver(ctx)
+        refuse_unwatchable(observer, f"{'fail' if wanted else 'restore'} {region} and follow it")
     try:
-        current: dict[str, str] | None = None
-        if via is not Via.HEALTH_CHECK:
-            read = read_function_within(ctx, region)
-            if read.unreachable is not None and via is Via.FUNCTION:
-                raise FailoverError(str(read.unreachable), hint=fallback_hint(region))
-            if read.unreachable is not None:
-                say(
-                    f"[yellow]{literal(str(read.unreachable))}[/yellow]. Falling back to its "
-                    "Route 53 health check, which needs only Route 53's global control plane."
-                )
-            current = read.variables
-        if current is not None and is_force_failed(current):
-            say(f"FORCE_FAIL is already on in {region}: nothing to change.")
-            return ForceFailReport(FlagChange(region, True, current.get("FORCE_FAIL"), False))
-        check = the_check(ctx, region) if current is None else None
-        if check is not None and check_overridden(check):
-            say(f"The health-check override is already on in {region}: nothing to change.")
-            return ForceFailReport(None, check=OverrideChange(region, check["Id"], True, False))
-        if not allow_total_outage:
-            refuse_last_healthy(ctx, observer, region)
-        before = _before(observer, region, wait, say)
+        view = read_view(ctx, region, seeded=wanted)
+        if _agreed(view, region, wanted):
+            state = "forced out" if wanted else "in service"
+            say(f"The switch already has {region} {state}: nothing to change.")
+            return ForceFailReport(region, wanted, False)
+        if wanted and not allow_total_outage:
+            refuse_last_region(ctx, region, view)
+        before = _before(observer, region, say) if wait and observer else None
     except KeyboardInterrupt:
-        say(_NOTHING_DONE.format(region=region))
+        say(f"Interrupted before any change: the switch is as it was for {region}.")
         raise
-    if current is None:
-        check_change = write_override(ctx, region, True)
-        say(f"{describe_override(check_change)} {_undo(region)}")
-        report = ForceFailReport(None, check=check_change)
-        return _follow(ctx, observer, report, before, ctx.clock.now(), timeout, say)
-    with _saying_the_state(ctx, region, True, say):
-        change = set_force_fail(ctx, region, True)
-    say(f"FORCE_FAIL=true is live in {region}.")
-    return _follow(ctx, observer, ForceFailReport(change), before, change.written_at, timeout, say)
-
-
-def _restore(
-    ctx: Context,
-    region: str,
-    observer: Observer,
-    wait: bool,
-    timeout: float,
-    say: Say,
-    via: Via,
-) -> ForceFailReport:
-    """Undo whichever override is in place (both, if both are)."""
     try:
-        read = None if via is Via.HEALTH_CHECK else read_function_within(ctx, region)
-        if read is not None and read.unreachable is not None and via is Via.FUNCTION:
-            raise FailoverError(
-                str(read.unreachable),
-                hint=f"Re-run once {region} answers, or restore only the health check "
-                f"with --via health-check.",
-            )
-        flag_on = (
-            None if read is None or read.variables is None else is_force_failed(read.variables)
+        written = write_switch(
+            ctx, region, wanted, view, why="force-fail", guard=not allow_total_outage
         )
-        check_on = False if via is Via.FUNCTION else check_override_state(ctx, region)[1]
-        if not flag_on and not check_on:
-            if read is not None and read.unreachable is not None:
-                raise FailoverError(
-                    f"{read.unreachable}, and its health check carries no override: FORCE_FAIL "
-                    "could not be checked, so nothing was restored",
-                    hint=f"Re-run `failover force-fail --region {region} --restore` once "
-                    f"{region} answers.",
-                )
-            previous = read.variables.get("FORCE_FAIL") if read and read.variables else None
-            say(f"{region} has no FORCE_FAIL and no check override: nothing to change.")
-            return ForceFailReport(FlagChange(region, False, previous, False))
-        before = _before(observer, region, wait, say)
     except KeyboardInterrupt:
-        say(_NOTHING_DONE.format(region=region))
+        say(f"Interrupted during the switch write. {switch_state(ctx, region, wanted)}")
         raise
-    change, check_change, written = None, None, []
-    if flag_on:
-        with _saying_the_state(ctx, region, False, say):
-            change = set_force_fail(ctx, region, False)
-        say(f"FORCE_FAIL=false is live in {region}.")
-        written.append(change.written_at)
-    if check_on:
-        check_change = write_override(ctx, region, False)
-        say(describe_override(check_change))
-        written.append(ctx.clock.now())
-    if read is not None and read.unreachable is not None:
-        say(
-            f"[yellow]FORCE_FAIL in {region} could not be read[/yellow] "
-            f"({literal(str(read.unreachable))}); if it was set, run `failover force-fail "
-            f"--region {region} --restore --via function` once {region} answers."
-        )
-    report = ForceFailReport(change, check=check_change)
-    started = max((t for t in written if t is not None), default=None)
+    except FailoverError as error:
+        if not isinstance(error, SwitchRefused):
+            error.hint = f"{switch_state(ctx, region, wanted)} {error.hint or ''}".strip()
+        raise
+    started = ctx.clock.now()
+    report = ForceFailReport(region, wanted, written.changed, written.written_in)
+    say(_written(ctx, report))
+    if before is None or observer is None:
+        return report
     return _follow(ctx, observer, report, before, started, timeout, say)
+
+
+def _written(ctx: Context, report: ForceFailReport) -> str:
+    settings = ctx.config.switch
+    takes = settings.interval_s * settings.failure_threshold
+    where = f"written in {report.written_in}'s replica; the others follow by replication"
+    if report.wanted:
+        return (
+            f"{report.region} is forced out in the switch ({where}). Route 53's readers take "
+            f"it out of DNS within about {takes}s (interval x threshold) plus replication. "
+            f"Undo it with `failover force-fail --region {report.region} --restore`."
+        )
+    return f"{report.region} is back in the switch ({where}); DNS returns within about {takes}s."
 
 
 def _follow(
     ctx: Context,
     observer: Observer,
     report: ForceFailReport,
-    before: Baseline | None,
-    written_at: float | None,
+    before: Baseline,
+    written_at: float,
     timeout: float,
     say: Say,
 ) -> ForceFailReport:
     """With --wait: time the phases that follow the write."""
-    if before is None or written_at is None:
-        return report
     region, wanted = report.region, report.wanted
     goals = (
         failover_goals(observer, region, before)
@@ -288,85 +311,55 @@ def _follow(
             goals, clock=ctx.clock, started_at=written_at, timeout=timeout, say=say
         )
     except KeyboardInterrupt:
-        if report.change is not None and report.change.changed:
-            say(f"Interrupted while following the {half}. {_took_effect(region, wanted)}")
-        else:
-            state = "on" if wanted else "off"
-            say(f"Interrupted while following the {half}: the override is {state} in {region}.")
+        state = "forced out" if wanted else "back in service"
+        say(f"Interrupted while following the {half}: {region} is {state} in the switch.")
         raise
     return replace(report, watch=Watch(region, report.action, phases, seconds))
 
 
-_NOTHING_DONE = (
-    "Interrupted before any change: FORCE_FAIL in {region} and its health check are as they were."
-)
-
-
-def _before(observer: Observer, region: str, wait: bool, say: Say) -> Baseline | None:
-    """With --wait, what is seen before the change (said, and kept for the phases)."""
-    if not wait:
-        return None
+def _before(observer: Observer, region: str, say: Say) -> Baseline:
+    """What is seen before the change (said, and kept for the phases)."""
     before = take_baseline(observer, region)
     if before.describe():
         say(f"Before: {literal(before.describe())}")
     return before
 
 
-def _undo(region: str) -> str:
-    return f"Undo it with `failover force-fail --region {region} --restore`."
+def switch_state(ctx: Context, region: str, wanted: bool, *, timeout: float = 10.0) -> str:
+    """The switch for `region` as read now (the other regions' replicas), next to what was
+    `wanted`, as a sentence. Read on a daemon thread and given up after `timeout`, so a
+    network that broke the write cannot hold the command's exit any longer."""
+    answer: list[SwitchView] = []
 
+    def read() -> None:
+        asked = [r for r in ctx.config.regions if r != region]
+        answer.append(SwitchView(read_switch(ctx, asked, timeout=timeout, grace=READ_GRACE)))
 
-@contextmanager
-def _saying_the_state(ctx: Context, region: str, wanted: bool, say: Say) -> Iterator[None]:
-    """Around the write: on Ctrl-C say what FORCE_FAIL is now; on an error, put it in the
-    error's hint (the error is translated here so that it can carry it)."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        say(f"Interrupted. {flag_state(ctx, region, wanted)}")
-        raise
-    except Exception as error:
-        translated = translate(error, region=region, service="lambda")
-        if translated is None:
-            raise
-        hint = f" {translated.hint}" if translated.hint else ""
-        translated.hint = flag_state(ctx, region, wanted) + hint
-        if translated is error:
-            raise
-        raise translated from error
-
-
-def flag_state(ctx: Context, region: str, wanted: bool, *, timeout: float = 10.0) -> str:
-    """FORCE_FAIL in `region` as read now, next to what was `wanted`, as a sentence.
-
-    The read runs on a daemon thread and is given up after `timeout`, so a network
-    that broke the write cannot hold the command's exit any longer.
-    """
-    answer: list[dict[str, str]] = []
-    reader = threading.Thread(
-        target=lambda: answer.append(variables_of(read_configuration(ctx, region))),
-        name="force-fail-state",
-        daemon=True,
-    )
+    reader = threading.Thread(target=read, name="switch-state", daemon=True)
     try:
         reader.start()
-        reader.join(timeout)
+        reader.join(timeout + 1)
     except KeyboardInterrupt:  # a second Ctrl-C: stop asking
         pass
-    if not answer:
+    if not answer or not answer[0].answered:
         return (
-            f"FORCE_FAIL in {region} could not be read just now: look at it with "
-            "`failover status` before anything else."
+            f"The switch could not be read just now: look at {region} with `failover status` "
+            "before anything else."
         )
-    value = answer[0].get(FORCE_FAIL, "(not set)")
-    if is_force_failed(answer[0]) == wanted:
-        return _took_effect(region, wanted, value)
-    return f"FORCE_FAIL is still {value} in {region}: the change was not made."
-
-
-def _took_effect(region: str, wanted: bool, value: str | None = None) -> str:
-    value = value or ("true" if wanted else "false")
-    text = f"FORCE_FAIL is {value} in {region}: the change took effect."
-    if wanted:
-        text += f" Undo it with `failover force-fail --region {region} --restore`."
-    return text
+    view = answer[0]
+    out = [s.replica for s in view.answered if region in s.forced_out]
+    inn = [s.replica for s in view.answered if region not in s.forced_out]
+    if bool(out) == wanted and (wanted or not out):
+        state = "forced out" if wanted else "in service"
+        text = f"The switch has {region} {state}: the change took effect."
+        if wanted:
+            text += f" Undo it with `failover force-fail --region {region} --restore`."
+        return text
+    if out and inn:
+        return (
+            f"The switch has {region} forced out in {', '.join(out)} and in service in "
+            f"{', '.join(inn)} (replication under way, or a replica impaired): look with "
+            "`failover status`."
+        )
+    state = "in service" if wanted else "forced out"
+    return f"The switch still has {region} {state}: the change was not made."

@@ -12,10 +12,35 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from failover_cli.aws.outage import Unreachable, outage_region
+from failover_cli.aws.deadlines import READ_ONLY
+from failover_cli.aws.outage import Unreachable, answer_within, outage_region
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
-from failover_cli.ops.force_fail_mechanisms import LAMBDA_WAIT, read_function_within
+from failover_cli.ops.function_environment import read_configuration, variables_of
+
+LAMBDA_WAIT = 12.0  # seconds a region's Lambda API gets to answer before it counts as out
+
+
+@dataclass(frozen=True)
+class FunctionRead:
+    """The region's function environment, or why it could not be read."""
+
+    variables: dict[str, str] | None
+    unreachable: Unreachable | None = None
+
+
+def read_function_within(ctx: Context, region: str, seconds: float = LAMBDA_WAIT) -> FunctionRead:
+    """The function's variables, read with the read-only deadline and a wall time."""
+    try:
+        configuration = answer_within(
+            lambda: read_configuration(ctx, region, READ_ONLY),
+            seconds,
+            region=region,
+            what="its Lambda API",
+        )
+    except Unreachable as why:
+        return FunctionRead(None, why)
+    return FunctionRead(variables_of(configuration))
 
 
 def unreachable_regions(

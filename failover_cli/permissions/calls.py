@@ -213,7 +213,7 @@ DNS_ANSWER = Group(
     _calls("route53", "ListHostedZonesByName", "ListResourceRecordSets", "TestDNSAnswer"),
     Needs.DOMAIN,
 )
-# FORCE_FAIL on a function, merged into its environment (force-fail, drill, rotate-secret).
+# A function's environment, edited by merging (rotate-secret's HEALTH_CHECKER_ID and _NEXT).
 FLAG = Group(
     "flag",
     _calls("lambda", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration")
@@ -221,10 +221,19 @@ FLAG = Group(
     + _calls("lambda", "GetAlias", "PublishVersion", "UpdateAlias")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus"),
 )
-# force-fail --via health-check: the health check's own override, recorded in a tag.
-CHECK_OVERRIDE = Group(
-    "check-override",
-    _calls("route53", "UpdateHealthCheck", "ChangeTagsForResource", "GetHealthCheck"),
+# The switch item in the stack's table, read and written in any region's replica
+# (services/switch_replicas.py): force-fail and drill write it, status reads it.
+SWITCH_READ = Group("switch-read", _calls("dynamodb", "GetItem"))
+SWITCH = Group("switch", _calls("dynamodb", "GetItem", "UpdateItem"))
+# up on a stack an older release forced a region out of (ops/lever_upgrade.py): the region
+# goes into the switch, its readers are watched, then FORCE_FAIL / the probe's override go.
+LEVER_UPGRADE = Group(
+    "lever-upgrade",
+    _calls("dynamodb", "GetItem", "UpdateItem")
+    + _calls("lambda", "GetFunction", "GetFunctionConfiguration", "UpdateFunctionConfiguration")
+    + _calls("lambda", "GetAlias", "PublishVersion", "UpdateAlias")
+    + _calls("route53", "GetHealthCheck", "GetHealthCheckStatus", "UpdateHealthCheck")
+    + _calls("route53", "ChangeTagsForResource"),
 )
 ROTATE = Group(
     "rotate",
@@ -324,11 +333,11 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
     "up": (
         *(OBSERVE, OBSERVE_DOMAIN, BUILD, BUILD_DOMAIN, TEARDOWN, TEARDOWN_DOMAIN, ALLOW_LIST),
         *(AUTO_REFRESH_OBSERVE, AUTO_REFRESH_BUILD, AUTO_REFRESH_TEARDOWN),
-        *(BOUNDARY_SET, BOUNDARY_REMOVE),
+        *(BOUNDARY_SET, BOUNDARY_REMOVE, LEVER_UPGRADE),
     ),
-    "status": (STATUS, DNS_ANSWER),
-    "force-fail": (FLAG, CHECK_OVERRIDE, STATUS, DNS_ANSWER),
-    "drill": (FLAG, STATUS, DNS_ANSWER),
+    "status": (STATUS, DNS_ANSWER, SWITCH_READ),
+    "force-fail": (SWITCH, STATUS, DNS_ANSWER),
+    "drill": (SWITCH, STATUS, DNS_ANSWER),
     "rotate-secret": (FLAG, ROTATE),
     "rollback": (ROLLBACK,),
     "gc-logs": (GC_LOGS,),

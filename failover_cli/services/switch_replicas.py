@@ -5,20 +5,23 @@ the one being forced out (or restored) at once, and succeeds on the first that a
 global tables replicate it to the others. No call goes to that region, and none to
 us-east-1 unless it is simply one of the replicas written to; the calls that have not
 answered are left behind on daemon threads, bounded by `timeout`. Each write is
-conditional on the item `up` seeded (its `forced_out` map), and on the region's entry
-being as the caller read it, so nothing is ever half-written: an entry is whole or absent.
+conditional on the item `up` seeded (its `forced_out` map), on the region's entry being
+as the caller read it, on the replica's `revision` being the one read there (a concurrent
+force-fail makes it refuse, and the caller reads again) and, when forcing out, on another
+region still being in (the last-healthy-region guard, enforced by DynamoDB itself in each
+replica). Nothing is ever half-written: one UpdateItem, whole or not at all.
 
-`read_switch` reads every replica at once and keeps what answers within `timeout`:
-replica region -> the set of regions it sees forced out (a disagreement is replication
-lag or an impaired region, which callers name).
+`read_switch` reads the replicas asked for at once and keeps what answers: replica region
+-> what it holds (None: no answer within the time allowed).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,8 +32,26 @@ from failover_cli.errors import FailoverError
 from failover_cli.services.switch_item import switch_key
 
 DEFAULT_TIMEOUT = 8.0  # seconds: force-fail must answer within 10 s with a region hanging
+# Once one replica answered a read, how much longer the others get: a hanging replica
+# must not hold the command, an answering one is not left out by a hair.
+READ_GRACE = 1.5
 # Each replica's call: short, as the first answering replica is all that is needed.
 SWITCH_CALL = Deadline("switch", connect_timeout=3, read_timeout=5, max_attempts=2, call_budget=8)
+_REFUSED = "ConditionalCheckFailedException"
+
+
+@dataclass(frozen=True)
+class ReplicaSwitch:
+    """The switch item as one replica holds it (`seeded` False: no item there)."""
+
+    replica: str
+    seeded: bool
+    revision: int = 0
+    entries: dict[str, dict[str, str]] = field(default_factory=dict)  # region -> at/by/why
+
+    @property
+    def forced_out(self) -> frozenset[str]:
+        return frozenset(self.entries)
 
 
 @dataclass(frozen=True)
@@ -38,45 +59,79 @@ class SwitchWrite:
     region: str  # forced out (or restored)
     forced_out: bool
     written_in: str  # the replica that answered first
-    changed: bool  # False: it already was as wanted there
+    changed: bool = True
+
+
+class SwitchRefused(FailoverError):
+    """Every replica that answered refused the write's condition: the switch is not as read
+    (already as wanted, a concurrent write, or the guard). Nothing was written."""
+
+    def __init__(self, refused: list[str]) -> None:
+        super().__init__(f"The switch write was refused by {', '.join(refused)}")
+        self.refused = refused
 
 
 def _dynamo(ctx: Context, replica: str) -> Any:
     return ctx.client("dynamodb", replica, SWITCH_CALL)
 
 
-def _first(calls: dict[str, Callable[[], Any]], timeout: float) -> tuple[str, Any, dict[str, str]]:
-    """Run every call at once on daemon threads: (region, answer) of the first that
-    succeeds, and the errors of those that failed meanwhile. Raises when none succeeds."""
-    answers: queue.Queue[tuple[str, Any, BaseException | None]] = queue.Queue()
+def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
+    """Run every call at once on daemon threads; the region of the first that returns True.
+    A call returning False was refused by its condition. Raises SwitchRefused when every call
+    was refused, FailoverError when none succeeded within `timeout` (nothing written)."""
+    answers: queue.Queue[tuple[str, bool, BaseException | None]] = queue.Queue()
 
-    def run(region: str, call: Callable[[], Any]) -> None:
+    def run(region: str, call: Callable[[], bool]) -> None:
         try:
             answers.put((region, call(), None))
         except BaseException as error:  # reported to the caller, never lost on the thread
-            answers.put((region, None, error))
+            answers.put((region, False, error))
 
-    for region, call in calls.items():
-        threading.Thread(target=run, args=(region, call), daemon=True).start()
+    threads = [
+        threading.Thread(target=run, args=(region, call), daemon=True, name="switch")
+        for region, call in calls.items()
+    ]
+    for thread in threads:
+        thread.start()
     errors: dict[str, str] = {}
-    deadline = datetime.now(UTC).timestamp() + timeout
-    while len(errors) < len(calls):
-        left = deadline - datetime.now(UTC).timestamp()
+    refused: list[str] = []
+    deadline = time.monotonic() + timeout
+    while len(errors) + len(refused) < len(calls):
         try:
-            region, answer, error = answers.get(timeout=max(left, 0.0))
+            region, written, error = answers.get(timeout=max(deadline - time.monotonic(), 0.0))
         except queue.Empty:
             break
-        if error is None:
-            return region, answer, errors
-        errors[region] = error_code(error) or type(error).__name__
-    silent = [r for r in calls if r not in errors]
+        except KeyboardInterrupt:
+            _settle(threads, deadline)  # what the caller then reads is what was written
+            raise
+        if error is not None:
+            errors[region] = error_code(error) or type(error).__name__
+        elif written:
+            return region
+        else:
+            refused.append(region)
+    if refused and len(refused) + len(errors) == len(calls):
+        raise SwitchRefused(refused)
+    silent = [r for r in calls if r not in errors and r not in refused]
     raise FailoverError(
         "No table replica of another region took the switch write"
         + (f" (failed: {', '.join(f'{r} {e}' for r, e in errors.items())})" if errors else "")
+        + (f" (refused: {', '.join(refused)})" if refused else "")
         + (f" (no answer within {timeout:.0f}s: {', '.join(silent)})" if silent else ""),
-        hint="Nothing was written where no replica answered; re-run the command "
-        "(each write is conditional, so a repeat is safe).",
+        hint="Nothing was written where no replica answered; a replica that did not answer may "
+        "still apply it. Look with `failover status`, then re-run the command (each write is "
+        "conditional, so a repeat is safe).",
     )
+
+
+def _settle(threads: list[threading.Thread], deadline: float) -> None:
+    """Let writes already sent finish (within the deadline), so that the switch read next
+    says where it stands; a second Ctrl-C stops waiting."""
+    try:
+        for thread in threads:
+            thread.join(max(deadline - time.monotonic(), 0.0))
+    except KeyboardInterrupt:
+        pass
 
 
 def write_forced_out(
@@ -86,45 +141,79 @@ def write_forced_out(
     *,
     by: str,
     why: str,
+    revisions: dict[str, int] | None = None,
+    keep_one_of: Iterable[str] = (),
     timeout: float = DEFAULT_TIMEOUT,
+    at: str | None = None,
 ) -> SwitchWrite:
     """Force `region` out of (or back into) DNS by writing the switch in every other
-    region's replica at once; success on the first that answers."""
+    region's replica at once; success on the first that answers.
+
+    `revisions`: replica -> the revision read there (the write is refused if it moved);
+    `keep_one_of`: regions at least one of which must still be in after the write;
+    `at`: the entry's time stamp (now by default), which tells the caller's own write apart.
+    """
     config = ctx.config
-    key = switch_key(config)
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = at or stamp()
     names = {"#r": region, "#f": "forced_out"}
+    values: dict[str, Any] = {":t": {"S": now}, ":one": {"N": "1"}}
     if forced_out:
-        entry = {"M": {"at": {"S": now}, "by": {"S": by}, "why": {"S": why}}}
-        update: dict[str, Any] = {
-            "UpdateExpression": "SET #f.#r = :e, updated_at = :t ADD revision :one",
-            "ConditionExpression": "attribute_exists(#f) AND attribute_not_exists(#f.#r)",
-            "ExpressionAttributeValues": {":e": entry, ":t": {"S": now}, ":one": {"N": "1"}},
-        }
+        values[":e"] = {"M": {"at": {"S": now}, "by": {"S": by}, "why": {"S": why}}}
+        expression = "SET #f.#r = :e, updated_at = :t ADD revision :one"
+        condition = "attribute_exists(#f) AND attribute_not_exists(#f.#r)"
+        keep = [r for r in keep_one_of if r != region]
+        if keep:
+            names.update({f"#k{i}": r for i, r in enumerate(keep)})
+            either = " OR ".join(f"attribute_not_exists(#f.#k{i})" for i in range(len(keep)))
+            condition += f" AND ({either})"
     else:
-        update = {
-            "UpdateExpression": "REMOVE #f.#r SET updated_at = :t ADD revision :one",
-            "ConditionExpression": "attribute_exists(#f.#r)",
-            "ExpressionAttributeValues": {":t": {"S": now}, ":one": {"N": "1"}},
-        }
+        expression = "REMOVE #f.#r SET updated_at = :t ADD revision :one"
+        condition = "attribute_exists(#f.#r)"
 
     def writer(replica: str) -> Callable[[], bool]:
         def write() -> bool:
+            update_values = dict(values)
+            update_condition = condition
+            if revisions and replica in revisions:
+                update_values[":rev"] = {"N": str(revisions[replica])}
+                update_condition += " AND revision = :rev"
             try:
                 _dynamo(ctx, replica).update_item(
-                    TableName=config.table.name, Key=key, ExpressionAttributeNames=names, **update
+                    TableName=config.table.name,
+                    Key=switch_key(config),
+                    UpdateExpression=expression,
+                    ConditionExpression=update_condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=update_values,
                 )
             except Exception as error:
-                if error_code(error) == "ConditionalCheckFailedException":
-                    return False  # already as wanted in this replica (or not seeded: see below)
+                if error_code(error) == _REFUSED:
+                    return False
                 raise
             return True
 
         return write
 
     others = [r for r in config.regions if r != region]
-    replica, changed, _ = _first({r: writer(r) for r in others}, timeout)
-    return SwitchWrite(region, forced_out, replica, bool(changed))
+    replica = _first({r: writer(r) for r in others}, timeout)
+    return SwitchWrite(region, forced_out, replica)
+
+
+def stamp() -> str:
+    """Now, as the switch entries and `updated_at` hold it (to the millisecond: it tells
+    one write apart from another)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def parse_switch(replica: str, item: dict[str, Any] | None) -> ReplicaSwitch:
+    """A GetItem answer's item, as data."""
+    if item is None:
+        return ReplicaSwitch(replica, False)
+    entries = {
+        region: {k: str(v.get("S", "")) for k, v in (entry.get("M") or {}).items()}
+        for region, entry in (item.get("forced_out", {}).get("M") or {}).items()
+    }
+    return ReplicaSwitch(replica, True, int(item.get("revision", {}).get("N", "0")), entries)
 
 
 def read_replica(ctx: Context, replica: str) -> dict[str, dict[str, str]] | None:
@@ -132,49 +221,52 @@ def read_replica(ctx: Context, replica: str) -> dict[str, dict[str, str]] | None
     (None: that replica has no switch item, or no table). One consistent GetItem."""
     config = ctx.config
     try:
-        item = (
-            _dynamo(ctx, replica)
-            .get_item(TableName=config.table.name, Key=switch_key(config), ConsistentRead=True)
-            .get("Item")
+        answer = _dynamo(ctx, replica).get_item(
+            TableName=config.table.name, Key=switch_key(config), ConsistentRead=True
         )
     except Exception as error:
         if error_code(error) == "ResourceNotFoundException":
             return None
         raise
-    if item is None:
-        return None
-    entries = item.get("forced_out", {}).get("M", {})
-    return {
-        region: {k: str(v.get("S", "")) for k, v in entry.get("M", {}).items()}
-        for region, entry in entries.items()
-    }
+    found = parse_switch(replica, answer.get("Item"))
+    return found.entries if found.seeded else None
 
 
-def read_switch(ctx: Context, *, timeout: float = DEFAULT_TIMEOUT) -> dict[str, set[str] | None]:
-    """Replica region -> the regions it sees forced out (None: it did not answer in time,
-    or has no switch item)."""
+def read_switch(
+    ctx: Context,
+    replicas: Iterable[str] | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    grace: float | None = None,
+) -> dict[str, ReplicaSwitch | None]:
+    """Replica region -> the switch it holds (None: no answer). Every replica (of `replicas`,
+    by default all) is read at once; the wait ends when all answered, after `timeout`, or
+    `grace` seconds after the first answer (when given)."""
     config = ctx.config
-    seen: dict[str, set[str] | None] = {r: None for r in config.regions}
-    done = threading.Event()
-    lock = threading.Lock()
-    pending = set(config.regions)
+    asked = list(replicas if replicas is not None else config.regions)
+    answers: queue.Queue[tuple[str, ReplicaSwitch | None]] = queue.Queue()
 
     def read(replica: str) -> None:
+        found: ReplicaSwitch | None = None
         try:
-            found = read_replica(ctx, replica)
-            if found is not None:
-                with lock:
-                    seen[replica] = set(found)
-        except Exception:  # an unanswering replica is reported as None
+            answer = _dynamo(ctx, replica).get_item(
+                TableName=config.table.name, Key=switch_key(config), ConsistentRead=True
+            )
+            found = parse_switch(replica, answer.get("Item"))
+        except Exception:  # an unanswering or failing replica is reported as None
             pass
-        finally:
-            with lock:
-                pending.discard(replica)
-                if not pending:
-                    done.set()
+        answers.put((replica, found))
 
-    for replica in config.regions:
-        threading.Thread(target=read, args=(replica,), daemon=True).start()
-    done.wait(timeout)
-    with lock:
-        return dict(seen)
+    for replica in asked:
+        threading.Thread(target=read, args=(replica,), daemon=True, name="switch-read").start()
+    seen: dict[str, ReplicaSwitch | None] = {r: None for r in asked}
+    end = time.monotonic() + timeout
+    for _ in asked:
+        try:
+            replica, found = answers.get(timeout=max(end - time.monotonic(), 0.0))
+        except queue.Empty:
+            break
+        seen[replica] = found
+        if found is not None and grace is not None:
+            end = min(end, time.monotonic() + grace)
+    return seen

@@ -9,14 +9,17 @@ spent the move goes ahead and says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from failover_cli.aws.retry import wait_until
 from failover_cli.engine.context import Context
 from failover_cli.errors import TimeoutExpired
 from failover_cli.services.check_status import poll_observations
-from failover_cli.services.health_checks import HEALTHY_SHARE, ROUTE53_REGION
+from failover_cli.services.health_checks import HEALTHY_SHARE, ROUTE53_REGION, find_health_check
 
 
-def wait_for_no_objection(ctx: Context, region: str, check_ids: list[str]) -> None:
+def _verdicts(ctx: Context, check_ids: list[str]) -> Callable[[str], bool | None]:
+    """check id -> Route 53's verdict now (None: no report yet); Inverted flips it."""
     r53 = ctx.client("route53", ROUTE53_REGION)
     inverted = {
         c: bool(r53.get_health_check(HealthCheckId=c)["HealthCheck"]["HealthCheckConfig"].get(
@@ -24,21 +27,51 @@ def wait_for_no_objection(ctx: Context, region: str, check_ids: list[str]) -> No
         for c in check_ids
     }  # fmt: skip
 
+    def verdict(check_id: str) -> bool | None:
+        seen = poll_observations(ctx, check_id)  # paced; None when throttled: next round
+        if not seen:
+            return None
+        ok = [o for o in seen if o["StatusReport"]["Status"].startswith("Success")]
+        return (len(ok) / len(seen) > HEALTHY_SHARE) != inverted[check_id]
+
+    return verdict
+
+
+def _budget(ctx: Context) -> float:
+    return 3 * max(ctx.config.switch.interval_s, ctx.config.health_check.interval_s) + 30
+
+
+def wait_for_objection(ctx: Context, region: str) -> None:
+    """Until a switch reader of `region` reports it forced out (TimeoutExpired after the
+    budget): from then on the switch alone keeps it out of DNS."""
+    config = ctx.config
+    names = [config.reader_check_name(region, q) for q in config.regions if q != region]
+    ids = [
+        str(found["Id"])
+        for name in names
+        if (found := find_health_check(ctx, name.removeprefix(f"{config.stack}-"), fresh=True))
+    ]
+    if not ids:
+        raise TimeoutExpired(f"{region} has no switch readers yet")
+    verdict = _verdicts(ctx, ids)
+    wait_until(
+        lambda: any(verdict(c) is False for c in ids),
+        what=f"a switch reader to see {region} forced out",
+        timeout=_budget(ctx),
+        interval=2,
+        clock=ctx.clock,
+    )
+
+
+def wait_for_no_objection(ctx: Context, region: str, check_ids: list[str]) -> None:
+    verdict = _verdicts(ctx, check_ids)
     reported: set[str] = set()  # a check seen healthy is not asked again (the quota)
 
-    def healthy(check_id: str) -> bool:
-        seen = poll_observations(ctx, check_id)
-        if not seen:  # no report yet, or throttled: next round
-            return False
-        ok = [o for o in seen if o["StatusReport"]["Status"].startswith("Success")]
-        passes = len(ok) / len(seen) > HEALTHY_SHARE
-        return passes != inverted[check_id]
-
     def all_report() -> bool:
-        reported.update(c for c in check_ids if c not in reported and healthy(c))
+        reported.update(c for c in check_ids if c not in reported and verdict(c) is True)
         return len(reported) == len(check_ids)
 
-    budget = 3 * max(ctx.config.switch.interval_s, ctx.config.health_check.interval_s) + 30
+    budget = _budget(ctx)
     try:
         wait_until(
             all_report,
