@@ -156,13 +156,16 @@ def test_force_fail_and_drill_may_write_the_switch_in_every_replica_and_nothing_
         ]
         # The table in every region: the write goes to whichever replica answers first.
         assert writes and all(":dynamodb:*:" in str(s["Resource"]) for s in writes), writes
-        assert not {
-            "iam:PassRole",
-            "lambda:UpdateFunctionConfiguration",
-            "lambda:DeleteFunction",
-            "lambda:UpdateFunctionCode",
-            "route53:UpdateHealthCheck",
-        } & granted
+        assert (
+            not {
+                "iam:PassRole",
+                "lambda:UpdateFunctionConfiguration",
+                "lambda:DeleteFunction",
+                "lambda:UpdateFunctionCode",
+                "route53:UpdateHealthCheck",
+            }
+            & granted
+        )
     assert "dynamodb:GetItem" in actions(generated_policy(config, "--command", "status"))
 
 
