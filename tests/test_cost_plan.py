@@ -77,3 +77,18 @@ def test_detailed_exitcode_gives_3_for_pending_changes(config: Path) -> None:
         run = failover(config, *args)
         assert run.exit_code == 3, (args, run.stderr)
     assert "--detailed-exitcode" in failover(config, "plan", "--help").stdout
+
+
+def test_plan_says_how_long_a_forced_failover_takes(tmp_path: Path) -> None:
+    with mock_aws():
+        config = write_config(
+            tmp_path, "hello", "switch:\n  interval_s: 10\n  failure_threshold: 3\n"
+        )
+        text = failover(config, "plan").stdout
+        data = json.loads(failover(config, "plan", "--json").stdout)
+    assert "force-fail moves DNS within about 30s plus replication" in " ".join(text.split())
+    assert data["forced_failover"] == {
+        "reader_interval_s": 10,
+        "reader_failure_threshold": 3,
+        "seconds": 30,
+    }

@@ -21,6 +21,7 @@ from failover_cli.errors import ExitCode
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from failover_cli.config.schema import Config
     from failover_cli.cost import CostEstimate
 
 
@@ -83,6 +84,7 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool, free_t
                 **plan.to_json(),
                 "code": code,
                 "release": release,
+                "forced_failover": forced_failover(ctx.config),
                 "cost": cost.to_json(),
             }
         )
@@ -94,12 +96,33 @@ def command(state: AppState, detailed_exitcode: bool, cost_details: bool, free_t
             out.print("  " + escape(code_line(code)))
         if release is not None:
             out.print("  " + escape(release))
+        out.print("  " + forced_failover_sentence(ctx.config))
         if cost_details:
             print_cost(out, cost)
         # Last, on one line: `failover plan 2>/dev/null | tail -1` is the summary.
         out.print(f"{plan_summary(plan)} {cost_sentence(cost, details_shown=cost_details)}")
     pending = detailed_exitcode and plan.has_changes
     raise click.exceptions.Exit(ExitCode.DEGRADED if pending else ExitCode.OK)
+
+
+def forced_failover(config: Config) -> dict[str, int]:
+    """How long `force-fail` takes to move DNS: the switch readers' interval x threshold."""
+    switch = config.switch
+    seconds = switch.interval_s * switch.failure_threshold
+    return {
+        "reader_interval_s": switch.interval_s,
+        "reader_failure_threshold": switch.failure_threshold,
+        "seconds": seconds,
+    }
+
+
+def forced_failover_sentence(config: Config) -> str:
+    found = forced_failover(config)
+    return (
+        f"force-fail moves DNS within about {found['seconds']}s plus replication (about a "
+        f"second): switch readers every {found['reader_interval_s']}s x "
+        f"{found['reader_failure_threshold']} failure(s) to notice (`switch:` in the config)."
+    )
 
 
 def cost_sentence(cost: CostEstimate, *, details_shown: bool) -> str:
