@@ -257,3 +257,38 @@ def test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails(
         _assert_hidden([clean, *runs, plan], *secrets)
     finally:
         assert failover(config, "down", "--yes").exit_code == 0
+
+
+def test_a_rotation_keeps_a_forced_out_regions_reader_objecting_throughout(
+    sandbox: tuple[SandboxProcess, str], tmp_path: Path
+) -> None:
+    """The readers' paths carry the secret too. With us-east-1 forced out, us-west-2's reader
+    of it must see the marker at every report of the rotation: one answer refused for its
+    secret (no marker) would count as "no objection" and bring us-east-1 back into DNS."""
+    _, endpoint = sandbox
+    stack = unique_stack("rotsw")
+    config = write_config(tmp_path, stack)
+    assert failover(config, "up").exit_code == 0
+    try:
+        probes = _check_ids(endpoint, stack)
+        assert failover(config, "force-fail", "--region", EAST).exit_code == 0
+        reader = _named(endpoint, f"{stack}-{EAST}-read-in-{WEST}")
+        _settle(endpoint, {**probes, "reader": reader})  # the reader sees the marker
+        old_path = _paths(endpoint, {"reader": reader})["reader"]
+        with _sampled(endpoint, {**probes, "reader": reader}) as reports:
+            run = failover(config, "rotate-secret")
+        assert run.exit_code == 0, run.stderr
+        _assert_never_failed(reports)  # probes: success; the reader: the marker, each time
+        assert _paths(endpoint, {"reader": reader})["reader"] != old_path  # it moved
+        assert failover(config, "force-fail", "--region", EAST, "--restore").exit_code == 0
+    finally:
+        assert failover(config, "down", "--yes").exit_code == 0
+
+
+def _named(endpoint: str, name: str) -> str:
+    r53 = client("route53", EAST, endpoint)
+    for check in r53.list_health_checks()["HealthChecks"]:
+        tags = r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])
+        if {"Key": "Name", "Value": name} in tags["ResourceTagSet"]["Tags"]:
+            return str(check["Id"])
+    raise AssertionError(f"no health check named {name}")

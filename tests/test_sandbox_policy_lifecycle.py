@@ -170,7 +170,7 @@ def test_every_command_succeeds_under_its_generated_policy(
         run("force-fail", "--region", EAST, "--wait", "--timeout", "2m")
         run("force-fail", "--region", EAST, "--restore")
         run("force-fail", "--region", WEST)
-        run("force-fail", "--region", WEST, "--restore", "--wait", "--timeout", "2m")
+        run("force-fail", "--region", WEST, "--restore")
         poll_status(config, _healthy, timeout=90, what="healthy again after the restore")
         run("drill", "--region", EAST, "--timeout", "2m")
         run("logs", "--since", "10m")
