@@ -221,9 +221,8 @@ FLAG = Group(
     + _calls("lambda", "GetAlias", "PublishVersion", "UpdateAlias")
     + _calls("route53", "ListHealthChecks", "ListTagsForResources", "GetHealthCheckStatus"),
 )
-# The switch item in the stack's table, read and written in any region's replica
-# (services/switch_replicas.py): force-fail and drill write it, status reads it.
-SWITCH_READ = Group("switch-read", _calls("dynamodb", "GetItem"))
+# The switch item in the stack's table, written in any region's replica by force-fail and
+# drill (services/switch_replicas.py); status reads it (STATUS).
 SWITCH = Group("switch", _calls("dynamodb", "GetItem", "UpdateItem"))
 # up on a stack an older release forced a region out of (ops/lever_upgrade.py): the region
 # goes into the switch, its readers are watched, then FORCE_FAIL / the probe's override go.
@@ -335,7 +334,7 @@ COMMANDS: dict[str, tuple[Group, ...]] = {
         *(AUTO_REFRESH_OBSERVE, AUTO_REFRESH_BUILD, AUTO_REFRESH_TEARDOWN),
         *(BOUNDARY_SET, BOUNDARY_REMOVE, LEVER_UPGRADE),
     ),
-    "status": (STATUS, DNS_ANSWER, SWITCH_READ),
+    "status": (STATUS, DNS_ANSWER),
     "force-fail": (SWITCH, STATUS, DNS_ANSWER),
     "drill": (SWITCH, STATUS, DNS_ANSWER),
     "rotate-secret": (FLAG, ROTATE),
