@@ -64,7 +64,7 @@ def run(runs: int = DRILL_RUNS) -> Section:
             ("half", "phase", "median", "fastest", "slowest", "window of the median"),
             tuple(rows),
             (
-                "Seconds since FORCE_FAIL was written, measured in the sandbox and multiplied "
+                "Seconds since the switch was written, measured in the sandbox and multiplied "
                 f"by its time scale ({TIME_SCALE}).",
                 "window: between the last reading that did not see the phase and the first "
                 "that did (the phase happened in between).",
@@ -89,7 +89,7 @@ def run(runs: int = DRILL_RUNS) -> Section:
     slowest = max(moved, key=lambda p: p.seconds if p.seconds is not None else float("inf"))
     section.checks += [
         Check(
-            "every drill saw every phase and restored FORCE_FAIL",
+            "every drill saw every phase and put the region back in the switch",
             all(r.complete for r in reports),
             f"{sum(r.complete for r in reports)} of {len(reports)} drills complete",
         ),
