@@ -171,7 +171,7 @@ def _drill(console: Console, ctx: Context) -> None:
     report = drill(ctx, PRIMARY, timeout=120, say=console.print)
     print_drill(console, report)
     if not report.complete:
-        raise FailoverError("The drill did not see every phase (the region was put back in the switch)")
+        raise FailoverError("The drill did not see every phase (the region is back in the switch)")
 
 
 def _gc_logs(console: Console, ctx: Context) -> None:
