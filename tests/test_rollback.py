@@ -20,13 +20,17 @@ from moto import mock_aws
 from failover_cli.config.loader import load_config
 from failover_cli.config.schema import DeployConfig
 from failover_cli.engine.model import Action, Change, FieldChange, Observed, Plan, Spec
-from failover_cli.errors import BadInput, ConfigError
+from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE
+from failover_cli.errors import BadInput, ConfigError, FailoverError
 from failover_cli.ops import release_gates
+from failover_cli.ops.function_environment import set_force_fail
 from failover_cli.ops.release_gates import GateFailure
 from failover_cli.ops.release_waves import Move, describe_waves, gated_move
 from failover_cli.ops.rollback import plan_rollback
+from failover_cli.resources.function import FORCE_FAIL
 from failover_cli.services.live_alias import (
     HISTORY_DEPTH,
+    OPERATIONAL_VARIABLES,
     describe_history,
     history_of,
     moved_history,
@@ -128,6 +132,25 @@ def test_nothing_recorded_or_a_missing_version_is_refused(deployed: None) -> Non
         plan_rollback(ctx, (EAST,), None)
     with context() as (ctx, _), pytest.raises(BadInput, match="version 9 does not exist"):
         plan_rollback(ctx, (EAST,), "9")
+
+
+def test_the_operational_variables_are_the_secrets_and_force_fail() -> None:
+    assert set(OPERATIONAL_VARIABLES) == {SECRET_VARIABLE, NEXT_SECRET_VARIABLE, FORCE_FAIL}
+
+
+def test_an_operational_edit_never_serves_a_release_the_alias_does_not(deployed: None) -> None:
+    # A release stopped by a gate (or undone by rollback) stays in $LATEST.
+    live = _publish(EAST, RELEASE="1")
+    _alias(EAST, live)
+    lam = boto3.client("lambda", EAST)
+    current = lam.get_function_configuration(FunctionName=FUNCTION)["Environment"]["Variables"]
+    lam.update_function_configuration(
+        FunctionName=FUNCTION, Environment={"Variables": {**current, "RELEASE": "2"}}
+    )
+    with context() as (ctx, calls), pytest.raises(FailoverError, match="not put live ungated"):
+        set_force_fail(ctx, EAST, True)
+    assert _read_alias(EAST)["FunctionVersion"] == live
+    assert ("lambda", EAST, "PublishVersion") not in calls.mutating
 
 
 def _fail(*_: Any, **__: Any) -> GateFailure:

@@ -33,8 +33,7 @@ from failover_cli.ops.release_waves import Move, bake_seconds, gated_move, stopp
 from failover_cli.resources.function import FORCE_FAIL
 from failover_cli.services import live_alias
 
-# Set by the operational commands (rotate-secret, force-fail), never by a release.
-OPERATIONAL = (SECRET_VARIABLE, NEXT_SECRET_VARIABLE, FORCE_FAIL)
+OPERATIONAL = live_alias.OPERATIONAL_VARIABLES  # the secrets and FORCE_FAIL
 
 
 @dataclass(frozen=True)
@@ -78,12 +77,14 @@ def plan_rollback(ctx: Context, regions: Sequence[str], to: str | None) -> Rollb
     found = {region: _read(ctx, region, to) for region in order}
     problems = [f"{r}: {f}" for r, f in found.items() if isinstance(f, str)]
     reads = {r: f for r, f in found.items() if isinstance(f, _Read)}
-    replaced = {_release_key(f.previous) for f in reads.values() if f.previous is not None}
-    latest = {_release_key(f.serving) for f in reads.values()} - replaced
+    replaced = {
+        live_alias.release_key(f.previous) for f in reads.values() if f.previous is not None
+    }
+    latest = {live_alias.release_key(f.serving) for f in reads.values()} - replaced
     moves: list[RegionRollback] = []
     already: list[str] = []
     for region, read in reads.items():
-        if to is None and latest and _release_key(read.serving) not in latest:
+        if to is None and latest and live_alias.release_key(read.serving) not in latest:
             already.append(region)  # never reached by the latest release, or rolled back
             continue
         decided = _decide(region, read)
@@ -163,22 +164,6 @@ def _decide(region: str, read: _Read) -> RegionRollback | str | None:
         str(read.previous.get("CodeSha256") or ""),
         str(read.previous.get("LastModified") or ""),
         is_force_failed(now),
-    )
-
-
-def _release_key(configuration: dict[str, Any]) -> tuple[Any, ...]:
-    """What makes a release: the code and the configuration, without the operational
-    variables (a force-fail or a rotation publishes a version of the same release)."""
-    variables = variables_of(configuration)
-    return (
-        configuration.get("CodeSha256"),
-        configuration.get("Runtime"),
-        tuple(configuration.get("Architectures") or ()),
-        configuration.get("MemorySize"),
-        configuration.get("Timeout"),
-        configuration.get("Handler"),
-        configuration.get("Role"),
-        tuple(sorted((k, v) for k, v in variables.items() if k not in OPERATIONAL)),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from failover_cli.aws.errors import error_code
 from failover_cli.aws.retry import Backoff, Clock, retry, wait_until
 from failover_cli.engine.context import Context
+from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE
 from failover_cli.errors import FailoverError
 
 ALIAS = "live"
@@ -218,11 +219,45 @@ def serve_environment(
     serving = lam.get_function_configuration(
         FunctionName=ctx.config.function.name, Qualifier=version
     )
-    if _environment(serving) == _environment(latest) and not alias.get("RoutingConfig"):
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+    if _environment(serving) == _environment(latest) and not weights:
         return version
+    if release_key(serving) != release_key(latest):
+        # $LATEST holds a release `live` does not serve (one a gate stopped, or one
+        # `rollback` undid): publishing it would serve that code here, ungated.
+        raise FailoverError(
+            f"{ctx.config.function.name}'s $LATEST holds code or settings that its alias "
+            f"`live` (version {version}) does not serve: a release stopped by a gate or "
+            "undone by `rollback`. The edit is written to $LATEST but not served, so that "
+            "release is not put live ungated",
+            hint="Release the config's code with `failover up` (gated), or put the live "
+            "code back in function.source and run `failover up`; then re-run this command. "
+            "To take the region out meanwhile: `failover force-fail --via health-check`.",
+            region=region,
+        )
     version = publish(ctx, region, clock=clock)
     point(ctx, region, version, alias)
     return version  # older versions are pruned by the next release (up), not here
+
+
+# Set by the operational commands (rotate-secret, force-fail), never by a release.
+OPERATIONAL_VARIABLES = (SECRET_VARIABLE, NEXT_SECRET_VARIABLE, "FORCE_FAIL")
+
+
+def release_key(configuration: dict[str, Any]) -> tuple[Any, ...]:
+    """What makes a release: the code and the configuration, without the operational
+    variables (a force-fail or a rotation publishes a version of the same release)."""
+    variables = _environment(configuration)
+    return (
+        configuration.get("CodeSha256"),
+        configuration.get("Runtime"),
+        tuple(configuration.get("Architectures") or ()),
+        configuration.get("MemorySize"),
+        configuration.get("Timeout"),
+        configuration.get("Handler"),
+        configuration.get("Role"),
+        tuple(sorted((k, v) for k, v in variables.items() if k not in OPERATIONAL_VARIABLES)),
+    )
 
 
 def prunable(versions: list[str], *kept: str) -> list[str]:
