@@ -12,16 +12,18 @@ _RELEASE_STEPS = (
     "up now publishes a version, points the live alias and builds the switch readers and "
     "CALCULATED checks (issues 20/21): the step lists are not updated yet"
 )
-_ALIAS_CALLS = (
-    "operational edits now publish $LATEST and move the live alias (issue 21): the expected "
-    "call lists are not updated yet"
-)
 
 
 KNOWN_FAILURES: dict[str, str] = {
     "tests/test_faults_steps.py::test_up_interrupted_after_every_step_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
     "tests/test_faults_steps_domain.py::test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
-    "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": _ALIAS_CALLS,  # noqa: E501
+    "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": (  # noqa: E501
+        "the step count is updated (16: each accept and promote publishes and moves live); "
+        "sigint at step 12 (us-west-2's promote UpdateFunctionConfiguration) leaves a "
+        "secret pending in $LATEST as the test reads it after the cut, yet the re-run "
+        "does not resume it (resumed false): not yet analysed (a worker still finishing "
+        "after Ctrl-C?); 'error' and 'lost-answer' not seen past sandbox start-up under load"
+    ),
 }
 
 # Hangs until pytest-timeout (300 s) rather than failing: not run, to keep CI's time.

@@ -202,11 +202,14 @@ CUTS = {
     "lost-answer": (Fault.FAIL, True),
     "sigint": (Fault.SIGINT, False),
 }
-ROTATION_STEPS = 8  # accept x2 (UpdateFunctionConfiguration), switch x4 (UpdateHealthCheck:
-# each region's probe and the switch reader it hosts), promote x2 (UpdateFunctionConfiguration)
+# accept x2 and promote x2, each an operational edit the `live` alias must serve (issue 21):
+# UpdateFunctionConfiguration, PublishVersion (of that $LATEST, by RevisionId, waited
+# Active) and UpdateAlias (to that version only); switch x4 (UpdateHealthCheck: each
+# region's probe and the switch reader it hosts).
+ROTATION_STEPS = 2 * 3 + 4 + 2 * 3
 
 
-@pytest.mark.timeout(600)  # a cut at each of 8 steps, each resumed and waited on by checkers
+@pytest.mark.timeout(1200)  # a cut at each of 16 steps, each resumed and waited on by checkers
 @pytest.mark.parametrize("cut", list(CUTS))
 def test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails(
     sandbox: tuple[SandboxProcess, str], tmp_path: Path, cut: str
