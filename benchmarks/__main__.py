@@ -27,7 +27,16 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 # Modules of this package, in the order they run.
-SECTION_NAMES = ("startup", "sandbox", "commands", "changes", "function", "failover", "outage")
+SECTION_NAMES = (
+    "startup",
+    "sandbox",
+    "commands",
+    "changes",
+    "releases",
+    "function",
+    "failover",
+    "outage",
+)
 
 
 def _runner(name: str) -> Callable[[], Section]:
