@@ -122,6 +122,12 @@ def test_a_second_wave_failure_rolls_back_only_that_region_then_rollback_restore
         assert "Regions serve different releases" in status
         assert f"eu-west-1 version {third}" in status
 
+        # Without a terminal and without --yes, rollback asks nobody and changes nothing.
+        asked = failover(config, "rollback")
+        assert asked.exit_code == 2 and "--yes" in asked.stderr
+        assert "eu-west-1: live version" in asked.stderr  # what it would have done
+        assert [c for c in asked.calls if c["op"] == "UpdateAlias"] == []
+
         # Only eu-west-1 serves the stopped release: rollback moves it alone.
         back = failover(config, "rollback", "--yes")
         assert back.exit_code == 0, back.stderr

@@ -35,6 +35,7 @@ from failover_cli.services.live_alias import (
     history_of,
     moved_history,
 )
+from tests.e2e_helpers import failover, write_config
 from tests.engine_helpers import context, make_config
 from tests.ops_fakes import FUNCTION, SECRET, deploy_functions
 
@@ -218,3 +219,19 @@ def test_plan_says_each_wave_starts_with_the_canary(tmp_path: Path) -> None:
     )
     said = describe_waves(config, Plan([move]))
     assert said is not None and "first 10% of invocations as a canary" in said
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--region", "eu-north-1"), "is not a region of stack"),
+        (("--to", "latest"), "is not a version number"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_aws_call(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    config = write_config(tmp_path, "hello")
+    run = failover(config, "rollback", "--yes", *args)
+    assert run.exit_code == 2 and said in run.stderr
+    assert run.calls == []
