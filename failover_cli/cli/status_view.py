@@ -19,6 +19,7 @@ from rich.text import Text
 
 from failover_cli.ops.status_model import (
     ACTIVE_STATE,
+    DNS_API_SOURCE,
     HEALTHY,
     MISSING,
     UNHEALTHY,
@@ -217,7 +218,7 @@ def _stack_table(status: StackStatus) -> Table:
         table.add_row("Domain", "[dim]none configured: no DNS answer or serving region[/dim]")
     elif status.dns.error:
         table.add_row("DNS answer", f"{status.dns.name}: [yellow]{status.dns.error}[/yellow]")
-    elif status.dns.zone_id is None:
+    elif status.dns.zone_id is None and status.dns.source == DNS_API_SOURCE:
         table.add_row("DNS answer", f"{status.dns.name}: [red]hosted zone missing[/red]")
     else:
         dns = status.dns
@@ -227,6 +228,8 @@ def _stack_table(status: StackStatus) -> Table:
             "DNS answer",
             f"{dns.name} {dns.record_type} → {data} [dim]({dns.response_code or '?'})[/dim]",
         )
+        if dns.source != DNS_API_SOURCE:
+            table.add_row("", f"[dim]from {escape(dns.source)}[/dim]")
     if status.serving is not None:
         s = status.serving
         serving = f"[bold green]{s.region}[/bold green]" if s.region else "[red]nobody[/red]"

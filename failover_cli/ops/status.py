@@ -31,6 +31,7 @@ from failover_cli.aws.tags import NOT_OURS, is_owned, not_ours
 from failover_cli.config.schema import STACK_TAG, Config
 from failover_cli.engine.context import Context
 from failover_cli.engine.secret import NEXT_SECRET_VARIABLE, SECRET_VARIABLE, mask, read_function
+from failover_cli.net.authoritative import AuthoritativeDns
 from failover_cli.net.http import HttpAnswer, HttpClient
 from failover_cli.ops.status_model import (
     MISSING,
@@ -68,6 +69,7 @@ T = TypeVar("T")
 REGION_HEADER = "X-Failover-Region"
 PROBE_TIMEOUT = 5.0  # seconds; API Gateway's own limit is 29 s, a health check's 4 s
 DEFAULT_TIMEOUT = 10.0  # seconds a region's AWS reads get before it is called unreachable
+NAME_SERVER_TIMEOUT = 1.0  # seconds per name server and attempt, once Route 53's API is out
 _UNSUPPORTED = {"404", "NotImplemented", "NotImplementedException", "InvalidAction"}
 # Throttling is retried for this share of the time left, keeping the rest for the last
 # call (its own attempts, and the command's pacing of the other region's retries).
@@ -248,9 +250,26 @@ class _Gather(DeadlineReads):
         domain = self.config.domain
         if domain is None or not isinstance(answer, Unread):
             return None if isinstance(answer, Unread) else answer
-        self.unread.append("dns")
         why = self.unreachable.get(ROUTE53_REGION, f"no answer in {self.timeout:g}s")
-        return DnsView(domain.name, None, error=f"not read: Route 53 did not answer ({why})")
+        # Route 53's API lives in us-east-1; its name servers are the global data plane.
+        found = AuthoritativeDns(timeout=NAME_SERVER_TIMEOUT).ask(
+            domain.hosted_zone, domain.name, "A"
+        )
+        if found.ok:
+            return DnsView(
+                domain.name,
+                None,
+                "A",
+                found.values,
+                found.rcode,
+                source=f"name server {found.server} (Route 53's API did not answer)",
+            )
+        self.unread.append("dns")
+        return DnsView(
+            domain.name,
+            None,
+            error=f"not read: Route 53 did not answer ({why}), and {found.error}",
+        )
 
     def _table_view(
         self, region: str, table: TableFacts | None, replica: str | None, replicas: dict[str, str]

@@ -24,6 +24,7 @@ ACTIVE_STATE = "Active"
 HEALTHY = "healthy"
 UNHEALTHY = "unhealthy"
 UNKNOWN = "unknown"  # the check exists but no checker has reported yet
+DNS_API_SOURCE = "Route 53 TestDNSAnswer"
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,11 @@ class SwitchView:
 
     @property
     def forced_out(self) -> bool | None:
-        """None: no other region's replica could be read."""
+        """As the other regions' replicas hold it (their readers decide); with none of them
+        read, as R's own replica holds it; None when no replica could be read."""
         seen = [v for q, v in self.seen_by.items() if q != self.region and v is not None]
+        if not seen and self.seen_by.get(self.region) is not None:
+            return self.seen_by[self.region]
         return any(seen) if seen else None
 
     @property
@@ -261,6 +265,8 @@ class DnsView:
     record_data: tuple[str, ...] = ()
     response_code: str | None = None
     error: str | None = None  # why there is no answer to show
+    # Who gave the answer: Route 53's TestDNSAnswer, or (its API silent) a name server.
+    source: str = DNS_API_SOURCE
 
 
 @dataclass(frozen=True)
