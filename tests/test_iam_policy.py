@@ -120,8 +120,13 @@ def test_stack_scoped_names_the_stacks_resources(config: Path) -> None:
     assert policy.allows("dynamodb:DeleteTable", table)
     assert not policy.allows("dynamodb:DeleteTable", table.replace("shop.Hello", "orders"))
     assert not policy.allows("iam:DeleteRole", f"arn:aws:iam::{account}:role/admin")
-    assert policy.allows("apigateway:DELETE", f"arn:aws:apigateway:{east}::/restapis/a1b2c3")
-    assert not policy.allows("apigateway:DELETE", f"arn:aws:apigateway:{east}::/usageplans/x")
+    api = f"arn:aws:apigateway:{east}::/restapis/a1b2c3"
+    ours = {"aws:ResourceTag/failover:stack": "shop"}
+    assert policy.allows("apigateway:DELETE", api, ours)
+    assert not policy.allows("apigateway:DELETE", api)  # another owner's, or untagged
+    assert not policy.allows("apigateway:DELETE", api, {"aws:ResourceTag/failover:stack": "x"})
+    assert policy.allows("apigateway:GET", api)  # reads stay open: look-alikes are seen
+    assert not policy.allows("apigateway:DELETE", f"arn:aws:apigateway:{east}::/usageplans/x", ours)
     alarm = f"arn:aws:cloudwatch:{east}:{account}:alarm:shop-us-west-2-health"
     assert policy.allows("cloudwatch:DeleteAlarms", alarm)
     assert not policy.allows("cloudwatch:DeleteAlarms", alarm.replace("shop", "payroll"))

@@ -270,3 +270,40 @@ def test_stack_scoped_cannot_touch_another_names_records_or_certificates(
         boto3.client("acm", EAST, endpoint_url=endpoint).delete_certificate(CertificateArn=theirs)
     assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
     assert acm.describe_certificate(CertificateArn=theirs)["Certificate"]
+
+
+def test_stack_scoped_cannot_write_another_owners_rest_api_or_domain(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """API Gateway's writes are narrowed by the stack's tag: another owner's REST API (its
+    settings, its deployments) and domain name are out of reach, and nothing is
+    created without the stack's tag; the stack's own API stays writable."""
+    name = f"e{uuid.uuid4().hex[:8]}"
+    config = write_config(tmp_path, name)
+    policy = write(tmp_path, generated_policy(config, "--stack-scoped"))
+    endpoint = use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
+    owner = admin("apigateway", endpoint)
+    theirs = owner.create_rest_api(name="payroll", tags={"failover:stack": "payroll"})["id"]
+    untagged = owner.create_rest_api(name="legacy")["id"]
+    domain = f"api.{name}.test"
+    owner.create_domain_name(domainName=domain, tags={"failover:stack": "payroll"})
+    operator = boto3.client("apigateway", EAST, endpoint_url=endpoint)
+    change = [{"op": "replace", "path": "/description", "value": "mine now"}]
+    refused = [
+        lambda: operator.update_rest_api(restApiId=theirs, patchOperations=change),
+        lambda: operator.update_rest_api(restApiId=untagged, patchOperations=change),
+        lambda: operator.create_deployment(restApiId=theirs, stageName="prod"),
+        lambda: operator.delete_rest_api(restApiId=theirs),
+        lambda: operator.delete_domain_name(domainName=domain),
+        lambda: operator.create_rest_api(name=name),  # untagged: could not be told apart
+        lambda: operator.create_rest_api(name=name, tags={"failover:stack": "payroll"}),
+    ]
+    for call in refused:
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert {a["id"] for a in owner.get_rest_apis()["items"]} == {theirs, untagged}
+    assert operator.get_rest_api(restApiId=theirs)["name"] == "payroll"  # reads stay open
+    ours = operator.create_rest_api(name=name, tags={"failover:stack": name})["id"]
+    operator.update_rest_api(restApiId=ours, patchOperations=change)
+    operator.delete_rest_api(restApiId=ours)

@@ -84,9 +84,13 @@ class IamChecks:
 
     def _simulation_context(self) -> list[dict[str, Any]]:
         """The policy's conditions met as the tool's calls meet them: the stack's own
-        certificates carry its tag; with a boundary, roles are created and written with it."""
+        certificates, REST APIs and domain names carry its tag (and are created with it);
+        with a boundary, roles are created and written with it."""
         config = self.ctx.config
-        wanted = {f"aws:ResourceTag/{STACK_TAG}": config.stack}
+        wanted = {
+            f"aws:ResourceTag/{STACK_TAG}": config.stack,
+            f"aws:RequestTag/{STACK_TAG}": config.stack,
+        }
         if config.iam.permissions_boundary:
             wanted["iam:PermissionsBoundary"] = config.iam.permissions_boundary
         return [

@@ -9,10 +9,11 @@ Without `stack_scoped`, every other action is granted on `*`: that is not least
 privilege (e.g. `lambda:UpdateFunctionCode` on any function of the account). With it,
 `Resource` is narrowed to the stack's own names where the service's authorization
 takes a resource ARN of a name we choose: the table, the function, its log groups,
-the topic, the alarms; API Gateway to the paths of REST APIs and custom domains. What
-stays `*`: list calls, creations whose ARN holds an id AWS picks (certificates, health
-checks, hosted zones are narrowed to their resource type), Application Auto Scaling
-and Service Quotas. The account and the region are `*` in every ARN: an identity
+the topic, the alarms; API Gateway to the paths of REST APIs and custom domains, its
+writes to those tagged for the stack. What stays `*`: list calls, creations whose ARN
+holds an id AWS picks (certificates, health checks, hosted zones are narrowed to their
+resource type), Application Auto Scaling and Service Quotas (docs/iam.md says why).
+The account and the region are `*` in every ARN: an identity
 policy grants only in its own account, and a region the config no longer names is
 cleaned up by the same policy.
 Sources: the Service Authorization Reference's "Actions, resources, and condition keys"
@@ -72,9 +73,19 @@ _BOUNDED = {
     "iam:AttachRolePolicy",
     "iam:PutRolePermissionsBoundary",
 }
+# API Gateway's writes (its actions are HTTP verbs on resource paths): on the stack's own
+# REST APIs and custom domains only, by their tag (see _api_gateway_statements).
+_API_GATEWAY_WRITES = {
+    "apigateway:PATCH",
+    "apigateway:POST",
+    "apigateway:PUT",
+    "apigateway:DELETE",
+    "apigateway:UpdateRestApiPolicy",
+}
 # Narrowed by a condition in the stack-scoped form (see _conditioned).
-_CONDITIONED = {"route53:ChangeResourceRecordSets", "acm:DeleteCertificate"}
+_CONDITIONED = {"route53:ChangeResourceRecordSets", "acm:DeleteCertificate", *_API_GATEWAY_WRITES}
 _RECORDS = "route53:ChangeResourceRecordSets"
+_API_GATEWAY_OWN = ("/restapis/*", "/domainnames/*", "/tags/*")  # what carries a tag
 _SCALING_ALARM_ACTIONS = {"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}
 _SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
 
@@ -186,6 +197,7 @@ def _conditioned(config: Config, actions: list[str]) -> list[dict[str, Any]]:
                 "Condition": test,
             }
         )
+    found += _api_gateway_statements(config, [a for a in actions if a in _API_GATEWAY_WRITES])
     if "acm:DeleteCertificate" in actions:
         found.append(
             {
@@ -197,6 +209,43 @@ def _conditioned(config: Config, actions: list[str]) -> list[dict[str, Any]]:
             }
         )
     return found
+
+
+def _api_gateway_statements(config: Config, writes: list[str]) -> list[dict[str, Any]]:
+    """API Gateway's writes, on what carries the stack's tag: a REST API or custom domain
+    is created only with it (aws:RequestTag), and written, tagged or deleted only while it
+    has it (aws:ResourceTag; a REST API's resources, methods, deployments and stages and a
+    domain's base path mappings inherit it for access control: API Gateway Developer
+    Guide, "API Gateway resources that can be tagged"). Reads stay on every path: `up`
+    must see a look-alike of another owner to leave it alone."""
+    if not writes:
+        return []
+    tag = f"aws:ResourceTag/{STACK_TAG}"
+    found: list[dict[str, Any]] = []
+    if "apigateway:POST" in writes:
+        found.append(
+            {
+                "Sid": "ApiGatewayCreatesOnlyTheStacksTagged",
+                "Effect": "Allow",
+                "Action": "apigateway:POST",
+                "Resource": [_api_gateway_arn("/restapis"), _api_gateway_arn("/domainnames")],
+                "Condition": {"StringEquals": {f"aws:RequestTag/{STACK_TAG}": config.stack}},
+            }
+        )
+    found.append(
+        {
+            "Sid": "ApiGatewayWritesOnlyTheStacksOwn",
+            "Effect": "Allow",
+            "Action": sorted(writes),
+            "Resource": [_api_gateway_arn(p) for p in _API_GATEWAY_OWN],
+            "Condition": {"StringEquals": {tag: config.stack}},
+        }
+    )
+    return found
+
+
+def _api_gateway_arn(path: str) -> str:
+    return f"arn:aws:apigateway:*::{path}"
 
 
 def _role_statements(config: Config, actions: list[str]) -> list[dict[str, Any]]:
@@ -281,9 +330,15 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
         arns = [f"arn:aws:logs:*:*:log-group:{g}" for g in groups]
         return tuple(a for arn in arns for a in (arn, f"{arn}:*"))
     if service == "apigateway":
-        # A former domain is deleted too, so custom domains are not narrowed by name.
-        paths = ("/restapis", "/restapis/*", "/domainnames", "/domainnames/*", "/tags/*")
-        return tuple(f"arn:aws:apigateway:*::{p}" for p in paths)
+        # A former domain is deleted too, so custom domains are not narrowed by name: the
+        # writes are narrowed by the stack's tag instead (_api_gateway_statements).
+        if action == "apigateway:GET":
+            paths: tuple[str, ...] = ("/restapis", "/domainnames", *_API_GATEWAY_OWN)
+        elif action == "apigateway:POST":
+            paths = ("/restapis", "/domainnames", *_API_GATEWAY_OWN)
+        else:
+            paths = _API_GATEWAY_OWN
+        return tuple(_api_gateway_arn(p) for p in paths)
     if service == "acm":
         return ("arn:aws:acm:*:*:certificate/*",)
     if service == "route53":

@@ -41,7 +41,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from failover_cli.sandbox.iam_context import ContextPairs, extra_context
+from failover_cli.sandbox.iam_context import ContextPairs, api_gateway_context, extra_context
 from failover_cli.sandbox.requests import AwsRequest
 
 _REST_API_PATH = re.compile(r"^/restapis/[^/]+/?$")  # UpdateRestApi's path (PATCH)
@@ -128,11 +128,14 @@ def needs(request: AwsRequest) -> list[Need]:
     here = (("aws:RequestedRegion", region),)
     if service == "apigateway":
         path = f"arn:aws:apigateway:{region}::{unquote(request.path)}"
-        found = [Need(f"apigateway:{request.method}", path, here)]
+        tags = api_gateway_context(
+            request.method, request.path, request.body or b"", account, region
+        )
+        found = [Need(f"apigateway:{request.method}", path, (*here, *tags))]
         if _patches_policy(request):
             # API Gateway Developer Guide, "Create and attach an API Gateway resource
             # policy to an API": PATCH and apigateway:UpdateRestApiPolicy.
-            found.append(Need("apigateway:UpdateRestApiPolicy", path, here))
+            found.append(Need("apigateway:UpdateRestApiPolicy", path, (*here, *tags)))
         return found
     name = operation(request)
     if name is None:

@@ -10,13 +10,22 @@
   "Using IAM policy conditions for fine-grained access control".
 - `aws:ResourceTag/<key>` of an ACM certificate for `DeleteCertificate` (ACM User
   Guide, "Tag-based access control" / the Service Authorization Reference's ACM page).
+- API Gateway (`apigateway:<verb>` on a path): `aws:RequestTag/<key>` of a REST API or
+  custom domain name being created (its `tags`), and `aws:ResourceTag/<key>` of the REST
+  API or domain name a path is under, which its children (resources, methods,
+  deployments, stages, base path mappings) inherit for access control; a stage's own
+  tags win over its API's; for `/tags/<arn>`, those of the resource the ARN names. API
+  Gateway Developer Guide, "API Gateway resources that can be tagged" (tag inheritance)
+  and "Using tags to control access to API Gateway REST API resources".
 """
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ElementTree
 from typing import Any
+from urllib.parse import unquote
 
 ContextPairs = tuple[tuple[str, str | tuple[str, ...]], ...]  # a tuple: multivalued
 
@@ -30,6 +39,9 @@ _BOUNDED_ROLE_ACTIONS = _BOUNDARY_REQUESTED | {
 }
 _RECORD_KEYS = "route53:ChangeResourceRecordSets"
 _ESCAPE = re.compile(r"\\(\d{3})")
+_CREATED_WITH_TAGS = ("/restapis", "/domainnames")
+_UNDER_API = re.compile(r"^/restapis/(?P<api>[^/]+)(?:/stages/(?P<stage>[^/]+))?")
+_UNDER_DOMAIN = re.compile(r"^/domainnames/(?P<domain>[^/]+)")
 
 
 def extra_context(
@@ -105,3 +117,44 @@ def _certificate_tags(arn: str, account: str, region: str) -> ContextPairs:
     except Exception:  # no such certificate: the call itself answers
         return ()
     return tuple((f"aws:ResourceTag/{k}", str(v or "")) for k, v in dict(tags).items())
+
+
+def api_gateway_context(
+    method: str, path: str, body: bytes, account: str, region: str
+) -> ContextPairs:
+    """The tag keys of an API Gateway request on `path` (the request path, still quoted)."""
+    plain = unquote(path).rstrip("/")
+    found: list[tuple[str, str | tuple[str, ...]]] = []
+    tagging = plain in _CREATED_WITH_TAGS or plain.startswith("/tags/")
+    if method in ("POST", "PUT") and tagging:
+        try:
+            requested = json.loads(body or b"{}").get("tags") or {}
+        except (ValueError, AttributeError):
+            requested = {}
+        if isinstance(requested, dict):
+            found += [(f"aws:RequestTag/{k}", str(v)) for k, v in requested.items()]
+    if plain.startswith("/tags/"):  # TagResource, UntagResource, GetTags: the ARN's resource
+        plain = plain.removeprefix("/tags/").partition("::")[2]
+    found += [(f"aws:ResourceTag/{k}", v) for k, v in _api_gateway_tags(plain, account, region)]
+    return tuple(found)
+
+
+def _api_gateway_tags(path: str, account: str, region: str) -> list[tuple[str, str]]:
+    """The tags a path's REST API or domain name carries, as moto holds them."""
+    from moto.apigateway.models import apigateway_backends
+
+    try:
+        backend = apigateway_backends[account][region]
+    except Exception:  # no backend for that region: nothing there carries tags
+        return []
+    tags: dict[str, Any] = {}
+    under_api = _UNDER_API.match(path)
+    under_domain = _UNDER_DOMAIN.match(path)
+    if under_api and under_api["api"] in backend.apis:
+        api = backend.apis[under_api["api"]]
+        tags = dict(api.tags or {})
+        stage = api.stages.get(under_api["stage"]) if under_api["stage"] else None
+        tags.update((stage.tags or {}) if stage is not None else {})
+    elif under_domain and under_domain["domain"] in backend.domain_names:
+        tags = dict(backend.domain_names[under_domain["domain"]].tags or {})
+    return [(str(k), str(v)) for k, v in tags.items()]
