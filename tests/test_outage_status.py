@@ -64,7 +64,7 @@ def test_one_region_out_is_marked_unreachable_and_the_other_fully_reported(
     assert west["error"] and west["problems"][0].startswith("unreachable")
     assert all(west[fact] is None for fact in REGION_FACTS)
     assert set(REGION_FACTS) <= set(west["unread"])
-    assert west["overrides"]["function"] is None
+    assert west["switch"]["seen_by"][WEST] is None  # its own replica did not answer either
     # Route 53 and CloudWatch answer from us-east-1: us-west-2's check and alarm are known.
     assert west["health_check"]["id"] and west["alarm"]["state"]
     assert east["reachable"] is True and east["error"] is None and east["unread"] == []
@@ -97,5 +97,5 @@ def test_with_us_east_1_out_the_other_region_and_its_answers_are_still_reported(
     assert west["health_check"] is None and west["alarm"] is None
     assert {"health_check", "alarm"} <= set(west["unread"])
     assert "alarm topic" in data["unread"]
-    assert west["force_fail"] is False  # FORCE_FAIL was read; the check override was not
-    assert west["overrides"] == {"function": False, "health_check": None}
+    assert west["force_fail"] is False  # FORCE_FAIL and us-west-2's copy of the switch were read
+    assert west["switch"]["seen_by"] == {EAST: None, WEST: False}

@@ -391,7 +391,6 @@ def _region_json(region: RegionStatus) -> dict[str, Any]:
         "error": region.error,
         "unread": region.unread,
         "force_fail": region.force_fail,
-        "overrides": region.overrides,
         "switch": _switch_json(region.switch),
         "table": _plain(region.table),
         "function": _plain(region.function),
