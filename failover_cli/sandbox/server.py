@@ -22,7 +22,13 @@ from types import TracebackType
 from typing import Any
 
 from failover_cli.errors import BadInput, FailoverError
-from failover_cli.sandbox import account_reads, aws_rules, ip_ranges, outage_endpoint
+from failover_cli.sandbox import (
+    account_reads,
+    aws_rules,
+    ip_ranges,
+    moto_warmup,
+    outage_endpoint,
+)
 from failover_cli.sandbox.access import PolicyEnforcer
 from failover_cli.sandbox.acm import in_use as acm_in_use
 from failover_cli.sandbox.acm import validation as acm_validation
@@ -319,6 +325,7 @@ def _configure_moto() -> None:
 
     # Never CORS, whatever the environment says: the guard refuses foreign origins anyway.
     werkzeug_app.DISABLE_GLOBAL_CORS = True
+    moto_warmup.install()
 
 
 def _serves_domain(account_id: str, name: str) -> bool:

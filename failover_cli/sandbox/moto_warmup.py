@@ -1,0 +1,59 @@
+"""Fixed start-up costs of moto, paid once per sandbox process instead of per service.
+
+Nothing here changes an answer: each patch defers or shares work moto repeats.
+
+- moto builds a fresh botocore `Loader` for every service model it reads (service and
+  paginators, per service), and a fresh loader first walks every botocore data folder to
+  list the services: one shared loader (its own cache) walks them once.
+- werkzeug compiles two URL-building functions (Python source, `compile`) for every rule
+  it adds to a map; moto's per-service routers and Flask apps only ever match URLs, so
+  the builders are compiled on first use, if ever.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+_installed = False
+_lock = threading.Lock()
+
+
+def install() -> None:
+    """Apply the patches (idempotent; the sandbox calls it before serving)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        _share_moto_loader()
+        _lazy_url_builders()
+        _installed = True
+
+
+def _share_moto_loader() -> None:
+    import moto.core.utils as moto_utils
+    from moto.core.loaders import create_loader
+
+    # botocore's Loader caches what it loads per instance (instance_cache): one instance
+    # for the whole process. A race at first use only builds a loader twice.
+    moto_utils.create_loader = functools.cache(create_loader)
+
+
+def _lazy_url_builders() -> None:
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = Rule._compile_builder
+
+    def lazy_builder(rule: Rule, append_unknown: bool = True) -> Any:
+        built: list[Any] = []
+
+        # `Rule.compile` binds what this returns with `__get__`: a plain function binds.
+        def build(bound: Rule, *args: Any, **kwargs: Any) -> Any:
+            if not built:
+                built.append(compile_builder(bound, append_unknown).__get__(bound, None))
+            return built[0](*args, **kwargs)
+
+        return build
+
+    Rule._compile_builder = lazy_builder  # type: ignore[method-assign,assignment]

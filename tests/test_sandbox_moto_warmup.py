@@ -1,0 +1,26 @@
+"""The sandbox's start-up patches to moto and werkzeug defer or share work, never change it."""
+
+from __future__ import annotations
+
+from werkzeug.routing import Map, Rule
+
+from failover_cli.sandbox import moto_warmup
+
+
+def test_url_building_still_works_once_builders_are_lazy() -> None:
+    moto_warmup.install()
+    urls = Map([Rule("/functions/<name>/versions", endpoint="versions", methods=["GET"])])
+    adapter = urls.bind("lambda.us-east-1.amazonaws.com")
+    assert adapter.match("/functions/fn/versions") == ("versions", {"name": "fn"})
+    assert adapter.build("versions", {"name": "fn"}) == "/functions/fn/versions"
+    assert adapter.build("versions", {"name": "a b", "q": "1"}) == "/functions/a%20b/versions?q=1"
+
+
+def test_moto_reads_every_model_through_one_loader() -> None:
+    moto_warmup.install()
+    moto_warmup.install()  # twice: still one patch
+    import moto.core.utils as moto_utils
+
+    assert moto_utils.create_loader() is moto_utils.create_loader()
+    model = moto_utils._load_service_model("route53", "service-2")
+    assert "ChangeResourceRecordSets" in model["operations"]
