@@ -306,3 +306,24 @@ def test_the_switch_rows_name_a_replica_that_disagrees() -> None:
     assert "us-east-1 says in" in text and "not read in eu-west-1" in text
     assert "unhealthy · readers: us-west-2 unhealthy, eu-west-1 healthy" in text
     assert "forced out by the switch" in text  # the region's verdict says why
+
+
+def _serving(name: str, version: str, code: str, release: str) -> RegionStatus:
+    function = FunctionView(
+        "fn", "Active", "Successful", live_version=version, live_code=code, live_release=release
+    )
+    return _region(name, function=function)
+
+
+def test_regions_on_different_releases_are_named_even_when_only_settings_differ() -> None:
+    same = _stack(
+        _serving("us-east-1", "4", "c0de", "r1"), _serving("us-west-2", "7", "c0de", "r1")
+    )
+    assert "different releases" not in _rendered(same)
+    # A settings-only release (memory, an environment variable) stopped part way.
+    split = _stack(
+        _serving("us-east-1", "4", "c0de", "r1"), _serving("us-west-2", "8", "c0de", "r2")
+    )
+    said = " ".join(_rendered(split).split())
+    assert "Regions serve different releases: us-east-1 version 4 (code c0de, release r1)" in said
+    assert "us-west-2 version 8 (code c0de, release r2)" in said

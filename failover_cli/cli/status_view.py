@@ -57,12 +57,14 @@ def render_status(status: StackStatus, *, checked_at: datetime | None = None) ->
         Text.from_markup(f"Stack [bold]{status.stack}[/bold]: {headline}{when}")
     ]
     parts.extend(_region_table(r, status.timeout) for r in status.regions)
-    releases = {r.function.live_code for r in status.regions if r.function and r.function.live_code}
+    live = [(r.region, fn) for r in status.regions if (fn := r.function) and fn.live_code]
+    releases = {(fn.live_code, fn.live_release) for _, fn in live}
     if len(releases) > 1:  # a release stopped part way (or a rollback of one region)
         serving = ", ".join(
-            f"{r.region} version {fn.live_version} (code {(fn.live_code or '')[:12]})"
-            for r in status.regions
-            if (fn := r.function) and fn.live_code
+            f"{region} version {fn.live_version} (code {(fn.live_code or '')[:12]}"
+            + (f", release {fn.live_release}" if fn.live_release else "")
+            + ")"
+            for region, fn in live
         )
         parts.append(
             Text.from_markup(f"[yellow]Regions serve different releases:[/yellow] {serving}")

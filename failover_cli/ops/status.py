@@ -56,6 +56,7 @@ from failover_cli.ops.status_reads import UNREAD, DeadlineReads, Unread, answere
 from failover_cli.resources.api import find_api
 from failover_cli.resources.subscription import email_subscriptions
 from failover_cli.resources.topic import ALARM_REGION, read_topic
+from failover_cli.services import live_alias
 from failover_cli.services.check_status import try_read_status
 from failover_cli.services.dynamodb_tables import TableFacts, read_table
 from failover_cli.services.health_check_metrics import check_verdicts
@@ -312,6 +313,7 @@ class _Gather(DeadlineReads):
             env.get("FORCE_FAIL", "false").strip().lower() == "true",
             live_version=live.get("Version"),
             live_code=live.get("CodeSha256"),
+            live_release=live_alias.release_id(live) if live else None,
             live_since=live.get("LastModified"),
         )
         return view, secret

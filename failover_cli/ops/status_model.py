@@ -48,6 +48,9 @@ class FunctionView:
     not_ours: str | None = None  # why a function of this name is not the stack's (NOT_OURS)
     live_version: str | None = None  # the version the `live` alias serves (None: no alias)
     live_code: str | None = None  # that version's CodeSha256
+    # its code and settings (services/live_alias.release_id): a settings-only release
+    # differs here, not in the code
+    live_release: str | None = None
     live_since: str | None = None  # when that version was published (its LastModified)
 
     @property

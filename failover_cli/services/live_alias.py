@@ -18,6 +18,7 @@ versions it names.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -258,6 +259,13 @@ def release_key(configuration: dict[str, Any]) -> tuple[Any, ...]:
         configuration.get("Role"),
         tuple(sorted((k, v) for k, v in variables.items() if k not in OPERATIONAL_VARIABLES)),
     )
+
+
+def release_id(configuration: dict[str, Any]) -> str:
+    """A short name for release_key (status compares regions by it): a hash, so no
+    variable's value shows."""
+    digest = hashlib.sha256(repr(release_key(configuration)).encode()).hexdigest()
+    return digest[:12]
 
 
 def prunable(versions: list[str], *kept: str) -> list[str]:
