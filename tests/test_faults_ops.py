@@ -97,7 +97,10 @@ def _cut(monkeypatch: pytest.MonkeyPatch, config: Path, cut: Cut, *args: str) ->
     with monkeypatch.context() as patched:
         injector = FaultInjector([cut.rule]).install(patched)
         run = failover(config, *args)
-    assert injector.total() == 1, f"{cut}: struck {injector.summary() or 'nothing'}"
+    assert injector.total() == 1, (
+        f"{cut}: struck {injector.summary() or 'nothing'}; exit {run.exit_code}: "
+        f"{run.stderr[-600:]}"
+    )
     return run
 
 

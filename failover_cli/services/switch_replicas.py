@@ -102,7 +102,7 @@ def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
         except queue.Empty:
             break
         except KeyboardInterrupt:
-            _settle(threads, deadline)  # what the caller then reads is what was written
+            _settle(threads)  # what the caller then reads is what was written
             raise
         if error is not None:
             errors[region] = error_code(error) or type(error).__name__
@@ -124,9 +124,11 @@ def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
     )
 
 
-def _settle(threads: list[threading.Thread], deadline: float) -> None:
-    """Let writes already sent finish (within the deadline), so that the switch read next
-    says where it stands; a second Ctrl-C stops waiting."""
+def _settle(threads: list[threading.Thread]) -> None:
+    """Let writes already sent finish, so that the switch read next says where it stands
+    (a drill's restore then sees its own write): each call ends within its own budget plus
+    a read time-out (SWITCH_CALL). A second Ctrl-C stops waiting."""
+    deadline = time.monotonic() + SWITCH_CALL.call_budget + SWITCH_CALL.read_timeout
     try:
         for thread in threads:
             thread.join(max(deadline - time.monotonic(), 0.0))
