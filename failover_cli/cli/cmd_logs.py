@@ -142,7 +142,7 @@ def _printer(styles: dict[str, str]) -> Callable[[LogBatch], None]:
     from rich.console import Console
     from rich.markup import escape
 
-    from failover_cli.cli.main import printable
+    from failover_cli.cli.render import printable
 
     out = Console(highlight=False, soft_wrap=True)
     width = max(len(r) for r in styles)
@@ -178,7 +178,7 @@ def _problems(console: Console, batch: LogBatch, said: dict[str, str]) -> None:
     """Each region's problem once (a follow loop would repeat it every round)."""
     from rich.markup import escape
 
-    from failover_cli.cli.main import printable
+    from failover_cli.cli.render import printable
 
     for region, why in sorted(batch.problems.items()):
         if said.get(region) != why:

@@ -95,23 +95,9 @@ def _show_error(ctx: click.Context, error: FailoverError) -> None:
 
         # The chained botocore error quotes AWS's own message, which may quote the request.
         click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
+    from failover_cli.cli.render import printable
+
     click.echo(f"Error: {printable(redact(error.render()))}", err=True)
-
-
-def printable(text: str, keep: str = "\n") -> str:
-    """`text` with control characters escaped (those in `keep` kept: newlines by default).
-
-    Messages quote what the user typed (a --region, a path from FAILOVER_CONFIG), and
-    an ANSI escape, a bell or a bidi override in it must not drive the terminal.
-    """
-    import unicodedata
-
-    return "".join(
-        ch
-        if ch in keep or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
-        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-        for ch in text
-    )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -157,3 +157,19 @@ class ProgressPrinter:
                     )
 
         return on_change
+
+
+def printable(text: str, keep: str = "\n") -> str:
+    """`text` with control characters escaped (those in `keep` kept: newlines by default).
+
+    Messages quote what the user typed (a --region, a path from FAILOVER_CONFIG), and
+    an ANSI escape, a bell or a bidi override in it must not drive the terminal.
+    """
+    import unicodedata
+
+    return "".join(
+        ch
+        if ch in keep or unicodedata.category(ch) not in ("Cc", "Cf", "Zl", "Zp")
+        else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        for ch in text
+    )

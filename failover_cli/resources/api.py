@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from failover_cli.access.statement import deployment_description
@@ -35,6 +34,9 @@ from failover_cli.errors import FailoverError
 from failover_cli.resources.role import ACCOUNT, with_account, without_account
 from failover_cli.services import stage_throttle
 from failover_cli.services.live_alias import ALIAS
+from failover_cli.services.rest_apis import apis_named as _apis_named
+from failover_cli.services.rest_apis import find_api as find_api  # callers import it here
+from failover_cli.services.rest_apis import oldest as _oldest
 
 KIND = "api"
 PROXY_PATH = "/{proxy+}"
@@ -105,13 +107,6 @@ def desired(inputs: DesiredInputs) -> list[Spec]:
             )
         )
     return specs
-
-
-def find_api(ctx: Context, region: str) -> dict[str, Any] | None:
-    """The stack's REST API in `region` (GetRestApis item), preferring an owned one; or None."""
-    named = _apis_named(ctx, region, ctx.config.api_name)
-    owned = [a for a in named if is_owned(a.get("tags") or {}, ctx.config.stack)]
-    return _oldest(owned or named)
 
 
 @dataclass
@@ -285,24 +280,8 @@ class ApiHandler(Handler):
         ctx.outputs.pop(f"api_id:{spec.region}", None)
 
 
-def _apis_named(ctx: Context, region: str, name: str) -> list[dict[str, Any]]:
-    ag = ctx.client("apigateway", region)
-    found: list[dict[str, Any]] = []
-    for page in ag.get_paginator("get_rest_apis").paginate(PaginationConfig={"PageSize": 500}):
-        found.extend(a for a in page.get("items", []) if a.get("name") == name)
-    return found
-
-
 def _owned(ctx: Context, apis: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [a for a in apis if is_owned(a.get("tags") or {}, ctx.config.stack)]
-
-
-def _oldest(apis: list[dict[str, Any]]) -> dict[str, Any] | None:
-    def created(api: dict[str, Any]) -> float:
-        value = api.get("createdDate")
-        return value.timestamp() if isinstance(value, datetime) else 0.0
-
-    return min(apis, key=created) if apis else None
 
 
 def _read_state(

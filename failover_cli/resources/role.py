@@ -26,6 +26,7 @@ from failover_cli.engine.desired import DesiredInputs
 from failover_cli.engine.handler import Handler
 from failover_cli.engine.model import GLOBAL, FieldChange, Observed, Spec
 from failover_cli.errors import ConflictError, FailoverError
+from failover_cli.services.rest_apis import find_api
 
 KIND = "role"
 ACCOUNT = "<account>"  # placeholder for the account id in desired ARNs
@@ -55,7 +56,6 @@ def api_arn(region: str) -> str:
 def _api_id(ctx: Context, region: str, *, fresh: bool) -> str | None:
     """The id of the stack's REST API in `region`: the one this run made or observed, else
     the listing's (once per run when only comparing)."""
-    from failover_cli.resources.api import find_api  # api.py imports this module
 
     def listed() -> str | None:
         api = find_api(ctx, region)
