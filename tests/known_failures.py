@@ -15,7 +15,6 @@ _RELEASE_STEPS = (
 
 
 KNOWN_FAILURES: dict[str, str] = {
-    "tests/test_faults_steps.py::test_up_interrupted_after_every_step_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
     "tests/test_faults_steps_domain.py::test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes_it": _RELEASE_STEPS,  # noqa: E501
     "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": (  # noqa: E501
         "the step count is updated (16: each accept and promote publishes and moves live); "

@@ -1,10 +1,10 @@
 """`up` interrupted after each of its steps in turn (every step, not a sample).
 
 A clean `up` of a stack without domain is recorded (FAILOVER_CALL_LOG): its
-mutating calls are the steps, 41 of them. For every step, `up` fails right after
+mutating calls are the steps, 54 of them. For every step, `up` fails right after
 that call took effect, then on one stack `up` again and `plan` converge to exactly
 one of everything, and on another `down` at once leaves nothing of the stack
-(tests/step_faults.py). 82 runs in forked workers against the session sandbox,
+(tests/step_faults.py). 108 runs in forked workers against the session sandbox,
 in PARTS tests of every PARTS-th step, so that xdist spreads them over its workers
 instead of one test holding the end of the suite.
 """
@@ -21,8 +21,11 @@ pytestmark = pytest.mark.sandbox
 
 # The mutating calls of a clean `up` of `write_config`'s stack (no domain). When the
 # tool's steps change, this changes with them: the test then says so.
-EXPECTED_STEPS = 41  # UpdateStage per region: the stage throttle
-PARTS = 4
+# 54 since issues 20/21: per region PublishVersion and CreateAlias (`live`), the switch
+# item (PutItem), and four more health checks, each tagged (the switch reader and the
+# CALCULATED check of each region).
+EXPECTED_STEPS = 54
+PARTS = 6  # about 9 steps (18 runs) a part, as before the release and switch steps
 WORKERS = 2  # per part
 BUDGET_SECONDS = 540  # for a part's runs on a busy machine
 
