@@ -24,3 +24,13 @@ def test_moto_reads_every_model_through_one_loader() -> None:
     assert moto_utils.create_loader() is moto_utils.create_loader()
     model = moto_utils._load_service_model("route53", "service-2")
     assert "ChangeResourceRecordSets" in model["operations"]
+
+
+def test_botocore_sessions_share_one_loader_per_data_path() -> None:
+    moto_warmup.install()
+    import botocore.session
+
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+    # Each session still answers as before: regions come from the shared endpoints data.
+    assert "us-west-2" in second.get_available_regions("lambda")

@@ -5,6 +5,11 @@ Nothing here changes an answer: each patch defers or shares work moto repeats.
 - moto builds a fresh botocore `Loader` for every service model it reads (service and
   paginators, per service), and a fresh loader first walks every botocore data folder to
   list the services: one shared loader (its own cache) walks them once.
+- moto makes a new boto3 `Session` per backend (to list its regions) and several while
+  importing EC2 (imported for Application Auto Scaling); each new session parsed
+  botocore's endpoints file and the service's model again. Every botocore session in the
+  process shares one loader per data path, as the CLI's clients already do
+  (failover_cli/aws/clients.py), so each JSON file is parsed once.
 - werkzeug compiles two URL-building functions (Python source, `compile`) for every rule
   it adds to a map; moto's per-service routers and Flask apps only ever match URLs, so
   the builders are compiled on first use, if ever.
@@ -27,6 +32,7 @@ def install() -> None:
         if _installed:
             return
         _share_moto_loader()
+        _share_botocore_loader()
         _lazy_url_builders()
         _installed = True
 
@@ -38,6 +44,14 @@ def _share_moto_loader() -> None:
     # botocore's Loader caches what it loads per instance (instance_cache): one instance
     # for the whole process. A race at first use only builds a loader twice.
     moto_utils.create_loader = functools.cache(create_loader)
+
+
+def _share_botocore_loader() -> None:
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    # Keyed by the session's data_path: a session configured with other models keeps them.
+    botocore.session.create_loader = functools.cache(create_loader)
 
 
 def _lazy_url_builders() -> None:
