@@ -307,3 +307,36 @@ def test_stack_scoped_cannot_write_another_owners_rest_api_or_domain(
     ours = operator.create_rest_api(name=name, tags={"failover:stack": name})["id"]
     operator.update_rest_api(restApiId=ours, patchOperations=change)
     operator.delete_rest_api(restApiId=ours)
+
+
+def test_stack_scoped_cannot_remove_or_retag_another_stacks_scalable_target(
+    launch_sandbox: Callable[..., SandboxProcess], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Application Auto Scaling's writes reach the stack's tagged targets only, and a target
+    already tagged for another stack cannot be re-tagged ours (then removed)."""
+    name = f"e{uuid.uuid4().hex[:8]}"
+    config = write_config(tmp_path, name)
+    policy = write(tmp_path, generated_policy(config, "--stack-scoped"))
+    endpoint = use_sandbox(monkeypatch, launch_sandbox("--enforce-policy", str(policy)))
+    owner = admin("application-autoscaling", endpoint)
+    dimension = "dynamodb:table:ReadCapacityUnits"
+    target = {"ServiceNamespace": "dynamodb", "ScalableDimension": dimension}
+    owner.register_scalable_target(
+        **target, ResourceId="table/payroll", MinCapacity=1, MaxCapacity=5,
+        Tags={"failover:stack": "payroll"},
+    )  # fmt: skip
+    arn = owner.describe_scalable_targets(ServiceNamespace="dynamodb")["ScalableTargets"][0][
+        "ScalableTargetARN"
+    ]
+    operator = boto3.client("application-autoscaling", EAST, endpoint_url=endpoint)
+    for call in (
+        lambda: operator.deregister_scalable_target(**target, ResourceId="table/payroll"),
+        lambda: operator.delete_scaling_policy(
+            PolicyName="p", **target, ResourceId="table/payroll"
+        ),
+        lambda: operator.tag_resource(ResourceARN=arn, Tags={"failover:stack": name}),
+    ):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert owner.describe_scalable_targets(ServiceNamespace="dynamodb")["ScalableTargets"]

@@ -82,10 +82,24 @@ _API_GATEWAY_WRITES = {
     "apigateway:DELETE",
     "apigateway:UpdateRestApiPolicy",
 }
+# Application Auto Scaling's writes on a scalable target: the stack's tagged ones only.
+_SCALING_WRITES = {
+    "application-autoscaling:RegisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:DeregisterScalableTarget",
+    "application-autoscaling:TagResource",
+}
 # Narrowed by a condition in the stack-scoped form (see _conditioned).
-_CONDITIONED = {"route53:ChangeResourceRecordSets", "acm:DeleteCertificate", *_API_GATEWAY_WRITES}
+_CONDITIONED = {
+    "route53:ChangeResourceRecordSets",
+    "acm:DeleteCertificate",
+    *_API_GATEWAY_WRITES,
+    *_SCALING_WRITES,
+}
 _RECORDS = "route53:ChangeResourceRecordSets"
 _API_GATEWAY_OWN = ("/restapis/*", "/domainnames/*", "/tags/*")  # what carries a tag
+_SCALABLE_TARGETS = "arn:aws:application-autoscaling:*:*:scalable-target/*"
 _SCALING_ALARM_ACTIONS = {"cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms"}
 _SUBSCRIPTION_ACTIONS = {"sns:GetSubscriptionAttributes", "sns:Unsubscribe"}
 
@@ -198,6 +212,7 @@ def _conditioned(config: Config, actions: list[str]) -> list[dict[str, Any]]:
             }
         )
     found += _api_gateway_statements(config, [a for a in actions if a in _API_GATEWAY_WRITES])
+    found += _scaling_statements(config, [a for a in actions if a in _SCALING_WRITES])
     if "acm:DeleteCertificate" in actions:
         found.append(
             {
@@ -241,6 +256,40 @@ def _api_gateway_statements(config: Config, writes: list[str]) -> list[dict[str,
             "Condition": {"StringEquals": {tag: config.stack}},
         }
     )
+    return found
+
+
+def _scaling_statements(config: Config, writes: list[str]) -> list[dict[str, Any]]:
+    """Application Auto Scaling's writes, on scalable targets tagged for the stack
+    (aws:ResourceTag); a target is registered (and tagged) with that tag only while it
+    carries no such tag yet, so another stack's target cannot be re-tagged ours and then
+    removed (Application Auto Scaling User Guide, "ABAC with Application Auto Scaling")."""
+    if not writes:
+        return []
+    tag = f"{STACK_TAG}"
+    found: list[dict[str, Any]] = [
+        {
+            "Sid": "ScalingWritesOnlyTheStacksTargets",
+            "Effect": "Allow",
+            "Action": sorted(writes),
+            "Resource": _SCALABLE_TARGETS,
+            "Condition": {"StringEquals": {f"aws:ResourceTag/{tag}": config.stack}},
+        }
+    ]
+    creating = sorted(a for a in writes if a.endswith(("RegisterScalableTarget", ":TagResource")))
+    if creating:
+        found.append(
+            {
+                "Sid": "ScalingRegistersOnlyTaggedForTheStack",
+                "Effect": "Allow",
+                "Action": creating,
+                "Resource": _SCALABLE_TARGETS,
+                "Condition": {
+                    "StringEquals": {f"aws:RequestTag/{tag}": config.stack},
+                    "Null": {f"aws:ResourceTag/{tag}": "true"},
+                },
+            }
+        )
     return found
 
 
@@ -365,7 +414,9 @@ def _scope(action: str, config: Config) -> tuple[str, ...]:
             tracking = f"arn:aws:cloudwatch:*:*:alarm:TargetTracking-table/{config.table.name}-*"
             return (health, tracking)
         return (health,)
-    return ("*",)  # application-autoscaling, servicequotas: no resource of our naming
+    if action in _SCALING_WRITES:
+        return (_SCALABLE_TARGETS,)  # and the stack's tag (_scaling_statements)
+    return ("*",)  # application-autoscaling's reads, servicequotas: no resource of ours
 
 
 def simulation_resources(config: Config, account: str, actions: Iterable[str]) -> dict[str, str]:

@@ -208,7 +208,14 @@ def _implicit(action: str, params: dict[str, Any], region: str, account: str) ->
     found: list[Need] = []
     tagged = _TAG_ON_CREATE.get(action)
     if tagged and params.get(tagged[0]):
-        here = (("aws:RequestedRegion", region),)
+        # The tags asked for are the tagging action's request tags (those given as a map).
+        asked = params.get(tagged[0])
+        requested = (
+            tuple((f"aws:RequestTag/{k}", str(v)) for k, v in asked.items())
+            if isinstance(asked, dict)
+            else ()
+        )
+        here = (("aws:RequestedRegion", region), *requested)
         found.append(Need(tagged[1], None, here, f"to tag on {action.split(':')[1]}"))
     if action in ("lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"):
         if params.get("Role"):

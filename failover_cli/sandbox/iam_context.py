@@ -10,6 +10,8 @@
   "Using IAM policy conditions for fine-grained access control".
 - `aws:ResourceTag/<key>` of an ACM certificate for `DeleteCertificate` (ACM User
   Guide, "Tag-based access control" / the Service Authorization Reference's ACM page).
+- `aws:ResourceTag/<key>` of a scalable target for Application Auto Scaling's writes on
+  it, and `aws:RequestTag/<key>` of RegisterScalableTarget's `Tags`.
 - API Gateway (`apigateway:<verb>` on a path): `aws:RequestTag/<key>` of a REST API or
   custom domain name being created (its `tags`), and `aws:ResourceTag/<key>` of the REST
   API or domain name a path is under, which its children (resources, methods,
@@ -40,6 +42,15 @@ _BOUNDED_ROLE_ACTIONS = _BOUNDARY_REQUESTED | {
 _RECORD_KEYS = "route53:ChangeResourceRecordSets"
 _ESCAPE = re.compile(r"\\(\d{3})")
 _CREATED_WITH_TAGS = ("/restapis", "/domainnames")
+# Application Auto Scaling's writes on one scalable target (named by namespace, resource
+# id and dimension): its tags are the target's (Application Auto Scaling User Guide,
+# "ABAC with Application Auto Scaling").
+_SCALING_TARGET_ACTIONS = {
+    "application-autoscaling:RegisterScalableTarget",
+    "application-autoscaling:PutScalingPolicy",
+    "application-autoscaling:DeleteScalingPolicy",
+    "application-autoscaling:DeregisterScalableTarget",
+}
 _UNDER_API = re.compile(r"^/restapis/(?P<api>[^/]+)(?:/stages/(?P<stage>[^/]+))?")
 _UNDER_DOMAIN = re.compile(r"^/domainnames/(?P<domain>[^/]+)")
 
@@ -54,7 +65,20 @@ def extra_context(
         return _record_changes(body)
     if action == "acm:DeleteCertificate":
         return _certificate_tags(str(params.get("CertificateArn") or ""), account, region)
+    if action in _SCALING_TARGET_ACTIONS:
+        return _scaling_tags(action, params, account, region)
     return ()
+
+
+def _scaling_tags(action: str, params: dict[str, Any], account: str, region: str) -> ContextPairs:
+    """A scalable target's tags (aws:ResourceTag), and those it is registered with."""
+    target = scalable_target(account, region, params)
+    tags = dict(getattr(target, "sandbox_tags", None) or {})  # kept by autoscaling.gaps
+    found = [(f"aws:ResourceTag/{k}", str(v)) for k, v in tags.items()]
+    requested = params.get("Tags") if action.endswith("RegisterScalableTarget") else None
+    if isinstance(requested, dict):
+        found += [(f"aws:RequestTag/{k}", str(v)) for k, v in requested.items()]
+    return tuple(found)
 
 
 def _boundary(action: str, params: dict[str, Any], account: str) -> ContextPairs:
@@ -158,3 +182,15 @@ def _api_gateway_tags(path: str, account: str, region: str) -> list[tuple[str, s
     elif under_domain and under_domain["domain"] in backend.domain_names:
         tags = dict(backend.domain_names[under_domain["domain"]].tags or {})
     return [(str(k), str(v)) for k, v in tags.items()]
+
+
+def scalable_target(account: str, region: str, params: dict[str, Any]) -> Any:
+    """moto's scalable target that `params` (ScalableDimension, ResourceId) names, or None."""
+    from moto.applicationautoscaling.models import applicationautoscaling_backends
+
+    try:
+        backend = applicationautoscaling_backends[account][region]
+    except Exception:  # no backend for that region: no target either
+        return None
+    dimension = str(params.get("ScalableDimension", ""))
+    return backend.targets.get(dimension, {}).get(str(params.get("ResourceId", "")))

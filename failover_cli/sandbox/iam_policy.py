@@ -40,6 +40,7 @@ _OPERATORS = {
     "stringlike",
     "stringnotlike",
     "bool",
+    "null",  # {"key": "true"}: the key is absent; "false": present (IAM User Guide, "Null")
 }
 _NEGATED = {"stringnotequals", "stringnotequalsignorecase", "stringnotlike"}
 _SETS = ("forallvalues:", "foranyvalue:")
@@ -180,6 +181,8 @@ def _condition(
         actuals = (found,) if isinstance(found, str) else found
         tests = (_one(single, v, values) for v in actuals)
         return all(tests) if operator.startswith("forallvalues:") else any(tests)
+    if operator == "null":
+        return (key not in lowered) == (values[0].lower() == "true" if values else True)
     if key not in lowered:  # IfExists: no key, no test; otherwise only negations hold
         return operator.endswith("ifexists") or operator.removesuffix("ifexists") in _NEGATED
     actual = lowered[key]
