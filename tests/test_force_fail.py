@@ -238,3 +238,32 @@ def test_restore_without_a_region_restores_whatever_is_forced(
     assert again.mutating == []
     refused = failover(config, "force-fail")
     assert refused.exit_code == 2 and "--region" in refused.stderr
+
+
+def test_a_restore_is_written_when_a_replica_did_not_answer_the_read(three: None) -> None:
+    """us-east-1 forced out in eu-west-1's replica only (us-west-2's missed it while its
+    region was out); us-west-2 answers the read, eu-west-1 does not in time: the restore
+    is not judged done from us-west-2 alone, it is written, and eu-west-1 takes it."""
+    from failover_cli.ops import force_fail as module
+
+    boto3.client("dynamodb", EU).update_item(
+        TableName=THREE.table.name,
+        Key={"HelloKey": {"S": "failover:switch"}},
+        UpdateExpression="SET forced_out.#r = :e",
+        ExpressionAttributeNames={"#r": EAST},
+        ExpressionAttributeValues={":e": {"M": {"by": {"S": "x"}, "at": {"S": "t"}}}},
+    )
+    real = module.read_switch
+
+    def eu_late(ctx: Any, asked: Any, **kwargs: Any) -> Any:
+        seen = real(ctx, asked, **kwargs)
+        return {**seen, EU: None}  # no answer within the grace
+
+    module.read_switch = eu_late  # type: ignore[assignment]
+    try:
+        with context(THREE) as (ctx, _):
+            restored = force_fail(ctx, EAST, restore=True)
+    finally:
+        module.read_switch = real
+    assert restored.changed and restored.written_in == EU
+    assert EAST not in forced_out_in(EU)

@@ -210,10 +210,13 @@ def write_switch(
                 keep_one_of=keep,
                 at=at,
             )
-        except SwitchRefused:
+        except SwitchRefused as refused:
+            if not wanted and not refused.silent:
+                # Every replica answered and none holds the region: restored already.
+                return ReportedWrite(False, None)
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
-            view = read_view(ctx, region)  # it moved: decide again on what is there now
+            view = read_view(ctx, region, seeded=wanted)  # it moved: decide again on it now
             continue
         return ReportedWrite(True, written.written_in)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -221,10 +224,13 @@ def write_switch(
 
 def _agreed(view: SwitchView, region: str, wanted: bool) -> bool:
     """Already as wanted: forced out in some replica (the others follow by replication), or
-    restored in every one that answered (a replica still holding it is written)."""
+    restored in every replica read, all of them having answered: one that did not answer in
+    time may still hold the region (a write it missed while its region was out, not yet
+    replicated), so the restore is written everywhere rather than judged done."""
     if wanted:
         return region in view.forced_out
-    return all(region not in s.forced_out for s in view.answered)
+    complete = all(s is not None for s in view.replicas.values())
+    return complete and all(region not in s.forced_out for s in view.answered)
 
 
 def force_fail(

@@ -66,9 +66,11 @@ class SwitchRefused(FailoverError):
     """Every replica that answered refused the write's condition: the switch is not as read
     (already as wanted, a concurrent write, or the guard). Nothing was written."""
 
-    def __init__(self, refused: list[str]) -> None:
-        super().__init__(f"The switch write was refused by {', '.join(refused)}")
+    def __init__(self, refused: list[str], silent: list[str] | None = None) -> None:
+        said = f" ({', '.join(silent)} did not answer)" if silent else ""
+        super().__init__(f"The switch write was refused by {', '.join(refused)}{said}")
         self.refused = refused
+        self.silent = silent or []  # replicas that gave no answer in time
 
 
 def _dynamo(ctx: Context, replica: str) -> Any:
@@ -110,9 +112,9 @@ def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
             return region
         else:
             refused.append(region)
-    if refused and len(refused) + len(errors) == len(calls):
-        raise SwitchRefused(refused)
     silent = [r for r in calls if r not in errors and r not in refused]
+    if refused and (not errors or not silent):  # the switch is not as read where it answered
+        raise SwitchRefused(refused, silent + list(errors))  # the state of those: unknown
     raise FailoverError(
         "No table replica of another region took the switch write"
         + (f" (failed: {', '.join(f'{r} {e}' for r, e in errors.items())})" if errors else "")
