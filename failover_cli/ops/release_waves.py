@@ -89,6 +89,9 @@ class Move:
     before: str
     after: str
     forced: bool = False  # the region is forced out (FORCE_FAIL): it goes last, ungated
+    # Held out of DNS by the switch: it goes last, gated through its own API only (its
+    # routed health check is unhealthy by design, so the Route 53 bake would fail it).
+    switched_out: bool = False
 
 
 def gated_move(
@@ -121,8 +124,15 @@ def gated_move(
                 region, f"live -> version {move.after}; forced out (FORCE_FAIL): not gated"
             )
             return None
-        ctx.progress(region, f"live -> version {move.after}; gating (bake {bake_s:g}s)")
-        failure = check_region(ctx, region, bake_s=bake_s)
+        if move.switched_out:
+            ctx.progress(
+                region,
+                f"live -> version {move.after}; forced out by the switch: gated through its "
+                "own API, no Route 53 bake",
+            )
+        else:
+            ctx.progress(region, f"live -> version {move.after}; gating (bake {bake_s:g}s)")
+        failure = check_region(ctx, region, bake_s=bake_s, route53=not move.switched_out)
     if failure is not None:
         live_alias.point(
             ctx, region, move.before, live_alias.read_alias(ctx, region), history=history
@@ -156,7 +166,9 @@ def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
     """
     waves: list[Wave] = []
     forced = {c.spec.region for c in moves if _forced_out(ctx, c)}
-    queue = sorted(ordered(ctx.config, moves), key=lambda c: c.spec.region in forced)
+    switched = _switched_out(ctx)
+    last = forced | switched
+    queue = sorted(ordered(ctx.config, moves), key=lambda c: c.spec.region in last)
     canary = ctx.config.deploy.canary_percent / 100.0
     for index, change in enumerate(queue):
         region = change.spec.region
@@ -164,7 +176,7 @@ def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
         code = change.spec.props.function.code_sha256 if change.spec.props.function else ""
         ctx.progress(region, f"wave {index + 1}/{len(queue)}: publishing the release")
         after = live_alias.publish(ctx, region, code_sha256=code or None)
-        move = Move(region, before, after, region in forced)
+        move = Move(region, before, after, region in forced, region in switched)
         failure = gated_move(ctx, move, bake_s=bake_seconds(ctx), canary=canary)
         if failure is not None:
             raise stopped(
@@ -180,6 +192,14 @@ def run_waves(ctx: Context, moves: Sequence[Change]) -> list[Wave]:
         if region not in forced:
             ctx.progress(region, f"version {after} passed every gate")
     return waves
+
+
+def _switched_out(ctx: Context) -> set[str]:
+    """The regions any answering replica of the switch holds forced out."""
+    from failover_cli.services.switch_replicas import read_switch
+
+    held = read_switch(ctx)
+    return {region for copy in held.values() if copy is not None for region in copy.forced_out}
 
 
 def _forced_out(ctx: Context, change: Change) -> bool:
