@@ -8,18 +8,34 @@ this table (issue 23). Never add to it to make a red run green without a note on
 
 from __future__ import annotations
 
+_FINAL_RUN = (
+    "failed in the lead's last whole-suite run of 2026-12-07 (49 min, -n 4, fresh clone), "
+    "found too late in the session to analyse; "
+)
+
 KNOWN_FAILURES: dict[str, str] = {
-    "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": (  # noqa: E501
-        "the step count is updated (16: each accept and promote publishes and moves live); "
-        "sigint at step 12 (us-west-2's promote UpdateFunctionConfiguration) leaves a "
-        "secret pending in $LATEST as the test reads it after the cut, yet the re-run "
-        "does not resume it (resumed false): not yet analysed (a worker still finishing "
-        "after Ctrl-C?); 'error' and 'lost-answer' not seen past sandbox start-up under load"
-    ),
+    "tests/test_bad_input_cli.py::test_failover_resolve_garbage_on_the_commands_that_probe": _FINAL_RUN  # noqa: E501
+    + "force-fail now writes the switch and probes nothing, so a garbage FAILOVER_RESOLVE "
+    "is not refused first: the switch read fails instead (exit 1, 'No table replica "
+    "answered'). Decide: validate FAILOVER_RESOLVE up front, or drop force-fail here",
+    "tests/test_faults_ops.py::test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which": _FINAL_RUN  # noqa: E501
+    + "SIGINT after the switch's UpdateItem in us-west-2: exit 0 where 1 was expected",
+    "tests/test_faults_release_steps.py::test_a_release_cut_after_every_step_keeps_aliases_published_and_converges[fail-True-1]": _FINAL_RUN  # noqa: E501
+    + "the re-run's deep /health gate answered 503 in us-east-1 once (1 of 4 runs); passed "
+    "in the helper's runs: likely load, not analysed",
+    "tests/test_readings_dns.py::test_each_answer_is_matched_to_its_region_while_addresses_rotate": _FINAL_RUN  # noqa: E501
+    + "not analysed",
 }
 
-# Hangs until pytest-timeout (300 s) rather than failing: not run, to keep CI's time.
-NOT_RUN: dict[str, str] = {}
+# Not run: each costs CI up to 20 minutes of a worker while it fails.
+NOT_RUN: dict[str, str] = {
+    "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": (  # noqa: E501
+        "16 steps x 3 faults take 430-450 s per fault under -n 4 and the sigint variant ran "
+        "past 20 minutes in the last whole run; sigint at step 12 (us-west-2's promote "
+        "UpdateFunctionConfiguration) leaves a secret pending in $LATEST that the re-run "
+        "does not resume (resumed false): not yet analysed"
+    ),
+}
 
 
 def reason_for(nodeid: str) -> tuple[str, bool] | None:

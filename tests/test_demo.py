@@ -49,7 +49,7 @@ def test_demo_runs_every_step_and_leaves_nothing_behind(tmp_path: Path) -> None:
         "failover down",
     ):
         assert step in output, step
-    assert "FORCE_FAIL restored to false in us-east-1" in output
+    assert "Restored us-east-1 in the switch." in output  # the drill undid its force-fail
     assert "Sandbox stopped." in output
     # The sandbox's port is free again, and no worker outlived the demo.
     port = int(re.search(r"http://127\.0\.0\.1:(\d+)", output).group(1))  # type: ignore[union-attr]
