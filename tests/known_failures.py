@@ -23,8 +23,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "tests/test_faults_release_steps.py::test_a_release_cut_after_every_step_keeps_aliases_published_and_converges[fail-True-1]": _FINAL_RUN  # noqa: E501
     + "the re-run's deep /health gate answered 503 in us-east-1 once (1 of 4 runs); passed "
     "in the helper's runs: likely load, not analysed",
-    "tests/test_readings_dns.py::test_each_answer_is_matched_to_its_region_while_addresses_rotate": _FINAL_RUN  # noqa: E501
-    + "not analysed",
 }
 
 # Not run: each costs CI up to 20 minutes of a worker while it fails.
