@@ -14,10 +14,6 @@ _FINAL_RUN = (
 )
 
 KNOWN_FAILURES: dict[str, str] = {
-    "tests/test_bad_input_cli.py::test_failover_resolve_garbage_on_the_commands_that_probe": _FINAL_RUN  # noqa: E501
-    + "force-fail now writes the switch and probes nothing, so a garbage FAILOVER_RESOLVE "
-    "is not refused first: the switch read fails instead (exit 1, 'No table replica "
-    "answered'). Decide: validate FAILOVER_RESOLVE up front, or drop force-fail here",
     "tests/test_faults_ops.py::test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which": _FINAL_RUN  # noqa: E501
     + "SIGINT after the switch's UpdateItem in us-west-2: exit 0 where 1 was expected",
     "tests/test_faults_release_steps.py::test_a_release_cut_after_every_step_keeps_aliases_published_and_converges[fail-True-1]": _FINAL_RUN  # noqa: E501

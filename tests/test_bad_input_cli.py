@@ -266,7 +266,12 @@ def test_conflicting_and_out_of_range_arguments(
 
 @pytest.mark.parametrize(
     "args",
-    [["status"], ["drill", "--region", "us-east-1"], ["force-fail", "--region", "us-east-1"]],
+    # force-fail sends a request only to watch (--wait): the switch write itself probes nothing
+    [
+        ["status"],
+        ["drill", "--region", "us-east-1"],
+        ["force-fail", "--region", "us-east-1", "--wait"],
+    ],
     ids=lambda a: a[0],
 )
 @pytest.mark.parametrize("value", ["garbage", "*.amazonaws.com=ftp://x", "=http://127.0.0.1:1"])
