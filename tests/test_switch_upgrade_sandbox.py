@@ -13,34 +13,21 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from failover_cli.sandbox.route53.dns import fake_ipv4
 from tests.e2e_helpers import failover, internal_client
 from tests.sandbox_api_helpers import eventually
-from tests.test_sandbox_nameserver import addresses, nameserver, query
+from tests.test_switch_must_show import _answering
 
 pytestmark = pytest.mark.sandbox
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 BUDGET = 180.0  # a bound for a loaded machine, not a timing assertion
 MARKER = "failover-force-fail:"  # the old override's prefix
-
-
-def _answering(endpoint: str, domain: str) -> Callable[[], str | None]:
-    where = nameserver(endpoint)
-    by_address = {fake_ipv4(r, ""): r for r in (EAST, WEST, EU)}
-
-    def region() -> str | None:
-        found = addresses(query(where, domain))
-        return by_address.get(found[0]) if len(found) == 1 else None
-
-    return region
 
 
 def _old_force_fail(region: str, function: str) -> None:
