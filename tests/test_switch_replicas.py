@@ -6,6 +6,8 @@ which is what makes "written in the first replica that answered" visible.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,3 +96,33 @@ def test_no_replica_answering_is_an_error_that_says_nothing_was_written(replicas
     assert "No table replica of another region took the switch write" in text
     assert "us-east-1" in text and "eu-west-1" in text and "us-west-2 " not in text
     assert all(not _item(r)["forced_out"]["M"] for r in (EAST, WEST, EU))
+
+
+def test_a_ctrl_c_while_the_writes_start_returns_only_once_the_write_sent_has_landed(
+    replicas: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C can land while the write threads are still starting, before the wait for
+    their answers: the interrupt must still wait for what was sent, or a drill's restore
+    reads the switch before its own write lands, finds nothing to restore, and the write
+    then forces the region out for good."""
+    sent = threading.Event()
+    start = threading.Thread.start
+
+    def interrupted_start(thread: threading.Thread) -> None:
+        start(thread)
+        if thread.name == "switch":
+            assert sent.wait(30), "the write was never sent"
+            raise KeyboardInterrupt("Ctrl-C while the switch writes start")
+
+    def slow_write(_s: str, _region: str, operation: str, _p: dict[str, Any]) -> None:
+        if operation == "UpdateItem":
+            sent.set()
+            time.sleep(0.5)  # the interrupt is raised before the write reaches the table
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted_start)
+    with context(CONFIG) as (ctx, _):
+        ctx.clients.add_hook(slow_write)
+        with pytest.raises(KeyboardInterrupt):
+            write_forced_out(ctx, EAST, True, by="alice", why="drill")
+        written = _item(WEST)["forced_out"]["M"]  # the first write thread: us-west-2's
+    assert EAST in written

@@ -77,41 +77,64 @@ def _dynamo(ctx: Context, replica: str) -> Any:
     return ctx.client("dynamodb", replica, SWITCH_CALL)
 
 
+class _Gate:
+    """Which calls began; once closed (the caller interrupted), no call begins any more."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+        self.began: set[str] = set()
+
+    def begin(self, region: str) -> bool:
+        with self._lock:
+            if not self._closed:
+                self.began.add(region)
+            return not self._closed
+
+    def close(self) -> set[str]:
+        """Close it; the calls that began (each answers on the queue once it ends)."""
+        with self._lock:
+            self._closed = True
+            return set(self.began)
+
+
 def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
     """Run every call at once on daemon threads; the region of the first that returns True.
     A call returning False was refused by its condition. Raises SwitchRefused when every call
     was refused, FailoverError when none succeeded within `timeout` (nothing written)."""
     answers: queue.Queue[tuple[str, bool, BaseException | None]] = queue.Queue()
+    gate = _Gate()
 
     def run(region: str, call: Callable[[], bool]) -> None:
+        if not gate.begin(region):
+            return  # the caller was interrupted before this call began: nothing is sent
         try:
             answers.put((region, call(), None))
         except BaseException as error:  # reported to the caller, never lost on the thread
             answers.put((region, False, error))
 
-    threads = [
-        threading.Thread(target=run, args=(region, call), daemon=True, name="switch")
-        for region, call in calls.items()
-    ]
-    for thread in threads:
-        thread.start()
     errors: dict[str, str] = {}
     refused: list[str] = []
-    deadline = time.monotonic() + timeout
-    while len(errors) + len(refused) < len(calls):
-        try:
-            region, written, error = answers.get(timeout=max(deadline - time.monotonic(), 0.0))
-        except queue.Empty:
-            break
-        except KeyboardInterrupt:
-            _settle(threads)  # what the caller then reads is what was written
-            raise
-        if error is not None:
-            errors[region] = error_code(error) or type(error).__name__
-        elif written:
-            return region
-        else:
-            refused.append(region)
+    try:
+        # Ctrl-C can land while the threads start (a call may already be on its way before
+        # the wait below begins): from the first start on, an interrupt settles the calls.
+        for region, call in calls.items():
+            threading.Thread(target=run, args=(region, call), daemon=True, name="switch").start()
+        deadline = time.monotonic() + timeout
+        while len(errors) + len(refused) < len(calls):
+            try:
+                region, written, error = answers.get(timeout=max(deadline - time.monotonic(), 0.0))
+            except queue.Empty:
+                break
+            if error is not None:
+                errors[region] = error_code(error) or type(error).__name__
+            elif written:
+                return region
+            else:
+                refused.append(region)
+    except KeyboardInterrupt:
+        _settle(gate.close() - set(errors) - set(refused), answers)
+        raise
     silent = [r for r in calls if r not in errors and r not in refused]
     if refused and (not errors or not silent):  # the switch is not as read where it answered
         raise SwitchRefused(refused, silent + list(errors))  # the state of those: unknown
@@ -126,15 +149,18 @@ def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
     )
 
 
-def _settle(threads: list[threading.Thread]) -> None:
-    """Let writes already sent finish, so that the switch read next says where it stands
-    (a drill's restore then sees its own write): each call ends within its own budget plus
-    a read time-out (SWITCH_CALL). A second Ctrl-C stops waiting."""
+def _settle(
+    pending: set[str], answers: queue.Queue[tuple[str, bool, BaseException | None]]
+) -> None:
+    """Let the writes already sent (`pending`) finish, so that the switch read next says
+    where it stands (a drill's restore then sees its own write): each call ends within its
+    own budget plus a read time-out (SWITCH_CALL). A second Ctrl-C stops waiting."""
     deadline = time.monotonic() + SWITCH_CALL.call_budget + SWITCH_CALL.read_timeout
     try:
-        for thread in threads:
-            thread.join(max(deadline - time.monotonic(), 0.0))
-    except KeyboardInterrupt:
+        while pending:
+            region, _written, _error = answers.get(timeout=max(deadline - time.monotonic(), 0.0))
+            pending.discard(region)
+    except (queue.Empty, KeyboardInterrupt):
         pass
 
 
