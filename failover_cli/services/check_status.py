@@ -22,9 +22,10 @@ from failover_cli.engine.context import Context
 from failover_cli.services.health_checks import ROUTE53_REGION
 
 THROTTLED = frozenset({"Throttling", "ThrottlingException", "PriorRequestNotComplete"})
-# up's polling: one call at a time, at most one every 2.5 s across all its threads, so the
-# account's bucket (4, refilled 1/s) is never drawn below 3 by a running `up`.
-POLL_BURST, POLL_RATE = 1.0, 0.4
+# up's polling: one call at a time, at most one every 1.1 s across all its threads. The
+# account's bucket (4, refilled 1/s) refills in full between two polls, so a running `up`
+# never draws it below 3 and the next command finds it (nearly) full.
+POLL_BURST, POLL_RATE = 1.0, 0.9
 STATUS_READ_BUDGET = 10.0  # seconds a command's one reading retries Throttling
 QUICK_ATTEMPTS = 2  # botocore's attempts per call (the first and one retry)
 _POLL_BUCKET = "route53:status-poll-bucket"  # memo key: one bucket per run
