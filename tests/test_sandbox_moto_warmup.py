@@ -34,3 +34,19 @@ def test_botocore_sessions_share_one_loader_per_data_path() -> None:
     assert first.get_component("data_loader") is second.get_component("data_loader")
     # Each session still answers as before: regions come from the shared endpoints data.
     assert "us-west-2" in second.get_available_regions("lambda")
+
+
+def test_the_per_request_lookups_answer_as_moto_does() -> None:
+    import moto.backends as moto_backends
+    import moto.core.responses as moto_responses
+    from moto.core.utils import method_names_from_class
+    from moto.dynamodb.responses import DynamoHandler
+
+    moto_warmup.install()
+    modules = moto_backends.list_of_moto_modules()
+    assert "dynamodb" in modules and "route53" in modules and "__pycache__" not in modules
+    assert "dynamodb.us-east-1.amazonaws.com" not in modules
+    cached = moto_responses.method_names_from_class(DynamoHandler)
+    assert cached == set(method_names_from_class(DynamoHandler))
+    assert "describe_table" in cached and "no_such_action" not in cached
+    assert moto_responses.method_names_from_class(DynamoHandler) is cached  # listed once

@@ -13,6 +13,14 @@ Nothing here changes an answer: each patch defers or shares work moto repeats.
 - werkzeug compiles two URL-building functions (Python source, `compile`) for every rule
   it adds to a map; moto's per-service routers and Flask apps only ever match URLs, so
   the builders are compiled on first use, if ever.
+
+And per request (the sandbox serves a few hundred for each `up`):
+
+- moto's dispatcher asks twice per request whether the Host names a moto module, each time
+  listing moto's package folder and testing every entry with `isdir` (a few ms of CPU a
+  request, the largest single cost of a forwarded call): the folder does not change while
+  the process runs, so it is listed once.
+- each response handler lists its class's methods with `inspect.getmembers`: once per class.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ def install() -> None:
         _share_moto_loader()
         _share_botocore_loader()
         _lazy_url_builders()
+        _list_moto_modules_once()
+        _list_handler_methods_once()
         _installed = True
 
 
@@ -71,3 +81,25 @@ def _lazy_url_builders() -> None:
         return build
 
     Rule._compile_builder = lazy_builder  # type: ignore[method-assign,assignment]
+
+
+def _list_moto_modules_once() -> None:
+    import moto.backends as moto_backends
+
+    # The dispatcher only tests membership (`host in list_of_moto_modules()`).
+    listed = frozenset(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: listed
+
+
+def _list_handler_methods_once() -> None:
+    import moto.core.responses as moto_responses
+
+    listed = moto_responses.method_names_from_class
+
+    # A class's methods are fixed once it is defined; the one caller tests membership
+    # (`action in method_names`), so a frozenset (which no caller can change) serves it.
+    @functools.cache
+    def method_names(clazz: object) -> frozenset[str]:
+        return frozenset(listed(clazz))
+
+    moto_responses.method_names_from_class = method_names  # type: ignore[assignment]
