@@ -16,7 +16,12 @@ import pytest
 from moto import mock_aws
 
 from failover_cli.errors import FailoverError
-from failover_cli.services.switch_replicas import read_switch, write_forced_out
+from failover_cli.services.switch_replicas import (
+    SwitchRefused,
+    read_switch,
+    stamp,
+    write_forced_out,
+)
 from tests.engine_helpers import context, make_config
 
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
@@ -96,6 +101,39 @@ def test_no_replica_answering_is_an_error_that_says_nothing_was_written(replicas
     assert "No table replica of another region took the switch write" in text
     assert "us-east-1" in text and "eu-west-1" in text and "us-west-2 " not in text
     assert all(not _item(r)["forced_out"]["M"] for r in (EAST, WEST, EU))
+
+
+def test_a_write_late_to_a_replica_it_could_not_read_never_lands_over_a_newer_one(
+    replicas: None,
+) -> None:
+    """A replica that did not answer the read (its region hung) has no revision to hold the
+    write to, and botocore resends a hung write once the region answers again: after a
+    restore written meanwhile, that resend must be refused there, not force the region out
+    again (it then replicates everywhere and the region never comes back)."""
+    forced_at = stamp()
+    restored_at = stamp()
+    boto3.client("dynamodb", WEST).update_item(  # the restore, written after the stamp
+        TableName=CONFIG.table.name,
+        Key=KEY,
+        UpdateExpression="SET updated_at = :t, revision = :r",
+        ExpressionAttributeValues={":t": {"S": restored_at}, ":r": {"N": "2"}},
+    )
+    with context(CONFIG) as (ctx, _):
+
+        def eu_fails(_s: str, region: str, operation: str, _p: dict[str, Any]) -> None:
+            if operation == "UpdateItem" and region == EU:
+                raise ConnectionError(f"{region} is down")
+
+        ctx.clients.add_hook(eu_fails)
+        with pytest.raises(SwitchRefused) as refused:  # us-west-2 was not read: no revision
+            write_forced_out(
+                ctx, EAST, True, by="alice", why="drill", revisions={EU: 1}, at=forced_at
+            )
+        assert refused.value.refused == [WEST]
+        assert EAST not in _item(WEST)["forced_out"]["M"]
+        # A write newer than what the replica holds still lands there.
+        written = write_forced_out(ctx, EAST, True, by="alice", why="drill", revisions={EU: 1})
+    assert written.written_in == WEST and EAST in _item(WEST)["forced_out"]["M"]
 
 
 def test_a_ctrl_c_while_the_writes_start_returns_only_once_the_write_sent_has_landed(

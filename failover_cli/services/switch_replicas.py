@@ -7,7 +7,8 @@ us-east-1 unless it is simply one of the replicas written to; the calls that hav
 answered are left behind on daemon threads, bounded by `timeout`. Each write is
 conditional on the item `up` seeded (its `forced_out` map), on the region's entry being
 as the caller read it, on the replica's `revision` being the one read there (a concurrent
-force-fail makes it refuse, and the caller reads again) and, when forcing out, on another
+force-fail makes it refuse, and the caller reads again; a replica that did not answer the
+read takes the write only over an older one, by `updated_at`) and, when forcing out, on another
 region still being in (the last-healthy-region guard, enforced by DynamoDB itself in each
 replica). Nothing is ever half-written: one UpdateItem, whole or not at all.
 
@@ -207,6 +208,11 @@ def write_forced_out(
             if revisions and replica in revisions:
                 update_values[":rev"] = {"N": str(revisions[replica])}
                 update_condition += " AND revision = :rev"
+            else:
+                # No revision read there (it did not answer the read, a hung region): the
+                # write may reach it long after, botocore resending it once the region
+                # answers again, maybe after a later restore. It never lands over a newer one.
+                update_condition += " AND (attribute_not_exists(updated_at) OR updated_at < :t)"
             try:
                 _dynamo(ctx, replica).update_item(
                     TableName=config.table.name,
