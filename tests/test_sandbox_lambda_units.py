@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 import zipfile
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -13,7 +15,7 @@ import pytest
 from failover_cli.sandbox.lambda_.functions import LambdaApiError, parse_function_id
 from failover_cli.sandbox.lambda_.logs import InvocationLog, report_line, stream_name
 from failover_cli.sandbox.lambda_.pool import Grant, Worker, WorkerPool
-from failover_cli.sandbox.lambda_.process import WorkerProcess
+from failover_cli.sandbox.lambda_.process import EnvironmentClock, WorkerProcess, run_queue_wait_s
 from failover_cli.sandbox.lambda_.store import BadZip, ZipStore, code_sha256, decode_upload, extract
 from failover_cli.sandbox.lambda_.worker import encode_frame, read_frame
 
@@ -98,6 +100,34 @@ def test_frames_round_trip() -> None:
     assert read_frame(stream) == message
     assert read_frame(stream) == {"type": "x"}
     assert read_frame(stream) is None
+
+
+def test_a_workers_clock_leaves_out_its_wait_for_a_cpu() -> None:
+    now: list[float] = [100.0]
+    waited: list[float | None] = [7.0]
+    clock = EnvironmentClock(lambda: waited[0], lambda: now[0])
+    now[0], waited[0] = 110.0, 15.0  # 10 s passed, 8 of them waiting for a CPU
+    assert clock.elapsed() == pytest.approx(2.0)
+    now[0] = 113.0  # then 3 s running, sleeping or blocked on I/O: all of it counts
+    assert clock.elapsed() == pytest.approx(5.0)
+    waited[0] = None  # the worker is gone (killed at its timeout): its last wait stands
+    now[0] = 114.0
+    assert clock.elapsed() == pytest.approx(6.0)
+
+
+def test_without_schedstat_the_workers_clock_is_the_wall_clock() -> None:
+    now = [0.0]
+    clock = EnvironmentClock(lambda: None, lambda: now[0])
+    now[0] = 4.5
+    assert clock.elapsed() == 4.5
+
+
+def test_the_wait_for_a_cpu_is_read_from_the_kernel() -> None:
+    if not Path("/proc/self/schedstat").exists():
+        pytest.skip("no /proc/PID/schedstat on this kernel")
+    waited = run_queue_wait_s(os.getpid())
+    assert waited is not None and waited >= 0
+    assert run_queue_wait_s(2**22 + 1) is None  # above Linux's largest pid: no such process
 
 
 def _worker(fingerprint: tuple[Any, ...]) -> Worker:

@@ -5,7 +5,8 @@ workers (fewer when ReservedConcurrentExecutions is lower). A worker serves
 one invocation at a time, as a Lambda execution environment does, so calls
 run in parallel up to the pool size; more wait for a free worker and are
 throttled (429) if none frees up within the function's timeout plus the
-init limit (a busy worker must have finished or timed out by then).
+init limit of wall time (a busy worker has then finished or timed out, unless
+a starved host kept it from the CPU: its limits count its own time, process.py).
 ReservedConcurrentExecutions is the function's, shared by all its versions
 (a weighted alias runs two at once): past it a call is throttled at once. A warm
 worker is reused only while the function's code and configuration are
@@ -184,8 +185,7 @@ class LambdaRuntime:
     ) -> tuple[bytes, str | None, bool]:
         """(payload, function error, worker still usable)."""
         log.add(lambda_logs.start_line(request_id, spec.version))
-        began = time.monotonic()
-        deadline = began + spec.timeout_s
+        clock = worker.process.clock()  # the timeout counts the worker's time, not the host's
         status: str | None = None
         try:
             worker.process.send(
@@ -199,7 +199,7 @@ class LambdaRuntime:
                 }
             )
             while True:
-                frame = worker.process.receive(deadline)
+                frame = worker.process.receive(clock, spec.timeout_s)
                 if frame is None:
                     worker.process.kill()
                     status = "timeout"
@@ -226,7 +226,7 @@ class LambdaRuntime:
             result = (payload, UNHANDLED, False)
         for line in worker.process.stderr_lines(final=not result[2]):
             log.add(line)
-        duration_ms = (time.monotonic() - began) * 1000
+        duration_ms = clock.elapsed() * 1000
         log.add(lambda_logs.end_line(request_id))
         log.add(
             lambda_logs.report_line(
@@ -267,11 +267,11 @@ class LambdaRuntime:
         log.add(lambda_logs.init_start_line())
         for line in sandbox_lines:
             log.add(line)
-        began = time.monotonic()
+        clock = process.clock()  # the init limit counts the worker's time, not the host's
         failure: dict[str, Any] | None = None
         try:
             while True:
-                frame = process.receive(began + INIT_LIMIT_S)
+                frame = process.receive(clock, INIT_LIMIT_S)
                 if frame is None:
                     message = f"Init phase timed out after {INIT_LIMIT_S:.2f} seconds"
                     failure = error_payload("Sandbox.Timedout", message)
@@ -288,7 +288,7 @@ class LambdaRuntime:
             failure = error_payload("Runtime.ExitError", message)
         for line in process.stderr_lines(final=failure is not None):
             log.add(line)
-        worker.init_ms = (time.monotonic() - began) * 1000
+        worker.init_ms = clock.elapsed() * 1000
         return worker, failure
 
     def _init_failed(
