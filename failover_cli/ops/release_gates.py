@@ -8,6 +8,14 @@ requests), (c) the region's Route 53 health check staying healthy for the bake
 time. The first failure is returned with its evidence; None means the region
 passed.
 
+The deep ping is judged as the region's Route 53 health check judges it: failed
+after `health_check.failure_threshold` failures in a row (at most DEEP_MAX_TRIES
+requests). Its table read gives up after 1 s so that a slow read answers 503 at
+once; one such answer (a cold client, a slow replica) is no verdict on the
+release, and Route 53 would not call the region unhealthy for it. Every other
+request gates on its first answer: a release that cannot start (an import
+error) fails the shallow ping, and is rolled back, at once.
+
 With `deploy.canary_percent`, before the alias moves fully, the application
 routes must answer without 5xx while the alias sends only that share to the new
 version (`check_canary`): enough requests that the canary is expected to take
@@ -25,9 +33,12 @@ from failover_cli.aws.retry import Clock
 from failover_cli.engine.context import Context
 
 APP_REQUESTS = 3  # requests per application route
+DEEP_MAX_TRIES = 3  # a threshold of 10 would hold a broken release for minutes
+DEEP_RETRY_PAUSE_S = 1.0
 BODY_EXCERPT = 160  # characters of a failing answer's body in the evidence
 CANARY_MAX_REQUESTS = 60  # a 1% canary would otherwise need 300
 POLL_S = 5.0  # how often the bake reads the health check (wall seconds, at most)
+DEEP_GATE, DEEP_PATH = "deep /health", "/health?deep=true"
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,10 @@ def check_region(
     clock = clock or ctx.clock
     for gate, path, times in _requests(ctx):
         for _ in range(times):
-            failure = _request_gate(ctx, region, gate, path)
+            if gate == DEEP_GATE:
+                failure = _deep_gate(ctx, region, clock)
+            else:
+                failure = _request_gate(ctx, region, gate, path)
             if failure is not None:
                 return failure
     return _bake(ctx, region, bake_s, clock) if route53 else None
@@ -71,9 +85,26 @@ def _requests(ctx: Context) -> list[tuple[str, str, int]]:
     """(gate, path, how many times): the health pings, then the application answering."""
     return [
         ("shallow /health", "/health", 1),
-        ("deep /health", "/health?deep=true", 1),
+        (DEEP_GATE, DEEP_PATH, 1),
         ("application GET /hello", "/hello", APP_REQUESTS),
     ]
+
+
+def _deep_gate(ctx: Context, region: str, clock: Clock) -> GateFailure | None:
+    """The deep ping, failed only when it fails as many times in a row as the region's
+    health check must fail to turn unhealthy."""
+    tries = max(1, min(DEEP_MAX_TRIES, ctx.config.health_check.failure_threshold))
+    failure = None
+    for attempt in range(tries):
+        if attempt:
+            clock.pause(DEEP_RETRY_PAUSE_S)
+        failure = _request_gate(ctx, region, DEEP_GATE, DEEP_PATH)
+        if failure is None:
+            return None
+    assert failure is not None
+    if tries == 1:
+        return failure
+    return GateFailure(failure.gate, f"{tries} requests in a row, the last: {failure.evidence}")
 
 
 def _request_gate(ctx: Context, region: str, gate: str, path: str) -> GateFailure | None:
