@@ -50,3 +50,19 @@ def test_the_per_request_lookups_answer_as_moto_does() -> None:
     assert cached == set(method_names_from_class(DynamoHandler))
     assert "describe_table" in cached and "no_such_action" not in cached
     assert moto_responses.method_names_from_class(DynamoHandler) is cached  # listed once
+
+
+def test_finding_a_request_account_builds_no_other_iam_partition() -> None:
+    moto_warmup.install()
+    import moto.iam.models as iam_models
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    owner = "111122223333"
+    account = iam_models.iam_backends[owner]
+    iam = account["aws"]
+    iam.create_user("us-east-1", "warmup-test")
+    key = iam.create_access_key("warmup-test").access_key_id
+    built = set(dict.keys(account))
+    assert iam_models.get_account_id_from(key) == owner  # still found
+    assert iam_models.get_account_id_from("AKIANOSUCHKEY0000000") == DEFAULT_ACCOUNT_ID
+    assert set(dict.keys(account)) == built == {"aws"}  # aws-cn, aws-us-gov ... never built
