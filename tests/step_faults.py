@@ -30,14 +30,18 @@ recorded run before the fork, so the workers do not parse them again.
 
 from __future__ import annotations
 
+import fcntl
 import multiprocessing
+import os
+import pickle
+import tempfile
 import threading
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -50,6 +54,7 @@ from tests.stack_inventory import (
     inventory,
 )
 
+T = TypeVar("T")
 THEN = ("rerun", "down")
 # A release's steps (command "release"): a converged stack's `up` of new code, rolled with
 # a canary so that both of a wave's alias moves are steps; no bake, the gates' requests run.
@@ -273,8 +278,31 @@ def check_release_step(task: Task) -> Outcome:
     return outcome
 
 
+def recorded_once(key: str, record: Callable[[], T]) -> T:
+    """`record()` made once per test run and shared by every test (and xdist worker) that
+    asks with the same key: a sweep's parts then slice one and the same list of steps
+    (their order between regions varies from one recording to the next), and the clean
+    run each recording costs is made once, not once a part."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid{os.getpid()}"
+    folder = Path(tempfile.gettempdir()) / f"failover-steps-{run}"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{key}.pickle"
+    with open(folder / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait for the first to record
+        if path.exists():
+            made: T = pickle.loads(path.read_bytes())
+            return made
+        made = record()
+        path.write_bytes(pickle.dumps(made))
+        return made
+
+
 def record_release_steps(endpoint: str, folder: Path) -> list[Step]:
     """The mutating calls of a clean release `up` (a converged stack, new code)."""
+    return recorded_once("release", lambda: _record_release_steps(endpoint, folder))
+
+
+def _record_release_steps(endpoint: str, folder: Path) -> list[Step]:
     stack = f"rrec-{uuid.uuid4().hex[:8]}"
     config, source = release_layout(folder / stack, stack)
     assert failover(config, "up").exit_code == 0
@@ -298,6 +326,14 @@ def record_steps(
     endpoint: str, folder: Path, *, with_domain: bool, command: str = "up"
 ) -> list[Step]:
     """The mutating calls of a clean `up`, or of the clean `down` after it."""
+    both = recorded_once(
+        "domain" if with_domain else "plain",
+        lambda: _record_steps(endpoint, folder, with_domain=with_domain),
+    )
+    return both[command]
+
+
+def _record_steps(endpoint: str, folder: Path, *, with_domain: bool) -> dict[str, list[Step]]:
     stack = f"rec-{uuid.uuid4().hex[:8]}"
     layout = Layout.make(folder / stack, stack, endpoint, with_domain=with_domain)
     clean = failover(layout.config, "up")
@@ -310,7 +346,7 @@ def record_steps(
     assert down.exit_code == 0, down.stderr
     assert inventory(endpoint, stack, seen=seen, **names) == {}
     layout.drop_zone(endpoint)
-    return steps_of((down if command == "down" else clean).calls)
+    return {"up": steps_of(clean.calls), "down": steps_of(down.calls)}
 
 
 def run_steps(

@@ -2,7 +2,8 @@
 
 The runner's cancel path (KeyboardInterrupt in the main thread while the wave's
 workers are calling AWS) is what a user meets most. A clean `up` and the `down`
-after it are recorded; every STRIDE-th step of each (the first and last included)
+after it are recorded; every STRIDE-th step of each (from an offset that changes
+every day, tests/sweep.py, so every step is cut within STRIDE days; and the last)
 gets a SIGINT just before the call goes out (calls in flight then still end,
 as they do before the process exits). The command must exit 130 saying to
 re-run it, then the same checks as the error faults of test_faults_steps.py
@@ -18,6 +19,7 @@ import pytest
 
 from tests.faults import Fault, Step
 from tests.step_faults import record_steps, run_steps
+from tests.sweep import failed_runs, todays_slice
 
 pytestmark = pytest.mark.sandbox
 
@@ -28,7 +30,7 @@ BUDGET_SECONDS = 540  # on a busy machine
 
 def _sample(steps: list[Step], stride: int) -> list[tuple[int, Step]]:
     numbered = list(enumerate(steps, start=1))
-    return sorted({*numbered[::stride], numbered[-1]}, key=lambda pair: pair[0])
+    return sorted({*todays_slice(numbered, stride), numbered[-1]}, key=lambda pair: pair[0])
 
 
 @pytest.mark.timeout(600)
@@ -53,4 +55,4 @@ def test_ctrl_c_at_a_sample_of_steps_exits_130_and_the_rerun_converges(
         thens=thens,
     )
     runs = len(sample) * len(thens)
-    assert not failures, f"{len(failures)} of {runs} runs failed:\n" + "\n".join(failures)
+    assert not failures, failed_runs(failures, runs)

@@ -1,12 +1,14 @@
-"""`up` interrupted after each of its steps in turn (every step, not a sample).
+"""`up` interrupted after each of its steps in turn (every step, over three days of runs).
 
 A clean `up` of a stack without domain is recorded (FAILOVER_CALL_LOG): its
 mutating calls are the steps, 54 of them. For every step, `up` fails right after
 that call took effect, then on one stack `up` again and `plan` converge to exactly
 one of everything, and on another `down` at once leaves nothing of the stack
-(tests/step_faults.py). 108 runs in forked workers against the session sandbox,
-in PARTS tests of every PARTS-th step, so that xdist spreads them over its workers
-instead of one test holding the end of the suite.
+(tests/step_faults.py). A run cuts the day's third of the steps (tests/sweep.py:
+every step within three days of runs; FAILOVER_TEST_SWEEP=full cuts all 54, 108
+runs), in forked workers against the session sandbox, in PARTS tests of every
+PARTS-th step, so that xdist spreads them over its workers instead of one test
+holding the end of the suite.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.step_faults import record_steps, run_steps
+from tests.sweep import failed_runs, todays_slice
 
 pytestmark = pytest.mark.sandbox
 
@@ -25,7 +28,8 @@ pytestmark = pytest.mark.sandbox
 # item (PutItem), and four more health checks, each tagged (the switch reader and the
 # CALCULATED check of each region).
 EXPECTED_STEPS = 54
-PARTS = 6  # about 9 steps (18 runs) a part, as before the release and switch steps
+SLICES = 3  # a run cuts every third step (18 of 54), a different third each day
+PARTS = 2  # about 9 steps (18 runs) a part
 WORKERS = 2  # per part
 BUDGET_SECONDS = 540  # for a part's runs on a busy machine
 
@@ -41,7 +45,7 @@ def test_up_interrupted_after_every_step_converges_and_down_removes_it(
         f"update EXPECTED_STEPS ({[str(s) for s in steps]})"
     )
     assert len(set(steps)) == len(steps)
-    mine = list(enumerate(steps, start=1))[part::PARTS]
+    mine = todays_slice(list(enumerate(steps, start=1)), SLICES)[part::PARTS]
     failures = run_steps(
         mine,
         endpoint=sandbox_env,
@@ -51,4 +55,4 @@ def test_up_interrupted_after_every_step_converges_and_down_removes_it(
         budget=BUDGET_SECONDS,
     )
     runs = 2 * len(mine)
-    assert not failures, f"{len(failures)} of {runs} runs failed:\n" + "\n".join(failures)
+    assert not failures, failed_runs(failures, runs)

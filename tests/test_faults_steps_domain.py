@@ -7,7 +7,8 @@ step the domain adds is interrupted
 (certificates, their validation record, regional domain names, base path
 mappings, alias records) and every fourth of the others, each followed by a
 re-run that must converge to exactly one of everything and by a `down` that must
-leave nothing, not even a record in the zone (tests/step_faults.py).
+leave nothing, not even a record in the zone (tests/step_faults.py). A run cuts the
+day's half of that sample (tests/sweep.py; FAILOVER_TEST_SWEEP=full: all of it).
 test_faults_steps.py interrupts every step of the stack without domain.
 """
 
@@ -19,6 +20,7 @@ import pytest
 
 from tests.faults import Step
 from tests.step_faults import record_steps, run_steps
+from tests.sweep import failed_runs, todays_slice
 
 pytestmark = pytest.mark.sandbox
 
@@ -36,6 +38,7 @@ DOMAIN_OPERATIONS = {
     "CreateBasePathMapping",
 }
 STRIDE = 4
+SLICES = 2  # a run cuts half the sample, the other half the next day
 
 
 def _sample(steps: list[Step]) -> list[tuple[int, Step]]:
@@ -64,7 +67,7 @@ def test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes
     )
     sample = _sample(steps)
     assert len([s for _, s in sample if s.operation in DOMAIN_OPERATIONS]) == 9
-    mine = sample[part::PARTS]
+    mine = todays_slice(sample, SLICES)[part::PARTS]
     failures = run_steps(
         mine,
         endpoint=sandbox_env,
@@ -74,4 +77,4 @@ def test_up_with_a_domain_interrupted_after_its_steps_converges_and_down_removes
         budget=BUDGET_SECONDS,
     )
     runs = 2 * len(mine)
-    assert not failures, f"{len(failures)} of {runs} runs failed:\n" + "\n".join(failures)
+    assert not failures, failed_runs(failures, runs)
