@@ -55,6 +55,12 @@ class FakeHttp(HttpClient):
 
 @pytest.fixture
 def aws() -> Iterator[None]:
+    # moto imports a service's models at its first request; Lambda's and Logs' both import
+    # S3's at module level, and two reader threads importing them at once can meet S3's
+    # half-initialised ("cannot import name 's3_backends'"). Imported here, one at a time.
+    import moto.awslambda.models
+    import moto.logs.models  # noqa: F401
+
     with mock_aws():
         yield
 
