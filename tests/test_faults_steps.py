@@ -29,7 +29,7 @@ pytestmark = pytest.mark.sandbox
 # CALCULATED check of each region).
 EXPECTED_STEPS = 54
 SLICES = 3  # a run cuts every third step (18 of 54), a different third each day
-PARTS = 2  # about 9 steps (18 runs) a part
+PARTS = 3  # 6 steps (12 runs) a part: well inside the timeout on a busy machine
 WORKERS = 2  # per part
 BUDGET_SECONDS = 540  # for a part's runs on a busy machine
 
