@@ -14,8 +14,6 @@ _FINAL_RUN = (
 )
 
 KNOWN_FAILURES: dict[str, str] = {
-    "tests/test_faults_ops.py::test_force_fail_interrupted_at_any_point_leaves_old_or_new_and_says_which": _FINAL_RUN  # noqa: E501
-    + "SIGINT after the switch's UpdateItem in us-west-2: exit 0 where 1 was expected",
     "tests/test_faults_release_steps.py::test_a_release_cut_after_every_step_keeps_aliases_published_and_converges[fail-True-1]": _FINAL_RUN  # noqa: E501
     + "the re-run's deep /health gate answered 503 in us-east-1 once (1 of 4 runs); passed "
     "in the helper's runs: likely load, not analysed",

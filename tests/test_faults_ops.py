@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -73,6 +73,18 @@ FORCE_FAIL_CUTS = _cuts(
         "during the --wait watch": lambda f: _first_read_after(1, "GetHealthCheckStatus", f),
     }
 )
+
+
+@pytest.fixture(autouse=True)
+def patient_switch_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The switch calls' 5 s read time-out, made ample for a sandbox on a busy machine. A
+    write answered later than that is resent, its resend refused (the write took effect):
+    the tool rightly reads its own write back, but the cut "after the write" strikes a call
+    that answered, so it struck nothing. What is cut here is the write, not its deadline."""
+    from failover_cli.services import switch_replicas
+
+    patient = replace(switch_replicas.SWITCH_CALL, read_timeout=30, call_budget=60)
+    monkeypatch.setattr(switch_replicas, "SWITCH_CALL", patient)
 
 
 @pytest.fixture
