@@ -117,3 +117,21 @@ def test_status_timeout_scales_the_read_only_deadline() -> None:
     assert longer.call_budget > READ_ONLY.call_budget and longer.read_timeout == 30
     assert read_only(2).read_timeout == 2  # each attempt waits as long as the region does
     assert MUTATING.call_budget > READ_ONLY.call_budget
+
+
+def test_an_error_answered_after_the_budget_keeps_its_modeled_exception_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A call answered after its budget is spent (a loaded machine, throttling retried for a
+    # minute) is ended by the budget check. Its answer must still raise the class botocore
+    # would: `read_topic` catches sns.exceptions.NotFoundException to learn that a topic is
+    # missing, and a bare ClientError made a fresh `up` fail with "NotFound".
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    spent = Deadline("spent", connect_timeout=5, read_timeout=5, max_attempts=3, call_budget=0)
+    with mock_aws():
+        sns = ClientFactory(deadline=spent).client("sns", "us-east-1")
+        with pytest.raises(sns.exceptions.NotFoundException):
+            sns.get_topic_attributes(TopicArn="arn:aws:sns:us-east-1:123456789012:missing")

@@ -91,7 +91,7 @@ def install_budget(client: Any, deadline: Deadline) -> None:
     """Stop botocore retrying a call once its budget is spent."""
     events = client.meta.events
     events.register("before-call.*.*", _stamp_start)
-    events.register_first("needs-retry.*.*", _budget_check(deadline))
+    events.register_first("needs-retry.*.*", _budget_check(deadline, client))
 
 
 def _stamp_start(context: dict[str, Any] | None = None, **_: Any) -> None:
@@ -99,7 +99,7 @@ def _stamp_start(context: dict[str, Any] | None = None, **_: Any) -> None:
         context[_STARTED] = time.monotonic()
 
 
-def _budget_check(deadline: Deadline) -> Any:
+def _budget_check(deadline: Deadline, client: Any) -> Any:
     def check(
         request_dict: dict[str, Any] | None = None,
         response: Any = None,
@@ -116,9 +116,13 @@ def _budget_check(deadline: Deadline) -> Any:
         if caught_exception is not None:
             raise caught_exception
         if response is not None and _is_error(response):
-            from botocore.exceptions import ClientError
-
-            raise ClientError(response[1], getattr(operation, "name", ""))
+            # The class botocore itself would raise for this answer (NotFoundException, not a
+            # bare ClientError): callers catch the modeled class, and an answer that merely
+            # came late (a loaded machine, throttling retried) must mean the same.
+            parsed = response[1]
+            error = parsed.get("Error") or {}
+            code = context.get("error_code_override") or error.get("Code")
+            raise client.exceptions.from_code(code)(parsed, getattr(operation, "name", ""))
 
     return check
 
