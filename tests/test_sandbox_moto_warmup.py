@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 from werkzeug.routing import Map, Rule
 
 from failover_cli.sandbox import moto_warmup
@@ -66,3 +70,32 @@ def test_finding_a_request_account_builds_no_other_iam_partition() -> None:
     assert iam_models.get_account_id_from(key) == owner  # still found
     assert iam_models.get_account_id_from("AKIANOSUCHKEY0000000") == DEFAULT_ACCOUNT_ID
     assert set(dict.keys(account)) == built == {"aws"}  # aws-cn, aws-us-gov ... never built
+
+
+def test_openapi_documents_are_still_validated_once_the_validator_loads_late() -> None:
+    # A fresh interpreter: the stand-ins only go in before moto's API Gateway is imported.
+    script = textwrap.dedent(
+        """
+        import sys
+        from failover_cli.sandbox import moto_warmup
+        moto_warmup.install()
+        from moto.apigateway.exceptions import InvalidOpenAPIDocumentException
+        from moto.apigateway.models import apigateway_backends
+        assert "jsonschema" not in sys.modules  # the validator is not loaded yet
+        backend = apigateway_backends["123456789012"]["us-east-1"]
+        info = {"title": "t", "description": "d"}
+        try:
+            backend.import_rest_api({"openapi": "3.0.0", "info": info, "paths": {}}, True)
+        except InvalidOpenAPIDocumentException as error:
+            print("refused:", error.message)
+        info["version"] = "1"
+        api = backend.import_rest_api({"openapi": "3.0.0", "info": info, "paths": {}}, True)
+        print("imported:", api.name)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "refused: " in done.stdout and "'version' is a required property" in done.stdout
+    assert "imported: t" in done.stdout

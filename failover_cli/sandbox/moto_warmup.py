@@ -26,12 +26,18 @@ And per request (the sandbox serves a few hundred for each `up`):
   the way: six IAM backends, each loading ~1,600 AWS managed policies, on the sandbox's
   first request (about a second of CPU per sandbox). A partition not built yet holds no
   access key, so only the partitions that exist are searched; the answer is the same.
+- moto's API Gateway imports openapi_spec_validator (about half a second of CPU, a large
+  part of a new sandbox's first API Gateway call) for ImportRestApi and PutRestApi only,
+  which the tool never calls: it is imported when one of them first validates a document.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
+import sys
 import threading
+import types
 from typing import Any
 
 _installed = False
@@ -50,6 +56,7 @@ def install() -> None:
         _list_moto_modules_once()
         _list_handler_methods_once()
         _find_accounts_in_built_partitions()
+        _validate_openapi_on_first_use()
         _installed = True
 
 
@@ -124,3 +131,45 @@ def _find_accounts_in_built_partitions() -> None:
         return iam_models.DEFAULT_ACCOUNT_ID
 
     iam_models.get_account_id_from = get_account_id_from
+
+
+_OPENAPI = "openapi_spec_validator"
+_OPENAPI_ERRORS = "openapi_spec_validator.validation.exceptions"
+
+
+class _OpenApiValidationError(Exception):
+    """What moto's `except OpenAPIValidationError` catches: the real error's message, which
+    moto quotes (`cause.message`) in its BadRequest answer."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _validate_openapi_on_first_use() -> None:
+    """Stand-ins for the two names moto.apigateway.models imports from the validator
+    (`validate`, `OpenAPIValidationError`); the first validation imports the real one."""
+    if _OPENAPI in sys.modules or "moto.apigateway.models" in sys.modules:
+        return  # imported already: nothing left to save
+    lock = threading.Lock()
+    standins: dict[str, types.ModuleType] = {}
+
+    def validate(document: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            for name, module in standins.items():
+                if sys.modules.get(name) is module:
+                    del sys.modules[name]
+            real = importlib.import_module(_OPENAPI)
+            errors = importlib.import_module(_OPENAPI_ERRORS)
+        try:
+            return real.validate(document, *args, **kwargs)
+        except errors.OpenAPIValidationError as error:
+            raise _OpenApiValidationError(error.message) from error
+
+    for name in (_OPENAPI, f"{_OPENAPI}.validation", _OPENAPI_ERRORS):
+        module = types.ModuleType(name)
+        module.__path__ = []  # a package: the next name is its submodule
+        standins[name] = module
+    standins[_OPENAPI].validate = validate  # type: ignore[attr-defined]
+    standins[_OPENAPI_ERRORS].OpenAPIValidationError = _OpenApiValidationError  # type: ignore[attr-defined]
+    sys.modules.update(standins)
