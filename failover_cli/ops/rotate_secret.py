@@ -237,7 +237,10 @@ def rotate_secret(
 
     say("1/4 Functions accept both the old and the new secret…")
     accepted = per_region(
-        regions, lambda r: edit_environment(ctx, r, accepting(new)).changed, service="lambda"
+        regions,
+        lambda r: edit_environment(ctx, r, accepting(new)).changed,
+        service="lambda",
+        on_interrupt=ctx.clock.cancel,  # Ctrl-C: no write after the one in flight
     )
     say("    " + _where(accepted))
 
@@ -266,7 +269,10 @@ def rotate_secret(
 
     say("4/4 Functions keep only the new secret…")
     promoted = per_region(
-        regions, lambda r: edit_environment(ctx, r, promoting(new)).changed, service="lambda"
+        regions,
+        lambda r: edit_environment(ctx, r, promoting(new)).changed,
+        service="lambda",
+        on_interrupt=ctx.clock.cancel,  # Ctrl-C: no write after the one in flight
     )
     say("    " + _where(promoted))
     return RotationReport(
