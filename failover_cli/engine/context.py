@@ -37,6 +37,7 @@ class Context:
     deadline: Deadline | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
     _memo_lock: threading.Lock = field(default_factory=threading.Lock)
+    _flights: dict[str, _Flight] = field(default_factory=dict)  # keys being computed
 
     def __post_init__(self) -> None:
         pace_with = getattr(self.clients, "pace_with", None)  # test doubles may lack it
@@ -77,20 +78,75 @@ class Context:
         return self.clients.account_id(primary, *dict.fromkeys(others))
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
-        """Compute a read-only answer once per run (e.g. one GetFunction per region)."""
+        """Compute a read-only answer once per run (e.g. one GetFunction per region).
+
+        A thread asking for a key that another thread is computing waits for that answer
+        (or its error) instead of asking AWS again: the observe phase starts every kind
+        at once, and each asked for the account's health-check listing itself (ten
+        ListHealthChecks and ten ListTagsForResources in a converged `up`)."""
+        me = threading.get_ident()
         with self._memo_lock:
             if key in self._memo:
                 return self._memo[key]
-        value = compute()
+            flight = self._flights.get(key)
+            if flight is None:
+                flight = self._flights[key] = _Flight(owner=me)
+        if flight.owner != me:
+            answer: T = flight.answer()
+            return answer
+        try:
+            value = compute()
+        except BaseException as error:
+            self._land(key, flight)
+            flight.fail(error)
+            raise
         with self._memo_lock:
-            self._memo.setdefault(key, value)
-            return self._memo[key]
+            if self._flights.get(key) is flight:  # not forgotten meanwhile: keep it
+                self._memo.setdefault(key, value)
+            value = self._memo.get(key, value)
+        self._land(key, flight)
+        flight.succeed(value)
+        return value
+
+    def _land(self, key: str, flight: _Flight) -> None:
+        with self._memo_lock:
+            if self._flights.get(key) is flight:
+                del self._flights[key]
 
     def forget(self, key: str) -> None:
+        """Drop the answer; a computation under way is not kept either (it may have read
+        before the change that makes the caller forget)."""
         with self._memo_lock:
             self._memo.pop(key, None)
+            self._flights.pop(key, None)
 
     def forget_all(self) -> None:
         """Drop every memoized answer (before re-observing after changes)."""
         with self._memo_lock:
             self._memo.clear()
+            self._flights.clear()
+
+
+@dataclass
+class _Flight:
+    """One thread's computation of a memo key, which other threads wait for."""
+
+    owner: int  # the computing thread: if its computation asks for the key again, it
+    # computes it again rather than wait for itself
+    _done: threading.Event = field(default_factory=threading.Event)
+    _value: Any = None
+    _error: BaseException | None = None
+
+    def succeed(self, value: Any) -> None:
+        self._value = value
+        self._done.set()
+
+    def fail(self, error: BaseException) -> None:
+        self._error = error
+        self._done.set()
+
+    def answer(self) -> Any:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
