@@ -4,12 +4,17 @@ is simulated. moto holds the zone; the public NS answer comes from an injected r
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from failover_cli.aws.deadlines import Deadline
 from failover_cli.config.schema import DomainConfig
 from failover_cli.ops.doctor import Doctor, Verdict
 from failover_cli.ops.doctor_iam import principal_of
@@ -79,3 +84,47 @@ def test_a_role_session_is_simulated_as_its_role_with_its_path() -> None:
             principal = principal_of(session)
             assert principal is not None
             assert Doctor(ctx, lambda *_: [])._with_path(principal) == arn
+
+
+class _SlowRoute53(BaseHTTPRequestHandler):
+    """Answers GetAccountLimit (1 health check allowed, none used), after a pause longer
+    than the quick read time-out below: a slow but answering endpoint."""
+
+    def do_GET(self) -> None:
+        time.sleep(1.0)
+        body = (
+            b'<GetAccountLimitResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">'
+            b"<Limit><Type>MAX_HEALTH_CHECKS_BY_OWNER</Type><Value>1</Value></Limit>"
+            b"<Count>0</Count></GetAccountLimitResponse>"
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_a_slow_quota_answer_is_waited_for_and_fails_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The command's own deadline gives up after 0.3 s; doctor must read as patiently as
+    # `up` does, or a limit the stack would exceed reads as "could not check" (exit 0).
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SlowRoute53)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    quick = Deadline("quick", connect_timeout=1, read_timeout=0.3, max_attempts=2, call_budget=0.5)
+    config = make_config()
+    try:
+        with context(config) as (ctx, _):
+            ctx = replace(ctx, deadline=quick)
+            check = Doctor(ctx, lambda zone, timeout: []).health_check_quota()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert check.verdict is Verdict.FAIL
+    assert f"0 of 1 used; the stack needs {len(config.regions)}" in check.detail

@@ -67,5 +67,12 @@ def command(state: AppState, dns_timeout: float) -> None:
                 line += f"\n  {'':<{width}}  [bold]fix:[/bold] {escape(check.fix)}"
             out.print(line)
         failed = sum(1 for c in checks if c.verdict.value == "fail")
-        out.print("Nothing will fail." if not failed else f"{failed} check(s) will fail.")
+        unknown = sum(1 for c in checks if c.verdict.value == "could not check")
+        # A check that could not be made is not a pass: the summary does not say it is.
+        if failed:
+            out.print(f"{failed} check(s) will fail.")
+        elif unknown:
+            out.print(f"Nothing checked will fail; {unknown} check(s) could not be made.")
+        else:
+            out.print("Nothing will fail.")
     click.get_current_context().exit(code)

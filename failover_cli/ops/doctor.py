@@ -37,6 +37,12 @@ class Doctor(IamChecks, ZoneChecks, QuotaChecks):
     resolve_ns: Resolver
     dns_timeout: float = 5.0
 
+    def __post_init__(self) -> None:
+        # As patient as `up`'s own reads: doctor predicts what `up` will meet, and a slow
+        # but answering endpoint (a loaded machine) given up on after status's few seconds
+        # left a limit the stack would exceed as "could not check", and doctor exited 0.
+        self.ctx = self.ctx.reading()
+
     def run(self) -> list[Check]:
         """Every check, in a fixed order. Credentials are checked first: without them
         nothing else can be (the error is raised, exit 2)."""
