@@ -8,16 +8,7 @@ this table (issue 23). Never add to it to make a red run green without a note on
 
 from __future__ import annotations
 
-_FINAL_RUN = (
-    "failed in the lead's last whole-suite run of 2026-12-07 (49 min, -n 4, fresh clone), "
-    "found too late in the session to analyse; "
-)
-
-KNOWN_FAILURES: dict[str, str] = {
-    "tests/test_faults_release_steps.py::test_a_release_cut_after_every_step_keeps_aliases_published_and_converges[fail-True-1]": _FINAL_RUN  # noqa: E501
-    + "the re-run's deep /health gate answered 503 in us-east-1 once (1 of 4 runs); passed "
-    "in the helper's runs: likely load, not analysed",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 # Not run: each costs CI up to 20 minutes of a worker while it fails.
 NOT_RUN: dict[str, str] = {
