@@ -11,14 +11,7 @@ from __future__ import annotations
 KNOWN_FAILURES: dict[str, str] = {}
 
 # Not run: each costs CI up to 20 minutes of a worker while it fails.
-NOT_RUN: dict[str, str] = {
-    "tests/test_rotate_secret_sandbox.py::test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails": (  # noqa: E501
-        "16 steps x 3 faults take 430-450 s per fault under -n 4 and the sigint variant ran "
-        "past 20 minutes in the last whole run; sigint at step 12 (us-west-2's promote "
-        "UpdateFunctionConfiguration) leaves a secret pending in $LATEST that the re-run "
-        "does not resume (resumed false): not yet analysed"
-    ),
-}
+NOT_RUN: dict[str, str] = {}
 
 
 def reason_for(nodeid: str) -> tuple[str, bool] | None:

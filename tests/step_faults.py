@@ -36,6 +36,7 @@ import os
 import pickle
 import tempfile
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
@@ -147,9 +148,15 @@ def interrupted(config: Path, args: tuple[str, ...], rule: Rule) -> tuple[Run, F
         run = failover(config, *args)
     finally:
         patch.undo()
+    deadline = time.monotonic() + 120
     for thread in set(threading.enumerate()) - before:
         if not thread.daemon:
             thread.join(timeout=120)
+            # On Python 3.11 a join that Ctrl-C interrupted (inside the command) marks the
+            # thread as stopped while it still runs, and every later join returns at once
+            # (bpo-45274): it has really ended only once it has left threading.enumerate().
+            while thread in threading.enumerate() and time.monotonic() < deadline:
+                time.sleep(0.05)
     return run, injector
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from failover_cli.errors import mask
 from failover_cli.sandbox.route53.probe import RESPONSE_TIMED_OUT
 from tests.conftest import SandboxProcess
 from tests.e2e_helpers import (
@@ -34,6 +35,7 @@ from tests.e2e_helpers import (
 )
 from tests.faults import Fault, Rule, steps_of
 from tests.step_faults import cut_problems, interrupted
+from tests.sweep import failed_runs, todays_slice
 from tests.test_status_helpers import function_env, secret_of, use_sandbox
 
 pytestmark = pytest.mark.sandbox
@@ -42,6 +44,10 @@ REGIONS = (EAST, WEST)
 TIME_SCALE = 20  # checkers every 10 emulated seconds: twice a real second
 SETTLE_TIMEOUT = 60.0  # real seconds for fresh checks to report success everywhere
 NEXT = "HEALTH_CHECKER_ID_NEXT"
+# A checker reports every 0.5 real s, and its report stays until its next one: sampling
+# every 0.2 s still sees each report, without reading every check 20 times a second for
+# the whole test on a two-core machine.
+SAMPLE_SECONDS = 0.2
 
 
 def _check_ids(endpoint: str, stack: str) -> dict[str, str]:
@@ -109,7 +115,7 @@ def _sampled(endpoint: str, ids: dict[str, str]) -> Iterator[list[tuple[str, str
                 for check_id in ids.values():
                     for _region, status, when in _statuses(route53, check_id):
                         reports.append((check_id, status, when))
-                stop.wait(0.05)
+                stop.wait(SAMPLE_SECONDS)
         except Exception as error:  # reported by the test, not lost with the thread
             errors.append(error)
 
@@ -196,37 +202,69 @@ def test_rotation_never_fails_a_check_and_leaves_up_converged(
 
 
 # How a rotation is cut at a step: an error before the call, the call's answer lost
-# after it took effect, or Ctrl-C (a real SIGINT) just before it goes out.
+# after it took effect, or Ctrl-C (a real SIGINT) just before it goes out. The value's
+# last item shifts the fault's daily slice, so the three faults cut different steps.
 CUTS = {
-    "error": (Fault.FAIL, False),
-    "lost-answer": (Fault.FAIL, True),
-    "sigint": (Fault.SIGINT, False),
+    "error": (Fault.FAIL, False, 0),
+    "lost-answer": (Fault.FAIL, True, 1),
+    "sigint": (Fault.SIGINT, False, 2),
 }
 # accept x2 and promote x2, each an operational edit the `live` alias must serve (issue 21):
 # UpdateFunctionConfiguration, PublishVersion (of that $LATEST, by RevisionId, waited
 # Active) and UpdateAlias (to that version only); switch x4 (UpdateHealthCheck: each
 # region's probe and the switch reader it hosts).
 ROTATION_STEPS = 2 * 3 + 4 + 2 * 3
+SLICES = 4  # a run cuts a quarter of the steps per fault (tests/sweep.py), all in 4 days
 
 
-@pytest.mark.timeout(1200)  # a cut at each of 16 steps, each resumed and waited on by checkers
+def _cut_and_resume(
+    config: Path, endpoint: str, stack: str, ids: dict[str, str], rule: Rule, label: str
+) -> tuple[list[Run], set[str], str | None]:
+    """The rotation cut by `rule`, then re-run: (both runs, the secrets seen, what went
+    wrong or None). At most one secret is pending after the cut, only that one is resumed
+    to, and the re-run converges on it."""
+    fn = f"{stack}-fn"
+    before = secret_of(endpoint, EAST, fn)
+    broken, injector = interrupted(config, ("rotate-secret",), rule)
+    if injector.total() != 1:
+        return [broken], {before}, f"{label}: struck {injector.summary() or 'nothing'}"
+    problems = cut_problems(broken, rule.fault, label)
+    if problems:
+        return [broken], {before}, "; ".join(problems)
+    pending = {function_env(endpoint, r, fn).get(NEXT) for r in REGIONS} - {None}
+    if len(pending) > 1:
+        return [broken], {before}, f"{label}: {len(pending)} pending secrets"
+    again = failover(config, "rotate-secret", "--json")
+    if again.exit_code != 0:
+        return [broken, again], {before}, f"{label}: the re-run failed: {again.stderr[-400:]}"
+    resumed = json.loads(again.stdout)["resumed"]
+    now = secret_of(endpoint, EAST, fn)
+    if resumed is not bool(pending) or now == before or (pending and {now} != pending):
+        said = f"pending {sorted(map(mask, pending))}, resumed {resumed}, now {mask(now)}"
+        return [broken, again], {before, now}, f"{label}: {said}"
+    _assert_converged(endpoint, stack, ids, now, before)  # a later cut needs it converged
+    return [broken, again], {before, now}, None
+
+
+@pytest.mark.timeout(900)  # a quarter of 16 steps cut (all 16 in a full sweep), each resumed
 @pytest.mark.parametrize("cut", list(CUTS))
 def test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails(
     sandbox: tuple[SandboxProcess, str], tmp_path: Path, cut: str
 ) -> None:
-    """Each step of a recorded clean rotation is cut in turn (tests/faults.py). After each
-    cut at most one secret is pending, and only the pending one is ever resumed to; the
-    re-run converges (every function and check on one new secret, none pending). No
-    checker reports a failure through all of it, and `plan` has nothing to change."""
+    """Each step of a recorded clean rotation is cut in turn (tests/faults.py; a daily
+    slice of them, tests/sweep.py). After each cut at most one secret is pending, and only
+    the pending one is ever resumed to; the re-run converges (every function and check on
+    one new secret, none pending). No checker reports a failure through all of it, and
+    `plan` has nothing to change."""
     _, endpoint = sandbox
-    fault, after = CUTS[cut]
+    fault, after, shift = CUTS[cut]
     stack = f"rc{uuid.uuid4().hex[:8]}"
     config = write_config(tmp_path, stack)
     up = failover(config, "up")
     assert up.exit_code == 0, up.stderr
-    fn = f"{stack}-fn"
     runs: list[Run] = []
     secrets: set[str] = set()
+    failures: list[str] = []
     try:
         ids = _check_ids(endpoint, stack)
         _settle(endpoint, ids)
@@ -235,25 +273,18 @@ def test_a_rotation_cut_at_every_step_resumes_to_one_secret_and_no_check_fails(
             assert clean.exit_code == 0, clean.stderr
             steps = steps_of(clean.calls)
             assert len(steps) == ROTATION_STEPS, [str(s) for s in steps]
-            for index, step in enumerate(steps, start=1):
-                before = secret_of(endpoint, EAST, fn)
-                secrets.add(before)
-                broken, injector = interrupted(
-                    config, ("rotate-secret",), Rule.at_step(step, fault, after=after)
+            mine = todays_slice(list(enumerate(steps, start=1)), SLICES, shift=shift)
+            for index, step in mine:
+                rule = Rule.at_step(step, fault, after=after)
+                made, seen, problem = _cut_and_resume(
+                    config, endpoint, stack, ids, rule, f"{cut} at step {index} {step}"
                 )
-                label = f"{cut} at step {index} {step}"
-                assert injector.total() == 1, f"{label}: struck {injector.summary() or 'nothing'}"
-                assert not cut_problems(broken, fault, label), cut_problems(broken, fault, label)
-                pending = {function_env(endpoint, r, fn).get(NEXT) for r in REGIONS} - {None}
-                assert len(pending) <= 1, f"{label}: {len(pending)} pending secrets"
-                again = failover(config, "rotate-secret", "--json")
-                assert again.exit_code == 0, f"{label}: {again.stderr}"
-                assert json.loads(again.stdout)["resumed"] is bool(pending), label
-                now = secret_of(endpoint, EAST, fn)
-                assert now != before and (not pending or {now} == pending), label
-                _assert_converged(endpoint, stack, ids, now, before)
-                secrets.add(now)
-                runs += [broken, again]
+                runs += made
+                secrets |= seen
+                if problem is not None:  # converged again, so that the next cut means something
+                    failures.append(problem)
+                    runs.append(failover(config, "rotate-secret"))
+        assert not failures, failed_runs(failures, len(mine))
         _assert_never_failed(reports)
         plan = failover(config, "plan", "--detailed-exitcode")
         assert plan.exit_code == 0, plan.stdout + plan.stderr
