@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,27 @@ SEED = 20240611
 def _stack(prefix: str) -> tuple[str, dict[str, str]]:
     stack = f"{prefix}-{uuid.uuid4().hex[:8]}"
     return stack, {"table": f"{stack}.Hello", "function": f"{stack}-fn"}
+
+
+# status's --timeout for these runs: its wall deadline per region (10 s by default) is not
+# what is tested here, and a busy machine spends it on reads that would all have answered,
+# calling the regions unreachable (exit 3) through no fault of the drops.
+AMPLE = "120"
+
+
+def _facts(status: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What each region's reads found: the resources and the function's state."""
+    return [
+        (
+            r["region"],
+            r["table"]["name"],
+            r["function"]["state"],
+            r["api"]["id"],
+            r["health_check"]["id"],
+            r["alarm"]["name"],
+        )
+        for r in status["regions"]
+    ]
 
 
 def _ok(run: Run, code: int = 0) -> None:
@@ -100,7 +122,7 @@ def test_status_and_plan_read_through_dropped_connections_and_name_a_read_that_k
     deployed: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, stack = deployed
-    clean = failover(config, "status", "--json")
+    clean = failover(config, "status", "--json", "--timeout", AMPLE)
     assert clean.exit_code in (0, 3), clean.stderr
     with monkeypatch.context() as patched:
         injector = FaultInjector(
@@ -110,15 +132,21 @@ def test_status_and_plan_read_through_dropped_connections_and_name_a_read_that_k
             [Rule(Fault.DROP, mutating=False, rate=0.15), Rule(Fault.DELAY, delay_ms=20, rate=0.3)],
             seed=SEED,
         ).install(patched)
-        status = failover(config, "status", "--json")
+        status = failover(config, "status", "--json", "--timeout", AMPLE)
         plan = failover(config, "plan")
     assert injector.total(Fault.DROP) > 0 and injector.total(Fault.DELAY) > 0
-    assert status.exit_code == clean.exit_code, status.stderr
+    assert status.exit_code in (0, 3) and "Traceback" not in status.stderr, status.stderr
     seen = json.loads(status.stdout)
     assert seen["stack"] == stack and [r["region"] for r in seen["regions"]] == [
         "us-east-1",
         "us-west-2",
     ]
+    # What the drops could have cost is a read, so that is what is compared: every fact
+    # read, and the same as without them. Not the exit code: the live probes and the health
+    # checkers' reports (no AWS reads, no faults) can differ between the two runs on a
+    # busy machine, and either makes a status degraded.
+    assert seen["unread"] == [] and all(r["reachable"] and not r["unread"] for r in seen["regions"])
+    assert _facts(seen) == _facts(json.loads(clean.stdout))
     assert all(r["function"]["state"] == "Active" for r in seen["regions"])
     _ok(plan)
 
@@ -129,7 +157,11 @@ def test_status_and_plan_read_through_dropped_connections_and_name_a_read_that_k
         with monkeypatch.context() as patched:
             shorten_botocore_backoff(patched)
             injector = FaultInjector([rule]).install(patched)
-            run = failover(config, command, "--json") if command == "status" else None
+            run = (
+                failover(config, command, "--json", "--timeout", AMPLE)
+                if command == "status"
+                else None
+            )
             run = run or failover(config, command)
         assert injector.total() >= READ_ONLY.max_attempts  # the first attempt and retries
         assert "Traceback" not in run.stderr
