@@ -24,13 +24,21 @@ FULL_VARIABLE = "FAILOVER_TEST_SWEEP"
 DAY_VARIABLE = "FAILOVER_TEST_SWEEP_DAY"
 
 
+def _setting(name: str) -> str:
+    """The variable as the test sets it, else as the run started: conftest hides every
+    FAILOVER_* variable from the tests (the tool must not see the user's)."""
+    from tests.conftest import STARTING_ENVIRON
+
+    return (os.environ.get(name) or STARTING_ENVIRON.get(name) or "").strip()
+
+
 def full_sweep() -> bool:
-    return os.environ.get(FULL_VARIABLE, "").strip().lower() == "full"
+    return _setting(FULL_VARIABLE).lower() == "full"
 
 
 def sweep_day() -> int:
     """The day whose slice this run makes: FAILOVER_TEST_SWEEP_DAY, else today (UTC)."""
-    text = os.environ.get(DAY_VARIABLE, "").strip()
+    text = _setting(DAY_VARIABLE)
     return int(text) if text else int(time.time() // 86400)
 
 

@@ -3,6 +3,7 @@ cut exactly once, a full sweep cuts everything, and a day's slice can be made ag
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -66,3 +67,15 @@ def test_a_recording_is_made_once_and_shared(
     assert recorded_once("k", record) == [1]
     assert recorded_once("k", record) == [1]
     assert made == [1]
+
+
+def test_the_variables_count_as_the_run_was_started_with_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # conftest removes FAILOVER_* from every test's environment: the sweep reads them
+    # as `FAILOVER_TEST_SWEEP=full python -m pytest` started the run.
+    from tests import conftest
+
+    monkeypatch.setitem(conftest.STARTING_ENVIRON, FULL_VARIABLE, "full")
+    assert FULL_VARIABLE not in os.environ
+    assert todays_slice(STEPS, 4) == STEPS
