@@ -6,8 +6,9 @@ port on a loopback IPAddress) are requested from the sandbox with the Host
 header Route 53 would send; every other target is reported the way Route 53
 reports an endpoint it cannot reach, without any connection attempt.
 
-Judged as Route 53 does: connected within 4 s, answered within 2 s more, a
-2xx/3xx status, and for *_STR_MATCH the search string in the first 5,120
+Judged as Route 53 does: connected within 4 s, answered within 2 s more (of the
+endpoint's own time: what a starved machine kept the sandbox waiting is not counted,
+starvation.py), a 2xx/3xx status, and for *_STR_MATCH the search string in the first 5,120
 bytes of the body. TLS is not emulated: HTTPS checks talk plain HTTP to the
 sandbox (which is what serves those hosts).
 """
@@ -16,13 +17,20 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import select
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from failover_cli.sandbox.starvation import STALL, StallClock
+
 CONNECT_TIMEOUT_S = 4.0  # Route 53: the TCP connection within four seconds
 RESPONSE_TIMEOUT_S = 2.0  # ... and the answer within two seconds after that
+# A starved machine may stretch those two seconds (starvation.py), up to this many times:
+# a hung endpoint is still said to be one within bounded time, however busy the machine.
+MOST_STRETCH = 10.0
 SEARCH_BYTES = 5120
 HTTP_TYPES = frozenset({"HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH"})
 PROBED_TYPES = HTTP_TYPES | {"TCP"}
@@ -89,6 +97,7 @@ def probe(
     connect_timeout: float = CONNECT_TIMEOUT_S,
     response_timeout: float = RESPONSE_TIMEOUT_S,
     source_ip: str | None = None,
+    stall: StallClock = STALL,
 ) -> ProbeResult:
     """Run one check of `target`; `sandbox` is the (host, port) the sandbox listens on.
 
@@ -111,7 +120,6 @@ def probe(
         except OSError:
             return ProbeResult(False, UNREACHABLE)
         assert connection.sock is not None
-        connection.sock.settimeout(response_timeout)
         headers = {
             "Host": target.host_header,
             "User-Agent": USER_AGENT.format(ref=uuid.uuid4()),
@@ -120,6 +128,9 @@ def probe(
         if source_ip:
             headers["X-Forwarded-For"] = source_ip
         connection.request("GET", target.path, headers=headers)
+        if not answers_within(connection.sock, response_timeout, stall):
+            return ProbeResult(False, RESPONSE_TIMED_OUT)
+        connection.sock.settimeout(response_timeout)  # the rest of an answer already begun
         response = connection.getresponse()
         head = response.read(SEARCH_BYTES) if target.type.endswith("_STR_MATCH") else b""
     except TimeoutError:
@@ -129,6 +140,23 @@ def probe(
     finally:
         connection.close()
     return judge(target, response.status, response.reason, head, resolved)
+
+
+def answers_within(sock: socket.socket, limit: float, stall: StallClock) -> bool:
+    """Whether the answer starts within `limit` seconds of the endpoint's own time: wall
+    time less what the sandbox spent waiting for this machine's CPU meanwhile (never more
+    than MOST_STRETCH x `limit` of wall time)."""
+    stall.start()
+    started, stalled_before = time.monotonic(), stall.stalled()
+    while True:
+        waited = time.monotonic() - started
+        own = waited - (stall.stalled() - stalled_before)
+        left = min(limit - own, MOST_STRETCH * limit - waited)
+        if left <= 0:
+            return False
+        readable, _, _ = select.select([sock], [], [], min(left, 0.2))
+        if readable:
+            return True
 
 
 def judge(target: Target, status: int, reason: str, head: bytes, resolved: str = "") -> ProbeResult:
