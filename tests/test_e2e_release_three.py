@@ -109,7 +109,8 @@ def test_a_second_wave_failure_rolls_back_only_that_region_then_rollback_restore
         bad = failover(config, "up", "--yes")
         assert bad.exit_code == 1, bad.stdout + bad.stderr
         said = " ".join(bad.stderr.split())
-        assert f"The release stopped in {FAILS_IN}" in said and "the deep /health gate" in said
+        assert f"The release stopped in {FAILS_IN}" in said, said
+        assert "the deep /health gate" in said, said
         assert "us-east-1 never saw it" in said
         assert _regions_moved(bad) == ORDER[:2] and _one_at_a_time(bad)  # never us-east-1
         third = _live(sandbox_env, "eu-west-1", function)
