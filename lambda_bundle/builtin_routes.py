@@ -14,8 +14,11 @@ from routing import Request, Response, route
 
 
 def _wants_deep(request: Request) -> bool:
-    if settings.is_true(request.query.get("deep")):
-        return True
+    asked = request.query.get("deep")
+    if asked is not None:
+        # The caller chose: `deep=true` (the deep health checks) or `deep=false` (a release
+        # gate's shallow ping, which must not be judged by a table read it did not ask for).
+        return settings.is_true(asked)
     percent = settings.deep_ping_percent()
     return percent > 0 and random.random() * 100 < percent
 

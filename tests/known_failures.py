@@ -8,15 +8,7 @@ this table (issue 23). Never add to it to make a red run green without a note on
 
 from __future__ import annotations
 
-KNOWN_FAILURES: dict[str, str] = {
-    "tests/test_e2e_release_three.py::test_a_second_wave_failure_rolls_back_only_that_region_then_rollback_restores_all": (  # noqa: E501
-        "failed in the lead's two whole-suite runs of 2026-12-07 under -n 4 (passes alone): "
-        "the bad release stopped, but once in eu-west-1 (a good region, first wave) and once "
-        "in us-west-2 at a gate other than the deep one; pytest cut the message, so which "
-        "gate failed a good answer under load is not known yet. The assertions now print "
-        "the whole message."
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 # Not run: each costs CI up to 20 minutes of a worker while it fails.
 NOT_RUN: dict[str, str] = {}

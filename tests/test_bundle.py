@@ -240,6 +240,15 @@ def test_deep_ping_percent_0_never_touches_the_table(
     assert {(a.status, a.body["ping"]) for a in answers} == {(200, "shallow")}
 
 
+def test_deep_false_stays_shallow_whatever_the_percent(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A release gate's shallow ping: never judged by a table read (there is none here).
+    monkeypatch.setenv("DEEP_PING_PERCENT", "100")
+    answers = [invoke("health", query={"deep": "false"}) for _ in range(5)]
+    assert {(a.status, a.body["ping"]) for a in answers} == {(200, "shallow")}
+
+
 def test_deep_query_parameter_wins_over_percent_0(invoke: Invoke, table: Any) -> None:
     assert invoke("health", query={"deep": "true"}).body["ping"] == "deep"
 

@@ -29,7 +29,7 @@ class FakeApi:
 
     def __call__(self, _ctx: object, region: str, path: str) -> InvokeAnswer:
         self.asked.append(path)
-        key = "deep" if "deep=true" in path else path.strip("/")
+        key = "deep" if "deep=true" in path else path.split("?")[0].strip("/")
         script = self.scripts.get(key) or [200]
         status = script.pop(0) if len(script) > 1 else script[0]
         url = f"https://api.execute-api.{region}.amazonaws.com/prod{path}"
@@ -82,4 +82,4 @@ def test_a_release_that_cannot_start_is_failed_on_its_first_answer(api: FakeApi)
     failure = _gate(threshold=3)
     assert failure is not None and failure.gate == "shallow /health"
     assert failure.evidence.startswith("HTTP 502 from https://")
-    assert api.asked == ["/health"]
+    assert api.asked == ["/health?deep=false"]

@@ -39,6 +39,7 @@ BODY_EXCERPT = 160  # characters of a failing answer's body in the evidence
 CANARY_MAX_REQUESTS = 60  # a 1% canary would otherwise need 300
 POLL_S = 5.0  # how often the bake reads the health check (wall seconds, at most)
 DEEP_GATE, DEEP_PATH = "deep /health", "/health?deep=true"
+SHALLOW_PATH = "/health?deep=false"
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,9 @@ def check_canary(ctx: Context, region: str, weight: float) -> GateFailure | None
 def _requests(ctx: Context) -> list[tuple[str, str, int]]:
     """(gate, path, how many times): the health pings, then the application answering."""
     return [
-        ("shallow /health", "/health", 1),
+        # Explicitly shallow: the function makes DEEP_PING_PERCENT of plain /health pings
+        # deep, and a deep answer must be judged by the deep gate's rules, not this one's.
+        ("shallow /health", SHALLOW_PATH, 1),
         (DEEP_GATE, DEEP_PATH, 1),
         ("application GET /hello", "/hello", APP_REQUESTS),
     ]
