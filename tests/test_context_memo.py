@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
@@ -21,48 +22,47 @@ def _ask_from(threads: int, ask: object) -> list[object]:
         return [f.result() for f in futures]
 
 
+def _asked_while_computing(
+    ctx: Context, key: str, compute: Callable[[], str], threads: int
+) -> list[Future[str]]:
+    """`threads` threads ask for `key`; all but the first while the first still computes
+    (`compute` runs once the first has started it and the others have asked)."""
+    started, release = threading.Event(), threading.Event()
+
+    def held() -> str:
+        started.set()
+        release.wait(10)
+        return compute()
+
+    with ThreadPoolExecutor(threads) as pool:
+        first = pool.submit(ctx.memo, key, held)
+        assert started.wait(10)
+        others = [pool.submit(ctx.memo, key, held) for _ in range(threads - 1)]
+        release.set()
+    return [first, *others]
+
+
 def test_threads_asking_at_once_share_one_computation() -> None:
-    ctx, calls, started = _context(), [], threading.Event()
-    release = threading.Event()
+    ctx, calls = _context(), []
 
     def compute() -> str:
         calls.append(1)
-        started.set()
-        release.wait(10)  # the others ask while this one is still reading
         return "listing"
 
-    def ask() -> str:
-        return ctx.memo("route53:health-checks", compute)
-
-    with ThreadPoolExecutor(6) as pool:
-        first = pool.submit(ask)
-        assert started.wait(10)
-        others = [pool.submit(ask) for _ in range(5)]
-        release.set()
-        answers = [first.result(), *(f.result() for f in others)]
-    assert answers == ["listing"] * 6
+    futures = _asked_while_computing(ctx, "route53:health-checks", compute, 6)
+    assert [f.result() for f in futures] == ["listing"] * 6
     assert len(calls) == 1
 
 
 def test_an_error_reaches_every_waiting_thread_and_is_not_kept() -> None:
-    ctx, started, release = _context(), threading.Event(), threading.Event()
+    ctx = _context()
 
     def failing() -> str:
-        started.set()
-        release.wait(10)
         raise RuntimeError("region unreachable")
 
-    def ask() -> str:
-        return ctx.memo("key", failing)
-
-    with ThreadPoolExecutor(3) as pool:
-        first = pool.submit(ask)
-        assert started.wait(10)
-        others = [pool.submit(ask) for _ in range(2)]
-        release.set()
-        for future in [first, *others]:
-            with pytest.raises(RuntimeError, match="region unreachable"):
-                future.result()
+    for future in _asked_while_computing(ctx, "key", failing, 3):
+        with pytest.raises(RuntimeError, match="region unreachable"):
+            future.result()
     assert ctx.memo("key", lambda: "later") == "later"  # the next run of the read asks again
 
 
