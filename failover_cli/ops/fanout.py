@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from failover_cli.aws.errors import translate
+from failover_cli.engine.begin_gate import BeginGate
 
 T = TypeVar("T")
 SETTLE_SECONDS = 180.0  # the most an interrupt waits for the work begun (a second Ctrl-C: none)
@@ -29,27 +30,6 @@ SETTLE_SECONDS = 180.0  # the most an interrupt waits for the work begun (a seco
 
 class _NotBegun(Exception):
     """The caller was interrupted before this region's work began: nothing was sent."""
-
-
-class _Gate:
-    """Which regions' work began and whether it ended; once closed, none begins any more."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._closed = False
-        self._ended: dict[str, threading.Event] = {}
-
-    def begin(self, region: str) -> threading.Event | None:
-        with self._lock:
-            if self._closed:
-                return None
-            ended = self._ended[region] = threading.Event()
-            return ended
-
-    def close(self) -> list[threading.Event]:
-        with self._lock:
-            self._closed = True
-            return list(self._ended.values())
 
 
 def per_region(
@@ -60,7 +40,7 @@ def per_region(
     on_interrupt: Callable[[], None] | None = None,
 ) -> dict[str, T]:
     """`work(region)` for every region at once; results keyed by region, in order."""
-    gate = _Gate()
+    gate = BeginGate()
 
     def run(region: str) -> T:
         ended = gate.begin(region)
@@ -83,7 +63,7 @@ def per_region(
         wait(futures.values())  # every region finishes before the first error is raised
         results = {region: future.result() for region, future in futures.items()}
     except KeyboardInterrupt:
-        begun = gate.close()
+        begun = list(gate.close().values())
         if on_interrupt is not None:
             on_interrupt()
         _settle(begun)

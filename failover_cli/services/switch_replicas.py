@@ -28,6 +28,7 @@ from typing import Any
 
 from failover_cli.aws.deadlines import Deadline
 from failover_cli.aws.errors import error_code
+from failover_cli.engine.begin_gate import BeginGate
 from failover_cli.engine.context import Context
 from failover_cli.errors import FailoverError
 from failover_cli.services.switch_item import switch_key
@@ -78,41 +79,23 @@ def _dynamo(ctx: Context, replica: str) -> Any:
     return ctx.client("dynamodb", replica, SWITCH_CALL)
 
 
-class _Gate:
-    """Which calls began; once closed (the caller interrupted), no call begins any more."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._closed = False
-        self.began: set[str] = set()
-
-    def begin(self, region: str) -> bool:
-        with self._lock:
-            if not self._closed:
-                self.began.add(region)
-            return not self._closed
-
-    def close(self) -> set[str]:
-        """Close it; the calls that began (each answers on the queue once it ends)."""
-        with self._lock:
-            self._closed = True
-            return set(self.began)
-
-
 def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
     """Run every call at once on daemon threads; the region of the first that returns True.
     A call returning False was refused by its condition. Raises SwitchRefused when every call
     was refused, FailoverError when none succeeded within `timeout` (nothing written)."""
     answers: queue.Queue[tuple[str, bool, BaseException | None]] = queue.Queue()
-    gate = _Gate()
+    gate = BeginGate()
 
     def run(region: str, call: Callable[[], bool]) -> None:
-        if not gate.begin(region):
+        ended = gate.begin(region)
+        if ended is None:
             return  # the caller was interrupted before this call began: nothing is sent
         try:
             answers.put((region, call(), None))
         except BaseException as error:  # reported to the caller, never lost on the thread
             answers.put((region, False, error))
+        finally:
+            ended.set()
 
     errors: dict[str, str] = {}
     refused: list[str] = []
@@ -134,7 +117,7 @@ def _first(calls: dict[str, Callable[[], bool]], timeout: float) -> str:
             else:
                 refused.append(region)
     except KeyboardInterrupt:
-        _settle(gate.close() - set(errors) - set(refused), answers)
+        _settle(set(gate.close()) - set(errors) - set(refused), answers)
         raise
     silent = [r for r in calls if r not in errors and r not in refused]
     if refused and (not errors or not silent):  # the switch is not as read where it answered
