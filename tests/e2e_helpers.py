@@ -57,7 +57,10 @@ def write_release(source: Path, marker: str) -> None:
     routes.write_text(routes.read_text() + f"\n# release {marker}\n")
 
 
-@dataclass
+STDERR_TAIL = 3000  # characters: the plan, the failing step and its hint
+
+
+@dataclass(repr=False)
 class Run:
     result: Result
     calls: list[dict[str, Any]]
@@ -77,6 +80,17 @@ class Run:
     @property
     def mutating(self) -> list[str]:
         return [f"{c['service']}:{c['op']}" for c in self.calls if is_mutating(c["op"])]
+
+    def __repr__(self) -> str:
+        # What a failed `assert run.exit_code == 0` prints: the command's own words (its
+        # error and hint end stderr) and its last calls, not a dump of every call it made.
+        last = [f"{c['service']}:{c['region']}:{c['op']}" for c in self.calls[-5:]]
+        crash = self.result.exception
+        raised = "" if crash is None or isinstance(crash, SystemExit) else f" raised {crash!r},"
+        return (
+            f"Run(exit_code={self.result.exit_code},{raised} {len(self.calls)} calls, the last"
+            f" {last}, stderr ends:\n{self.stderr[-STDERR_TAIL:]})"
+        )
 
 
 def failover(config: Path, *args: str, input: str | None = None) -> Run:

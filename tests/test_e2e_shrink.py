@@ -272,11 +272,20 @@ def test_a_region_removal_cut_short_converges_on_the_next_up(
     stack.write((EAST, WEST, EU))
     stack.run("up")
     stack.write((EAST, WEST))
-    # Cut right after the region's health check went (its answer lost): its record is
-    # gone too, so only the replica and the tagged resources still name eu-west-1.
+    # Cut once the region's record and every health check naming it are gone: the API's
+    # delete (its answer lost) waits for the checks that probe it, and nothing waits for the
+    # API but its function and what that holds, so only the replica and the tagged
+    # resources still name eu-west-1. (A cut at the first DeleteHealthCheck landed where the
+    # threads happened to be: on the region's calculated check, it held its children back.)
     patch = pytest.MonkeyPatch()
     try:
-        rule = Rule(Fault.FAIL, operations=("route53:DeleteHealthCheck",), after=True, limit=1)
+        rule = Rule(
+            Fault.FAIL,
+            operations=("apigateway:DeleteRestApi",),
+            regions=(EU,),
+            after=True,
+            limit=1,
+        )
         FaultInjector([rule]).install(patch)
         cut = failover(stack.config, "up", "--yes")
     finally:
