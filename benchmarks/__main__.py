@@ -36,6 +36,7 @@ SECTION_NAMES = (
     "function",
     "failover",
     "outage",
+    "levers",
 )
 
 

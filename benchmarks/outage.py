@@ -19,15 +19,10 @@ the functions themselves keep running, as Route 53's data plane does.
 
 from __future__ import annotations
 
-import json
-import os
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from benchmarks.report import Check, Section, Table, median, secs
-from benchmarks.stackenv import context, down, sandbox_stack, settle_heap, up, wait_until_serving
+from benchmarks.stackenv import context, deployed, hanging, settle_heap, wait_until_serving
 from failover_cli.config.schema import Config
 from failover_cli.net.http import HttpClient
 from failover_cli.ops.force_fail import force_fail
@@ -54,46 +49,16 @@ switch:
 """
 
 
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@contextmanager
-def _hanging(region: str) -> Iterator[None]:
-    """`region`'s AWS API endpoints hang (the sandbox's outage switch) while inside."""
-    _switch("POST", {"region": region, "mode": "hang"})
-    try:
-        yield
-    finally:
-        _switch("DELETE", {"region": region})
-
-
-def _switch(method: str, body: dict[str, str]) -> None:
-    url = os.environ["AWS_ENDPOINT_URL"] + "/_sandbox/outage"  # set by sandbox_stack
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method)
-    with _DIRECT.open(request, timeout=10) as answer:
-        answer.read()
-
-
-@contextmanager
-def _stack() -> Iterator[Config]:
-    with sandbox_stack(TIME_SCALE, CONFIG) as config:
-        try:
-            up(context(config, time_scale=TIME_SCALE))
-            yield config
-        finally:
-            down(context(config, time_scale=TIME_SCALE))
-
-
 def run(runs: int = STATUS_RUNS) -> Section:
     section = Section("outage", f"During an outage: one region hanging (sandbox x{TIME_SCALE})")
     status_times: dict[str, list[float]] = {WEST: [], EAST: []}
-    with _stack() as config:
+    with deployed(TIME_SCALE, CONFIG) as config:
         wait_until_serving(config)
         for _ in range(runs):
             for region in (WEST, EAST):
                 ctx = context(config, time_scale=TIME_SCALE)
                 settle_heap()
-                with _hanging(region):
+                with hanging(region):
                     started = time.perf_counter()
                     seen = gather(ctx, HttpClient())
                     status_times[region].append(time.perf_counter() - started)
@@ -164,7 +129,7 @@ def run(runs: int = STATUS_RUNS) -> Section:
 def _force_fail(config: Config) -> tuple[float, float | None, str]:
     """(seconds until the change was written, seconds from it to the DNS move, via)."""
     written: list[float] = []
-    with _hanging(WEST):
+    with hanging(WEST):
         ctx = context(config, time_scale=TIME_SCALE)
         settle_heap()
         started = time.perf_counter()

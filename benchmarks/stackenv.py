@@ -10,9 +10,12 @@ with hooks that count its AWS calls and, optionally, delay each one.
 from __future__ import annotations
 
 import gc
+import json
+import os
 import tempfile
 import threading
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -149,6 +152,39 @@ def sandbox_stack(time_scale: float, config_text: str = CONFIG) -> Iterator[Conf
         finally:
             sandbox.stop()
             gc.unfreeze()  # what the sandbox held may go now
+
+
+@contextmanager
+def deployed(time_scale: float, config_text: str = CONFIG) -> Iterator[Config]:
+    """`sandbox_stack` with the stack up inside (`down` on the way out, whatever happened)."""
+    with sandbox_stack(time_scale, config_text) as config:
+        try:
+            up(context(config, time_scale=time_scale))
+            yield config
+        finally:
+            down(context(config, time_scale=time_scale))
+
+
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@contextmanager
+def hanging(region: str) -> Iterator[None]:
+    """`region`'s AWS API endpoints hang (the sandbox's outage switch, as a user throws it)
+    while inside: every call is accepted and never answered; checkers, functions and the
+    name servers go on, as Route 53's and Lambda's data planes do."""
+    _outage("POST", {"region": region, "mode": "hang"})
+    try:
+        yield
+    finally:
+        _outage("DELETE", {"region": region})
+
+
+def _outage(method: str, body: dict[str, str]) -> None:
+    url = os.environ["AWS_ENDPOINT_URL"] + "/_sandbox/outage"  # set by sandbox_stack
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method)
+    with _DIRECT.open(request, timeout=10) as answer:
+        answer.read()
 
 
 def context(
