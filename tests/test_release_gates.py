@@ -7,14 +7,16 @@ table read does not roll back a good release.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from failover_cli.aws.retry import Clock
 from failover_cli.config.schema import HealthCheckConfig
 from failover_cli.ops import invoke as invoke_module
+from failover_cli.ops.failover_observer import HealthReading
 from failover_cli.ops.invoke import InvokeAnswer
-from failover_cli.ops.release_gates import DEEP_MAX_TRIES, GateFailure, check_region
+from failover_cli.ops.release_gates import DEEP_MAX_TRIES, GateFailure, bake, check_region
 from tests.engine_helpers import context, make_config
 
 REGION = "us-west-2"
@@ -83,3 +85,56 @@ def test_a_release_that_cannot_start_is_failed_on_its_first_answer(api: FakeApi)
     assert failure is not None and failure.gate == "shallow /health"
     assert failure.evidence.startswith("HTTP 502 from https://")
     assert api.asked == ["/health?deep=false"]
+
+
+class ManualTime:
+    """A clock whose pauses advance it at once (bake waits without waiting)."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def clock(self) -> Clock:
+        return Clock(now=lambda: self.t, sleep=self.advance)
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def _readings(*healthy: bool) -> Callable[[], HealthReading]:
+    """Each call the next state (then the last one again), as 3 checkers report it."""
+    states = list(healthy)
+
+    def read() -> HealthReading:
+        now = states.pop(0) if len(states) > 1 else states[0]
+        return HealthReading(REGION, "hc-1", now, 3 if now else 0, 3)
+
+    return read
+
+
+def test_a_check_unhealthy_from_before_the_move_gets_time_to_heal_then_bakes() -> None:
+    # A good release right after a rolled-back bad one: the check still says 0/3.
+    said: list[str] = []
+    clock = ManualTime()
+    failure = bake(
+        _readings(False, False, True), bake_s=4, recover_s=20, clock=clock.clock(), say=said.append
+    )
+    assert failure is None
+    assert said and "from before the move" in said[0]
+    assert clock.t >= 4  # the bake ran its whole time once the check was healthy
+
+
+def test_a_check_that_never_heals_fails_the_gate_once_route53_had_its_time() -> None:
+    clock = ManualTime()
+    failure = bake(_readings(False), bake_s=0, recover_s=20, clock=clock.clock(), say=print)
+    assert failure is not None and failure.gate == "Route 53 health check"
+    assert "unhealthy (0/3 checkers), still 20s after the move" in failure.evidence
+    assert clock.t >= 20
+
+
+def test_a_check_that_turns_unhealthy_during_the_bake_fails_at_once() -> None:
+    clock = ManualTime()
+    failure = bake(
+        _readings(True, False, True), bake_s=60, recover_s=20, clock=clock.clock(), say=print
+    )
+    assert failure is not None and failure.evidence == "unhealthy (0/3 checkers)"
+    assert clock.t < 60

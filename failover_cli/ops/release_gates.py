@@ -5,8 +5,9 @@ checks reach it, never the custom domain, which may route elsewhere):
 (a) /health shallow and deep (deep reads the table: a release that cannot reach
 its data fails here), (b) the application answering without 5xx (a handful of
 requests), (c) the region's Route 53 health check staying healthy for the bake
-time. The first failure is returned with its evidence; None means the region
-passed.
+time; a check still unhealthy from before the move (a release a gate just rolled
+back) first gets the time Route 53 needs to turn it healthy on this one. The
+first failure is returned with its evidence; None means the region passed.
 
 The deep ping is judged as the region's Route 53 health check judges it: failed
 after `health_check.failure_threshold` failures in a row (at most DEEP_MAX_TRIES
@@ -27,10 +28,15 @@ miss it about 4% of the time): the full gates after the move still run.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from failover_cli.aws.retry import Clock
 from failover_cli.engine.context import Context
+
+if TYPE_CHECKING:
+    from failover_cli.ops.failover_observer import HealthReading
 
 APP_REQUESTS = 3  # requests per application route
 DEEP_MAX_TRIES = 3  # a threshold of 10 would hold a broken release for minutes
@@ -128,12 +134,58 @@ def _bake(ctx: Context, region: str, bake_s: float, clock: Clock) -> GateFailure
     from failover_cli.ops.failover_observer import AwsObserver
 
     observer = AwsObserver(ctx)
+    return bake(
+        lambda: observer.health(region),
+        bake_s=bake_s,
+        recover_s=recovery_seconds(ctx),
+        clock=clock,
+        say=lambda line: ctx.progress(region, line),
+    )
+
+
+def recovery_seconds(ctx: Context) -> float:
+    """How long a check that was unhealthy before the alias moved may take to turn healthy
+    on the new release: Route 53 turns it healthy after `failure_threshold` good answers
+    in a row, one per interval, plus one interval for the probe under way."""
+    from failover_cli.net.time_scale import time_scale
+
+    probe = ctx.config.health_check
+    return (probe.failure_threshold + 1) * probe.interval_s / time_scale()
+
+
+def bake(
+    read: Callable[[], HealthReading],
+    *,
+    bake_s: float,
+    recover_s: float,
+    clock: Clock,
+    say: Callable[[str], None],
+) -> GateFailure | None:
+    """Gate (c) on the readings `read` gives. A check found unhealthy at its first reading
+    judges the release it replaced (a release a gate just rolled back, an outage): it gets
+    `recover_s` to turn healthy on this one, and the bake starts from then. Once healthy,
+    the first unhealthy reading fails the gate."""
+    reading = read()
+    if reading.healthy is False:
+        before = reading.describe()
+        say(f"Route 53 health check {before} from before the move: up to {recover_s:g}s to heal")
+        deadline = clock.now() + recover_s
+        while reading.healthy is False:
+            remaining = deadline - clock.now()
+            if remaining <= 0:
+                return GateFailure(
+                    "Route 53 health check",
+                    f"{reading.describe()}, still {recover_s:g}s after the move "
+                    "(it was unhealthy before it)",
+                )
+            clock.pause(min(POLL_S, remaining))
+            reading = read()
     end = clock.now() + bake_s
     while True:
-        reading = observer.health(region)
         if reading.healthy is False:
             return GateFailure("Route 53 health check", reading.describe())
         remaining = end - clock.now()
         if remaining <= 0:
             return None
         clock.pause(min(POLL_S, remaining))
+        reading = read()
