@@ -102,6 +102,27 @@ def test_watch_with_no_time_reads_each_phase_once() -> None:
     assert [r.reached for r in results] == [True, False]
 
 
+def test_a_phase_seen_only_by_a_reading_that_ended_past_the_limit_is_missed() -> None:
+    """A slow reading (2 s against a 0.1 s limit) must not turn a timed-out drill into a pass."""
+    clock = no_sleep_clock()
+    said: list[str] = []
+
+    def slow_then_seen() -> tuple[bool, str]:
+        clock.sleep(2)
+        return True, "unhealthy"
+
+    results, _ = watch(
+        [Goal("slow", "slow phase", slow_then_seen), Goal("quick", "quick phase", _after(1))],
+        clock=clock,
+        started_at=clock.now(),
+        timeout=0.1,
+        say=said.append,
+    )
+    slow = results[0]
+    assert not slow.reached and slow.seconds is None and slow.seen == "unhealthy"
+    assert any("slow phase: not within 0.1s" in line and "seen only after" in line for line in said)
+
+
 # -- the drill ----------------------------------------------------------------------------
 
 

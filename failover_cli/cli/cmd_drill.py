@@ -38,6 +38,7 @@ def command(state: AppState, region: str, timeout: float) -> None:
     from failover_cli.cli.render import emit_json
     from failover_cli.cli.render_phases import out_console, print_drill
     from failover_cli.cli.session import open_context
+    from failover_cli.config.durations import format_duration
     from failover_cli.errors import TimeoutExpired
     from failover_cli.net.time_scale import emulated, time_scale
     from failover_cli.ops.drill import drill
@@ -62,7 +63,8 @@ def command(state: AppState, region: str, timeout: float) -> None:
             for p in half.missed
         ]
         raise TimeoutExpired(
-            f"The drill did not see every phase within {timeout:.0f}s ({'; '.join(missed)})",
+            f"The drill did not see every phase within {format_duration(timeout)} "
+            f"({'; '.join(missed)})",
             hint=f"{region} was put back in the switch. Look at `failover status`, or allow "
             "more time "
             "with --timeout.",

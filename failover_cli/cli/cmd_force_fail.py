@@ -115,6 +115,7 @@ def command(
 
 def _complete_or_raise(report: ForceFailReport, restore: bool, timeout: float) -> None:
     """A --wait that did not see every phase is exit 1, saying where the switch stands."""
+    from failover_cli.config.durations import format_duration
     from failover_cli.errors import TimeoutExpired
 
     region = report.region
@@ -123,7 +124,7 @@ def _complete_or_raise(report: ForceFailReport, restore: bool, timeout: float) -
         state_now = "back in service" if restore else "forced out"
         raise TimeoutExpired(
             f"{region} is {state_now} in the switch (written), but not every phase "
-            f"followed within {timeout:.0f}s "
+            f"followed within {format_duration(timeout)} "
             f"(missing: {missed})",
             hint="Look at `failover status`, or wait longer with --timeout.",
             region=region,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from failover_cli.aws.retry import Cancelled, Clock
+from failover_cli.config.durations import format_duration
 from failover_cli.ops.failover_observer import Unavailable
 
 POLL_SECONDS = 0.75
@@ -154,19 +155,21 @@ def _follow(
         except Exception as error:  # one failed reading is "not yet", not the end
             reached, seen = False, f"reading failed: {_short(error)}"
         elapsed = clock.now() - started_at
-        if reached:
+        # A reading that saw it but ended past the limit does not count as "within" it:
+        # a slow reading must not turn a drill that ran out of time into a success.
+        if reached and elapsed <= timeout:
             say(
                 f"  [green]✓[/green] {goal.label} after {elapsed:.1f}s [dim]({literal(seen)})[/dim]"
             )
             return PhaseResult(
                 goal.name, goal.label, True, max(elapsed, 0.0), seen=seen, last_miss_seconds=missed
             )
-        missed = asked
+        if not reached:
+            missed = asked
         if elapsed >= timeout:
-            say(
-                f"  [red]✗[/red] {goal.label}: not within {timeout:.0f}s "
-                f"[dim](last: {literal(seen)})[/dim]"
-            )
+            last = f"{seen}; seen only after {elapsed:.1f}s" if reached else f"last: {seen}"
+            limit = format_duration(timeout)
+            say(f"  [red]✗[/red] {goal.label}: not within {limit} [dim]({literal(last)})[/dim]")
             return PhaseResult(
                 goal.name, goal.label, False, None, seen=seen, last_miss_seconds=missed
             )
