@@ -18,6 +18,20 @@ STARTING_ENVIRON = dict(os.environ)
 LIVE_PROFILE = "FAILOVER_TEST_PROFILE"
 
 
+def _let_ctrl_c_through() -> None:
+    """A suite started in the background by a shell without job control inherits SIGINT
+    ignored, and Python then installs no KeyboardInterrupt handler: every Ctrl-C test would
+    fail. Put Python's own handler back; the commands these tests start inherit the default
+    (a caught signal resets at exec), so they get theirs too."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+_let_ctrl_c_through()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Live AWS tests run only when asked for twice: `-m aws` and a profile to use.
     Known failures (tests/known_failures.py) are marked xfail with their reason."""
