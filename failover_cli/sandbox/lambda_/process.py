@@ -18,6 +18,7 @@ answered, so a release gate saw a 502 that no AWS user would.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import select
 import shutil
@@ -28,10 +29,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from failover_cli.sandbox.lambda_.forkserver import ForkedProcess, ForkServer, ForkServerError
 from failover_cli.sandbox.lambda_.worker import (
     HEADER,
+    HOST_PACKAGES_VARIABLE,
     LIFELINE_VARIABLE,
     MAX_FRAME,
     decode_body,
@@ -39,6 +42,7 @@ from failover_cli.sandbox.lambda_.worker import (
 )
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+log = logging.getLogger(__name__)
 READ_CHUNK = 256 * 1024
 
 
@@ -91,7 +95,13 @@ class EnvironmentClock:
 class WorkerProcess:
     """One running worker. Used by one invocation at a time; `kill` is safe from any thread."""
 
-    def __init__(self, folder: Path, task_root: Path, environment: dict[str, str]):
+    def __init__(
+        self,
+        folder: Path,
+        task_root: Path,
+        environment: dict[str, str],
+        forks: ForkServer | None = None,
+    ):
         self.folder = folder
         stderr_path = folder / "stderr.log"
         self._stderr_writer = stderr_path.open("wb")
@@ -103,17 +113,7 @@ class WorkerProcess:
         # Only this worker gets the read end; we keep the write end until dispose.
         lifeline, self._lifeline = os.pipe()
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", "-B", str(WORKER_SCRIPT)],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr_writer,
-                cwd=task_root,
-                env={**environment, LIFELINE_VARIABLE: str(lifeline)},
-                start_new_session=True,
-                close_fds=True,
-                pass_fds=(lifeline,),
-            )
+            stdin, stdout = self._start(task_root, environment, lifeline, forks)
         except BaseException:
             for handle in (self._stderr_writer, self._stderr_reader):
                 handle.close()
@@ -121,11 +121,53 @@ class WorkerProcess:
             raise
         finally:
             os.close(lifeline)
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self._stdin = self.process.stdin
-        self._stdout_fd = self.process.stdout.fileno()
+        self._stdin, self._stdout = stdin, stdout
+        self._stdout_fd = stdout.fileno()
         self._poll = select.poll()
         self._poll.register(self._stdout_fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+
+    def _start(
+        self,
+        task_root: Path,
+        environment: dict[str, str],
+        lifeline: int,
+        forks: ForkServer | None,
+    ) -> tuple[IO[bytes], IO[bytes]]:
+        """Fork the worker from the server when its code allows, else spawn it afresh."""
+        host_packages = environment.get(HOST_PACKAGES_VARIABLE)
+        if forks is not None and forks.suits(task_root, Path(host_packages or task_root)):
+            child_stdin, parent_stdin = os.pipe()
+            parent_stdout, child_stdout = os.pipe()
+            try:
+                self.process: subprocess.Popen[bytes] | ForkedProcess = forks.spawn(
+                    script=WORKER_SCRIPT,
+                    cwd=task_root,
+                    env=environment,
+                    lifeline_variable=LIFELINE_VARIABLE,
+                    fds=(child_stdin, child_stdout, self._stderr_writer.fileno(), lifeline),
+                )
+            except ForkServerError as error:
+                log.warning("starting a Lambda worker afresh: %s", error)
+                os.close(parent_stdin)
+                os.close(parent_stdout)
+            else:
+                return os.fdopen(parent_stdin, "wb"), os.fdopen(parent_stdout, "rb", buffering=0)
+            finally:
+                os.close(child_stdin)
+                os.close(child_stdout)
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(WORKER_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr_writer,
+            cwd=task_root,
+            env={**environment, LIFELINE_VARIABLE: str(lifeline)},
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=(lifeline,),
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        return self.process.stdin, self.process.stdout
 
     @property
     def pid(self) -> int:
@@ -212,7 +254,7 @@ class WorkerProcess:
         # Lambda freezes and discards environments without notice: no grace period.
         self.kill()
         self._reap(timeout=5.0)
-        for stream in (self._stdin, self.process.stdout, self._stderr_writer, self._stderr_reader):
+        for stream in (self._stdin, self._stdout, self._stderr_writer, self._stderr_reader):
             with contextlib.suppress(OSError):
                 if stream is not None:
                     stream.close()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from failover_cli.sandbox.lambda_ import logs as lambda_logs
+from failover_cli.sandbox.lambda_.forkserver import ForkServer
 from failover_cli.sandbox.lambda_.functions import FunctionSpec, LambdaApiError
 from failover_cli.sandbox.lambda_.host_deps import HostBuilds, overlay
 from failover_cli.sandbox.lambda_.logs import InvocationLog, LogSink, role_may_create_log_groups
@@ -89,6 +90,7 @@ class LambdaRuntime:
         # is the function's, shared by its versions (a weighted alias runs two at once).
         self._running: dict[tuple[str, str, str], int] = {}
         self.host_builds = HostBuilds()
+        self.forks = ForkServer()  # started on the first cold start
         self._workers: set[Worker] = set()
         self._background: set[threading.Thread] = set()
         self._lock = threading.Lock()
@@ -254,7 +256,7 @@ class LambdaRuntime:
             extract(code, task_root)
             environment = self._environment(spec, task_root, stream)
             sandbox_lines = overlay(self.host_builds, spec, task_root, environment)
-            process = WorkerProcess(folder, task_root, environment)
+            process = WorkerProcess(folder, task_root, environment, self.forks)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -412,4 +414,5 @@ class LambdaRuntime:
         with self._lock:
             leftover = list(self._workers)
         self._dispose(*leftover)
+        self.forks.close()
         shutil.rmtree(self.root, ignore_errors=True)
