@@ -1,12 +1,17 @@
-"""The sandbox itself: time until `failover sandbox` answers, and CPU used while idle.
+"""The sandbox itself: time until `failover sandbox` answers, CPU used while idle, and the
+host CPU a fresh `up` costs it.
 
 Issue 4 asks for a start in under 2 s and an idle sandbox that burns no CPU;
 both are measured on a real `failover sandbox` subprocess on a free loopback port.
+Issue 23 (a test suite that is CPU-bound on two cores) asks where a fresh `up`
+spends the host's CPU: in the command, in the sandbox's server, in the Lambda
+workers it starts. Each is counted from /proc and the rusage of reaped children.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -49,8 +54,118 @@ def run(runs: int = 5) -> Section:
             f"{idle_percent:.2f}%",
         )
     )
-    section.data = {"start_seconds": starts, "idle_cpu_seconds": idle_cpu}
+    stacks = _cpu_of_fresh_ups(STACKS)
+    section.tables.append(
+        Table(
+            f"Host CPU of a fresh `up` (two regions, no domain), median of {STACKS} stacks "
+            "in one sandbox",
+            ("where", "CPU"),
+            (
+                ("the command (`failover up`, its own process)", ms(median(stacks["command"]))),
+                ("the sandbox's server", ms(median(stacks["server"]))),
+                ("its Lambda workers (and their fork server)", ms(median(stacks["workers"]))),
+            ),
+            notes=(
+                "Workers are forked from a process with boto3 imported; each started "
+                "afresh they cost about 0.4 s of CPU more each.",
+            ),
+        )
+    )
+    section.data = {"start_seconds": starts, "idle_cpu_seconds": idle_cpu, "fresh_up": stacks}
     return section
+
+
+STACKS = 3
+
+
+def _cpu_of_fresh_ups(count: int) -> dict[str, list[float]]:
+    """CPU seconds per fresh `up`: the command's, the sandbox server's, its workers'."""
+    import tempfile
+    from pathlib import Path
+
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+    env.update(
+        AWS_ACCESS_KEY_ID="benchmark",
+        AWS_SECRET_ACCESS_KEY="benchmark",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=endpoint,
+        FAILOVER_RESOLVE=f"*={endpoint}",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "failover_cli", "sandbox", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    found: dict[str, list[float]] = {"command": [], "server": [], "workers": []}
+    try:
+        while not _answers(f"{endpoint}/moto-api/data.json"):
+            if process.poll() is not None:
+                raise RuntimeError("the sandbox did not start")
+            time.sleep(0.05)
+        with tempfile.TemporaryDirectory() as folder:
+            # A first stack warms the server's moto backends; it is not counted.
+            for n in range(count + 1):
+                stack = f"cpu{n}"
+                config = Path(folder) / f"{stack}.yaml"
+                config.write_text(
+                    f"stack: {stack}\nregions: [us-east-1, us-west-2]\n"
+                    f"table: {{name: {stack}-table}}\nfunction: {{name: {stack}-fn}}\n"
+                )
+                server, workers = _cpu_seconds(process.pid), _tree_cpu_seconds(process.pid)
+                command = _child_cpu_seconds()
+                subprocess.run(
+                    [sys.executable, "-m", "failover_cli", "--config", str(config), "up"],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
+                time.sleep(2.0)  # the health checkers' first probes belong to this stack
+                if n:
+                    found["command"].append(_child_cpu_seconds() - command)
+                    server_now = _cpu_seconds(process.pid)
+                    found["server"].append(server_now - server)
+                    found["workers"].append(
+                        _tree_cpu_seconds(process.pid) - workers - (server_now - server)
+                    )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return found
+
+
+def _child_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU of `pid` and every descendant, living or reaped (utime, stime, cutime, cstime)."""
+    total = 0.0
+    for each in [pid, *_descendants(pid)]:
+        try:
+            with open(f"/proc/{each}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile: its parent's cutime has it now, or soon
+        total += sum(int(f) for f in fields[11:15]) / _TICKS
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as listing:
+            children = [int(c) for c in listing.read().split()]
+    except OSError:
+        return []
+    return [c for child in children for c in (child, *_descendants(child))]
 
 
 def _free_port() -> int:
