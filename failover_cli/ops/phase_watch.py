@@ -14,8 +14,9 @@ cancelling the caller's clock, which the drill still needs to restore.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from failover_cli.ops.failover_observer import Unavailable
 
 POLL_SECONDS = 0.75
 PROGRESS_SECONDS = 10.0  # real seconds between "still waiting" lines
+WAIT_POLL_SECONDS = 0.05  # how often the main thread looks at the phase threads
 
 # (reached?, what was seen) — the description is shown in progress and the report.
 Check = Callable[[], tuple[bool, str]]
@@ -183,14 +185,26 @@ def _wait_all(
     started_at: float,
     say: Say,
 ) -> None:
-    remaining = set(futures)
+    """Wait for every phase thread, saying every PROGRESS_SECONDS which are still out.
+
+    Polls with a plain sleep instead of blocking in `concurrent.futures.wait`: Ctrl-C or
+    SIGTERM (raised as KeyboardInterrupt in this thread) that lands inside a Condition's
+    lock handling leaves it half-released, and the interrupt surfaces as "RuntimeError:
+    release unlocked lock" instead; a sleep is interrupted cleanly.
+    """
+    remaining = list(futures)
+    last_said = time.monotonic()
     while remaining:
-        done, remaining = wait(remaining, timeout=PROGRESS_SECONDS, return_when=FIRST_COMPLETED)
-        for future in done:
+        for future in [f for f in remaining if f.done()]:
             future.result()  # a thread's unexpected error surfaces here
-        if not done and remaining:
+            remaining.remove(future)
+        if not remaining:
+            return
+        if time.monotonic() - last_said >= PROGRESS_SECONDS:
+            last_said = time.monotonic()
             names = ", ".join(pending())
             say(f"  [dim]… {clock.now() - started_at:.0f}s, still waiting for: {names}[/dim]")
+        time.sleep(WAIT_POLL_SECONDS)
 
 
 def _pending(
