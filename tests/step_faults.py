@@ -128,7 +128,12 @@ class Outcome:
 
 
 def _failed(run: Run, what: str) -> str:
-    return f"{what} exited {run.exit_code}: {(run.stderr or run.stdout)[-400:]}"
+    """Why a command failed: its ✗ lines and its Error line (which names each failure and its
+    cause), else the end of its output."""
+    text = run.stderr or run.stdout
+    why = [line.strip() for line in text.splitlines() if "✗" in line or line.startswith("Error")]
+    detail = " | ".join(why)[:2000] if why else text[-400:]
+    return f"{what} exited {run.exit_code}: {detail}"
 
 
 def _args(command: str) -> tuple[str, ...]:
