@@ -32,6 +32,21 @@ def _let_ctrl_c_through() -> None:
 _let_ctrl_c_through()
 
 
+def _moto_builds_no_url_builders() -> None:
+    """In-process moto builds a service's werkzeug URL map on its first request, in whichever
+    thread makes it, and werkzeug compiles each rule's URL builders through `ast.parse`.
+    CPython 3.11's AST conversion is not thread-safe (gh-106905): two threads at it at once
+    fail one with "SystemError: AST constructor recursion depth mismatch" (seen once, in
+    `plan`). The sandbox's start-up patches (moto_warmup) compile builders on first use,
+    which moto never makes; the same patches here remove the race and their CPU."""
+    from failover_cli.sandbox import moto_warmup
+
+    moto_warmup.install()
+
+
+_moto_builds_no_url_builders()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Live AWS tests run only when asked for twice: `-m aws` and a profile to use.
     Known failures (tests/known_failures.py) are marked xfail with their reason."""
