@@ -101,3 +101,15 @@ def test_a_clock_far_from_zero_never_makes_the_wait_spin() -> None:
     assert not worker.is_alive(), "take() kept waiting on a clock that advanced enough"
     assert waits[:4] == [0.0] * 4
     assert all(w == pytest.approx(1.0) for w in waits[4:])
+
+
+def test_a_factory_client_comes_with_its_error_classes_built() -> None:
+    """botocore builds them on first use without a lock; two threads at it at once could
+    raise one class and catch another (`up` failed once: 'GetTopicAttributes failed:
+    NotFound' past `except sns.exceptions.NotFoundException`). The factory builds them while
+    it makes the client, under its lock."""
+    from failover_cli.aws.clients import ClientFactory
+
+    made = ClientFactory().client("sns", "us-east-1")
+    assert made._exceptions is not None
+    assert made.exceptions.from_code("NotFound") is made.exceptions.NotFoundException

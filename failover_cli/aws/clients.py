@@ -77,6 +77,11 @@ class ClientFactory:
             made = self.session.client(  # type: ignore[call-overload]
                 service, region_name=region, config=deadline.config()
             )
+            # botocore builds a client's exception classes on first use, unlocked: two threads
+            # at it at once (one raising NotFound, one evaluating `except
+            # client.exceptions.NotFoundException`) can get two sets of classes, and the
+            # except clause then misses the error. Built here, under the lock, once.
+            made.exceptions  # noqa: B018
             install_budget(made, deadline)
             made.meta.events.register("before-call.*.*", self._before_call(service, region))
             made.meta.events.register("after-call.*.*", _stamp_service(service, region))
