@@ -132,12 +132,7 @@ def _cpu_of_fresh_ups(count: int) -> dict[str, list[float]]:
                         _tree_cpu_seconds(process.pid) - workers - (server_now - server)
                     )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
     return found
 
 
@@ -216,9 +211,14 @@ def _start_and_stop(*, measure_idle: bool) -> tuple[float, float]:
             idle = _cpu_seconds(process.pid) - before
         return start, idle
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as Ctrl-C would; SIGKILL if the sandbox has not ended within 15 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
