@@ -135,7 +135,8 @@ class WorkerProcess:
     ) -> tuple[IO[bytes], IO[bytes]]:
         """Fork the worker from the server when its code allows, else spawn it afresh."""
         host_packages = environment.get(HOST_PACKAGES_VARIABLE)
-        if forks is not None and forks.suits(task_root, Path(host_packages or task_root)):
+        host_folder = Path(host_packages) if host_packages else None
+        if forks is not None and forks.suits(task_root, host_folder):
             child_stdin, parent_stdin = os.pipe()
             parent_stdout, child_stdout = os.pipe()
             try:
