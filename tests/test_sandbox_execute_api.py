@@ -200,3 +200,15 @@ def test_no_answer_within_the_integration_timeout_is_a_504(sandbox_env: str) -> 
     api = create_api(EAST, function, timeout_ms=500)
     answer = api_get(sandbox_env, api, EAST, "/prod/x")
     assert (answer.status, answer.json()) == (504, {"message": "Endpoint request timed out"})
+
+
+def test_a_function_deleted_under_its_api_is_a_500(sandbox_env: str) -> None:
+    """runs code: Lambda's own refusal of the Invoke (the function is gone) is the
+    gateway's 500, as on AWS."""
+    name = unique("gone")
+    function = create_function(EAST, name, source_zip(ECHO))
+    api = create_api(EAST, function)
+    assert api_get(sandbox_env, api, EAST, "/prod/x").status == 200
+    boto3.client("lambda", region_name=EAST).delete_function(FunctionName=name)
+    answer = api_get(sandbox_env, api, EAST, "/prod/x")
+    assert (answer.status, answer.json()) == (500, INTERNAL_ERROR)

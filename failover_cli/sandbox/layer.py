@@ -83,6 +83,11 @@ class Layer:
         start_response(response.status_line, list(response.headers))
         return [response.body]
 
+    def dispatch(self, request: AwsRequest) -> Response:
+        """Run a request made in this process (in_process.py) as `__call__` runs one that
+        came over HTTP: the interceptors that want it, then moto. Raises what they raise."""
+        return self._forward([i for i in self._interceptors if i.wants(request)])(request)
+
     def _forward(self, chain: list[Interceptor]) -> Forward:
         if not chain:
             return self.call_backend

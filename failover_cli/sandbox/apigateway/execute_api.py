@@ -5,8 +5,8 @@ AWS name to a loopback address: `<AWS host>.localhost` reaches it by name).
 moto stores APIs but never serves them. Here a request to an API's host (by
 name, or by Host header on 127.0.0.1) goes API -> stage -> the stage's
 deployment -> resource and method -> AWS_PROXY integration -> the function,
-which is invoked through the sandbox's own public Lambda `Invoke` (so it runs
-exactly as any other invocation does). Errors are API Gateway's:
+which is invoked through the sandbox's own Lambda `Invoke`, made in process
+(in_process.py: it runs exactly as any other invocation does). Errors are API Gateway's:
 
 - unknown API or stage: 403 {"message": "Forbidden"};
 - refused by the deployed resource policy (resource_policy.py, `aws:SourceIp`
@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from failover_cli.sandbox import loopback
+from failover_cli.sandbox import in_process
 from failover_cli.sandbox.apigateway.proxy_event import (
     HttpRequest,
     MalformedProxyAnswer,
@@ -59,6 +59,7 @@ from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.execute_api_hosts import execute_api_host
 from failover_cli.sandbox.lambda_.permissions import statements_for
 from failover_cli.sandbox.layer import Forward, Interceptor
+from failover_cli.sandbox.outage_regions import Unanswered
 from failover_cli.sandbox.requests import AwsRequest
 from failover_cli.sandbox.responses import Response
 
@@ -255,26 +256,39 @@ def _integrate(
 def _invoke(
     context: SandboxContext, call: _Call, event: dict[str, Any], account_id: str, label: str
 ) -> Response:
-    from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
-
     region = call.function_arn.split(":")[3]
-    lam = loopback.client(
-        context.endpoint, "lambda", region, account_id=account_id, read_timeout=call.timeout_s
+    invoke = in_process.request(
+        context,
+        service="lambda",
+        region=region,
+        account_id=account_id,
+        method="POST",
+        path=f"/2015-03-31/functions/{call.function_arn}/invocations",
+        body=json.dumps(event).encode(),
+        headers={"X-Amz-Invocation-Type": "RequestResponse"},
     )
     try:
-        answer = lam.invoke(
-            FunctionName=call.function_arn,
-            InvocationType="RequestResponse",
-            Payload=json.dumps(event).encode(),
-        )
-        payload = answer["Payload"].read()
-    except ReadTimeoutError:
+        answer = in_process.call(context, invoke, timeout_s=call.timeout_s)
+    except in_process.NoAnswerInTime:
         _warn(label, "timeout", "no answer within %.0f s", call.timeout_s)
         return gateway_error(504, "Endpoint request timed out", request_id=call.request_id)
-    except (ClientError, BotoCoreError) as error:
-        _warn(label, "invoke", "invoking %s failed: %s", call.function_arn, error)
+    except Unanswered as error:  # an outage of Lambda's own (none gates AWS's traffic today)
+        _warn(label, "invoke", "invoking %s got no answer: %s", call.function_arn, error)
         return gateway_error(500, "Internal server error", request_id=call.request_id)
-    if answer.get("FunctionError"):
+    if not answer.ok:
+        problem = answer.json()
+        _warn(
+            label,
+            "invoke",
+            "invoking %s failed: HTTP %s %s: %s",
+            call.function_arn,
+            answer.status,
+            problem.get("Type") or problem.get("__type") or answer.header("x-amzn-errortype"),
+            problem.get("Message") or problem.get("message"),
+        )
+        return gateway_error(500, "Internal server error", request_id=call.request_id)
+    payload = answer.body
+    if answer.header("X-Amz-Function-Error"):
         _warn(label, "function", "the function failed: %s", payload[:500])
         return gateway_error(502, "Internal server error", request_id=call.request_id)
     try:
