@@ -15,13 +15,10 @@ loopback clients' requests do.
 
 from __future__ import annotations
 
-import io
-import sys
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.outage_regions import INTERNAL_AGENT
@@ -48,37 +45,26 @@ def request(
 
     `path` is the decoded path (WSGI's PATH_INFO), e.g. an ARN with its colons as they are.
     """
-    where = urlsplit(context.endpoint)
-    host = where.netloc
+    from werkzeug.datastructures import Headers
+    from werkzeug.test import EnvironBuilder
+
     day = time.strftime("%Y%m%d", time.gmtime())
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": where.hostname or "127.0.0.1",
-        "SERVER_PORT": str(where.port or 80),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": where.scheme or "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "HTTP_HOST": host,
-        "HTTP_USER_AGENT": INTERNAL_AGENT,
-        "HTTP_X_MOTO_ACCOUNT_ID": account_id,
-        "HTTP_AUTHORIZATION": (
-            f"AWS4-HMAC-SHA256 Credential={INTERNAL_ACCESS_KEY}/{day}/{region}/{service}/"
-            "aws4_request, SignedHeaders=host, Signature=in-process"
-        ),
-    }
-    for name, value in (headers or {}).items():
-        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    credential = f"{INTERNAL_ACCESS_KEY}/{day}/{region}/{service}/aws4_request"
+    sent = Headers(dict(headers or {}))
+    sent["User-Agent"] = INTERNAL_AGENT
+    sent["X-Moto-Account-Id"] = account_id
+    sent["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=in-process"
+    )
+    environ = EnvironBuilder(
+        path=path,
+        base_url=context.endpoint,  # Host: 127.0.0.1:PORT, as a loopback client's
+        method=method,
+        data=body,
+        content_type="application/json",
+        headers=sent,
+        environ_overrides={"REMOTE_ADDR": "127.0.0.1"},
+    ).get_environ()
     return AwsRequest.from_environ(environ)
 
 

@@ -69,7 +69,7 @@ class Layer:
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
         request = AwsRequest.from_environ(environ)
-        chain = [i for i in self._interceptors if i.wants(request)]
+        chain = self._chain(request)
         if not chain:
             return self.backend(environ, start_response)
         try:
@@ -86,7 +86,10 @@ class Layer:
     def dispatch(self, request: AwsRequest) -> Response:
         """Run a request made in this process (in_process.py) as `__call__` runs one that
         came over HTTP: the interceptors that want it, then moto. Raises what they raise."""
-        return self._forward([i for i in self._interceptors if i.wants(request)])(request)
+        return self._forward(self._chain(request))(request)
+
+    def _chain(self, request: AwsRequest) -> list[Interceptor]:
+        return [i for i in self._interceptors if i.wants(request)]
 
     def _forward(self, chain: list[Interceptor]) -> Forward:
         if not chain:

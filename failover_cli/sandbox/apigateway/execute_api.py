@@ -283,7 +283,7 @@ def _invoke(
             "invoking %s failed: HTTP %s %s: %s",
             call.function_arn,
             answer.status,
-            problem.get("Type") or problem.get("__type") or answer.header("x-amzn-errortype"),
+            answer.header("x-amzn-ErrorType") or problem.get("__type") or problem.get("Type"),
             problem.get("Message") or problem.get("message"),
         )
         return gateway_error(500, "Internal server error", request_id=call.request_id)
