@@ -88,6 +88,25 @@ def test_the_pen_holds_at_most_its_bound(pen: HoldingPen, monkeypatch: pytest.Mo
     assert got == b""
 
 
+def test_closing_the_pen_while_its_watcher_ends_raises_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sandbox shutdown: the watcher may see the pen closed and end before close() wakes it."""
+    pen = HoldingPen()
+    _client, server = connection_pair()
+    pen.take(server, Unanswered(Mode.HANG, WEST))
+    close_socket = holding._close
+
+    def close_after_the_watcher_ended(sock: socket.socket) -> None:
+        pen._thread.join(timeout=10)  # its select times out within 1 s and sees the pen closed
+        assert not pen._thread.is_alive()
+        close_socket(sock)
+
+    monkeypatch.setattr(holding, "_close", close_after_the_watcher_ended)
+    pen.close()  # raised EBADF when the watcher closed the wake-up socket itself (CI, 54814ea)
+    assert pen.held() == 0
+
+
 def test_the_backlog_replays_writes_once_both_regions_work() -> None:
     down = {WEST}
     backlog = Backlog(lambda region: region in down)

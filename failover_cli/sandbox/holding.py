@@ -85,8 +85,12 @@ class HoldingPen:
                 self._forget(sock)
         for sock in held:
             _close(sock)
-        self._wake_write.send(b"x")
+        self._wake()
         self._thread.join(timeout=5)
+        if not self._thread.is_alive():
+            # Only now: the watcher may still be reading the wake socket until it ends.
+            _close(self._wake_read)
+            _close(self._wake_write)
 
     def _hold(self, connection: socket.socket, region: str) -> None:
         evicted = []
@@ -103,7 +107,12 @@ class HoldingPen:
                     evicted.append(oldest)
         for sock in evicted:
             _reset(sock)
-        self._wake_write.send(b"x")
+        self._wake()
+
+    def _wake(self) -> None:
+        """Make the watcher look again (new socket, or closing)."""
+        with contextlib.suppress(OSError):  # closed: the pen is shutting down anyway
+            self._wake_write.send(b"x")
 
     def _forget(self, sock: socket.socket) -> None:
         """Drop `sock` from the pen; call with the lock held."""
@@ -122,9 +131,9 @@ class HoldingPen:
                     self._wake_read.recv(4096)
                     continue
                 self._drain(sock)
+        # The wake sockets are close()'s to close, after this thread has ended: closing
+        # them here raced close()'s own wake-up send (EBADF seen in CI at 54814ea).
         self._selector.close()
-        self._wake_read.close()
-        self._wake_write.close()
 
     def _drain(self, sock: socket.socket) -> None:
         """Read and drop what the client sends; close when it has gone."""
