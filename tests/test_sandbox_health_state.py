@@ -19,8 +19,12 @@ from botocore.parsers import create_parser
 from failover_cli.sandbox.context import SandboxContext
 from failover_cli.sandbox.health_state import CheckRules, HealthState, Observation
 from failover_cli.sandbox.layer import Layer
+from failover_cli.sandbox.outage_regions import Mode, Unanswered
+from failover_cli.sandbox.requests import AwsRequest
+from failover_cli.sandbox.responses import Response
 from failover_cli.sandbox.route53.checkers import CheckConfig, HealthCheckers, is_sandbox_host
 from failover_cli.sandbox.route53.probe import (
+    RESPONSE_TIMED_OUT,
     UNREACHABLE,
     ProbeResult,
     Target,
@@ -192,8 +196,79 @@ def test_an_outside_target_fails_without_any_connection() -> None:
     def never(host: str) -> bool:
         return False
 
-    result = probe(Target("HTTPS", "example.com", None, 443, "/"), ("127.0.0.1", 9), never)
+    def nothing_may_be_sent(request: object) -> Response:
+        raise AssertionError("sent")
+
+    outside = Target("HTTPS", "example.com", None, 443, "/")
+    result = probe(outside, ("127.0.0.1", 9), never, nothing_may_be_sent)
     assert result == ProbeResult(False, UNREACHABLE)
+
+
+SANDBOX = ("127.0.0.1", 4566)
+API = Target(
+    "HTTPS_STR_MATCH",
+    "abc.execute-api.us-west-2.amazonaws.com",
+    None,
+    443,
+    "/prod/health?healthCheckerId=x",
+    "hello from",
+)
+
+
+def test_a_probe_sends_route_53s_get_through_the_layer_and_judges_the_answer() -> None:
+    sent: list[AwsRequest] = []
+
+    def layer(request: AwsRequest) -> Response:
+        sent.append(request)
+        return Response(200, (), b'{"message": "Shallow hello from us-west-2"}')
+
+    result = probe(API, SANDBOX, is_sandbox_host, layer, source_ip="15.177.2.3")
+    assert result == ProbeResult(True, "Success: HTTP Status Code 200, OK. Resolved IP: 127.0.0.1.")
+    (request,) = sent
+    assert (request.method, request.host, request.path) == (
+        "GET",
+        "abc.execute-api.us-west-2.amazonaws.com",  # no :443, as Route 53 sends it
+        "/prod/health",
+    )
+    assert request.query == "healthCheckerId=x"
+    assert request.headers["user-agent"].startswith("Amazon-Route53-Health-Check-Service")
+    assert request.headers["x-forwarded-for"] == "15.177.2.3"  # the checker's address
+    assert "authorization" not in request.headers
+
+
+@pytest.mark.parametrize(
+    ("mode", "status"), [(Mode.HANG, RESPONSE_TIMED_OUT), (Mode.REFUSE, UNREACHABLE)]
+)
+def test_an_outage_that_gives_no_answer_fails_the_probe(mode: Mode, status: str) -> None:
+    def outage(request: AwsRequest) -> Response:
+        raise Unanswered(mode, "us-west-2")
+
+    result = probe(API, SANDBOX, is_sandbox_host, outage, response_timeout=0.05)
+    assert result == ProbeResult(False, status)
+
+
+def test_an_answer_later_than_route_53_waits_is_a_timeout() -> None:
+    release = threading.Event()
+
+    def slow(request: AwsRequest) -> Response:
+        release.wait(10)
+        return Response(200, (), b"hello from")
+
+    try:
+        result = probe(API, SANDBOX, is_sandbox_host, slow, response_timeout=0.05)
+    finally:
+        release.set()
+    assert result == ProbeResult(False, RESPONSE_TIMED_OUT)
+
+
+def test_a_bug_in_the_layer_is_the_500_the_server_would_answer() -> None:
+    def broken(request: AwsRequest) -> Response:
+        raise KeyError("bug")
+
+    result = probe(API, SANDBOX, is_sandbox_host, broken)
+    assert result == ProbeResult(
+        False, "Failure: HTTP Status Code 500, Internal Server Error. Resolved IP: 127.0.0.1."
+    )
 
 
 # -- GetHealthCheckStatus -------------------------------------------------------------

@@ -4,10 +4,8 @@ is still said to be one, within a bounded wall time."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -30,18 +28,8 @@ class Starved(StallClock):
         return (time.monotonic() - self.since) * self.share
 
 
-@pytest.fixture
-def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
-    ours, theirs = socket.socketpair()
-    try:
-        yield ours, theirs
-    finally:
-        ours.close()
-        theirs.close()
-
-
-def _answer_after(sock: socket.socket, seconds: float) -> threading.Timer:
-    timer = threading.Timer(seconds, lambda: sock.sendall(b"HTTP/1.1 200 OK\r\n\r\n"))
+def _answer_after(answered: threading.Event, seconds: float) -> threading.Timer:
+    timer = threading.Timer(seconds, answered.set)
     timer.start()
     return timer
 
@@ -59,28 +47,23 @@ def test_the_clock_adds_up_how_late_its_thread_wakes() -> None:
     assert clock.stalled() == pytest.approx(0.55)
 
 
-def test_an_answer_late_only_because_the_machine_was_starved_is_in_time(
-    pair: tuple[socket.socket, socket.socket],
-) -> None:
-    ours, theirs = pair
-    answer = _answer_after(theirs, 0.6)  # 0.6 s of wall time, 0.06 s the endpoint's own
-    assert answers_within(ours, 0.3, Starved(share=0.9))
+def test_an_answer_late_only_because_the_machine_was_starved_is_in_time() -> None:
+    answered = threading.Event()
+    answer = _answer_after(answered, 0.6)  # 0.6 s of wall time, 0.06 s the endpoint's own
+    assert answers_within(answered, 0.3, Starved(share=0.9))
     answer.join()
 
 
-def test_on_an_idle_machine_the_limit_is_the_wall_clocks(
-    pair: tuple[socket.socket, socket.socket],
-) -> None:
-    ours, theirs = pair
-    answer = _answer_after(theirs, 0.6)
-    assert not answers_within(ours, 0.3, Starved(share=0.0))
+def test_on_an_idle_machine_the_limit_is_the_wall_clocks() -> None:
+    answered = threading.Event()
+    answer = _answer_after(answered, 0.6)
+    assert not answers_within(answered, 0.3, Starved(share=0.0))
     answer.join()
 
 
-def test_a_hung_endpoint_times_out_even_on_a_machine_that_never_runs_it(
-    pair: tuple[socket.socket, socket.socket],
-) -> None:
-    ours, _theirs = pair
+def test_a_hung_endpoint_times_out_even_on_a_machine_that_never_runs_it() -> None:
     started = time.monotonic()
-    assert not answers_within(ours, 0.05, Starved(share=1.0))  # no time of its own, ever
+    assert not answers_within(
+        threading.Event(), 0.05, Starved(share=1.0)
+    )  # no time of its own, ever
     assert time.monotonic() - started >= MOST_STRETCH * 0.05

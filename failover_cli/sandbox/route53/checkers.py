@@ -208,7 +208,9 @@ class HealthCheckers:
             # The region's data plane is down (outage switch): Route 53 cannot
             # connect. Answered at once, so a dead region never ties up the pool.
             return ProbeResult(False, UNREACHABLE)
-        return probe(target, self._sandbox, serves_host, source_ip=address)
+        return probe(
+            target, self._sandbox, serves_host, self.context.layer.dispatch, source_ip=address
+        )
 
 
 def serves_host(host: str) -> bool:

@@ -6,6 +6,13 @@ port on a loopback IPAddress) are requested from the sandbox with the Host
 header Route 53 would send; every other target is reported the way Route 53
 reports an endpoint it cannot reach, without any connection attempt.
 
+The request is handed to the sandbox's layer in this process (in_process.py), with the
+headers it used to send over loopback: the same interceptors answer it (host guard,
+outages, the API's throttle and resource policy, the function), without an HTTP client
+and a server thread per probe, which at a high time scale kept a core busy. An outage
+that holds a connection holds this request too (no answer: timed out), one that resets
+connections is a connection Route 53 could not make.
+
 Judged as Route 53 does: connected within 4 s, answered within 2 s more (of the
 endpoint's own time: what a starved machine kept the sandbox waiting is not counted,
 starvation.py), a 2xx/3xx status, and for *_STR_MATCH the search string in the first 5,120
@@ -15,16 +22,25 @@ sandbox (which is what serves those hosts).
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
-import select
+import logging
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from failover_cli.sandbox.outage_regions import Mode, Unanswered
 from failover_cli.sandbox.starvation import STALL, StallClock
+
+if TYPE_CHECKING:
+    from failover_cli.sandbox.requests import AwsRequest
+    from failover_cli.sandbox.responses import Response
+
+Dispatch = Callable[["AwsRequest"], "Response"]
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 4.0  # Route 53: the TCP connection within four seconds
 RESPONSE_TIMEOUT_S = 2.0  # ... and the answer within two seconds after that
@@ -93,13 +109,15 @@ def probe(
     target: Target,
     sandbox: tuple[str, int],
     serves: Callable[[str], bool],
+    dispatch: Dispatch,
     *,
     connect_timeout: float = CONNECT_TIMEOUT_S,
     response_timeout: float = RESPONSE_TIMEOUT_S,
     source_ip: str | None = None,
     stall: StallClock = STALL,
 ) -> ProbeResult:
-    """Run one check of `target`; `sandbox` is the (host, port) the sandbox listens on.
+    """Run one check of `target`; `sandbox` is the (host, port) the sandbox listens on and
+    `dispatch` runs a request through its layer (`Layer.dispatch`).
 
     `source_ip` is the checker's address: sent as `X-Forwarded-For`, which the
     sandbox takes as the caller's address (the probe itself comes from loopback).
@@ -113,37 +131,38 @@ def probe(
         except OSError:
             return ProbeResult(False, UNREACHABLE)
         return ProbeResult(True, "Success: TCP connection established." + resolved)
-    connection = http.client.HTTPConnection(*sandbox, timeout=connect_timeout)
-    try:
-        try:
-            connection.connect()
-        except OSError:
-            return ProbeResult(False, UNREACHABLE)
-        assert connection.sock is not None
-        headers = {
-            "Host": target.host_header,
-            "User-Agent": USER_AGENT.format(ref=uuid.uuid4()),
-            "Accept": "*/*",
-        }
-        if source_ip:
-            headers["X-Forwarded-For"] = source_ip
-        connection.request("GET", target.path, headers=headers)
-        if not answers_within(connection.sock, response_timeout, stall):
-            return ProbeResult(False, RESPONSE_TIMED_OUT)
-        connection.sock.settimeout(response_timeout)  # the rest of an answer already begun
-        response = connection.getresponse()
-        head = response.read(SEARCH_BYTES) if target.type.endswith("_STR_MATCH") else b""
-    except TimeoutError:
+    from failover_cli.sandbox import in_process
+
+    headers = {  # what http.client sent over loopback, Route 53's user agent among them
+        "Accept-Encoding": "identity",
+        "User-Agent": USER_AGENT.format(ref=uuid.uuid4()),
+        "Accept": "*/*",
+    }
+    if source_ip:
+        headers["X-Forwarded-For"] = source_ip
+    endpoint = f"http://{sandbox[0]}:{sandbox[1]}"
+    made = in_process.plain_request(
+        endpoint, host=target.host_header, path=target.path, headers=headers
+    )
+    pending = in_process.Pending(dispatch, made)
+    if not answers_within(pending.finished, response_timeout, stall):
         return ProbeResult(False, RESPONSE_TIMED_OUT)
-    except (OSError, http.client.HTTPException):
-        return ProbeResult(False, UNREACHABLE)
-    finally:
-        connection.close()
-    return judge(target, response.status, response.reason, head, resolved)
+    try:
+        response = pending.result()
+    except Unanswered as unanswered:
+        if unanswered.mode is Mode.HANG:  # held: no answer within the time Route 53 gives
+            answers_within(threading.Event(), response_timeout, stall)
+            return ProbeResult(False, RESPONSE_TIMED_OUT)
+        return ProbeResult(False, UNREACHABLE)  # reset
+    except Exception:  # a bug in the layer: the server answers 500, like moto does
+        log.exception("sandbox layer failed on a health checker's GET of %s", target.path)
+        return judge(target, 500, "Internal Server Error", b"", resolved)
+    reason = response.status_line.partition(" ")[2]
+    return judge(target, response.status, reason, response.body[:SEARCH_BYTES], resolved)
 
 
-def answers_within(sock: socket.socket, limit: float, stall: StallClock) -> bool:
-    """Whether the answer starts within `limit` seconds of the endpoint's own time: wall
+def answers_within(answered: threading.Event, limit: float, stall: StallClock) -> bool:
+    """Whether `answered` is set within `limit` seconds of the endpoint's own time: wall
     time less what the sandbox spent waiting for this machine's CPU meanwhile (never more
     than MOST_STRETCH x `limit` of wall time)."""
     stall.start()
@@ -154,8 +173,7 @@ def answers_within(sock: socket.socket, limit: float, stall: StallClock) -> bool
         left = min(limit - own, MOST_STRETCH * limit - waited)
         if left <= 0:
             return False
-        readable, _, _ = select.select([sock], [], [], min(left, 0.2))
-        if readable:
+        if answered.wait(min(left, 0.2)):
             return True
 
 
