@@ -4,8 +4,7 @@
     python scripts/slow_tests.py run.log
 
 Each test's setup, call and teardown are added up; tests of at least MIN_SECONDS are
-kept, slowest first, but not those of an xdist group (a shared stack's tests keep their
-file order). Under xdist, conftest.py hands them to the workers first, so the
+kept, slowest first. Under xdist, conftest.py hands them to the workers first, so the
 run does not end on one worker still busy with a two-minute test while the others
 idle. A stale list costs nothing but that ordering: a test it does not name runs in
 collection order, a name no test has any more is ignored.
@@ -33,9 +32,8 @@ def durations(lines: list[str]) -> dict[str, float]:
     for line in lines:
         match = _LINE.match(line)
         if match:
-            if "@" in match.group(2):
-                continue  # in an xdist_group: its module's order stands (conftest.py)
-            total[match.group(2)] += float(match.group(1))
+            test = match.group(2).split("@", 1)[0]  # without xdist's @group suffix
+            total[test] += float(match.group(1))
     return total
 
 

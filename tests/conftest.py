@@ -70,22 +70,14 @@ def _slowest_first(items: list[pytest.Item]) -> None:
     """Under xdist, the tests tests/slow_tests.txt names start first, slowest first: the
     workers take tests one at a time as they finish, so the run then ends on short tests
     instead of one worker finishing a two-minute test while the others idle. The rest
-    keep their order (the sort is stable). Tests of an xdist_group are left in place: they
-    share their module's stack and run in file order on one worker (the last of them may
-    tear the stack down)."""
+    keep their order (the sort is stable)."""
     listed = Path(__file__).with_name("slow_tests.txt")
     seconds = {}
     for line in listed.read_text().splitlines():
         if line and not line.startswith("#"):
             took, _, test = line.partition(" ")
             seconds[test] = float(took)
-
-    def weight(item: pytest.Item) -> float:
-        if item.get_closest_marker("xdist_group"):
-            return 0.0
-        return seconds.get(item.nodeid.split("@", 1)[0], 0.0)
-
-    items.sort(key=lambda item: -weight(item))
+    items.sort(key=lambda item: -seconds.get(item.nodeid.split("@", 1)[0], 0.0))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
