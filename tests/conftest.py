@@ -66,28 +66,10 @@ def pytest_configure(config: pytest.Config) -> None:
         compileall.compile_dir(str(root / package), quiet=2)
 
 
-def _slowest_first(items: list[pytest.Item]) -> None:
-    """Under xdist, the tests tests/slow_tests.txt names start first, slowest first: the
-    workers take tests one at a time as they finish, so the run then ends on short tests
-    instead of one worker finishing a two-minute test while the others idle. The rest
-    keep their order (the sort is stable)."""
-    listed = Path(__file__).with_name("slow_tests.txt")
-    seconds = {}
-    for line in listed.read_text().splitlines():
-        if line and not line.startswith("#"):
-            took, _, test = line.partition(" ")
-            seconds[test] = float(took)
-    items.sort(key=lambda item: -seconds.get(item.nodeid.split("@", 1)[0], 0.0))
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Live AWS tests run only when asked for twice: `-m aws` and a profile to use.
-    Known failures (tests/known_failures.py) are marked xfail with their reason.
-    In an xdist worker, the slowest tests first (_slowest_first)."""
+    Known failures (tests/known_failures.py) are marked xfail with their reason."""
     from tests.known_failures import reason_for
-
-    if hasattr(config, "workerinput"):
-        _slowest_first(items)
 
     for item in items:
         known = reason_for(item.nodeid)
