@@ -99,3 +99,17 @@ def test_openapi_documents_are_still_validated_once_the_validator_loads_late() -
     assert done.returncode == 0, done.stderr
     assert "refused: " in done.stdout and "'version' is a required property" in done.stdout
     assert "imported: t" in done.stdout
+
+
+def test_moto_apps_leave_debug_mode_but_still_hand_errors_to_the_layer() -> None:
+    import pytest
+
+    from failover_cli.sandbox.server import _backend_app
+
+    app = _backend_app("sts")
+    assert app.debug is False  # no per-request debug helpers
+    app.add_url_rule("/boom", "boom", lambda: 1 / 0)
+    # As in debug mode, a bug in moto reaches the layer (which answers InternalFailure),
+    # not Flask's own HTML error page.
+    with pytest.raises(ZeroDivisionError):
+        app.test_client().get("/boom")
