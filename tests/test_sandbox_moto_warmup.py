@@ -113,3 +113,22 @@ def test_moto_apps_leave_debug_mode_but_still_hand_errors_to_the_layer() -> None
     # not Flask's own HTML error page.
     with pytest.raises(ZeroDivisionError):
         app.test_client().get("/boom")
+
+
+def test_each_host_finds_its_service_as_before_and_is_matched_once() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    moto_warmup.install()
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    hosts = {
+        "lambda.us-east-1.amazonaws.com": "awslambda",
+        "dynamodb.us-west-2.amazonaws.com": "dynamodb",
+        "route53.amazonaws.com": "route53",
+        "nothing.example": None,
+    }
+    for host, backend in hosts.items():
+        assert dispatcher.get_backend_for_host(host) == backend
+    matched = len(dispatcher.backend_url_patterns)
+    dispatcher.backend_url_patterns = []  # no pattern left: only the first answers remain
+    assert dispatcher.get_backend_for_host("dynamodb.us-west-2.amazonaws.com") == "dynamodb"
+    assert matched > 100

@@ -19,7 +19,8 @@ And per request (the sandbox serves a few hundred for each `up`):
 - moto's dispatcher asks twice per request whether the Host names a moto module, each time
   listing moto's package folder and testing every entry with `isdir` (a few ms of CPU a
   request, the largest single cost of a forwarded call): the folder does not change while
-  the process runs, so it is listed once.
+  the process runs, so it is listed once. It then matches the service's host against
+  every backend's URL patterns in turn (about 3% of a request): once per host.
 - each response handler lists its class's methods with `inspect.getmembers`: once per class.
 - moto finds a request's account by looking for its access key in the IAM backend of every
   partition (aws, aws-cn, aws-us-gov, the ISO ones), building each partition's backend on
@@ -54,6 +55,7 @@ def install() -> None:
         _share_botocore_loader()
         _lazy_url_builders()
         _list_moto_modules_once()
+        _match_hosts_once()
         _list_handler_methods_once()
         _find_accounts_in_built_partitions()
         _validate_openapi_on_first_use()
@@ -102,6 +104,20 @@ def _list_moto_modules_once() -> None:
     # The dispatcher only tests membership (`host in list_of_moto_modules()`).
     listed = frozenset(moto_backends.list_of_moto_modules())
     moto_backends.list_of_moto_modules = lambda: listed
+
+
+def _match_hosts_once() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    match = DomainDispatcherApplication.get_backend_for_host
+
+    # The patterns are fixed when the dispatcher is made and the answer depends on the host
+    # alone; the few hosts a sandbox sees (a service and region each) are matched once.
+    @functools.lru_cache(maxsize=4096)
+    def backend_for_host(self: Any, host: str | None) -> Any:
+        return match(self, host)
+
+    DomainDispatcherApplication.get_backend_for_host = backend_for_host  # type: ignore[method-assign]
 
 
 def _list_handler_methods_once() -> None:
