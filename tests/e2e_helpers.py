@@ -126,6 +126,7 @@ def offline_aws(patch: Any, home: Path) -> None:
         patch.setenv(name, value)
 
 
+_CREDENTIALS = ("ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "PROFILE")  # AWS_*
 _clients: dict[tuple[str, ...], Any] = {}
 _clients_lock = threading.Lock()
 
@@ -141,9 +142,6 @@ def client(service: str, region: str, endpoint: str) -> Any:
         if made is None:
             made = _clients[key] = boto3.client(service, region_name=region, endpoint_url=endpoint)
         return made
-
-
-_CREDENTIALS = ("ACCESS_KEY_ID", "SECRET_ACCESS_KEY", "SESSION_TOKEN", "PROFILE")
 
 
 def internal_client(service: str, region: str, endpoint: str | None = None) -> Any:
