@@ -58,3 +58,55 @@ def test_clients_made_outside_the_factory_keep_botocore_s_own_classes() -> None:
     made = ClientFactory().client("sts", "us-east-1")
     assert type(own) is not type(made)
     assert type(own) is not type(boto3.Session().client("sts", region_name="us-east-1"))
+
+
+def _named(handler: Any) -> Any:
+    """A handler, or for a function made per session (boto3's `lazy_call` closures) its
+    name and what it closes over."""
+    cells = getattr(handler, "__closure__", None)
+    if not cells:
+        return handler
+    held = [cell.cell_contents for cell in cells]
+    return handler.__qualname__, [h if isinstance(h, str) else type(h).__name__ for h in held]
+
+
+def _handlers(session: boto3.Session) -> dict[str, list[list[Any]]]:
+    """Every event name of a session's emitter, with its handlers in calling order."""
+    emitter: Any = session._session.get_component("event_emitter")._emitter
+    found: dict[str, list[list[Any]]] = {}
+
+    def walk(node: dict[str, Any], path: str) -> None:
+        if node["values"]:
+            found[path] = [[_named(h) for h in part] for part in node["values"]]
+        for part, child in node["children"].items():
+            walk(child, f"{path}.{part}" if path else part)
+
+    walk(emitter._handlers._root, "")
+    return found
+
+
+def test_a_factory_session_holds_exactly_the_handlers_of_a_new_boto3_session() -> None:
+    import moto  # noqa: F401  (moto adds built-in handlers when imported: both must see them)
+
+    made = ClientFactory().session
+    assert _handlers(made) == _handlers(boto3.Session())
+    # A client registering its own hooks does not reach the next command's session.
+    ClientFactory().client("sts", "us-east-1").meta.events.register(
+        "before-call.sts.*", lambda **_: None
+    )
+    assert _handlers(ClientFactory().session) == _handlers(boto3.Session())
+
+
+def test_event_names_are_aliased_as_botocore_does() -> None:
+    import copy
+
+    from botocore.hooks import EventAliaser, HierarchicalEmitter
+
+    events: Any = ClientFactory().session._session.get_component("event_emitter")
+    plain = EventAliaser(HierarchicalEmitter())
+    for name in (
+        "before-call.apigateway.GetRestApis",
+        "before-parameter-build.autoscaling.DescribeScalableTargets",
+        "creating-client-class.cloudwatchlogs",
+    ):
+        assert copy.copy(events)._alias_event_name(name) == plain._alias_event_name(name)

@@ -53,11 +53,9 @@ class ClientFactory:
     @property
     def session(self) -> boto3.Session:
         if self._session is None:
-            import boto3
+            from failover_cli.aws.botocore_sharing import new_session
 
-            self._session = boto3.Session(profile_name=self._profile)
-            _share_service_models(self._session)
-            _share_client_classes(self._session)
+            self._session = new_session(self._profile)
         return self._session
 
     def pace_with(self, now: Callable[[], float], sleep: Callable[[float], None]) -> None:
@@ -137,65 +135,6 @@ class ClientFactory:
                 waiting = []
         assert first_error is not None
         raise first_error
-
-
-# botocore's loader of service models (JSON parsed once, kept in the loader) and its
-# factory of each service's exception classes: one per process. A fresh Session parses
-# every model again, about a second of CPU per command for the tool's services, and
-# builds every service's exception classes again, about 3.5 ms per client; the demo,
-# tests and `status --watch` build many. Both hold no state of a call: no credentials,
-# no retry quota, no rate limiter (those stay per client).
-_shared: dict[str, Any] = {}
-_shared_lock = threading.Lock()
-
-
-def _share_service_models(session: boto3.Session) -> None:
-    core: Any = session._session  # botocore internals: no stubs
-    registries = {
-        "data_loader": core._components,
-        "exceptions_factory": core._internal_components,  # botocore's own, not public
-    }
-    with _shared_lock:
-        for name, registry in registries.items():
-            if name in _shared:
-                registry.register_component(name, _shared[name])
-            else:
-                _shared[name] = registry.get_component(name)
-
-
-# botocore builds a client's class afresh for every client: one method per operation (74
-# for Lambda), about 5.5 ms of the 12 a client costs. The class depends only on the service
-# model (one per process, above) and on the session's handlers of `creating-client-class`
-# (boto3's and botocore's built-in ones, the same in every session the factory makes), so
-# the factory's sessions share one class per service. Other sessions in the process
-# (a test's own boto3 clients, moto's) are left as botocore makes them.
-_CLASS_SHARING_MARK = "_failover_shares_client_classes"
-_client_classes: dict[tuple[str, str], type] = {}
-
-
-def _share_client_classes(session: boto3.Session) -> None:
-    import botocore.client
-
-    emitter = session._session.get_component("event_emitter")  # botocore internals
-    setattr(emitter, _CLASS_SHARING_MARK, True)
-    creator: Any = botocore.client.ClientCreator
-    with _shared_lock:
-        if getattr(creator._create_client_class, _CLASS_SHARING_MARK, False):
-            return
-        build = creator._create_client_class
-
-        def shared_class(self: Any, service_name: str, service_model: Any) -> type:
-            if not getattr(self._event_emitter, _CLASS_SHARING_MARK, False):
-                return build(self, service_name, service_model)  # not a factory's session
-            key = (service_name, str(service_model.api_version))
-            with _shared_lock:
-                made = _client_classes.get(key)
-                if made is None:
-                    made = _client_classes[key] = build(self, service_name, service_model)
-                return made
-
-        setattr(shared_class, _CLASS_SHARING_MARK, True)
-        creator._create_client_class = shared_class
 
 
 def _stamp_service(service: str, region: str) -> Callable[..., None]:

@@ -1,0 +1,136 @@
+"""What the client factory's botocore sessions share within one process, and why it is safe.
+
+Every command builds a fresh session and fresh clients, as a new `failover` process
+would: clients, their event hooks (the call log, the pacing, the budget), their retry
+quota and their connections stay the command's own. What botocore rebuilds for each
+session or client that depends only on botocore's data and its built-in handlers is made
+once per process instead, because tests, the demo and `status --watch` run many commands
+in one process and pay for it each time (about 11 ms of CPU a client, 28 ms a session):
+
+- the loader of service models (JSON parsed once) and the exception classes' factory;
+- each service's client class (one method per operation) and its `ServiceModel` (whose
+  operation models botocore caches on the instance);
+- the event-name aliases: botocore rewrites each event name it emits or registers through
+  a table of ~30 old names, caching the answer per emitter; every client's emitter is a
+  copy with an empty cache, so each client computed every name again;
+- the session's ~200 built-in handlers: registered once into a template emitter that each
+  new session copies (as botocore copies the session's emitter into each client), instead
+  of registered one by one, with their aliasing and signature checks, for every session.
+
+Only the factory's sessions are affected: each is marked, and botocore's own behaviour is
+kept for every other session in the process (a test's boto3 clients, moto's).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import boto3
+
+_MARK = "_failover_shares_client_classes"  # set on a factory session's event emitter
+_lock = threading.Lock()
+_components: dict[str, Any] = {}
+_client_classes: dict[tuple[str, str], type] = {}
+_service_models: dict[tuple[int, str, str | None], Any] = {}
+_aliased_names: dict[str, str] = {}  # event name -> its aliased name (botocore's table)
+_template: dict[str, Any] = {}  # "handlers": the built-in handlers it holds; "emitter"
+_patched: set[str] = set()
+
+
+def new_session(profile: str | None) -> boto3.Session:
+    """A fresh boto3 session that shares what the process has already built."""
+    import boto3
+    import botocore.session
+
+    core: Any = botocore.session.Session(
+        event_hooks=_builtin_emitter(), include_builtin_handlers=False
+    )
+    events: Any = core.get_component("event_emitter")
+    events._alias_name_cache = _aliased_names
+    setattr(events, _MARK, True)
+    _patch_botocore()
+    session = boto3.Session(botocore_session=core, profile_name=profile)
+    registries = {
+        "data_loader": core._components,
+        "exceptions_factory": core._internal_components,  # botocore's own, not public
+    }
+    with _lock:
+        for name, registry in registries.items():
+            if name in _components:
+                registry.register_component(name, _components[name])
+            else:
+                _components[name] = registry.get_component(name)
+    return session
+
+
+def _builtin_emitter() -> Any:
+    """A copy of an emitter holding botocore's built-in handlers, as a new session would
+    register them. moto adds to that list when imported: the template follows it."""
+    from botocore import handlers
+    from botocore.hooks import EventAliaser, HierarchicalEmitter
+    from botocore.session import Session
+
+    wanted = list(handlers.BUILTIN_HANDLERS)
+    with _lock:
+        if _template.get("handlers") != wanted:
+            emitter = HierarchicalEmitter()
+            aliaser: Any = EventAliaser(emitter)
+            aliaser._alias_name_cache = _aliased_names
+            session_class: Any = Session
+            registrar = session_class.__new__(session_class)  # only its registering is used
+            registrar._events = aliaser
+            session_class._register_builtin_handlers(registrar, aliaser)
+            _template.update(handlers=wanted, emitter=emitter)
+        made = copy.copy(_template["emitter"])
+    made._lookup_cache = {}  # its own: the template's is shared by every copy
+    return made
+
+
+def _patch_botocore() -> None:
+    """Install, once, the class methods that share per-process work with marked sessions."""
+    import botocore.client
+    import botocore.hooks
+
+    with _lock:
+        if _patched:
+            return
+        creator: Any = botocore.client.ClientCreator
+        build_class, load_model = creator._create_client_class, creator._load_service_model
+        aliaser: Any = botocore.hooks.EventAliaser
+        copy_aliaser = aliaser.__copy__
+
+        def shared_class(self: Any, service_name: str, service_model: Any) -> type:
+            if not getattr(self._event_emitter, _MARK, False):
+                return build_class(self, service_name, service_model)
+            key = (service_name, str(service_model.api_version))
+            with _lock:
+                made = _client_classes.get(key)
+                if made is None:
+                    made = _client_classes[key] = build_class(self, service_name, service_model)
+                return made
+
+        def shared_model(self: Any, service_name: str, api_version: str | None = None) -> Any:
+            if not getattr(self._event_emitter, _MARK, False):
+                return load_model(self, service_name, api_version)
+            key = (id(self._loader), service_name, api_version)
+            with _lock:
+                made = _service_models.get(key)
+                if made is None:
+                    made = _service_models[key] = load_model(self, service_name, api_version)
+                return made
+
+        def copy_sharing_aliases(self: Any) -> Any:
+            if self._alias_name_cache is not _aliased_names:  # not a factory session's
+                return copy_aliaser(self)
+            made = copy_aliaser(self)
+            made._alias_name_cache = _aliased_names
+            setattr(made, _MARK, True)
+            return made
+
+        creator._create_client_class = shared_class
+        creator._load_service_model = shared_model
+        aliaser.__copy__ = copy_sharing_aliases
+        _patched.add("botocore")
