@@ -110,3 +110,22 @@ def test_event_names_are_aliased_as_botocore_does() -> None:
         "creating-client-class.cloudwatchlogs",
     ):
         assert copy.copy(events)._alias_event_name(name) == plain._alias_event_name(name)
+
+
+def test_a_handler_without_kwargs_is_still_refused() -> None:
+    """botocore refuses a handler that cannot take its keyword arguments; the remembered
+    answer per code object must refuse it too, every time, and accept one that can."""
+    import pytest
+
+    events = ClientFactory().client("sts", "us-east-1").meta.events
+
+    def positional(event_name):  # type: ignore[no-untyped-def]
+        return None
+
+    def keywords(**_: Any) -> None:
+        return None
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="must accept keyword"):
+            events.register("before-call.sts.*", positional)
+        events.register("before-call.sts.*", keywords)

@@ -15,7 +15,11 @@ in one process and pay for it each time (about 11 ms of CPU a client, 28 ms a se
   copy with an empty cache, so each client computed every name again;
 - the session's ~200 built-in handlers: registered once into a template emitter that each
   new session copies (as botocore copies the session's emitter into each client), instead
-  of registered one by one, with their aliasing and signature checks, for every session.
+  of registered one by one, with their aliasing and signature checks, for every session;
+- the check that a handler takes `**kwargs`: botocore asks `inspect` for the handler's
+  whole signature at every registration (a dozen per client); for a plain function or
+  method the answer is a flag of its code object, remembered per code object. This one
+  is process-wide: it answers exactly as before, for every session.
 
 Only the factory's sessions are affected: each is marked, and botocore's own behaviour is
 kept for every other session in the process (a test's boto3 clients, moto's).
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from types import CodeType, FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,6 +41,7 @@ _components: dict[str, Any] = {}
 _client_classes: dict[tuple[str, str], type] = {}
 _service_models: dict[tuple[int, str, str | None], Any] = {}
 _aliased_names: dict[str, str] = {}  # event name -> its aliased name (botocore's table)
+_takes_kwargs: dict[CodeType, bool] = {}  # a handler's code -> it accepts **kwargs
 _template: dict[str, Any] = {}  # "handlers": the built-in handlers it holds; "emitter"
 _patched: set[str] = set()
 
@@ -101,6 +107,7 @@ def _patch_botocore() -> None:
         build_class, load_model = creator._create_client_class, creator._load_service_model
         aliaser: Any = botocore.hooks.EventAliaser
         copy_aliaser = aliaser.__copy__
+        check_kwargs = botocore.hooks.accepts_kwargs
 
         def shared_class(self: Any, service_name: str, service_model: Any) -> type:
             if not getattr(self._event_emitter, _MARK, False):
@@ -130,7 +137,18 @@ def _patch_botocore() -> None:
             setattr(made, _MARK, True)
             return made
 
+        def accepts_kwargs(func: Any) -> bool:
+            function = getattr(func, "__func__", func)
+            if type(func) not in (FunctionType, MethodType) or "__signature__" in vars(function):
+                return bool(check_kwargs(func))  # inspect's answer may not follow the code
+            code = function.__code__
+            known = _takes_kwargs.get(code)
+            if known is None:
+                known = _takes_kwargs[code] = bool(check_kwargs(func))
+            return known
+
         creator._create_client_class = shared_class
         creator._load_service_model = shared_model
         aliaser.__copy__ = copy_sharing_aliases
+        botocore.hooks.accepts_kwargs = accepts_kwargs  # type: ignore[assignment]
         _patched.add("botocore")
