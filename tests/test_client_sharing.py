@@ -129,3 +129,39 @@ def test_a_handler_without_kwargs_is_still_refused() -> None:
         with pytest.raises(ValueError, match="must accept keyword"):
             events.register("before-call.sts.*", positional)
         events.register("before-call.sts.*", keywords)
+
+
+def test_a_handler_registered_on_one_client_or_session_reaches_only_its_own_copies() -> None:
+    """Clients and sessions share the tree of handlers until one of them changes it (copy
+    on write): what one registers or removes must never show in another."""
+    factory = ClientFactory()
+    first, second = factory.client("sts", "us-east-1"), factory.client("sts", "us-west-2")
+    heard: list[str] = []
+    asked: list[Any] = []
+
+    def listener(name: str) -> Any:
+        def hear(**_: Any) -> None:
+            heard.append(name)
+
+        return hear
+
+    def heard_by(events: Any) -> list[str]:
+        heard.clear()  # a new name each time: an emitter caches what it found per name
+        events.emit(f"failover-test.event.n{len(asked)}")
+        asked.append(events)
+        return sorted(heard)
+
+    own, session_wide = listener("first's own"), listener("the session's")
+    first.meta.events.register("failover-test.event", own)
+    session_events: Any = factory.session._session.get_component("event_emitter")
+    session_events.register("failover-test", session_wide)
+    later = factory.client("sts", "eu-west-1")  # copied after the session's registration
+    assert heard_by(first.meta.events) == ["first's own"]
+    assert heard_by(second.meta.events) == []
+    assert heard_by(session_events) == ["the session's"]
+    assert heard_by(later.meta.events) == ["the session's"]
+    first.meta.events.unregister("failover-test.event", own)
+    later.meta.events.unregister("failover-test", session_wide)
+    assert heard_by(first.meta.events) == [] and heard_by(later.meta.events) == []
+    assert heard_by(session_events) == ["the session's"]
+    assert heard_by(ClientFactory().session._session.get_component("event_emitter")) == []

@@ -16,6 +16,11 @@ in one process and pay for it each time (about 11 ms of CPU a client, 28 ms a se
 - the session's ~200 built-in handlers: registered once into a template emitter that each
   new session copies (as botocore copies the session's emitter into each client), instead
   of registered one by one, with their aliasing and signature checks, for every session;
+- the tree of event handlers: botocore copies the session's whole tree (~400 nodes, a
+  few hundred allocations and a share of the garbage collector's passes) into every
+  client, which then registers a dozen handlers of its own. Here the copies share nodes
+  and a registration copies only the nodes on its own path (copy on write): each
+  session and client still sees exactly the handlers registered on it or before its copy;
 - the check that a handler takes `**kwargs`: botocore asks `inspect` for the handler's
   whole signature at every registration (a dozen per client); for a plain function or
   method the answer is a flag of its code object, remembered per code object. This one
@@ -83,6 +88,7 @@ def _builtin_emitter() -> Any:
     with _lock:
         if _template.get("handlers") != wanted:
             emitter = HierarchicalEmitter()
+            emitter._handlers = _shared_trie_class()()  # type: ignore[attr-defined]  # so are its copies: copy on write
             aliaser: Any = EventAliaser(emitter)
             aliaser._alias_name_cache = _aliased_names
             session_class: Any = Session
@@ -93,6 +99,52 @@ def _builtin_emitter() -> Any:
         made = copy.copy(_template["emitter"])
     made._lookup_cache = {}  # its own: the template's is shared by every copy
     return made
+
+
+def _shared_trie_class() -> type[Any]:
+    """botocore's `_PrefixTrie`, its copies sharing their nodes until one of them changes:
+    a write copies the nodes on its path (and the handler lists it changes) first, so no
+    node reachable from another copy is ever modified."""
+    if "trie" in _template:
+        return _template["trie"]
+    import botocore.hooks
+
+    hooks: Any = botocore.hooks  # its trie is not in the stubs
+    NodeList, middle = hooks.NodeList, hooks._MIDDLE
+
+    def own(node: dict[str, Any]) -> dict[str, Any]:
+        values = node["values"]
+        if values is not None:
+            values = NodeList(values.first[:], values.middle[:], values.last[:])
+        return {"chunk": node["chunk"], "children": dict(node["children"]), "values": values}
+
+    class SharedTrie(hooks._PrefixTrie):
+        _root: dict[str, Any]
+
+        def __copy__(self) -> SharedTrie:
+            made = SharedTrie.__new__(SharedTrie)
+            made._root = self._root
+            return made
+
+        def _own_path(self, parts: list[str]) -> None:
+            node = self._root = own(self._root)
+            for part in parts:
+                child = node["children"].get(part)
+                if child is None:
+                    return
+                node["children"][part] = child = own(child)
+                node = child
+
+        def append_item(self, key: str, value: Any, section: int = middle) -> None:
+            self._own_path(key.split("."))
+            super().append_item(key, value, section)
+
+        def remove_item(self, key: str, value: Any) -> None:
+            self._own_path(key.split("."))
+            super().remove_item(key, value)
+
+    _template["trie"] = SharedTrie
+    return SharedTrie
 
 
 def _patch_botocore() -> None:
