@@ -30,7 +30,7 @@ import socket
 import sys
 from typing import Any
 
-import boto3  # noqa: F401  (the point of this process: imported once for every worker)
+import boto3  # the point of this process: imported once for every worker
 
 MAX_MESSAGE = 1 << 20
 DESCRIPTORS = 4  # stdin, stdout, stderr, lifeline
@@ -93,7 +93,28 @@ def _reap(channel: socket.socket) -> None:
         _send(channel, {"exited": pid, "code": code})
 
 
+def _load_botocore_data_once() -> None:
+    """Parse, here and once, the botocore data a worker's first DynamoDB client reads.
+
+    Each new botocore session gets a new loader, which parses its JSON files again:
+    the endpoints and partitions, DynamoDB's model and endpoint rules, the SDK's
+    defaults, about 100 ms of CPU in every worker whose function reads its table (the
+    deep ping, the switch reader). One loader per data path serves every session, as in
+    the sandbox (moto_warmup) and the tool; loaded here before any fork, a worker finds
+    it parsed. The function still builds its own session and client: the same objects,
+    from the same files."""
+    import functools
+
+    import botocore.session
+    from botocore.loaders import create_loader
+
+    botocore.session.create_loader = functools.cache(create_loader)
+    with contextlib.suppress(Exception):  # a worker loads what it needs by itself anyway
+        boto3.session.Session().client("dynamodb", region_name="us-east-1")
+
+
 def main() -> int:
+    _load_botocore_data_once()
     channel = socket.socket(fileno=int(sys.argv[1]))
     read_wakeup, write_wakeup = os.pipe()
     os.set_blocking(write_wakeup, False)
