@@ -29,6 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # Modules of this package, in the order they run.
 SECTION_NAMES = (
     "startup",
+    "clients",
     "sandbox",
     "commands",
     "changes",
