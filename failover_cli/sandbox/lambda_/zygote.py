@@ -100,9 +100,10 @@ def _load_botocore_data_once() -> None:
     the endpoints and partitions, DynamoDB's model and endpoint rules, the SDK's
     defaults, about 100 ms of CPU in every worker whose function reads its table (the
     deep ping, the switch reader). One loader per data path serves every session, as in
-    the sandbox (moto_warmup) and the tool; loaded here before any fork, a worker finds
+    the sandbox (moto_warmup) and the tool; loaded here, a worker forked afterwards finds
     it parsed. The function still builds its own session and client: the same objects,
-    from the same files."""
+    from the same files. Done once the first worker is forked, not before: that first
+    answer includes this process's start and has a deadline (forkserver.py)."""
     import functools
 
     import botocore.session
@@ -114,7 +115,7 @@ def _load_botocore_data_once() -> None:
 
 
 def main() -> int:
-    _load_botocore_data_once()
+    loaded = False
     channel = socket.socket(fileno=int(sys.argv[1]))
     read_wakeup, write_wakeup = os.pipe()
     os.set_blocking(write_wakeup, False)
@@ -144,6 +145,9 @@ def main() -> int:
             for fd in fds:
                 os.close(fd)
         _reap(channel)
+        if not loaded:
+            _load_botocore_data_once()
+            loaded = True
 
 
 if __name__ == "__main__":
