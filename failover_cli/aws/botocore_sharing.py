@@ -33,6 +33,7 @@ kept for every other session in the process (a test's boto3 clients, moto's).
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from types import CodeType, FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import boto3
 
-_MARK = "_failover_shares_client_classes"  # set on a factory session's event emitter
+_MARK = "_failover_factory_session"  # set on a factory session's (and its clients') aliaser
 _lock = threading.Lock()
 _components: dict[str, Any] = {}
 _client_classes: dict[tuple[str, str], type] = {}
@@ -88,7 +89,8 @@ def _builtin_emitter() -> Any:
     with _lock:
         if _template.get("handlers") != wanted:
             emitter = HierarchicalEmitter()
-            emitter._handlers = _shared_trie_class()()  # type: ignore[attr-defined]  # so are its copies: copy on write
+            # Its copies (each session's, then each client's) share nodes: copy on write.
+            emitter._handlers = _shared_trie_class()()  # type: ignore[attr-defined]
             aliaser: Any = EventAliaser(emitter)
             aliaser._alias_name_cache = _aliased_names
             session_class: Any = Session
@@ -101,12 +103,11 @@ def _builtin_emitter() -> Any:
     return made
 
 
+@functools.cache
 def _shared_trie_class() -> type[Any]:
     """botocore's `_PrefixTrie`, its copies sharing their nodes until one of them changes:
     a write copies the nodes on its path (and the handler lists it changes) first, so no
     node reachable from another copy is ever modified."""
-    if "trie" in _template:
-        return _template["trie"]
     import botocore.hooks
 
     hooks: Any = botocore.hooks  # its trie is not in the stubs
@@ -143,7 +144,6 @@ def _shared_trie_class() -> type[Any]:
             self._own_path(key.split("."))
             super().remove_item(key, value)
 
-    _template["trie"] = SharedTrie
     return SharedTrie
 
 
@@ -182,11 +182,10 @@ def _patch_botocore() -> None:
                 return made
 
         def copy_sharing_aliases(self: Any) -> Any:
-            if self._alias_name_cache is not _aliased_names:  # not a factory session's
-                return copy_aliaser(self)
             made = copy_aliaser(self)
-            made._alias_name_cache = _aliased_names
-            setattr(made, _MARK, True)
+            if self._alias_name_cache is _aliased_names:  # a factory session's, or its client's
+                made._alias_name_cache = _aliased_names
+                setattr(made, _MARK, True)
             return made
 
         def accepts_kwargs(func: Any) -> bool:
